@@ -1,0 +1,34 @@
+// The real clock: steady_clock time and one Asio steady_timer.
+#ifndef ORCHESTRATOR_ASIO_CLOCK_H_
+#define ORCHESTRATOR_ASIO_CLOCK_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "orchestrator/clock.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace orchestrator {
+
+class AsioClock final : public Clock {
+ public:
+  explicit AsioClock(boost::asio::io_context& io);
+  ~AsioClock() override;
+
+  TimePoint Now() const override;
+  void WakeAt(TimePoint when, std::function<void()> wake) override;
+  void CancelWake() override;
+
+ private:
+  struct Timer;
+  std::unique_ptr<Timer> timer_;
+  std::function<void()> wake_;
+  std::uint64_t generation_ = 0;  // a wake-up that was replaced must not fire
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_ASIO_CLOCK_H_

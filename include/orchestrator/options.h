@@ -1,0 +1,43 @@
+// The command line.
+#ifndef ORCHESTRATOR_OPTIONS_H_
+#define ORCHESTRATOR_OPTIONS_H_
+
+#include <cstddef>
+#include <string>
+
+#include "orchestrator/duration.h"
+
+namespace orchestrator {
+
+/// Everything a run is configured with, defaults included.
+struct Options {
+  std::string tasks_path = "-";  ///< "-" reads standard input
+  std::string url = "https://httpbin.org/get";
+  Duration delay{5'000};
+  Duration timeout{10'000};
+  Duration connect_timeout{10'000};
+  int retries = 2;
+  Duration retry_delay{1'000};
+  std::size_t max_connections = 64;
+  bool quiet = false;
+};
+
+/// What the command line asks for.
+struct CommandLine {
+  enum class Action {
+    kRun,         ///< run with `options`
+    kPrint,       ///< print `text` on stdout and exit 0 (--help, --version)
+    kUsageError,  ///< print `text` as an error and exit 2
+  };
+  Action action = Action::kRun;
+  Options options;
+  std::string text;
+};
+
+/// Parses argv (CLI11); ORCHESTRATOR_URL stands in for --url when the flag is absent. Never
+/// throws and never prints.
+CommandLine ParseCommandLine(int argc, const char* const* argv);
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_OPTIONS_H_

@@ -1,0 +1,53 @@
+// A buffered writer to a file descriptor that remembers its first error.
+#ifndef ORCHESTRATOR_OUTPUT_STREAM_H_
+#define ORCHESTRATOR_OUTPUT_STREAM_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace orchestrator {
+
+/// Buffers text for a descriptor (stdout, stderr, a results file) and writes it with
+/// write(2), so that errors are seen where they happen: EPIPE, ENOSPC and EIO become
+/// failed() with the errno, and nothing is written after the first error.
+class OutputStream {
+ public:
+  enum class FlushPolicy {
+    kEveryWrite,  ///< write(2) per Write: a crash loses at most the text being written
+    kWhenAsked,   ///< write(2) on Flush, or when the buffer passes 64 KiB
+  };
+
+  /// Does not own `fd`. `name` is for messages ("stdout", a file name).
+  OutputStream(int fd, std::string name, FlushPolicy policy);
+  OutputStream(const OutputStream&) = delete;
+  OutputStream& operator=(const OutputStream&) = delete;
+
+  void Write(std::string_view text);
+  /// Writes out what is buffered. Returns false if the stream has failed.
+  bool Flush();
+
+  /// With kWhenAsked: called when text is buffered and no flush has been asked for since the
+  /// last one, so the owner can schedule a Flush once per burst of writes.
+  void set_on_pending(std::function<void()> on_pending) { on_pending_ = std::move(on_pending); }
+
+  bool failed() const { return error_ != 0; }
+  int error() const { return error_; }  ///< The errno of the first failed write.
+  const std::string& name() const { return name_; }
+  std::uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  int fd_;
+  std::string name_;
+  FlushPolicy policy_;
+  std::string buffer_;
+  std::function<void()> on_pending_;
+  bool flush_pending_ = false;
+  int error_ = 0;
+  std::uint64_t bytes_written_ = 0;
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_OUTPUT_STREAM_H_

@@ -1,0 +1,57 @@
+// Turns a run's results and events into the result CSV and event lines.
+#ifndef ORCHESTRATOR_REPORTER_H_
+#define ORCHESTRATOR_REPORTER_H_
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "orchestrator/output_stream.h"
+#include "orchestrator/runner.h"
+
+namespace orchestrator {
+
+/// Writes each result row to every result stream (stdout and, optionally, a results file)
+/// and each event line to the event stream, and counts outcomes for the exit status.
+class Reporter final : public RunSink {
+ public:
+  /// `events` may be null (quiet). Streams must outlive the reporter.
+  Reporter(std::vector<OutputStream*> results, OutputStream* events);
+
+  void WriteHeader();
+  /// A row that needs no run (carried over from an earlier result file).
+  void CarryOver(TaskId id, const Outcome& outcome);
+
+  void Event(const Task& task, std::string_view type_name, std::string_view step) override;
+  void Result(const Task& task, const Outcome& outcome) override;
+
+  /// Flushes every stream. Returns false if a result stream has failed.
+  bool Flush();
+
+  /// Called once, when a result stream first fails: the run should stop, since its rows
+  /// can no longer be recorded.
+  void set_on_output_error(std::function<void()> on_error) { on_error_ = std::move(on_error); }
+  /// The result stream that failed, if one did.
+  const OutputStream* failed_stream() const;
+
+  std::size_t completed() const { return completed_; }
+  std::size_t failed() const { return failed_; }
+  std::size_t cancelled() const { return cancelled_; }
+
+ private:
+  void WriteRow(const std::string& row);
+
+  std::vector<OutputStream*> results_;
+  OutputStream* events_;
+  std::function<void()> on_error_;
+  bool reported_error_ = false;
+  std::string scratch_;
+  std::size_t completed_ = 0;
+  std::size_t failed_ = 0;
+  std::size_t cancelled_ = 0;
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_REPORTER_H_

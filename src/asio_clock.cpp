@@ -1,0 +1,38 @@
+#include "orchestrator/asio_clock.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <utility>
+
+namespace orchestrator {
+
+struct AsioClock::Timer {
+  explicit Timer(boost::asio::io_context& io) : timer(io) {}
+  boost::asio::steady_timer timer;
+};
+
+AsioClock::AsioClock(boost::asio::io_context& io) : timer_(std::make_unique<Timer>(io)) {}
+
+AsioClock::~AsioClock() = default;
+
+Clock::TimePoint AsioClock::Now() const { return std::chrono::steady_clock::now(); }
+
+void AsioClock::WakeAt(TimePoint when, std::function<void()> wake) {
+  wake_ = std::move(wake);
+  const std::uint64_t generation = ++generation_;
+  timer_->timer.expires_at(when);
+  // An expired wait may already be queued when the timer is re-armed; the generation check
+  // drops it instead of waking early.
+  timer_->timer.async_wait([this, generation](const boost::system::error_code& error) {
+    if (error || generation != generation_) return;
+    std::exchange(wake_, nullptr)();
+  });
+}
+
+void AsioClock::CancelWake() {
+  ++generation_;
+  wake_ = nullptr;
+  timer_->timer.cancel();
+}
+
+}  // namespace orchestrator

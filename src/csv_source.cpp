@@ -1,0 +1,118 @@
+#include "csv_source.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+
+#include "orchestrator/task_reader.h"
+
+namespace orchestrator {
+
+CheckedByteSource::CheckedByteSource(int fd, std::string name, std::optional<std::uint64_t> limit)
+    : fd_(fd), name_(std::move(name)), remaining_(limit) {}
+
+int CheckedByteSource::read(char* buffer, int size) {
+  if (error_ || size <= 0) return 0;
+  if (end_of_input_) {
+    if (at_line_start_) return 0;
+    buffer[0] = '\n';  // the final line feed the input lacked
+    at_line_start_ = true;
+    ++line_;
+    return 1;
+  }
+
+  // The parser takes a short read for the end of the input, so fill the buffer completely.
+  std::size_t wanted = static_cast<std::size_t>(size);
+  if (remaining_ && *remaining_ < wanted) wanted = static_cast<std::size_t>(*remaining_);
+  std::size_t filled = 0;
+  int read_errno = 0;
+  while (filled < wanted) {
+    const ssize_t n = ::read(fd_, buffer + filled, wanted - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) read_errno = errno;
+    if (n <= 0) break;
+    filled += static_cast<std::size_t>(n);
+  }
+  if (remaining_) *remaining_ -= filled;
+  if (filled < static_cast<std::size_t>(size)) end_of_input_ = true;
+
+  int handed = Check(buffer, static_cast<int>(filled));
+  if (!error_ && read_errno != 0) Fail(std::string("read error: ") + std::strerror(read_errno));
+  if (error_) return handed;
+  if (end_of_input_ && !at_line_start_ && handed < size) {
+    buffer[handed++] = '\n';
+    at_line_start_ = true;
+    ++line_;
+  }
+  return handed;
+}
+
+int CheckedByteSource::Check(char* buffer, int size) {
+  int complete = 0;  // bytes up to and including the last line feed seen in this buffer
+  for (int i = 0; i < size; ++i) {
+    const char c = buffer[i];
+    if (after_cr_ && c != '\n') {
+      Fail("carriage return not followed by a line feed (only LF and CRLF line ends are read)");
+      return complete;
+    }
+    after_cr_ = c == '\r';
+    if (c == '\n') {
+      ++line_;
+      line_length_ = 0;
+      complete = i + 1;
+    } else if (c == '\0') {
+      Fail("NUL byte in the input (is this a text file?)");
+      return complete;
+    } else if (++line_length_ > kMaxLineLength) {
+      Fail(fmt::format("line longer than {} bytes", kMaxLineLength));
+      return complete;
+    }
+  }
+  if (size > 0) at_line_start_ = buffer[size - 1] == '\n';
+  return size;
+}
+
+void CheckedByteSource::Fail(std::string message) {
+  if (!error_) error_.emplace(name_, line_, std::move(message));
+}
+
+const InputError& CheckedByteSource::EarlierOf(const InputError& parse_error) const {
+  if (error_ && error_->line() <= parse_error.line()) return *error_;
+  return parse_error;
+}
+
+void CheckedByteSource::ThrowIfFailed() const {
+  if (error_) throw *error_;
+}
+
+InputError TranslateCsvError(const io::error::base& error, const std::string& file,
+                             std::size_t current_line) {
+  std::size_t line = current_line;
+  if (const auto* with_line = dynamic_cast<const io::error::with_file_line*>(&error);
+      with_line != nullptr && with_line->file_line > 0) {
+    line = static_cast<std::size_t>(with_line->file_line);
+  }
+  std::string message;
+  if (dynamic_cast<const io::error::too_few_columns*>(&error) != nullptr) {
+    message = "fewer fields than the header has";
+  } else if (dynamic_cast<const io::error::too_many_columns*>(&error) != nullptr) {
+    message = "more fields than the header has";
+  } else if (dynamic_cast<const io::error::escaped_string_not_closed*>(&error) != nullptr) {
+    message =
+        "quoted field not closed on this line (line breaks inside quoted fields are not "
+        "supported)";
+  } else if (const auto* duplicated =
+                 dynamic_cast<const io::error::duplicated_column_in_header*>(&error);
+             duplicated != nullptr) {
+    message = fmt::format("column {} appears twice in the header",
+                          QuoteForMessage(duplicated->column_name));
+  } else if (dynamic_cast<const io::error::line_length_limit_exceeded*>(&error) != nullptr) {
+    message = fmt::format("line longer than {} bytes", kMaxLineLength);
+  } else {
+    message = error.what();
+  }
+  return InputError(file, line, std::move(message));
+}
+
+}  // namespace orchestrator

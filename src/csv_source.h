@@ -1,0 +1,77 @@
+// Internal: what the CSV readers feed fast-cpp-csv-parser with, and how they read its rows.
+#ifndef ORCHESTRATOR_SRC_CSV_SOURCE_H_
+#define ORCHESTRATOR_SRC_CSV_SOURCE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+// The parser's 2016 snapshot needs <limits> for CSV_IO_NO_THREAD (fixed upstream in 4426871),
+// and GCC's -O2 warns about its strncpy of file names (silenced upstream in 1165be5).
+#include <limits>
+#define CSV_IO_NO_THREAD  // read synchronously: we need the whole input before running anyway
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-truncation"
+#include <libfccp/csv.h>
+#pragma GCC diagnostic pop
+
+#include "orchestrator/input_error.h"
+
+namespace orchestrator {
+
+/// The parser configuration both readers use: RFC 4180 quotes, blanks trimmed around
+/// fields, blank lines skipped.
+template <unsigned kColumns>
+using CsvReader =
+    io::CSVReader<kColumns, io::trim_chars<' ', '\t'>, io::double_quote_escape<',', '"'>,
+                  io::throw_on_overflow, io::empty_line_comment>;
+
+/// Feeds the parser from a file descriptor and checks what the parser would let through:
+/// a NUL byte (it would silently cut the field short), a carriage return not followed by a
+/// line feed (a CR-only file would read as one long line) and a line longer than
+/// kMaxLineLength. It also ends the input with a line feed, because the parser's path for a
+/// missing final newline reads out of bounds (fixed upstream in 5a3443e).
+///
+/// On a problem it records the first one, hands over only the lines before it and then
+/// reports the end of the input, so that the parser still reports problems on earlier
+/// lines first. Call EarlierOf / ThrowIfFailed after parsing.
+class CheckedByteSource : public io::ByteSourceBase {
+ public:
+  /// Reads at most `limit` bytes of `fd` when given (the resume reader stops before a torn
+  /// last line that way).
+  CheckedByteSource(int fd, std::string name, std::optional<std::uint64_t> limit = std::nullopt);
+
+  int read(char* buffer, int size) override;
+
+  /// The problem to report: this source's, if it comes no later than `parse_error`.
+  const InputError& EarlierOf(const InputError& parse_error) const;
+  void ThrowIfFailed() const;
+
+  /// The physical line of the next byte: after a limited read that ended on a line feed,
+  /// the number of the line that was left out.
+  std::size_t next_line() const { return line_; }
+
+ private:
+  void Fail(std::string message);
+  int Check(char* buffer, int size);
+
+  int fd_;
+  std::string name_;
+  std::optional<std::uint64_t> remaining_;
+  std::optional<InputError> error_;
+  std::size_t line_ = 1;         // physical line of the next byte
+  std::size_t line_length_ = 0;  // bytes of the current line so far
+  bool at_line_start_ = true;    // the last byte handed over was '\n' (or none yet)
+  bool after_cr_ = false;        // the last byte checked was '\r'
+  bool end_of_input_ = false;
+};
+
+/// Translates a parser exception into an InputError on the right line of `file`.
+/// `current_line` is the parser's line when it threw (header errors carry no line).
+InputError TranslateCsvError(const io::error::base& error, const std::string& file,
+                             std::size_t current_line);
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_SRC_CSV_SOURCE_H_

@@ -1,0 +1,591 @@
+// libcurl multi-socket on Asio. The rules this file follows, each learnt the hard way by
+// someone (see curl's hiperfifo.c and multi-event.c, not the removed asiohiper.cpp):
+//  1. Watch every descriptor the socket callback names, whatever its origin: the threaded
+//     resolver hands over its own socketpair.
+//  2. Asio never owns curl's descriptors: release() on CURL_POLL_REMOVE, before curl closes.
+//  3. Handlers hold the Watch (a shared_ptr) and check `removed`; never look up by fd, which
+//     the kernel reuses at once.
+//  4. Waits are one-shot: re-arm after each socket_action while curl still wants that way.
+//  5. Never call back into curl from a curl callback: socket_action runs from Asio handlers.
+//  6. The socket and timer callbacks run during curl_multi_cleanup, so the watch map and the
+//     timer outlive the multi handle.
+#include "orchestrator/curl_http_client.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <strings.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+#include <unordered_map>
+#include <vector>
+
+#include "orchestrator/http_status.h"
+
+namespace orchestrator {
+namespace {
+
+namespace asio = boost::asio;
+
+struct EasyDeleter {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+struct MultiDeleter {
+  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+};
+struct UrlDeleter {
+  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+};
+using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
+using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
+
+// A descriptor curl asked us to watch, from its first announcement to CURL_POLL_REMOVE.
+struct Watch : std::enable_shared_from_this<Watch> {
+  Watch(asio::io_context& io, curl_socket_t fd) : descriptor(io), fd(fd) {}
+  asio::posix::stream_descriptor descriptor;
+  curl_socket_t fd;
+  int wanted = 0;  // CURL_POLL_IN and/or CURL_POLL_OUT
+  bool read_pending = false;
+  bool write_pending = false;
+  bool removed = false;
+};
+
+// A reusable easy handle and the fetch it currently carries.
+struct Transfer {
+  EasyHandle easy;
+  HttpClient::Callback done;
+  Duration timeout{0};
+  Duration connect_timeout{0};
+  std::optional<std::uint64_t> max_body;
+  std::uint64_t body_bytes = 0;
+  bool body_too_large = false;
+  std::optional<Duration> retry_after;
+  bool active = false;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+template <typename T>
+void SetOption(CURL* easy, CURLoption option, T value) {
+  if (const CURLcode code = curl_easy_setopt(easy, option, value); code != CURLE_OK) {
+    throw std::runtime_error(fmt::format("curl_easy_setopt({}): {}", static_cast<int>(option),
+                                         curl_easy_strerror(code)));
+  }
+}
+
+template <typename T>
+void SetOption(CURLM* multi, CURLMoption option, T value) {
+  if (const CURLMcode code = curl_multi_setopt(multi, option, value); code != CURLM_OK) {
+    throw std::runtime_error(fmt::format("curl_multi_setopt({}): {}", static_cast<int>(option),
+                                         curl_multi_strerror(code)));
+  }
+}
+
+template <typename T>
+T Info(CURL* easy, CURLINFO info) {
+  T value{};
+  curl_easy_getinfo(easy, info, &value);
+  return value;
+}
+
+// Text from outside (curl's error buffer, which may quote the server) made safe for a CSV
+// cell and a terminal: no control characters, no password, bounded length.
+std::string Sanitize(std::string_view text, std::string_view password) {
+  std::string clean;
+  for (std::size_t i = 0; i < text.size() && clean.size() < 160; ++i) {
+    if (!password.empty() && text.substr(i, password.size()) == password) {
+      clean += "***";
+      i += password.size() - 1;
+      continue;
+    }
+    const auto byte = static_cast<unsigned char>(text[i]);
+    clean += (byte < 0x20 || byte == 0x7f) ? ' ' : text[i];
+  }
+  while (!clean.empty() && clean.back() == ' ') clean.pop_back();
+  return clean;
+}
+
+// The host and password of the URL a transfer ended on.
+struct UrlParts {
+  std::string host;
+  std::string password;
+};
+
+UrlParts PartsOf(CURL* easy) {
+  UrlParts parts;
+  const char* effective = Info<const char*>(easy, CURLINFO_EFFECTIVE_URL);
+  std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+  if (effective == nullptr || !url ||
+      curl_url_set(url.get(), CURLUPART_URL, effective, 0) != CURLUE_OK) {
+    return parts;
+  }
+  for (auto [part, out] :
+       {std::pair{CURLUPART_HOST, &parts.host}, std::pair{CURLUPART_PASSWORD, &parts.password}}) {
+    char* text = nullptr;
+    if (curl_url_get(url.get(), part, &text, 0) == CURLUE_OK && text != nullptr) *out = text;
+    curl_free(text);
+  }
+  return parts;
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && std::strchr(" \t\r\n", text.front()) != nullptr) text.remove_prefix(1);
+  while (!text.empty() && std::strchr(" \t\r\n", text.back()) != nullptr) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+CurlLibrary::CurlLibrary() {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    throw std::runtime_error("libcurl could not be initialised");
+  }
+}
+
+CurlLibrary::~CurlLibrary() { curl_global_cleanup(); }
+
+class CurlHttpClient::Impl {
+ public:
+  Impl(asio::io_context& io, CurlHttpClientOptions options)
+      : io_(io), options_(std::move(options)), timer_(io), multi_(curl_multi_init()) {
+    if (!multi_) throw std::runtime_error("curl_multi_init failed");
+    SetOption(multi_.get(), CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
+    SetOption(multi_.get(), CURLMOPT_SOCKETDATA, this);
+    SetOption(multi_.get(), CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
+    SetOption(multi_.get(), CURLMOPT_TIMERDATA, this);
+    // Without a bound the cache grows to 4x the handles ever added.
+    SetOption(multi_.get(), CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
+  }
+
+  ~Impl() {
+    CancelAll();
+    multi_.reset();  // may still call OnSocket (REMOVE) and OnTimer: both need our members
+    for (auto& [fd, watch] : watches_) Unwatch(*watch, /*erase=*/false);
+    watches_.clear();
+    transfers_.clear();
+  }
+
+  void Fetch(FetchRequest request, Callback done) {
+    Transfer& transfer = Acquire();
+    CURL* easy = transfer.easy.get();
+    transfer.timeout = request.timeout;
+    transfer.connect_timeout = request.connect_timeout;
+    transfer.max_body = options_.max_body;
+    transfer.body_bytes = 0;
+    transfer.body_too_large = false;
+    transfer.retry_after.reset();
+    transfer.error[0] = '\0';
+    transfer.done = std::move(done);
+
+    CURLcode code = curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    if (code == CURLE_OK) {
+      code = curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+    }
+    if (code == CURLE_OK) {
+      code = curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                              static_cast<long>(request.connect_timeout.count()));
+    }
+    if (code != CURLE_OK) {
+      FailLater(transfer, fmt::format("could not start the request: {}", curl_easy_strerror(code)));
+      return;
+    }
+    if (const CURLMcode added = curl_multi_add_handle(multi_.get(), easy); added != CURLM_OK) {
+      FailLater(transfer,
+                fmt::format("could not start the request: {}", curl_multi_strerror(added)));
+      return;
+    }
+    transfer.active = true;
+  }
+
+  void CancelAll() {
+    ++epoch_;
+    for (auto& transfer : transfers_) {
+      if (!transfer->active) continue;
+      curl_multi_remove_handle(multi_.get(), transfer->easy.get());
+      Release(*transfer);
+    }
+  }
+
+  std::uint64_t connections_opened() const { return connections_opened_; }
+
+ private:
+  // --- curl callbacks: record and arm, never call back into curl ---
+
+  static int OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self_pointer,
+                      void* watch_pointer) {
+    auto* self = static_cast<Impl*>(self_pointer);
+    auto* watch = static_cast<Watch*>(watch_pointer);
+    if (what == CURL_POLL_REMOVE) {
+      if (watch != nullptr) self->Unwatch(*watch, /*erase=*/true);
+      return 0;
+    }
+    if (watch == nullptr) {
+      watch = self->NewWatch(fd);
+      if (watch == nullptr) return -1;
+    }
+    watch->wanted = what;
+    self->Arm(watch->shared_from_this());
+    return 0;
+  }
+
+  static int OnTimer(CURLM* /*multi*/, long timeout_ms, void* self_pointer) {
+    auto* self = static_cast<Impl*>(self_pointer);
+    if (timeout_ms < 0) {
+      self->timer_.cancel();
+      return 0;
+    }
+    // Zero means "as soon as possible": an expired timer, so the call to curl happens from
+    // the event loop and not from inside this callback.
+    self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+    self->timer_.async_wait([self](const boost::system::error_code& error) {
+      if (!error) self->Act(CURL_SOCKET_TIMEOUT, 0);
+    });
+    return 0;
+  }
+
+  static std::size_t OnHeader(char* data, std::size_t /*size*/, std::size_t length,
+                              void* transfer_pointer) {
+    auto* transfer = static_cast<Transfer*>(transfer_pointer);
+    const std::string_view line(data, length);
+    constexpr std::string_view kRetryAfter = "retry-after:";
+    if (line.starts_with("HTTP/")) {
+      // A new response (after a redirect, or a 100 Continue): forget the previous one's.
+      transfer->retry_after.reset();
+      transfer->body_bytes = 0;
+    } else if (line.size() > kRetryAfter.size() &&
+               strncasecmp(data, kRetryAfter.data(), kRetryAfter.size()) == 0) {
+      transfer->retry_after =
+          ParseRetryAfter(Trim(line.substr(kRetryAfter.size())), std::time(nullptr));
+    }
+    return length;
+  }
+
+  static std::size_t OnBody(char* /*data*/, std::size_t /*size*/, std::size_t length,
+                            void* transfer_pointer) {
+    // The body is counted, never kept: success is a 2xx read to its end.
+    auto* transfer = static_cast<Transfer*>(transfer_pointer);
+    transfer->body_bytes += length;
+    if (transfer->max_body && transfer->body_bytes > *transfer->max_body) {
+      transfer->body_too_large = true;
+      return 0;  // anything but `length` makes curl stop with CURLE_WRITE_ERROR
+    }
+    return length;
+  }
+
+  // --- descriptors ---
+
+  Watch* NewWatch(curl_socket_t fd) {
+    auto watch = std::make_shared<Watch>(io_, fd);
+    boost::system::error_code error;
+    watch->descriptor.assign(fd, error);
+    if (error) return nullptr;
+    curl_multi_assign(multi_.get(), fd, watch.get());
+    Watch* raw = watch.get();
+    watches_[fd] = std::move(watch);
+    return raw;
+  }
+
+  void Unwatch(Watch& watch, bool erase) {
+    watch.removed = true;
+    boost::system::error_code ignored;
+    watch.descriptor.cancel(ignored);
+    watch.descriptor.release();           // curl closes the fd, not Asio
+    if (erase) watches_.erase(watch.fd);  // may destroy `watch`: last use
+  }
+
+  void Arm(const std::shared_ptr<Watch>& watch) {
+    using Wait = asio::posix::descriptor_base::wait_type;
+    const auto arm = [this, &watch](int poll_bit, bool Watch::*pending, Wait wait, int select) {
+      if ((watch->wanted & poll_bit) == 0 || watch.get()->*pending) return;
+      watch.get()->*pending = true;
+      watch->descriptor.async_wait(
+          wait, [this, watch, poll_bit, pending, select](const boost::system::error_code& error) {
+            watch.get()->*pending = false;
+            if (error || watch->removed || (watch->wanted & poll_bit) == 0) return;
+            Act(watch->fd, select);
+            if (!watch->removed) Arm(watch);
+          });
+    };
+    arm(CURL_POLL_IN, &Watch::read_pending, asio::posix::descriptor_base::wait_read,
+        CURL_CSELECT_IN);
+    arm(CURL_POLL_OUT, &Watch::write_pending, asio::posix::descriptor_base::wait_write,
+        CURL_CSELECT_OUT);
+  }
+
+  // --- driving curl ---
+
+  void Act(curl_socket_t fd, int select) {
+    int running = 0;
+    const CURLMcode code = curl_multi_socket_action(multi_.get(), fd, select, &running);
+    // CURLM_BAD_SOCKET: an fd curl already let go of; benign. Anything else leaves the multi
+    // handle in an unknown state, so every fetch in it fails.
+    if (code != CURLM_OK && code != CURLM_BAD_SOCKET) {
+      FailAll(fmt::format("curl_multi_socket_action: {}", curl_multi_strerror(code)));
+      return;
+    }
+    DeliverFinished();
+  }
+
+  void DeliverFinished() {
+    struct Finished {
+      Callback done;
+      FetchResult result;
+    };
+    std::vector<Finished> finished;
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_.get(), &queued)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      CURL* easy = message->easy_handle;
+      const CURLcode code = message->data.result;
+      auto* transfer = reinterpret_cast<Transfer*>(Info<char*>(easy, CURLINFO_PRIVATE));
+      FetchResult result = Describe(*transfer, code);
+      curl_multi_remove_handle(multi_.get(), easy);  // `message` dies here
+      finished.push_back({std::move(transfer->done), std::move(result)});
+      Release(*transfer);
+    }
+    // Callbacks last: they may start fetches or cancel everything.
+    const std::uint64_t epoch = epoch_;
+    for (Finished& f : finished) {
+      if (epoch_ != epoch) break;
+      f.done(f.result);
+    }
+  }
+
+  void FailAll(const std::string& message) {
+    std::vector<Callback> callbacks;
+    for (auto& transfer : transfers_) {
+      if (!transfer->active) continue;
+      curl_multi_remove_handle(multi_.get(), transfer->easy.get());
+      callbacks.push_back(std::move(transfer->done));
+      Release(*transfer);
+    }
+    const FetchResult result{FetchFailure::kOther, 0, message, std::nullopt};
+    const std::uint64_t epoch = epoch_;
+    for (Callback& done : callbacks) {
+      if (epoch_ != epoch) break;
+      done(result);
+    }
+  }
+
+  // Completes a fetch that never reached curl, from the event loop as promised.
+  void FailLater(Transfer& transfer, std::string message) {
+    asio::post(io_,
+               [this, epoch = epoch_, done = std::move(transfer.done),
+                result = FetchResult{FetchFailure::kOther, 0, std::move(message), std::nullopt}] {
+                 if (epoch_ == epoch) done(result);
+               });
+    Release(transfer);
+  }
+
+  // --- transfers ---
+
+  Transfer& Acquire() {
+    if (!idle_.empty()) {
+      Transfer* transfer = idle_.back();
+      idle_.pop_back();
+      return *transfer;
+    }
+    auto transfer = std::make_unique<Transfer>();
+    transfer->easy.reset(curl_easy_init());
+    if (!transfer->easy) throw std::runtime_error("curl_easy_init failed");
+    CURL* easy = transfer->easy.get();
+    SetOption(easy, CURLOPT_PRIVATE, transfer.get());
+    SetOption(easy, CURLOPT_ERRORBUFFER, transfer->error);
+    SetOption(easy, CURLOPT_WRITEFUNCTION, &Impl::OnBody);
+    SetOption(easy, CURLOPT_WRITEDATA, transfer.get());
+    SetOption(easy, CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
+    SetOption(easy, CURLOPT_HEADERDATA, transfer.get());
+    SetOption(easy, CURLOPT_NOSIGNAL, 1L);  // the process ignores SIGPIPE instead
+    SetOption(easy, CURLOPT_FOLLOWLOCATION, 1L);
+    SetOption(easy, CURLOPT_MAXREDIRS, 10L);
+    SetOption(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    SetOption(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    SetOption(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    // Wait for an HTTP/2 connection to say whether it multiplexes rather than opening one
+    // connection per request to the same host.
+    SetOption(easy, CURLOPT_PIPEWAIT, 1L);
+    // Removing a handle mid-resolve must not wait for the resolver thread (cancellation).
+    SetOption(easy, CURLOPT_QUICK_EXIT, 1L);
+    transfers_.push_back(std::move(transfer));
+    return *transfers_.back();
+  }
+
+  void Release(Transfer& transfer) {
+    transfer.active = false;
+    transfer.done = nullptr;
+    idle_.push_back(&transfer);
+  }
+
+  // --- results ---
+
+  FetchResult Describe(Transfer& transfer, CURLcode code) {
+    CURL* easy = transfer.easy.get();
+    connections_opened_ += static_cast<std::uint64_t>(Info<long>(easy, CURLINFO_NUM_CONNECTS));
+    FetchResult result;
+    result.retry_after = transfer.retry_after;
+    if (code == CURLE_OK) {
+      result.http_status = static_cast<int>(Info<long>(easy, CURLINFO_RESPONSE_CODE));
+      if (result.http_status < 200 || result.http_status > 299) {
+        result.failure = FetchFailure::kHttpStatus;
+        result.message = DescribeHttpStatus(result.http_status);
+      }
+      return result;
+    }
+
+    const int os_errno = static_cast<int>(Info<long>(easy, CURLINFO_OS_ERRNO));
+    const UrlParts url = PartsOf(easy);
+    const std::string detail = Sanitize(transfer.error, url.password);
+    const auto with_detail = [&](std::string_view what) {
+      return detail.empty() ? std::string(what) : fmt::format("{} ({})", what, detail);
+    };
+    const auto set = [&](FetchFailure failure, std::string message) {
+      result.failure = failure;
+      result.message = std::move(message);
+    };
+
+    switch (code) {
+      case CURLE_COULDNT_RESOLVE_HOST:
+        set(FetchFailure::kDns, fmt::format("could not resolve host {}", Sanitize(url.host, "")));
+        break;
+      case CURLE_COULDNT_RESOLVE_PROXY:
+        set(FetchFailure::kDns, with_detail("could not resolve proxy"));
+        break;
+      case CURLE_COULDNT_CONNECT:
+        switch (os_errno) {
+          case ECONNREFUSED:
+            set(FetchFailure::kConnect, "connection refused");
+            break;
+          case ENETUNREACH:
+            set(FetchFailure::kConnect, "network unreachable");
+            break;
+          case EHOSTUNREACH:
+            set(FetchFailure::kConnect, "host unreachable");
+            break;
+          case EMFILE:
+          case ENFILE:
+            set(FetchFailure::kConnect, "out of file descriptors (too many open files)");
+            break;
+          case EADDRNOTAVAIL:
+            set(FetchFailure::kConnect, "no local port free to connect from");
+            break;
+          default:
+            set(FetchFailure::kConnect,
+                os_errno != 0 ? fmt::format("could not connect: {}", std::strerror(os_errno))
+                              : with_detail("could not connect"));
+        }
+        break;
+      case CURLE_OPERATION_TIMEDOUT: {
+        // Nothing sent yet and a connect limit below the overall one: the connect limit hit.
+        const bool sent = Info<curl_off_t>(easy, CURLINFO_PRETRANSFER_TIME_T) > 0;
+        if (!sent && transfer.connect_timeout < transfer.timeout) {
+          set(FetchFailure::kTimeout,
+              fmt::format("connect timed out after {}", FormatDuration(transfer.connect_timeout)));
+        } else {
+          set(FetchFailure::kTimeout,
+              fmt::format("timed out after {}", FormatDuration(transfer.timeout)));
+        }
+        break;
+      }
+      case CURLE_GOT_NOTHING:
+        set(FetchFailure::kConnectionLost, "empty reply from server");
+        break;
+      case CURLE_PARTIAL_FILE:
+        set(FetchFailure::kConnectionLost, "connection closed before the end of the body");
+        break;
+      case CURLE_RECV_ERROR:
+      case CURLE_SEND_ERROR:
+        if (os_errno == ECONNRESET) {
+          set(FetchFailure::kConnectionLost, "connection reset by peer");
+        } else if (os_errno == EPIPE) {
+          set(FetchFailure::kConnectionLost, "connection closed by peer");
+        } else {
+          set(FetchFailure::kConnectionLost,
+              with_detail(code == CURLE_RECV_ERROR ? "receive failed" : "send failed"));
+        }
+        break;
+      case CURLE_WEIRD_SERVER_REPLY:
+      case CURLE_HTTP2:
+      case CURLE_HTTP2_STREAM:
+      case CURLE_BAD_CONTENT_ENCODING:
+        set(FetchFailure::kProtocol, with_detail("invalid HTTP response"));
+        break;
+      case CURLE_TOO_MANY_REDIRECTS:
+        set(FetchFailure::kRedirect, "too many redirects (more than 10)");
+        break;
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        if (Info<long>(easy, CURLINFO_REDIRECT_COUNT) > 0) {
+          set(FetchFailure::kRedirect,
+              "redirected to a scheme other than http or https (not followed)");
+        } else {
+          set(FetchFailure::kOther, with_detail("unsupported protocol"));
+        }
+        break;
+      case CURLE_PEER_FAILED_VERIFICATION: {
+        constexpr std::string_view kPrefix = "SSL certificate problem: ";
+        std::string_view reason = detail;
+        if (reason.starts_with(kPrefix)) reason.remove_prefix(kPrefix.size());
+        set(FetchFailure::kTls, reason.empty() ? "TLS: certificate verify failed"
+                                               : fmt::format("TLS: certificate verify failed "
+                                                             "({})",
+                                                             reason));
+        break;
+      }
+      case CURLE_SSL_CONNECT_ERROR:
+        set(FetchFailure::kTls, with_detail("TLS: handshake failed"));
+        break;
+      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_SSL_CIPHER:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_ISSUER_ERROR:
+      case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      case CURLE_SSL_INVALIDCERTSTATUS:
+      case CURLE_SSL_ENGINE_NOTFOUND:
+      case CURLE_SSL_ENGINE_SETFAILED:
+      case CURLE_SSL_ENGINE_INITFAILED:
+      case CURLE_SSL_SHUTDOWN_FAILED:
+      case CURLE_SSL_CRL_BADFILE:
+      case CURLE_USE_SSL_FAILED:
+        set(FetchFailure::kTls, with_detail("TLS error"));
+        break;
+      case CURLE_WRITE_ERROR:
+        if (transfer.body_too_large) {
+          set(FetchFailure::kTooLarge,
+              fmt::format("body larger than the {}-byte limit", transfer.max_body.value_or(0)));
+          break;
+        }
+        [[fallthrough]];
+      default:
+        set(FetchFailure::kOther, with_detail(curl_easy_strerror(code)));
+    }
+    return result;
+  }
+
+  asio::io_context& io_;
+  CurlHttpClientOptions options_;
+  asio::steady_timer timer_;
+  std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> watches_;
+  std::vector<std::unique_ptr<Transfer>> transfers_;
+  std::vector<Transfer*> idle_;
+  MultiHandle multi_;        // its cleanup calls back into the members above
+  std::uint64_t epoch_ = 0;  // bumped by CancelAll: callbacks from before it are dropped
+  std::uint64_t connections_opened_ = 0;
+};
+
+CurlHttpClient::CurlHttpClient(boost::asio::io_context& io, CurlHttpClientOptions options)
+    : impl_(std::make_unique<Impl>(io, std::move(options))) {}
+
+CurlHttpClient::~CurlHttpClient() = default;
+
+void CurlHttpClient::Fetch(FetchRequest request, Callback done) {
+  impl_->Fetch(std::move(request), std::move(done));
+}
+
+void CurlHttpClient::CancelAll() { impl_->CancelAll(); }
+
+std::uint64_t CurlHttpClient::connections_opened() const { return impl_->connections_opened(); }
+
+}  // namespace orchestrator

@@ -1,0 +1,29 @@
+#include "orchestrator/fd_budget.h"
+
+#include <sys/resource.h>
+
+namespace orchestrator {
+namespace {
+
+constexpr std::uint64_t kReservedDescriptors = 32;
+constexpr std::uint64_t kDescriptorsPerFetch = 5;
+
+}  // namespace
+
+std::uint64_t RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur != limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : limit.rlim_cur;
+}
+
+std::size_t MaxFetchesFor(std::uint64_t open_files) {
+  if (open_files <= kReservedDescriptors) return 0;
+  return static_cast<std::size_t>((open_files - kReservedDescriptors) / kDescriptorsPerFetch);
+}
+
+}  // namespace orchestrator

@@ -1,0 +1,40 @@
+#include "orchestrator/input_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+
+#include "orchestrator/input_error.h"
+
+namespace orchestrator {
+
+InputFile InputFile::Open(std::string_view path) {
+  if (path == "-") return InputFile(STDIN_FILENO, "<stdin>", /*owned=*/false);
+  std::string name(path);
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw InputError(name, 0, std::string("cannot open: ") + std::strerror(errno));
+  }
+  InputFile file(fd, std::move(name));
+  struct stat info {};
+  if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
+    throw InputError(file.name(), 0, "is a directory, not a CSV file");
+  }
+  return file;
+}
+
+InputFile::InputFile(int fd, std::string name, bool owned)
+    : fd_(fd), name_(std::move(name)), owned_(owned) {}
+
+InputFile::InputFile(InputFile&& other) noexcept
+    : fd_(other.fd_), name_(std::move(other.name_)), owned_(other.owned_) {
+  other.owned_ = false;
+}
+
+InputFile::~InputFile() {
+  if (owned_) ::close(fd_);
+}
+
+}  // namespace orchestrator

@@ -1,0 +1,170 @@
+// orchestrator: reads tasks, runs each through the blueprint, streams a result CSV.
+// This file only turns options into parts and wires them; each part is its own file.
+#include <fmt/format.h>
+#include <unistd.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+#include "orchestrator/asio_clock.h"
+#include "orchestrator/blueprint.h"
+#include "orchestrator/curl_http_client.h"
+#include "orchestrator/exit_status.h"
+#include "orchestrator/fd_budget.h"
+#include "orchestrator/input_error.h"
+#include "orchestrator/interrupts.h"
+#include "orchestrator/options.h"
+#include "orchestrator/output_stream.h"
+#include "orchestrator/reporter.h"
+#include "orchestrator/runner.h"
+#include "orchestrator/task_reader.h"
+#include "orchestrator/version.h"
+
+namespace orchestrator {
+namespace {
+
+std::string_view SignalName(int number) {
+  switch (number) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "a signal";
+  }
+}
+
+// Fetches in flight: what the user asked for, within what the open-file limit allows.
+std::size_t ChooseMaxFetches(const Options& options) {
+  const std::uint64_t open_files = RaiseOpenFileLimit();
+  const std::size_t affordable = MaxFetchesFor(open_files);
+  if (affordable == 0) {
+    throw InputError(
+        "ulimit -n", 0,
+        fmt::format("an open-file limit of {} is too low to run; raise it", open_files));
+  }
+  if (options.max_connections <= affordable) return options.max_connections;
+  fmt::print(stderr,
+             "orchestrator: warning: --max-connections {} needs more open files than the limit "
+             "of {} allows; using {}\n",
+             options.max_connections, open_files, affordable);
+  return affordable;
+}
+
+int Run(const Options& options) {
+  const auto started = std::chrono::steady_clock::now();
+  IgnoreSigpipe();
+  boost::asio::io_context io(1);  // one thread: the runner, curl and the timers share it
+
+  // Watch signals from the start: one that arrives while the input is read still cancels
+  // the run cleanly, with a row for every task.
+  Runner* runner = nullptr;
+  int stopped_by_signal = 0;
+  SignalWatch signals(io, [&](int number) {
+    stopped_by_signal = number;
+    if (runner != nullptr) runner->Cancel();
+  });
+
+  TaskList tasks = ReadTasks(InputFile::Open(options.tasks_path));
+  const std::size_t duplicates = DropDuplicateTasks(tasks.tasks);
+  const std::size_t max_fetches = ChooseMaxFetches(options);
+
+  OutputStream results(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
+  OutputStream events(STDERR_FILENO, "stderr", OutputStream::FlushPolicy::kWhenAsked);
+  Reporter reporter({&results}, options.quiet ? nullptr : &events);
+
+  CurlLibrary curl;
+  CurlHttpClient http(io, {.max_connections = max_fetches,
+                           .max_body = std::nullopt,
+                           .user_agent = fmt::format("orchestrator/{}", kVersion)});
+  AsioClock clock(io);
+  const Blueprint blueprint =
+      DefaultBlueprint({options.url, options.timeout, options.connect_timeout}, options.delay);
+  RunnerOptions runner_options{
+      .max_fetches = max_fetches,
+      .retry = {.max_retries = options.retries, .base_delay = options.retry_delay},
+      .seed = std::random_device{}()};
+  Runner run(tasks, blueprint, runner_options, http, clock, reporter);
+  runner = &run;
+
+  bool reader_gone = false;
+  ClosedReaderWatch reader(io, STDOUT_FILENO, [&] {
+    reader_gone = true;
+    run.Cancel();
+  });
+  reporter.set_on_output_error([&] { run.Cancel(); });
+  // Rows written while handling one burst of events go out in one write, right after it.
+  const auto flush_soon = [&] { boost::asio::post(io, [&] { reporter.Flush(); }); };
+  results.set_on_pending(flush_soon);
+  events.set_on_pending(flush_soon);
+
+  reporter.WriteHeader();
+  reporter.Flush();
+  run.Start([&] {
+    signals.Stop();
+    reader.Stop();
+    boost::asio::post(io, [&] { io.stop(); });
+  });
+  io.run();
+  reporter.Flush();
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const std::string counts =
+      fmt::format("{} Completed, {} Failed", reporter.completed(), reporter.failed());
+  const OutputStream* failed_output = reporter.failed_stream();
+  if (stopped_by_signal != 0) {
+    fmt::print(stderr, "orchestrator: stopped by {}: {} ({} cancelled)\n",
+               SignalName(stopped_by_signal), counts, reporter.cancelled());
+    return kExitSignalBase + stopped_by_signal;
+  }
+  if (reader_gone || (failed_output != nullptr && failed_output->error() == EPIPE)) {
+    return kExitReaderGone;  // like `yes | head -1`: the reader had what it wanted
+  }
+  if (failed_output != nullptr) {
+    fmt::print(stderr, "orchestrator: error: cannot write results to {}: {}; they are incomplete\n",
+               failed_output->name(), std::strerror(failed_output->error()));
+    return kExitOutputError;
+  }
+  if (!options.quiet) {
+    fmt::print(stderr, "orchestrator: {} unique tasks{}: {} in {:.1f}s\n", tasks.tasks.size(),
+               duplicates > 0 ? fmt::format(" ({} duplicate row{} skipped)", duplicates,
+                                            duplicates == 1 ? "" : "s")
+                              : "",
+               counts, seconds);
+  }
+  return reporter.failed() > 0 ? kExitSomeFailed : kExitCompleted;
+}
+
+}  // namespace
+}  // namespace orchestrator
+
+int main(int argc, char** argv) {
+  using namespace orchestrator;
+  try {
+    const CommandLine command_line = ParseCommandLine(argc, argv);
+    switch (command_line.action) {
+      case CommandLine::Action::kPrint:
+        std::fputs(command_line.text.c_str(), stdout);
+        return std::fflush(stdout) == 0 ? kExitCompleted : kExitOutputError;
+      case CommandLine::Action::kUsageError:
+        fmt::print(stderr, "orchestrator: {}\nTry 'orchestrator --help' for more information.\n",
+                   command_line.text);
+        return kExitUsage;
+      case CommandLine::Action::kRun:
+        return Run(command_line.options);
+    }
+  } catch (const InputError& error) {
+    fmt::print(stderr, "orchestrator: {}\n", error.what());
+    return kExitUsage;
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "orchestrator: internal error: {}\n", error.what());
+  }
+  return kExitInternal;
+}

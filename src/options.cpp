@@ -1,0 +1,123 @@
+#include "orchestrator/options.h"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <optional>
+
+#include "orchestrator/url.h"
+#include "orchestrator/version.h"
+
+namespace orchestrator {
+namespace {
+
+constexpr std::string_view kDescription =
+    "Runs every unique task of a CSV (columns task_id, task_type) through a blueprint: "
+    "fetch_data (HTTP GET of --url), long_delay (--delay), emit_event (a line on stderr). "
+    "Tasks run concurrently; a result CSV (task_id,final_status,error_info) streams to "
+    "stdout as they finish.";
+
+constexpr std::string_view kFooter =
+    "DURATION is 250ms, 1.5s, 5s, 1m, 2h, or a plain number of seconds.\n"
+    "Exit status: 0 all tasks Completed, 1 some Failed, 2 usage or input error (nothing run),\n"
+    "3 results could not be written, 128+N stopped by signal N (130 SIGINT, 143 SIGTERM),\n"
+    "141 stdout was closed by its reader.";
+
+// A duration option: text from CLI11, parsed by us for exact units and clear messages.
+struct DurationOption {
+  const char* flag;
+  Duration* target;
+  std::string text;
+  bool zero_allowed;
+};
+
+std::optional<std::string> ApplyDuration(const DurationOption& option) {
+  const std::optional<Duration> parsed = ParseDuration(option.text);
+  if (!parsed) {
+    return fmt::format("{}: invalid duration \"{}\" (examples: 250ms, 1.5s, 5s, 1m)", option.flag,
+                       option.text);
+  }
+  if (*parsed == Duration(0) && !option.zero_allowed) {
+    return fmt::format("{}: must be more than 0", option.flag);
+  }
+  if (*parsed > Duration(std::chrono::hours(24 * 365))) {
+    return fmt::format("{}: {} is more than a year", option.flag, option.text);
+  }
+  *option.target = *parsed;
+  return std::nullopt;
+}
+
+}  // namespace
+
+CommandLine ParseCommandLine(int argc, const char* const* argv) {
+  CommandLine result;
+  Options& options = result.options;
+  CLI::App app{std::string(kDescription), "orchestrator"};
+  app.footer(std::string(kFooter));
+  app.set_version_flag("--version", fmt::format("orchestrator {}", kVersion));
+
+  std::string delay = "5s", timeout = "10s", connect_timeout, retry_delay = "1s";
+  app.add_option("TASKS_CSV", options.tasks_path,
+                 "Tasks CSV file; - or absent reads standard input")
+      ->type_name("FILE");
+  app.add_option("--url", options.url,
+                 "URL that fetch_data GETs (http or https; env ORCHESTRATOR_URL)")
+      ->envname("ORCHESTRATOR_URL")
+      ->type_name("URL")
+      ->capture_default_str();
+  app.add_option("--delay", delay, "How long long_delay waits")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--timeout", timeout,
+                 "Limit on each fetch attempt as a whole: connect, request and body")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--connect-timeout", connect_timeout,
+                 "Limit on the connect phase of each attempt [default: --timeout]")
+      ->type_name("DURATION");
+  app.add_option("--retries", options.retries,
+                 "Retries of a transient failure (connect error, reset, timeout, HTTP 408, "
+                 "429, 500, 502, 503, 504)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  app.add_option("--retry-delay", retry_delay,
+                 "Backoff before the first retry; doubles per retry (max 30s), with jitter; a "
+                 "longer Retry-After from the server wins")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--max-connections", options.max_connections,
+                 "Fetches in flight at once (a task in its delay holds none)")
+      ->type_name("N")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", options.quiet, "No event lines or summary on stderr");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return {CommandLine::Action::kPrint, options, app.help()};
+  } catch (const CLI::CallForVersion& version) {
+    return {CommandLine::Action::kPrint, options, std::string(version.what()) + "\n"};
+  } catch (const CLI::ParseError& error) {
+    return {CommandLine::Action::kUsageError, options, error.what()};
+  }
+
+  if (connect_timeout.empty()) connect_timeout = timeout;
+  const DurationOption durations[] = {
+      {"--delay", &options.delay, delay, true},
+      {"--timeout", &options.timeout, timeout, false},
+      {"--connect-timeout", &options.connect_timeout, connect_timeout, false},
+      {"--retry-delay", &options.retry_delay, retry_delay, true},
+  };
+  for (const DurationOption& option : durations) {
+    if (auto problem = ApplyDuration(option)) {
+      return {CommandLine::Action::kUsageError, options, *problem};
+    }
+  }
+  if (auto problem = CheckFetchUrl(options.url)) {
+    return {CommandLine::Action::kUsageError, options, "--url: " + *problem};
+  }
+  return result;
+}
+
+}  // namespace orchestrator

@@ -1,0 +1,79 @@
+#include "orchestrator/reporter.h"
+
+#include <fmt/format.h>
+
+#include "orchestrator/result_csv.h"
+
+namespace orchestrator {
+namespace {
+
+// A task_type comes from the input: keep it from writing escape sequences to a terminal.
+void AppendPrintable(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
+  }
+}
+
+}  // namespace
+
+Reporter::Reporter(std::vector<OutputStream*> results, OutputStream* events)
+    : results_(std::move(results)), events_(events) {}
+
+void Reporter::WriteHeader() { WriteRow(std::string(kResultHeader)); }
+
+void Reporter::CarryOver(TaskId id, const Outcome& outcome) {
+  scratch_.clear();
+  AppendResultRow(scratch_, id, outcome);
+  WriteRow(scratch_);
+  ++(outcome.status == FinalStatus::kCompleted ? completed_ : failed_);
+}
+
+void Reporter::Event(const Task& task, std::string_view type_name, std::string_view step) {
+  if (events_ == nullptr) return;
+  scratch_.clear();
+  fmt::format_to(std::back_inserter(scratch_), "orchestrator: {} task_id={} task_type=", step,
+                 task.id);
+  AppendPrintable(scratch_, type_name);
+  scratch_ += '\n';
+  events_->Write(scratch_);  // a failing stderr is not worth stopping the run for
+}
+
+void Reporter::Result(const Task& task, const Outcome& outcome) {
+  if (outcome.status == FinalStatus::kCompleted) {
+    ++completed_;
+  } else {
+    ++failed_;
+    if (outcome.error_info == kCancelledReason) ++cancelled_;
+  }
+  scratch_.clear();
+  AppendResultRow(scratch_, task.id, outcome);
+  WriteRow(scratch_);
+}
+
+void Reporter::WriteRow(const std::string& row) {
+  for (OutputStream* stream : results_) stream->Write(row);
+  if (!reported_error_ && failed_stream() != nullptr) {
+    reported_error_ = true;
+    if (on_error_) on_error_();
+  }
+}
+
+bool Reporter::Flush() {
+  if (events_ != nullptr) events_->Flush();
+  for (OutputStream* stream : results_) stream->Flush();
+  if (!reported_error_ && failed_stream() != nullptr) {
+    reported_error_ = true;
+    if (on_error_) on_error_();
+  }
+  return failed_stream() == nullptr;
+}
+
+const OutputStream* Reporter::failed_stream() const {
+  for (const OutputStream* stream : results_) {
+    if (stream->failed()) return stream;
+  }
+  return nullptr;
+}
+
+}  // namespace orchestrator

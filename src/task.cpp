@@ -1,0 +1,67 @@
+#include "orchestrator/task.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <charconv>
+
+#include "orchestrator/input_error.h"
+
+namespace orchestrator {
+namespace {
+
+std::string_view TrimBlanks(std::string_view text) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+bool AllDigits(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::optional<TaskId> ParseTaskId(std::string_view text) {
+  text = TrimBlanks(text);
+  // from_chars alone would accept a prefix ("5x") and, for unsigned types, nothing else
+  // we need to refuse; checking the characters first keeps the rule obvious.
+  if (text.empty() || !AllDigits(text)) return std::nullopt;
+  TaskId id = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return id;
+}
+
+std::string DescribeBadTaskId(std::string_view text) {
+  const std::string_view trimmed = TrimBlanks(text);
+  if (trimmed.empty()) return "task_id is empty";
+  if (AllDigits(trimmed)) {
+    return fmt::format("task_id {} is larger than 18446744073709551615", QuoteForMessage(trimmed));
+  }
+  return fmt::format("task_id {} is not a whole number from 0 to 18446744073709551615",
+                     QuoteForMessage(trimmed));
+}
+
+std::size_t DropDuplicateTasks(std::vector<Task>& tasks) {
+  std::vector<TaskId> ids(tasks.size());
+  std::transform(tasks.begin(), tasks.end(), ids.begin(), [](const Task& t) { return t.id; });
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const std::size_t dropped = tasks.size() - ids.size();
+  if (dropped == 0) return 0;
+
+  // Walk the tasks in input order; the first time an id is met it is kept.
+  std::vector<bool> seen(ids.size());
+  const auto duplicate = [&](const Task& task) {
+    const auto slot = std::lower_bound(ids.begin(), ids.end(), task.id) - ids.begin();
+    if (seen[slot]) return true;
+    seen[slot] = true;
+    return false;
+  };
+  tasks.erase(std::remove_if(tasks.begin(), tasks.end(), duplicate), tasks.end());
+  tasks.shrink_to_fit();
+  return dropped;
+}
+
+}  // namespace orchestrator
