@@ -73,6 +73,18 @@ int CheckedByteSource::Check(char* buffer, int size) {
   return size;
 }
 
+std::unique_ptr<io::ByteSourceBase> CheckedByteSource::Lend() {
+  class Borrowed : public io::ByteSourceBase {
+   public:
+    explicit Borrowed(CheckedByteSource& source) : source_(source) {}
+    int read(char* buffer, int size) override { return source_.read(buffer, size); }
+
+   private:
+    CheckedByteSource& source_;
+  };
+  return std::make_unique<Borrowed>(*this);
+}
+
 void CheckedByteSource::Fail(std::string message) {
   if (!error_) error_.emplace(name_, line_, std::move(message));
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -43,6 +44,11 @@ class CheckedByteSource : public io::ByteSourceBase {
   CheckedByteSource(int fd, std::string name, std::optional<std::uint64_t> limit = std::nullopt);
 
   int read(char* buffer, int size) override;
+
+  /// A source for the parser that reads through this one. The parser frees its source
+  /// whenever it likes (after the first read, for a small input), so it gets this and the
+  /// caller keeps the checks and their verdict.
+  std::unique_ptr<io::ByteSourceBase> Lend();
 
   /// The problem to report: this source's, if it comes no later than `parse_error`.
   const InputError& EarlierOf(const InputError& parse_error) const;

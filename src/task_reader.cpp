@@ -65,11 +65,9 @@ void ReadRows(CsvReader<2>& csv, const std::string& file, TaskList& list) {
 
 TaskList ReadTasks(const InputFile& input) {
   TaskList list;
-  // The parser owns the source and its 48 MiB of buffers; both go when this function returns,
-  // before the run starts.
-  auto owned_source = std::make_unique<CheckedByteSource>(input.fd(), input.name());
-  const CheckedByteSource& source = *owned_source;
-  CsvReader<2> csv(input.name(), std::move(owned_source));
+  CheckedByteSource source(input.fd(), input.name());
+  // The parser's 48 MiB of buffers go when this function returns, before the run starts.
+  CsvReader<2> csv(input.name(), source.Lend());
   try {
     ReadRows(csv, input.name(), list);
   } catch (const InputError& error) {
