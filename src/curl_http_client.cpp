@@ -189,6 +189,14 @@ class CurlHttpClient::Impl {
       code = curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                               static_cast<long>(request.connect_timeout.count()));
     }
+    if (code == CURLE_OK) {
+      // Over TLS, wait for the first connection's ALPN answer so HTTP/2 multiplexes instead
+      // of opening a connection per request. Never over plain HTTP: there curl learns the
+      // answer only from the first response's headers, so one slow response would hold back
+      // every other fetch.
+      const bool tls = strncasecmp(request.url.c_str(), "https:", 6) == 0;
+      code = curl_easy_setopt(easy, CURLOPT_PIPEWAIT, tls ? 1L : 0L);
+    }
     if (code != CURLE_OK) {
       FailLater(transfer, fmt::format("could not start the request: {}", curl_easy_strerror(code)));
       return;
@@ -405,9 +413,6 @@ class CurlHttpClient::Impl {
     SetOption(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     SetOption(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SetOption(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    // Wait for an HTTP/2 connection to say whether it multiplexes rather than opening one
-    // connection per request to the same host.
-    SetOption(easy, CURLOPT_PIPEWAIT, 1L);
     // Removing a handle mid-resolve must not wait for the resolver thread (cancellation).
     SetOption(easy, CURLOPT_QUICK_EXIT, 1L);
     transfers_.push_back(std::move(transfer));
@@ -517,7 +522,10 @@ class CurlHttpClient::Impl {
         set(FetchFailure::kRedirect, "too many redirects (more than 10)");
         break;
       case CURLE_UNSUPPORTED_PROTOCOL:
-        if (Info<long>(easy, CURLINFO_REDIRECT_COUNT) > 0) {
+        if (detail.find("HTTP/0.9") != std::string::npos) {
+          // Bytes that are not an HTTP status line: curl takes them for HTTP/0.9.
+          set(FetchFailure::kProtocol, "invalid HTTP response (no HTTP status line)");
+        } else if (Info<long>(easy, CURLINFO_REDIRECT_COUNT) > 0) {
           set(FetchFailure::kRedirect,
               "redirected to a scheme other than http or https (not followed)");
         } else {
