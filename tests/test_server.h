@@ -1,0 +1,80 @@
+// A loopback HTTP/1.1 (and HTTPS) server with fault modes, for integration and end-to-end tests.
+#ifndef ORCHESTRATOR_TESTS_TEST_SERVER_H_
+#define ORCHESTRATOR_TESTS_TEST_SERVER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace orchestrator::testing {
+
+/// Serves 127.0.0.1 on an ephemeral port from its own thread and io_context, with keep-alive.
+///
+/// Routes (the path picks the route; the query is ignored for routing but counted as part of
+/// the target):
+///   /ok, /get, /task/...        200 application/json `{"ok":true}\n`
+///   /status/N                   status N with its reason phrase
+///   /delay/MS                   200 after MS milliseconds
+///   /reset                      TCP RST after reading the request
+///   /empty                      clean close without a byte
+///   /stall                      never answers; holds the connection until the client goes
+///   /partial                    Content-Length: 1000 but 100 body bytes, then close
+///   /garbage                    `this is not HTTP\r\n\r\n`, then close
+///   /slow                       Content-Length: 100, one byte every 100 ms
+///   /flaky/K/STATUS             first K requests for this target get STATUS, then 200
+///   /flaky-reset/K              first K requests for this target get a RST, then 200
+///   /retry-after/STATUS/SECONDS first request for this target: STATUS + Retry-After, then 200
+///   /retry-after-date/SECONDS   first request for this target: 503 + Retry-After as a date
+///   /big/MEGABYTES              200 with MEGABYTES MiB of body, streamed
+///   /endless-headers            200 status line, then header lines until the client closes
+///   /redirect/N                 302 to /redirect/N-1; /redirect/0 goes to /ok
+///   /redirect-loop              302 to itself
+///   /redirect-ftp               302 to ftp://127.0.0.1:PORT/file
+///   /random-faults/P503/PRESET  per request: P503% 503, PRESET% RST, else 200 (fixed seed)
+///   anything else               404
+class TestServer {
+ public:
+  struct Options {
+    bool tls = false;         // serve HTTPS with tests/data/test-cert.pem + test-key.pem
+    bool never_read = false;  // accept connections and hold them open, never reading or writing
+  };
+
+  TestServer();
+  /// Binds 127.0.0.1:0 and is serving on its own thread when this returns. Throws on failure.
+  explicit TestServer(Options options);
+  /// Closes the listener and every connection and joins the thread; prompt even when clients
+  /// stall.
+  ~TestServer();
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  std::uint16_t port() const;
+  /// "http://127.0.0.1:PORT" + target ("https://..." when serving TLS).
+  std::string Url(std::string_view target) const;
+
+  // Counters, safe to read from any thread while serving.
+
+  /// TCP connections accepted so far.
+  std::size_t connections() const;
+  /// Requests whose head was fully read.
+  std::size_t requests() const;
+  /// Requests for this exact request-target (path + query as sent).
+  std::size_t RequestsFor(std::string_view target) const;
+  /// Most requests handled at the same moment (head read .. response finished or dropped).
+  std::size_t max_in_flight() const;
+  /// Requests being handled now.
+  std::size_t in_flight() const;
+  /// Sets the counters, max_in_flight and the per-target "first K" state to 0. in_flight is
+  /// a gauge of requests still being handled and is left alone.
+  void ResetCounters();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace orchestrator::testing
+
+#endif  // ORCHESTRATOR_TESTS_TEST_SERVER_H_
