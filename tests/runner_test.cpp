@@ -1,0 +1,305 @@
+#include "orchestrator/runner.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+
+namespace orchestrator {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Records fetches and completes them when the test says so.
+class FakeHttpClient : public HttpClient {
+ public:
+  struct Pending {
+    FetchRequest request;
+    Callback done;
+  };
+
+  void Fetch(FetchRequest request, Callback done) override {
+    pending.push_back({std::move(request), std::move(done)});
+    ++started;
+    max_in_flight = std::max(max_in_flight, pending.size());
+  }
+  void CancelAll() override {
+    pending.clear();
+    ++cancels;
+  }
+
+  // Completes the fetch at `position` (0 = oldest) with `result`.
+  void Complete(std::size_t position, const FetchResult& result) {
+    ASSERT_LT(position, pending.size());
+    Pending fetch = std::move(pending[position]);
+    pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(position));
+    fetch.done(result);
+  }
+  // Completes the fetches pending now (not those they lead to) with `result`.
+  void CompleteCurrent(const FetchResult& result) {
+    for (std::size_t n = pending.size(); n > 0; --n) Complete(0, result);
+  }
+
+  std::deque<Pending> pending;
+  std::size_t started = 0;
+  std::size_t max_in_flight = 0;
+  int cancels = 0;
+};
+
+// Time that moves only when the test moves it.
+class FakeClock : public Clock {
+ public:
+  TimePoint Now() const override { return now; }
+  void WakeAt(TimePoint when, std::function<void()> wake) override {
+    wake_at = when;
+    wake_ = std::move(wake);
+    ++arms;
+  }
+  void CancelWake() override {
+    wake_at.reset();
+    wake_ = nullptr;
+  }
+  // Moves time forward, firing the wake-up at its own time along the way.
+  void Advance(Duration duration) {
+    const TimePoint target = now + duration;
+    while (wake_at && *wake_at <= target) {
+      now = std::max(now, *wake_at);
+      wake_at.reset();
+      std::exchange(wake_, nullptr)();
+    }
+    now = target;
+  }
+
+  TimePoint now{std::chrono::hours(1)};
+  std::optional<TimePoint> wake_at;
+  int arms = 0;
+
+ private:
+  std::function<void()> wake_;
+};
+
+struct RecordingSink : RunSink {
+  void Event(const Task& task, std::string_view type, std::string_view step) override {
+    events.push_back(fmt::format("{} {} {}", task.id, type, step));
+  }
+  void Result(const Task& task, const Outcome& outcome) override {
+    rows.push_back(
+        fmt::format("{},{},{}", task.id, FinalStatusName(outcome.status), outcome.error_info));
+    ++rows_per_task[task.id];
+    if (on_result) on_result();
+  }
+  std::vector<std::string> events;
+  std::vector<std::string> rows;
+  std::map<TaskId, int> rows_per_task;
+  std::function<void()> on_result;
+};
+
+const FetchResult kOk{};
+FetchResult Status(int code, std::string message) {
+  return {FetchFailure::kHttpStatus, code, std::move(message), std::nullopt};
+}
+const FetchResult k503 = Status(503, "HTTP 503 Service Unavailable");
+
+TaskList MakeTasks(std::size_t count, TaskId first = 101) {
+  TaskList list;
+  list.type_names = {"process_data"};
+  for (std::size_t i = 0; i < count; ++i) list.tasks.push_back({first + i, 0});
+  return list;
+}
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void StartRun(std::size_t task_count, std::size_t max_fetches = 64, int retries = 2) {
+    tasks_ = MakeTasks(task_count);
+    runner_.emplace(tasks_, blueprint_,
+                    RunnerOptions{.max_fetches = max_fetches,
+                                  .retry = {.max_retries = retries, .base_delay = Duration(1000)},
+                                  .seed = 42},
+                    http_, clock_, sink_);
+    runner_->Start([this] { ++finished_calls_; });
+  }
+
+  Blueprint blueprint_ = DefaultBlueprint({"http://test/get"}, Duration(5000));
+  TaskList tasks_;
+  FakeHttpClient http_;
+  FakeClock clock_;
+  RecordingSink sink_;
+  std::optional<Runner> runner_;
+  int finished_calls_ = 0;
+};
+
+TEST_F(RunnerTest, RunsFetchThenDelayThenEmitForEveryTask) {
+  StartRun(3);
+  ASSERT_EQ(http_.pending.size(), 3u);
+  EXPECT_EQ(http_.pending[0].request.url, "http://test/get");
+  http_.CompleteCurrent(kOk);
+  EXPECT_TRUE(sink_.rows.empty());  // all three are in their delay
+  clock_.Advance(milliseconds(4999));
+  EXPECT_TRUE(sink_.rows.empty());
+  clock_.Advance(milliseconds(1));
+  EXPECT_EQ(sink_.events,
+            (std::vector<std::string>{"101 process_data emit_event", "102 process_data emit_event",
+                                      "103 process_data emit_event"}));
+  EXPECT_EQ(sink_.rows,
+            (std::vector<std::string>{"101,Completed,", "102,Completed,", "103,Completed,"}));
+  EXPECT_TRUE(runner_->finished());
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(RunnerTest, ATaskInItsDelayHoldsNoFetchSlot) {
+  StartRun(5, /*max_fetches=*/2);
+  EXPECT_EQ(http_.pending.size(), 2u);
+  http_.CompleteCurrent(kOk);  // 101 and 102 go to their delay
+  EXPECT_EQ(http_.pending.size(), 2u) << "103 and 104 should start while 101 and 102 wait";
+  http_.CompleteCurrent(kOk);
+  EXPECT_EQ(http_.pending.size(), 1u);
+  http_.CompleteCurrent(kOk);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows.size(), 5u);
+  EXPECT_EQ(http_.max_in_flight, 2u);
+}
+
+TEST_F(RunnerTest, NeverHasMoreFetchesInFlightThanTheLimit) {
+  StartRun(1000, /*max_fetches=*/7);
+  std::size_t step = 0;
+  while (!http_.pending.empty()) {
+    EXPECT_LE(http_.pending.size(), 7u);
+    // Complete in a scrambled order, some failing for good.
+    const std::size_t position = (step * 5) % http_.pending.size();
+    http_.Complete(position, step % 10 == 0 ? Status(404, "HTTP 404 Not Found") : kOk);
+    ++step;
+  }
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(http_.max_in_flight, 7u);
+  EXPECT_EQ(sink_.rows.size(), 1000u);
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(RunnerTest, AFailedFetchEndsTheTaskAtOnce) {
+  StartRun(2);
+  http_.Complete(0, Status(404, "HTTP 404 Not Found"));
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"101,Failed,HTTP 404 Not Found"});
+  http_.Complete(0, kOk);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.events, std::vector<std::string>{"102 process_data emit_event"});
+  EXPECT_EQ(sink_.rows.size(), 2u);
+  EXPECT_EQ(http_.started, 2u) << "a 404 is not retried";
+}
+
+TEST_F(RunnerTest, RetriesATransientFailureAfterABackoff) {
+  StartRun(1);
+  http_.Complete(0, k503);
+  EXPECT_TRUE(http_.pending.empty());
+  ASSERT_TRUE(clock_.wake_at.has_value());
+  const auto backoff = *clock_.wake_at - clock_.now;
+  EXPECT_GE(backoff, milliseconds(500));  // base 1s, jittered over its upper half
+  EXPECT_LT(backoff, milliseconds(1000));
+  clock_.Advance(milliseconds(499));
+  EXPECT_TRUE(http_.pending.empty());
+  clock_.Advance(milliseconds(501));
+  ASSERT_EQ(http_.pending.size(), 1u);
+  http_.Complete(0, kOk);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"101,Completed,"});
+}
+
+TEST_F(RunnerTest, GivesUpAfterTheRetriesAndSaysHowManyAttempts) {
+  StartRun(1, 64, /*retries=*/2);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    ASSERT_EQ(http_.pending.size(), 1u) << attempt;
+    http_.Complete(0, k503);
+    clock_.Advance(milliseconds(2000));
+  }
+  EXPECT_TRUE(http_.pending.empty());
+  EXPECT_EQ(sink_.rows,
+            std::vector<std::string>{"101,Failed,HTTP 503 Service Unavailable (after 3 attempts)"});
+}
+
+TEST_F(RunnerTest, WaitsAsLongAsRetryAfterSays) {
+  StartRun(1);
+  FetchResult busy = Status(429, "HTTP 429 Too Many Requests");
+  busy.retry_after = Duration(30'000);
+  http_.Complete(0, busy);
+  clock_.Advance(milliseconds(29'999));
+  EXPECT_TRUE(http_.pending.empty());
+  clock_.Advance(milliseconds(1));
+  EXPECT_EQ(http_.pending.size(), 1u);
+}
+
+TEST_F(RunnerTest, ARetryGoesAheadOfTasksThatNeverStarted) {
+  StartRun(4, /*max_fetches=*/1);
+  http_.Complete(0, k503);  // 101 backs off; 102 starts
+  ASSERT_EQ(http_.pending.size(), 1u);
+  clock_.Advance(milliseconds(1000));  // 101 is due again while 102 is in flight
+  http_.Complete(0, kOk);              // 102 done: the free slot goes to 101, not 103
+  ASSERT_EQ(http_.pending.size(), 1u);
+  EXPECT_EQ(http_.started, 3u);
+  http_.Complete(0, kOk);
+  EXPECT_EQ(http_.started, 4u);  // now 103
+}
+
+TEST_F(RunnerTest, CancelReportsEveryUnfinishedTaskOnceInInputOrder) {
+  StartRun(5, /*max_fetches=*/2);
+  http_.Complete(0, Status(404, "HTTP 404 Not Found"));  // 101 ends; 103 starts
+  http_.Complete(0, kOk);                                // 102 in its delay; 104 starts
+  runner_->Cancel();
+  EXPECT_EQ(http_.cancels, 1);
+  EXPECT_FALSE(clock_.wake_at.has_value());
+  EXPECT_EQ(sink_.rows, (std::vector<std::string>{"101,Failed,HTTP 404 Not Found",
+                                                  "102,Failed,cancelled", "103,Failed,cancelled",
+                                                  "104,Failed,cancelled", "105,Failed,cancelled"}));
+  EXPECT_EQ(finished_calls_, 1);
+  runner_->Cancel();  // harmless
+  clock_.Advance(milliseconds(10'000));
+  EXPECT_EQ(sink_.rows.size(), 5u);
+  EXPECT_TRUE(sink_.events.empty());
+}
+
+TEST_F(RunnerTest, CancellingFromInsideTheSinkStillGivesOneRowPerTask) {
+  StartRun(4);
+  sink_.on_result = [this] { runner_->Cancel(); };  // as an output error does
+  http_.Complete(0, Status(404, "HTTP 404 Not Found"));
+  EXPECT_TRUE(http_.pending.empty());
+  EXPECT_EQ(sink_.rows.size(), 4u);
+  for (const auto& [id, count] : sink_.rows_per_task) EXPECT_EQ(count, 1) << id;
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(RunnerTest, NoTasksFinishesAtOnce) {
+  StartRun(0);
+  EXPECT_EQ(finished_calls_, 1);
+  EXPECT_TRUE(runner_->finished());
+}
+
+TEST_F(RunnerTest, ManyDelaysShareOneWakeUp) {
+  StartRun(100'000, /*max_fetches=*/100'000);
+  http_.CompleteCurrent(kOk);  // all enter the same 5 s delay at the same moment
+  EXPECT_EQ(clock_.arms, 1);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows.size(), 100'000u);
+  EXPECT_EQ(clock_.arms, 1);
+}
+
+TEST_F(RunnerTest, RunsAnyBlueprintInOrder) {
+  blueprint_.steps = {{"hello", EmitStep{}},
+                      {"first", FetchStep{"http://test/one"}},
+                      {"pause", DelayStep{Duration(100)}},
+                      {"second", FetchStep{"http://test/two"}},
+                      {"bye", EmitStep{}}};
+  StartRun(1);
+  EXPECT_EQ(sink_.events, std::vector<std::string>{"101 process_data hello"});
+  ASSERT_EQ(http_.pending.size(), 1u);
+  EXPECT_EQ(http_.pending[0].request.url, "http://test/one");
+  http_.Complete(0, kOk);
+  clock_.Advance(milliseconds(100));
+  ASSERT_EQ(http_.pending.size(), 1u);
+  EXPECT_EQ(http_.pending[0].request.url, "http://test/two");
+  http_.Complete(0, kOk);
+  EXPECT_EQ(sink_.events,
+            (std::vector<std::string>{"101 process_data hello", "101 process_data bye"}));
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"101,Completed,"});
+}
+
+}  // namespace
+}  // namespace orchestrator

@@ -1,0 +1,86 @@
+// Runs a program (the built orchestrator) with pipes, for end-to-end tests.
+#ifndef ORCHESTRATOR_TESTS_SUBPROCESS_H_
+#define ORCHESTRATOR_TESTS_SUBPROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orchestrator::testing {
+
+struct ProcessOptions {
+  std::string stdin_text;                  ///< written to the child's stdin, which is then closed
+  std::vector<std::string> env;            ///< KEY=VALUE entries added to (or replacing) ours
+  std::optional<std::string> stdout_path;  ///< send stdout to this file instead of a pipe
+  std::chrono::milliseconds timeout{60'000};  ///< killed with SIGKILL after this long
+};
+
+// Builders for ProcessOptions (GCC 12 warns on designated initializers that skip members).
+inline ProcessOptions Stdin(std::string text) {
+  ProcessOptions options;
+  options.stdin_text = std::move(text);
+  return options;
+}
+inline ProcessOptions WithEnv(ProcessOptions options, std::string entry) {
+  options.env.push_back(std::move(entry));
+  return options;
+}
+inline ProcessOptions StdoutTo(ProcessOptions options, std::string path) {
+  options.stdout_path = std::move(path);
+  return options;
+}
+
+struct ProcessResult {
+  int exit_status = -1;  ///< exit code, or -1 if killed by a signal
+  int term_signal = 0;   ///< the signal that killed it, or 0
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+  double seconds = 0;
+};
+
+/// A running child process whose stdin, stdout and stderr are pipes to us.
+class Subprocess {
+ public:
+  Subprocess(const std::vector<std::string>& argv, ProcessOptions options);
+  ~Subprocess();  // kills the child if it still runs
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  /// Pumps the pipes until stdout holds at least `lines` complete lines. False if the child
+  /// closed stdout first or `timeout` passed.
+  bool WaitForStdoutLines(std::size_t lines, std::chrono::milliseconds timeout);
+  /// Closes our end of the stdout pipe, as `| head -1` does once it has its line.
+  void CloseStdout();
+  void Signal(int number);
+  /// Pumps until the child exits (killing it at the deadline) and returns what it did.
+  ProcessResult Wait();
+
+  pid_t pid() const { return pid_; }
+  const std::string& out() const { return result_.out; }
+  const std::string& err() const { return result_.err; }
+
+ private:
+  void Pump(std::chrono::milliseconds max_wait);
+
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;
+  int stdout_fd_ = -1;
+  int stderr_fd_ = -1;
+  std::string stdin_text_;
+  std::size_t stdin_written_ = 0;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point deadline_;
+  ProcessResult result_;
+  bool reaped_ = false;
+};
+
+/// Runs `argv` to completion.
+ProcessResult RunProcess(const std::vector<std::string>& argv, ProcessOptions options = {});
+
+}  // namespace orchestrator::testing
+
+#endif  // ORCHESTRATOR_TESTS_SUBPROCESS_H_
