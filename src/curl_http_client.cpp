@@ -241,17 +241,7 @@ class CurlHttpClient::Impl {
   }
 
   static int OnTimer(CURLM* /*multi*/, long timeout_ms, void* self_pointer) {
-    auto* self = static_cast<Impl*>(self_pointer);
-    if (timeout_ms < 0) {
-      self->timer_.cancel();
-      return 0;
-    }
-    // Zero means "as soon as possible": an expired timer, so the call to curl happens from
-    // the event loop and not from inside this callback.
-    self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
-    self->timer_.async_wait([self](const boost::system::error_code& error) {
-      if (!error) self->Act(CURL_SOCKET_TIMEOUT, 0);
-    });
+    static_cast<Impl*>(self_pointer)->WantTimeout(timeout_ms);
     return 0;
   }
 
@@ -322,6 +312,62 @@ class CurlHttpClient::Impl {
         CURL_CSELECT_IN);
     arm(CURL_POLL_OUT, &Watch::write_pending, asio::posix::descriptor_base::wait_write,
         CURL_CSELECT_OUT);
+  }
+
+  // --- curl's timeout ---
+  //
+  // curl moves its timeout on nearly every call (each added handle asks for "now"), and
+  // every move of an Asio timer's earliest expiry is a timerfd_settime: a fifth of the
+  // process's time in a profile. So "now" is a posted call, and the timer is only ever
+  // moved earlier; when it fires before curl's time it is re-armed for that.
+
+  void WantTimeout(long timeout_ms) {
+    if (timeout_ms < 0) {
+      // Nothing to time: cancelled for real, so a finished run leaves no work behind.
+      wanted_.reset();
+      if (armed_) {
+        armed_.reset();
+        timer_.cancel();
+      }
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    wanted_ = now + std::chrono::milliseconds(timeout_ms);
+    if (timeout_ms == 0) {
+      if (!timeout_posted_) {
+        timeout_posted_ = true;
+        asio::post(io_, [this] {
+          timeout_posted_ = false;
+          OnTimeout();
+        });
+      }
+      return;
+    }
+    ArmFor(*wanted_);
+  }
+
+  void ArmFor(std::chrono::steady_clock::time_point when) {
+    if (armed_ && *armed_ <= when) return;  // fires in time; re-armed then if still needed
+    armed_ = when;
+    timer_.expires_at(when);
+    timer_.async_wait([this](const boost::system::error_code& error) {
+      if (error) return;  // moved or cancelled
+      armed_.reset();
+      OnTimeout();
+    });
+  }
+
+  void OnTimeout() {
+    if (wanted_ && *wanted_ <= std::chrono::steady_clock::now()) {
+      Act(CURL_SOCKET_TIMEOUT, 0);
+      // curl does not repeat a timeout it already named, so ask it rather than assume the
+      // one just served is gone.
+      long timeout_ms = -1;
+      curl_multi_timeout(multi_.get(), &timeout_ms);
+      WantTimeout(timeout_ms);
+      return;
+    }
+    if (wanted_ && !timeout_posted_) ArmFor(*wanted_);
   }
 
   // --- driving curl ---
@@ -575,6 +621,9 @@ class CurlHttpClient::Impl {
   asio::io_context& io_;
   CurlHttpClientOptions options_;
   asio::steady_timer timer_;
+  std::optional<std::chrono::steady_clock::time_point> wanted_;  // when curl wants its call
+  std::optional<std::chrono::steady_clock::time_point> armed_;   // when timer_ fires
+  bool timeout_posted_ = false;
   std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> watches_;
   std::vector<std::unique_ptr<Transfer>> transfers_;
   std::vector<Transfer*> idle_;
