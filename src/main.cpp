@@ -1,6 +1,8 @@
 // orchestrator: reads tasks, runs each through the blueprint, streams a result CSV.
 // This file only turns options into parts and wires them; each part is its own file.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -8,11 +10,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <random>
 
 #include "orchestrator/asio_clock.h"
 #include "orchestrator/blueprint.h"
 #include "orchestrator/curl_http_client.h"
+#include "orchestrator/earlier_results.h"
 #include "orchestrator/exit_status.h"
 #include "orchestrator/fd_budget.h"
 #include "orchestrator/input_error.h"
@@ -20,6 +24,7 @@
 #include "orchestrator/options.h"
 #include "orchestrator/output_stream.h"
 #include "orchestrator/reporter.h"
+#include "orchestrator/result_file.h"
 #include "orchestrator/runner.h"
 #include "orchestrator/task_reader.h"
 #include "orchestrator/version.h"
@@ -57,6 +62,29 @@ std::size_t ChooseMaxFetches(const Options& options) {
   return affordable;
 }
 
+// --resume: what the earlier result file recorded. A file that does not exist yet is an
+// empty record, so one command line serves the first run and every rerun.
+EarlierResults ReadResumeFile(const Options& options) {
+  if (options.resume_path.empty()) return {};
+  struct stat info {};
+  if (::stat(options.resume_path.c_str(), &info) != 0 && errno == ENOENT) {
+    if (!options.quiet) {
+      fmt::print(stderr, "orchestrator: {}: no earlier results yet; running every task\n",
+                 options.resume_path);
+    }
+    return {};
+  }
+  const InputFile file = InputFile::Open(options.resume_path);
+  EarlierResults earlier = ReadEarlierResults(file);
+  if (earlier.torn_line) {
+    fmt::print(stderr,
+               "orchestrator: warning: {}:{}: ignoring a torn last row (a run was cut short "
+               "while writing it)\n",
+               file.name(), *earlier.torn_line);
+  }
+  return earlier;
+}
+
 int Run(const Options& options) {
   const auto started = std::chrono::steady_clock::now();
   IgnoreSigpipe();
@@ -73,15 +101,42 @@ int Run(const Options& options) {
 
   TaskList tasks = ReadTasks(InputFile::Open(options.tasks_path));
   const std::size_t duplicates = DropDuplicateTasks(tasks.tasks);
+  const std::size_t unique_tasks = tasks.tasks.size();
+  const std::vector<TaskId> carried = TakeCompleted(tasks.tasks, ReadResumeFile(options));
   const std::size_t max_fetches = ChooseMaxFetches(options);
 
   OutputStream results(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
   OutputStream events(STDERR_FILENO, "stderr", OutputStream::FlushPolicy::kWhenAsked);
-  Reporter reporter({&results}, options.quiet ? nullptr : &events);
+  std::optional<ResultFile> result_file;
+  std::optional<OutputStream> file_results;
+  std::vector<OutputStream*> result_streams{&results};
+  if (!options.output_path.empty()) {
+    result_file.emplace(ResultFile::Create(options.output_path));
+    file_results.emplace(result_file->fd(), result_file->path(),
+                         OutputStream::FlushPolicy::kWhenAsked);
+    result_streams.push_back(&*file_results);
+  }
+  Reporter reporter(result_streams, options.quiet ? nullptr : &events);
+
+  // The header and the carried-over rows go out in bulk; then the results file takes its
+  // place under its name and gets each new row as it comes.
+  reporter.WriteHeader();
+  for (const TaskId id : carried) reporter.CarryOver(id, Outcome::Completed());
+  reporter.Flush();
+  if (result_file) {
+    int error = file_results->error();
+    if (error == 0) error = result_file->Publish();
+    if (error != 0) {
+      fmt::print(stderr, "orchestrator: error: cannot write results to {}: {}; nothing was run\n",
+                 result_file->path(), std::strerror(error));
+      return kExitOutputError;
+    }
+    file_results->set_policy(OutputStream::FlushPolicy::kEveryWrite);
+  }
 
   CurlLibrary curl;
   CurlHttpClient http(io, {.max_connections = max_fetches,
-                           .max_body = std::nullopt,
+                           .max_body = options.max_body,
                            .user_agent = fmt::format("orchestrator/{}", kVersion)});
   AsioClock clock(io);
   const Blueprint blueprint =
@@ -104,8 +159,6 @@ int Run(const Options& options) {
   results.set_on_pending(flush_soon);
   events.set_on_pending(flush_soon);
 
-  reporter.WriteHeader();
-  reporter.Flush();
   run.Start([&] {
     signals.Stop();
     reader.Stop();
@@ -133,11 +186,16 @@ int Run(const Options& options) {
     return kExitOutputError;
   }
   if (!options.quiet) {
-    fmt::print(stderr, "orchestrator: {} unique tasks{}: {} in {:.1f}s\n", tasks.tasks.size(),
-               duplicates > 0 ? fmt::format(" ({} duplicate row{} skipped)", duplicates,
-                                            duplicates == 1 ? "" : "s")
-                              : "",
-               counts, seconds);
+    std::vector<std::string> notes;
+    if (duplicates > 0) {
+      notes.push_back(
+          fmt::format("{} duplicate row{} skipped", duplicates, duplicates == 1 ? "" : "s"));
+    }
+    if (!carried.empty()) {
+      notes.push_back(fmt::format("{} carried over from {}", carried.size(), options.resume_path));
+    }
+    fmt::print(stderr, "orchestrator: {} unique tasks{}: {} in {:.1f}s\n", unique_tasks,
+               notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds);
   }
   return reporter.failed() > 0 ? kExitSomeFailed : kExitCompleted;
 }

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 
+#include "orchestrator/byte_size.h"
 #include "orchestrator/url.h"
 #include "orchestrator/version.h"
 
@@ -55,7 +56,7 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
   app.footer(std::string(kFooter));
   app.set_version_flag("--version", fmt::format("orchestrator {}", kVersion));
 
-  std::string delay = "5s", timeout = "10s", connect_timeout, retry_delay = "1s";
+  std::string delay = "5s", timeout = "10s", connect_timeout, retry_delay = "1s", max_body;
   app.add_option("TASKS_CSV", options.tasks_path,
                  "Tasks CSV file; - or absent reads standard input")
       ->type_name("FILE");
@@ -90,6 +91,18 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->capture_default_str();
+  app.add_option("--max-body", max_body,
+                 "Fail a fetch whose response body is larger than SIZE (512k, 10M, 1G); "
+                 "bodies are counted, never kept [default: no limit]")
+      ->type_name("SIZE");
+  app.add_option("-o,--output", options.output_path,
+                 "Also write the result CSV to FILE, row by row, replacing it once the run "
+                 "starts (with --resume FILE: continue it in place)")
+      ->type_name("FILE");
+  app.add_option("--resume", options.resume_path,
+                 "Carry over the tasks an earlier result CSV records as Completed and run the "
+                 "rest (a missing FILE runs everything)")
+      ->type_name("FILE");
   app.add_flag("-q,--quiet", options.quiet, "No event lines or summary on stderr");
 
   try {
@@ -112,6 +125,13 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
   for (const DurationOption& option : durations) {
     if (auto problem = ApplyDuration(option)) {
       return {CommandLine::Action::kUsageError, options, *problem};
+    }
+  }
+  if (!max_body.empty()) {
+    options.max_body = ParseByteSize(max_body);
+    if (!options.max_body || *options.max_body == 0) {
+      return {CommandLine::Action::kUsageError, options,
+              fmt::format("--max-body: invalid size \"{}\" (examples: 512k, 10M, 1G)", max_body)};
     }
   }
   if (auto problem = CheckFetchUrl(options.url)) {

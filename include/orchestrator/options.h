@@ -3,6 +3,8 @@
 #define ORCHESTRATOR_OPTIONS_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "orchestrator/duration.h"
@@ -19,6 +21,9 @@ struct Options {
   int retries = 2;
   Duration retry_delay{1'000};
   std::size_t max_connections = 64;
+  std::optional<std::uint64_t> max_body;  ///< a larger response body fails the fetch
+  std::string output_path;                ///< also write the result CSV here ("" = no)
+  std::string resume_path;                ///< skip tasks this earlier result CSV completed
   bool quiet = false;
 };
 

@@ -30,6 +30,10 @@ class OutputStream {
 
   /// With kWhenAsked: called when text is buffered and no flush has been asked for since the
   /// last one, so the owner can schedule a Flush once per burst of writes.
+  /// A results file is written in bulk until it holds the carried-over rows, then row by
+  /// row.
+  void set_policy(FlushPolicy policy) { policy_ = policy; }
+
   void set_on_pending(std::function<void()> on_pending) { on_pending_ = std::move(on_pending); }
 
   bool failed() const { return error_ != 0; }

@@ -1,0 +1,36 @@
+// Reading an earlier result CSV of this tool, for --resume.
+#ifndef ORCHESTRATOR_EARLIER_RESULTS_H_
+#define ORCHESTRATOR_EARLIER_RESULTS_H_
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "orchestrator/input_file.h"
+#include "orchestrator/task.h"
+
+namespace orchestrator {
+
+/// What an earlier run recorded: the tasks it completed. Failed rows are read and checked
+/// but not kept, since those tasks run again.
+struct EarlierResults {
+  std::vector<TaskId> completed;         ///< sorted, without repeats
+  std::size_t rows = 0;                  ///< result rows read (header and torn line aside)
+  std::optional<std::size_t> torn_line;  ///< the line left out because it had no line end
+
+  bool Completed(TaskId id) const;
+};
+
+/// Reads a result CSV (header task_id,final_status,error_info) as written by this tool,
+/// perhaps cut short. A last line without a line feed is a row torn by a crash: it is left
+/// out and its line number returned. An empty file has no rows. Throws InputError (file
+/// and line) for anything else that is not a well-formed result row.
+EarlierResults ReadEarlierResults(const InputFile& file);
+
+/// Removes from `tasks` those the earlier run completed and returns their ids, in the order
+/// of `tasks`. Earlier rows for ids not in `tasks` are ignored.
+std::vector<TaskId> TakeCompleted(std::vector<Task>& tasks, const EarlierResults& earlier);
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_EARLIER_RESULTS_H_

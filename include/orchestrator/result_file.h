@@ -1,0 +1,42 @@
+// The --output file.
+#ifndef ORCHESTRATOR_RESULT_FILE_H_
+#define ORCHESTRATOR_RESULT_FILE_H_
+
+#include <string>
+
+namespace orchestrator {
+
+/// The file the result CSV is also written to. A regular file (or a new one) is written
+/// under a temporary name in the same directory and renamed over FILE by Publish(), once
+/// it holds the header and the rows carried over from --resume; until then FILE keeps its
+/// earlier content, so `--resume FILE --output FILE` never loses completed rows, even to a
+/// kill -9. Anything else (/dev/stderr, a FIFO) is written in place.
+class ResultFile {
+ public:
+  /// Throws InputError (exit 2, nothing run) when the file cannot be created.
+  static ResultFile Create(const std::string& path);
+  ~ResultFile();  // removes the temporary file if it was never published
+  ResultFile(ResultFile&& other) noexcept;
+  ResultFile& operator=(ResultFile&&) = delete;
+  ResultFile(const ResultFile&) = delete;
+  ResultFile& operator=(const ResultFile&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+  /// Syncs what was written and renames it into place. Returns 0, or the errno of the
+  /// step that failed (the earlier FILE is then untouched).
+  int Publish();
+
+ private:
+  ResultFile(int fd, std::string path, std::string temporary_path);
+
+  int fd_;
+  std::string path_;            // as the user named it, for messages
+  std::string temporary_path_;  // empty when written in place or once published
+  std::string target_path_;     // what the rename replaces (a symlink's target)
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_RESULT_FILE_H_

@@ -1,0 +1,112 @@
+#include "orchestrator/earlier_results.h"
+
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include "orchestrator/input_error.h"
+
+namespace orchestrator {
+namespace {
+
+InputFile MemoryFile(const std::string& text) {
+  const int fd = ::memfd_create("results.csv", MFD_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::lseek(fd, 0, SEEK_SET);
+  return InputFile(fd, "results.csv");
+}
+
+EarlierResults Read(const std::string& text) { return ReadEarlierResults(MemoryFile(text)); }
+
+std::string ErrorOf(const std::string& text) {
+  try {
+    Read(text);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+constexpr char kHeader[] = "task_id,final_status,error_info\n";
+
+TEST(EarlierResultsTest, KeepsCompletedIdsSortedAndChecksFailedRows) {
+  const EarlierResults earlier =
+      Read(std::string(kHeader) +
+           "7,Completed,\n3,Failed,HTTP 503 Service Unavailable\n1,Completed,\n"
+           "9,Failed,\"timed out after 10s, twice\"\n7,Completed,\n");
+  EXPECT_EQ(earlier.completed, (std::vector<TaskId>{1, 7}));
+  EXPECT_EQ(earlier.rows, 5u);
+  EXPECT_FALSE(earlier.torn_line.has_value());
+  EXPECT_TRUE(earlier.Completed(7));
+  EXPECT_FALSE(earlier.Completed(3));
+  EXPECT_FALSE(earlier.Completed(9));
+}
+
+TEST(EarlierResultsTest, AnEmptyOrHeaderOnlyFileRecordsNothing) {
+  for (const std::string& text : {std::string(), std::string(kHeader)}) {
+    const EarlierResults earlier = Read(text);
+    EXPECT_TRUE(earlier.completed.empty());
+    EXPECT_EQ(earlier.rows, 0u);
+    EXPECT_FALSE(earlier.torn_line.has_value());
+  }
+}
+
+TEST(EarlierResultsTest, LeavesOutATornLastRowAndSaysWhichLine) {
+  const EarlierResults earlier = Read(std::string(kHeader) + "1,Completed,\n2,Complet");
+  EXPECT_EQ(earlier.completed, (std::vector<TaskId>{1}));
+  EXPECT_EQ(earlier.torn_line, 3u);
+  // Even a row that looks whole is torn without its line feed: the task runs again.
+  EXPECT_EQ(Read(std::string(kHeader) + "1,Completed,\n2,Completed,").completed,
+            (std::vector<TaskId>{1}));
+  // A torn header: nothing was recorded.
+  const EarlierResults header_only = Read("task_id,final_st");
+  EXPECT_TRUE(header_only.completed.empty());
+  EXPECT_EQ(header_only.torn_line, 1u);
+}
+
+TEST(EarlierResultsTest, AcceptsCrlfLineEnds) {
+  EXPECT_EQ(Read("task_id,final_status,error_info\r\n4,Completed,\r\n").completed,
+            (std::vector<TaskId>{4}));
+}
+
+TEST(EarlierResultsTest, AnyOtherMalformedLineIsAnInputErrorWithItsLine) {
+  EXPECT_EQ(ErrorOf(std::string(kHeader) + "1,Completed,\n2,Done,\n3,Completed,\n"),
+            "results.csv:3: final_status \"Done\" is neither Completed nor Failed");
+  EXPECT_EQ(ErrorOf(std::string(kHeader) + "x1,Completed,\n"),
+            "results.csv:2: task_id \"x1\" is not a whole number from 0 to "
+            "18446744073709551615");
+  EXPECT_NE(ErrorOf(std::string(kHeader) + "1,Completed\n2,Completed,\n").find("results.csv:2:"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("task_id,task_type\n1,process_data\n").find("results.csv"), std::string::npos)
+      << "a task CSV is not a result CSV";
+}
+
+TEST(EarlierResultsTest, ReadsAPipeToItsEnd) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string text = std::string(kHeader) + "5,Completed,\n6,Failed,cancelled\n";
+  std::thread writer([&] {
+    EXPECT_EQ(::write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fds[1]);
+  });
+  const EarlierResults earlier = ReadEarlierResults(InputFile(fds[0], "<pipe>"));
+  writer.join();
+  EXPECT_EQ(earlier.completed, (std::vector<TaskId>{5}));
+}
+
+TEST(EarlierResultsTest, TakeCompletedKeepsInputOrderOnBothSides) {
+  std::vector<Task> tasks{{5, 0}, {1, 0}, {9, 0}, {3, 0}, {7, 0}};
+  EarlierResults earlier;
+  earlier.completed = {3, 5, 42};  // 42 is not in the input: ignored
+  EXPECT_EQ(TakeCompleted(tasks, earlier), (std::vector<TaskId>{5, 3}));
+  std::vector<TaskId> left;
+  for (const Task& task : tasks) left.push_back(task.id);
+  EXPECT_EQ(left, (std::vector<TaskId>{1, 9, 7}));
+}
+
+}  // namespace
+}  // namespace orchestrator
