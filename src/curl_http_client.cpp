@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "orchestrator/byte_size.h"
 #include "orchestrator/http_status.h"
 
 namespace orchestrator {
@@ -549,7 +550,10 @@ class CurlHttpClient::Impl {
         break;
       case CURLE_RECV_ERROR:
       case CURLE_SEND_ERROR:
-        if (os_errno == ECONNRESET) {
+        if (detail.find("Too large response headers") != std::string::npos) {
+          // curl 7.88 stops reading response headers at 300 KiB in all.
+          set(FetchFailure::kProtocol, "response headers too large (over 300 KiB)");
+        } else if (os_errno == ECONNRESET) {
           set(FetchFailure::kConnectionLost, "connection reset by peer");
         } else if (os_errno == EPIPE) {
           set(FetchFailure::kConnectionLost, "connection closed by peer");
@@ -607,8 +611,8 @@ class CurlHttpClient::Impl {
         break;
       case CURLE_WRITE_ERROR:
         if (transfer.body_too_large) {
-          set(FetchFailure::kTooLarge,
-              fmt::format("body larger than the {}-byte limit", transfer.max_body.value_or(0)));
+          set(FetchFailure::kTooLarge, fmt::format("response body larger than {} (--max-body)",
+                                                   FormatByteSize(transfer.max_body.value_or(0))));
           break;
         }
         [[fallthrough]];

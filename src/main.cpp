@@ -194,7 +194,8 @@ int Run(const Options& options) {
     if (!carried.empty()) {
       notes.push_back(fmt::format("{} carried over from {}", carried.size(), options.resume_path));
     }
-    fmt::print(stderr, "orchestrator: {} unique tasks{}: {} in {:.1f}s\n", unique_tasks,
+    fmt::print(stderr, "orchestrator: {} unique task{}{}: {} in {:.1f}s\n", unique_tasks,
+               unique_tasks == 1 ? "" : "s",
                notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds);
   }
   return reporter.failed() > 0 ? kExitSomeFailed : kExitCompleted;

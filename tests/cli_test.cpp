@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli_support.h"
 #include "subprocess.h"
 #include "test_server.h"
 
@@ -18,68 +19,6 @@ namespace orchestrator::testing {
 namespace {
 
 using std::chrono::milliseconds;
-
-const std::string kBinary = ORCHESTRATOR_BINARY;
-const std::string kHeader = "task_id,final_status,error_info";
-
-// A scratch directory for input files, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/orchestrator-test-XXXXXX";
-    path_ = ::mkdtemp(pattern);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Write(const std::string& name, const std::string& content) const {
-    const std::string path = path_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) {
-      lines.push_back(text.substr(start));
-      break;
-    }
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
-// The result rows by task_id; fails the test on a missing header or a repeated task_id.
-std::map<std::string, std::string> Rows(const std::string& out) {
-  std::map<std::string, std::string> rows;
-  const std::vector<std::string> lines = Lines(out);
-  EXPECT_FALSE(lines.empty());
-  if (lines.empty()) return rows;
-  EXPECT_EQ(lines[0], kHeader);
-  for (std::size_t i = 1; i < lines.size(); ++i) {
-    const std::string id = lines[i].substr(0, lines[i].find(','));
-    EXPECT_TRUE(rows.emplace(id, lines[i].substr(id.size() + 1)).second) << "twice: " << id;
-  }
-  return rows;
-}
-
-std::string TasksCsv(int count, int first = 1) {
-  std::string csv = "task_id,task_type\n";
-  for (int i = 0; i < count; ++i) csv += std::to_string(first + i) + ",process_data\n";
-  return csv;
-}
-
-ProcessResult RunOrchestrator(std::vector<std::string> args, ProcessOptions options = {}) {
-  args.insert(args.begin(), kBinary);
-  return RunProcess(args, std::move(options));
-}
 
 const char kSeed[] =
     "task_id,task_type\n101,process_data\n102,process_data\n101,process_data\n103,process_data\n";

@@ -187,13 +187,14 @@ TEST_F(CurlHttpClientTest, ReadsLargeBodiesWithoutKeepingThemAndCanCapThem) {
   EXPECT_TRUE(FetchOne(server_.Url("/big/64")).ok());
   ExpectFailure(FetchOne(server_.Url("/big/64"), Duration(5000), Duration(5000),
                          BodyLimit(std::uint64_t{1} << 20)),
-                FetchFailure::kTooLarge, "body larger than the 1048576-byte limit");
+                FetchFailure::kTooLarge, "response body larger than 1 MiB (--max-body)");
 }
 
 TEST_F(CurlHttpClientTest, HeadersThatNeverEndFailInsteadOfGrowing) {
   const FetchResult result = FetchOne(server_.Url("/endless-headers"), Duration(5000));
   EXPECT_FALSE(result.ok());
-  EXPECT_NE(result.failure, FetchFailure::kTimeout) << "curl's header limit should stop it";
+  EXPECT_EQ(result.failure, FetchFailure::kProtocol) << result.message;
+  EXPECT_EQ(result.message, "response headers too large (over 300 KiB)");
 }
 
 TEST_F(CurlHttpClientTest, ReusesOneConnectionForSequentialFetches) {

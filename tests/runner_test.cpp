@@ -227,6 +227,34 @@ TEST_F(RunnerTest, WaitsAsLongAsRetryAfterSays) {
   EXPECT_EQ(http_.pending.size(), 1u);
 }
 
+TEST_F(RunnerTest, A429StormSpreadsTheRetriesAndBoundsTheAttempts) {
+  constexpr std::size_t kTasks = 200;
+  StartRun(kTasks, /*max_fetches=*/kTasks, /*retries=*/2);
+  const FetchResult busy = Status(429, "HTTP 429 Too Many Requests");
+  http_.CompleteCurrent(busy);  // all at once: the storm
+  // The first retries come back over the upper half of the 1 s backoff, not together.
+  std::map<long, std::size_t> per_10ms;
+  std::size_t seen = http_.started;
+  for (int ms = 0; ms < 1000; ++ms) {
+    clock_.Advance(milliseconds(1));
+    if (http_.started > seen) per_10ms[ms / 10] += http_.started - seen;
+    seen = http_.started;
+  }
+  EXPECT_EQ(seen, 2 * kTasks);
+  EXPECT_GE(per_10ms.size(), 45u) << "spread over most of 500 ms";
+  for (const auto& [slot, count] : per_10ms) EXPECT_LE(count, kTasks / 10) << slot;
+  // Every attempt fails: each task stops after retries + 1 attempts.
+  while (!http_.pending.empty() || clock_.wake_at) {
+    http_.CompleteCurrent(busy);
+    clock_.Advance(milliseconds(60'000));
+  }
+  EXPECT_EQ(http_.started, 3 * kTasks);
+  ASSERT_EQ(sink_.rows.size(), kTasks);
+  for (const std::string& row : sink_.rows) {
+    EXPECT_TRUE(row.ends_with(",Failed,HTTP 429 Too Many Requests (after 3 attempts)")) << row;
+  }
+}
+
 TEST_F(RunnerTest, ARetryGoesAheadOfTasksThatNeverStarted) {
   StartRun(4, /*max_fetches=*/1);
   http_.Complete(0, k503);  // 101 backs off; 102 starts

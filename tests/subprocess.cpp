@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -165,9 +166,11 @@ ProcessResult Subprocess::Wait() {
       Pump(std::chrono::milliseconds(20));
     }
     int status = 0;
-    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    rusage usage{};
+    const pid_t done = ::wait4(pid_, &status, WNOHANG, &usage);
     if (done == pid_) {
       reaped_ = true;
+      result_.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
       if (WIFEXITED(status)) result_.exit_status = WEXITSTATUS(status);
       if (WIFSIGNALED(status)) result_.term_signal = WTERMSIG(status);
     } else {

@@ -40,6 +40,7 @@ struct ProcessResult {
   std::string out;
   std::string err;
   double seconds = 0;
+  std::size_t max_rss_kib = 0;  ///< peak resident memory of the child (not its children)
 };
 
 /// A running child process whose stdin, stdout and stderr are pipes to us.

@@ -1,0 +1,245 @@
+// End to end: what the binary does when things go wrong, from a killed run to a full disk.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_support.h"
+#include "subprocess.h"
+#include "test_server.h"
+
+namespace orchestrator::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string Contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::size_t CountLines(const std::string& path) {
+  const std::string text = Contents(path);
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+std::size_t CountRows(const std::map<std::string, std::string>& rows, std::string_view prefix) {
+  std::size_t count = 0;
+  for (const auto& [id, row] : rows) count += row.starts_with(prefix) ? 1 : 0;
+  return count;
+}
+
+// Runs `args` in a private mount namespace with a tiny tmpfs mounted on `dir`, or skips.
+bool CanUnshare() { return RunProcess({"/usr/bin/unshare", "-m", "true"}).exit_status == 0; }
+
+TEST(FailureTest, ResumeAfterKill9RunsEachTaskOnceAndRecordsEveryTask) {
+  constexpr int kTasks = 2000;
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(kTasks));
+  const std::string results = dir.path() + "/results.csv";
+  const std::vector<std::string> args = {kBinary,   "--url",    server.Url("/delay/5"),
+                                         "--delay", "0",        "--max-connections",
+                                         "8",       "-q",       "--output",
+                                         results,   "--resume", results,
+                                         tasks};
+  {
+    Subprocess first(args, {});
+    for (int i = 0; i < 1000 && CountLines(results) < 600; ++i) {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    first.Signal(SIGKILL);
+    const ProcessResult killed = first.Wait();
+    EXPECT_EQ(killed.term_signal, SIGKILL);
+  }
+  // The killed run's file: complete rows, perhaps a torn last one.
+  const std::string before = Contents(results);
+  const std::size_t complete_rows =
+      static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n')) - 1;
+  ASSERT_GE(complete_rows, 500u);
+  ASSERT_LT(complete_rows, static_cast<std::size_t>(kTasks)) << "killed too late to test";
+  const std::size_t fetched_before = server.requests();
+
+  const ProcessResult resumed = RunProcess(args);
+  EXPECT_EQ(resumed.exit_status, 0) << resumed.err;
+  const auto file_rows = Rows(Contents(results));
+  EXPECT_EQ(file_rows.size(), static_cast<std::size_t>(kTasks));
+  EXPECT_EQ(CountRows(file_rows, "Completed,"), static_cast<std::size_t>(kTasks));
+  EXPECT_EQ(Rows(resumed.out), file_rows) << "stdout carries the same rows";
+  // Every task the first run recorded Completed was carried over, not fetched again; every
+  // other task was fetched once.
+  EXPECT_EQ(server.requests() - fetched_before, kTasks - complete_rows);
+}
+
+TEST(FailureTest, AMalformedResumeFileRunsNothingAndIsLeftAlone) {
+  TestServer server;
+  TempDir dir;
+  const std::string results = dir.Write(
+      "results.csv", "task_id,final_status,error_info\n1,Completed,\n2,Maybe,\n3,Completed,\n");
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/ok"), "--output", results, "--resume", results, "-"},
+                      Stdin(TasksCsv(5)));
+  EXPECT_EQ(result.exit_status, 2);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "orchestrator: " + results +
+                            ":3: final_status \"Maybe\" is neither Completed nor Failed\n");
+  EXPECT_EQ(server.requests(), 0u);
+  EXPECT_EQ(Contents(results),
+            "task_id,final_status,error_info\n1,Completed,\n2,Maybe,\n3,Completed,\n");
+}
+
+TEST(FailureTest, AFullDiskUnderOutputIsAClearErrorAndNoRowIsLost) {
+  if (!CanUnshare()) GTEST_SKIP() << "unshare -m is not permitted here";
+  TestServer server;
+  TempDir dir;
+  const std::string disk = dir.path() + "/disk";
+  std::filesystem::create_directory(disk);
+  // 16 KiB of disk holds about 1,300 rows of 5,000.
+  const ProcessResult result =
+      RunProcess({"/usr/bin/unshare", "-m", "/bin/sh", "-c",
+                  "mount -t tmpfs -o size=16k tmpfs \"$0\" && exec \"$@\"", disk, kBinary, "--url",
+                  server.Url("/ok"), "--delay", "0", "-q", "--output", disk + "/results.csv"},
+                 Stdin(TasksCsv(5000)));
+  EXPECT_EQ(result.exit_status, 3) << result.err;
+  EXPECT_NE(result.err.find("orchestrator: error: cannot write results to " + disk +
+                            "/results.csv: No space left on device"),
+            std::string::npos)
+      << result.err;
+  // stdout still accounts for every task: those run, then those stopped.
+  const auto rows = Rows(result.out);
+  EXPECT_EQ(rows.size(), 5000u);
+  EXPECT_GT(CountRows(rows, "Failed,cancelled"), 0u);
+}
+
+TEST(FailureTest, MaxBodyStopsAnOversizedResponse) {
+  TestServer server;
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/big/4"), "--delay", "0", "-q", "--max-body", "1M"},
+                      Stdin(TasksCsv(2)));
+  EXPECT_EQ(result.exit_status, 1);
+  for (const auto& [id, row] : Rows(result.out)) {
+    EXPECT_EQ(row, "Failed,response body larger than 1 MiB (--max-body)") << id;
+  }
+  EXPECT_EQ(server.requests(), 2u) << "not retried";
+}
+
+TEST(FailureTest, AGigabyteBodyIsReadInFlatMemory) {
+  TestServer server;
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/big/1024"), "--delay", "0", "-q", "--timeout", "100s"},
+                      Stdin(TasksCsv(1)));
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(Rows(result.out)["1"], "Completed,");
+  // Kept bodies would be over 1,000 MiB; counted ones leave the process near its base.
+  EXPECT_LT(result.max_rss_kib, 150u * 1024) << "peak RSS " << result.max_rss_kib << " KiB";
+}
+
+TEST(FailureTest, UnderAFaultRateEveryTaskIsAccountedForAndRetriesRecover) {
+  // 10% of requests answer 503 and 1% reset the connection.
+  constexpr std::size_t kTasks = 100'000;
+  TestServer server;
+  ProcessOptions options = Stdin(TasksCsv(kTasks));
+  options.timeout = milliseconds(300'000);
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/random-faults/10/1"), "--delay", "0", "-q",
+                       "--retries", "3", "--retry-delay", "10ms"},
+                      options);
+  ASSERT_FALSE(result.timed_out);
+  const auto rows = Rows(result.out);
+  EXPECT_EQ(rows.size(), kTasks);
+  const std::size_t completed = CountRows(rows, "Completed,");
+  const std::size_t failed = CountRows(rows, "Failed,");
+  EXPECT_EQ(completed + failed, kTasks);
+  // Four attempts all failing: about 0.11^4 = 0.015% of tasks.
+  EXPECT_LT(failed, kTasks / 1000) << "failed: " << failed;
+  EXPECT_EQ(result.exit_status, failed > 0 ? 1 : 0);
+  EXPECT_GT(server.requests(), kTasks + kTasks / 20) << "the faults were retried";
+}
+
+// Starts a run with thousands of fetches and delays under way.
+struct BusyRun {
+  static constexpr int kTasks = 3000;
+  TestServer server;
+  TempDir dir;
+  Subprocess process;
+  BusyRun()
+      : process({kBinary, "--url", server.Url("/delay/400"), "--delay", "30s", "-q",
+                 "--max-connections", "1000", dir.Write("tasks.csv", TasksCsv(kTasks))},
+                {}) {
+    // Wait until the first tasks are in their delay and the next thousand fetches are out.
+    for (int i = 0; i < 1000 && server.requests() < 2000; ++i) {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    EXPECT_GE(server.requests(), 2000u);
+  }
+};
+
+TEST(FailureTest, SigtermWithThousandsInFlightReportsEveryTask) {
+  BusyRun run;
+  const auto sent = std::chrono::steady_clock::now();
+  run.process.Signal(SIGTERM);
+  const ProcessResult result = run.process.Wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, milliseconds(3000));
+  EXPECT_EQ(result.exit_status, 143) << result.err;
+  const auto rows = Rows(result.out);
+  EXPECT_EQ(rows.size(), static_cast<std::size_t>(BusyRun::kTasks));
+  EXPECT_EQ(CountRows(rows, "Failed,cancelled"), static_cast<std::size_t>(BusyRun::kTasks));
+}
+
+TEST(FailureTest, SighupIsTreatedAsSigterm) {
+  BusyRun run;
+  run.process.Signal(SIGHUP);
+  const ProcessResult result = run.process.Wait();
+  EXPECT_EQ(result.exit_status, 129) << result.err;
+  EXPECT_EQ(Rows(result.out).size(), static_cast<std::size_t>(BusyRun::kTasks));
+  EXPECT_NE(result.err.find("orchestrator: stopped by SIGHUP"), std::string::npos) << result.err;
+}
+
+TEST(FailureTest, TwoQuickSignalsStillEndWith130AndNoCrash) {
+  BusyRun run;
+  const auto sent = std::chrono::steady_clock::now();
+  run.process.Signal(SIGINT);
+  run.process.Signal(SIGINT);
+  const ProcessResult result = run.process.Wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, milliseconds(2000));
+  EXPECT_EQ(result.exit_status, 130) << result.err;
+  EXPECT_EQ(result.term_signal, 0) << "an exit, not a crash";
+}
+
+TEST(FailureTest, ALowOpenFileLimitRunsWithFewerConnectionsAndSaysSo) {
+  TestServer server;
+  const ProcessResult result =
+      RunProcess({"/usr/bin/prlimit", "--nofile=64:64", kBinary, "--url", server.Url("/ok"),
+                  "--delay", "0", "-q", "--max-connections", "500"},
+                 Stdin(TasksCsv(200)));
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(Rows(result.out).size(), 200u);
+  EXPECT_NE(result.err.find("orchestrator: warning: --max-connections 500 needs more open files "
+                            "than the limit of 64 allows; using "),
+            std::string::npos)
+      << result.err;
+  EXPECT_LE(server.max_in_flight(), 6u);
+}
+
+TEST(FailureTest, AnOpenFileLimitTooLowToRunFailsFast) {
+  const ProcessResult result = RunProcess(
+      {"/usr/bin/prlimit", "--nofile=24:24", kBinary, "--url", "http://127.0.0.1:9/", "-q"},
+      Stdin(TasksCsv(10)));
+  EXPECT_EQ(result.exit_status, 2) << result.err;
+  EXPECT_EQ(result.out, "");
+  EXPECT_NE(result.err.find("open-file limit of 24 is too low to run"), std::string::npos)
+      << result.err;
+}
+
+}  // namespace
+}  // namespace orchestrator::testing
