@@ -11,6 +11,18 @@ struct AsioClock::Timer {
   boost::asio::steady_timer timer;
 };
 
+namespace {
+
+// `when` rounded up to the next multiple of AsioClock::kGrid since the clock's epoch.
+Clock::TimePoint OnGrid(Clock::TimePoint when) {
+  const auto grid = std::chrono::duration_cast<Clock::TimePoint::duration>(AsioClock::kGrid);
+  const auto since_epoch = when.time_since_epoch();
+  const auto rounded = (since_epoch + grid - Clock::TimePoint::duration(1)) / grid * grid;
+  return Clock::TimePoint(rounded);
+}
+
+}  // namespace
+
 AsioClock::AsioClock(boost::asio::io_context& io) : timer_(std::make_unique<Timer>(io)) {}
 
 AsioClock::~AsioClock() = default;
@@ -20,7 +32,7 @@ Clock::TimePoint AsioClock::Now() const { return std::chrono::steady_clock::now(
 void AsioClock::WakeAt(TimePoint when, std::function<void()> wake) {
   wake_ = std::move(wake);
   const std::uint64_t generation = ++generation_;
-  timer_->timer.expires_at(when);
+  timer_->timer.expires_at(OnGrid(when));
   // An expired wait may already be queued when the timer is re-armed; the generation check
   // drops it instead of waking early.
   timer_->timer.async_wait([this, generation](const boost::system::error_code& error) {
