@@ -100,7 +100,7 @@ int Run(const Options& options) {
   });
 
   TaskList tasks = ReadTasks(InputFile::Open(options.tasks_path));
-  const std::size_t duplicates = DropDuplicateTasks(tasks.tasks);
+  const std::size_t duplicates = tasks.rows - tasks.tasks.size();
   const std::size_t unique_tasks = tasks.tasks.size();
   const std::vector<TaskId> carried = TakeCompleted(tasks.tasks, ReadResumeFile(options));
   const std::size_t max_fetches = ChooseMaxFetches(options);

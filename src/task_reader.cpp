@@ -1,5 +1,6 @@
 #include "orchestrator/task_reader.h"
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <string_view>
@@ -46,6 +47,11 @@ void ReadRows(CsvReader<2>& csv, const std::string& file, TaskList& list) {
   }
 
   TypeTable types(list.type_names);
+  // Duplicates go every so often, not only at the end: ten million rows that name a
+  // thousand tasks must not hold ten million tasks. The limit doubles with what is kept,
+  // so the repeated sorting costs O(n log n) in all.
+  constexpr std::size_t kFirstCompaction = std::size_t{1} << 20;
+  std::size_t compact_at = kFirstCompaction;
   char* id_text = nullptr;
   char* type_text = nullptr;
   while (true) {
@@ -58,7 +64,12 @@ void ReadRows(CsvReader<2>& csv, const std::string& file, TaskList& list) {
     }
     list.tasks.push_back({*id, types.Intern(type_text != nullptr ? type_text : "")});
     ++list.rows;
+    if (list.tasks.size() >= compact_at) {
+      DropDuplicateTasks(list.tasks);
+      compact_at = std::max(kFirstCompaction, 2 * list.tasks.size());
+    }
   }
+  DropDuplicateTasks(list.tasks);
 }
 
 }  // namespace
