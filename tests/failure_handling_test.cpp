@@ -121,6 +121,58 @@ TEST(FailureTest, AFullDiskUnderOutputIsAClearErrorAndNoRowIsLost) {
   EXPECT_GT(CountRows(rows, "Failed,cancelled"), 0u);
 }
 
+TEST(FailureTest, TenMillionRowsAreReadInBoundedMemory) {
+  // 10,000,000 rows (about 190 MB) naming 1,000 tasks: the reader keeps 16 bytes a row, not
+  // the text, and frees its own buffers before the run.
+  constexpr std::size_t kRows = 10'000'000;
+  constexpr std::size_t kUnique = 1000;
+  TestServer server;
+  TempDir dir;
+  const std::string path = dir.path() + "/tasks.csv";
+  {
+    std::ofstream out(path, std::ios::binary);
+    std::string chunk = "task_id,task_type\n";
+    for (std::size_t row = 0; row < kRows; ++row) {
+      chunk += std::to_string(1'000'000'000'000 + row % kUnique);
+      chunk += ",process_data\n";
+      if (chunk.size() > (1 << 20)) {
+        out << chunk;
+        chunk.clear();
+      }
+    }
+    out << chunk;
+  }
+  ProcessOptions options;
+  options.timeout = milliseconds(300'000);
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", path}, options);
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(Rows(result.out).size(), kUnique);
+  EXPECT_NE(result.err.find("1000 unique tasks (9999000 duplicate rows skipped)"),
+            std::string::npos)
+      << result.err.substr(result.err.size() > 300 ? result.err.size() - 300 : 0);
+  EXPECT_LT(result.max_rss_kib, 250u * 1024) << "peak RSS " << result.max_rss_kib << " KiB";
+}
+
+TEST(FailureTest, AnOverlongLineIsAnInputErrorNotAnAllocation) {
+  TempDir dir;
+  // Written a MiB at a time: the child's peak RSS counts this process's peak too (it starts
+  // as a vfork of it), so this process must stay small.
+  const std::string path = dir.path() + "/tasks.csv";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "task_id,task_type\n1,a\n2,";
+    const std::string mebibyte(1 << 20, 'x');
+    for (int i = 0; i < 64; ++i) out << mebibyte;
+    out << "\n";
+  }
+  const ProcessResult result = RunOrchestrator({"--url", "http://127.0.0.1:9/", path});
+  EXPECT_EQ(result.exit_status, 2);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "orchestrator: " + path + ":3: line longer than 1048576 bytes\n");
+  EXPECT_LT(result.max_rss_kib, 80u * 1024) << "peak RSS " << result.max_rss_kib << " KiB";
+}
+
 TEST(FailureTest, MaxBodyStopsAnOversizedResponse) {
   TestServer server;
   const ProcessResult result =
