@@ -32,6 +32,9 @@ TEST(ByteSizeTest, FormatsForPeople) {
   EXPECT_EQ(FormatByteSize(1024), "1 KiB");
   EXPECT_EQ(FormatByteSize(10 << 20), "10 MiB");
   EXPECT_EQ(FormatByteSize(std::uint64_t{3} << 29), "1.5 GiB");
+  // Just under a unit rounds up into it rather than printing "1024.0 KiB".
+  EXPECT_EQ(FormatByteSize((1 << 20) - 1), "1.0 MiB");
+  EXPECT_EQ(FormatByteSize(1023 * 1024 + 900), "1023.9 KiB");
 }
 
 }  // namespace
