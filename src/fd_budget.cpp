@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::uint64_t kReservedDescriptors = 32;
 constexpr std::uint64_t kDescriptorsPerFetch = 5;
+constexpr std::uint64_t kDescriptorsPerThread = 5;
 
 }  // namespace
 
@@ -21,9 +22,11 @@ std::uint64_t RaiseOpenFileLimit() {
   return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : limit.rlim_cur;
 }
 
-std::size_t MaxFetchesFor(std::uint64_t open_files) {
-  if (open_files <= kReservedDescriptors) return 0;
-  return static_cast<std::size_t>((open_files - kReservedDescriptors) / kDescriptorsPerFetch);
+std::size_t MaxFetchesFor(std::uint64_t open_files, std::size_t threads) {
+  const std::uint64_t reserved =
+      kReservedDescriptors + kDescriptorsPerThread * (threads > 1 ? threads - 1 : 0);
+  if (open_files <= reserved) return 0;
+  return static_cast<std::size_t>((open_files - reserved) / kDescriptorsPerFetch);
 }
 
 }  // namespace orchestrator

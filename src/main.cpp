@@ -4,16 +4,18 @@
 #include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <random>
+#include <vector>
 
-#include "orchestrator/asio_clock.h"
 #include "orchestrator/blueprint.h"
 #include "orchestrator/curl_http_client.h"
 #include "orchestrator/earlier_results.h"
@@ -25,7 +27,7 @@
 #include "orchestrator/output_stream.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/result_file.h"
-#include "orchestrator/runner.h"
+#include "orchestrator/shard.h"
 #include "orchestrator/task_reader.h"
 #include "orchestrator/version.h"
 
@@ -46,9 +48,9 @@ std::string_view SignalName(int number) {
 }
 
 // Fetches in flight: what the user asked for, within what the open-file limit allows.
-std::size_t ChooseMaxFetches(const Options& options) {
+std::size_t ChooseMaxFetches(const Options& options, std::size_t threads) {
   const std::uint64_t open_files = RaiseOpenFileLimit();
-  const std::size_t affordable = MaxFetchesFor(open_files);
+  const std::size_t affordable = MaxFetchesFor(open_files, threads);
   if (affordable == 0) {
     throw InputError(
         "ulimit -n", 0,
@@ -88,22 +90,28 @@ EarlierResults ReadResumeFile(const Options& options) {
 int Run(const Options& options) {
   const auto started = std::chrono::steady_clock::now();
   IgnoreSigpipe();
-  boost::asio::io_context io(1);  // one thread: the runner, curl and the timers share it
+  // The collector's loop: signals, the closed-reader watch and the output. With one
+  // thread the shard's runner, curl and timers share it too.
+  boost::asio::io_context io(1);
 
   // Watch signals from the start: one that arrives while the input is read still cancels
   // the run cleanly, with a row for every task.
-  Runner* runner = nullptr;
+  std::vector<std::unique_ptr<Shard>> shards;
+  const auto cancel_all = [&] {
+    for (const auto& shard : shards) shard->Cancel();
+  };
   int stopped_by_signal = 0;
   SignalWatch signals(io, [&](int number) {
     stopped_by_signal = number;
-    if (runner != nullptr) runner->Cancel();
+    cancel_all();
   });
 
   TaskList tasks = ReadTasks(InputFile::Open(options.tasks_path));
   const std::size_t duplicates = tasks.rows - tasks.tasks.size();
   const std::size_t unique_tasks = tasks.tasks.size();
   const std::vector<TaskId> carried = TakeCompleted(tasks.tasks, ReadResumeFile(options));
-  const std::size_t max_fetches = ChooseMaxFetches(options);
+  const std::size_t threads = options.threads != 0 ? options.threads : DefaultThreadCount();
+  const std::size_t max_fetches = ChooseMaxFetches(options, threads);
 
   OutputStream results(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
   OutputStream events(STDERR_FILENO, "stderr", OutputStream::FlushPolicy::kWhenAsked);
@@ -135,36 +143,61 @@ int Run(const Options& options) {
   }
 
   CurlLibrary curl;
-  CurlHttpClient http(io, {.max_connections = max_fetches,
-                           .max_body = options.max_body,
-                           .user_agent = fmt::format("orchestrator/{}", kVersion)});
-  AsioClock clock(io);
   const Blueprint blueprint =
       DefaultBlueprint({options.url, options.timeout, options.connect_timeout}, options.delay);
-  RunnerOptions runner_options{
-      .max_fetches = max_fetches,
-      .retry = {.max_retries = options.retries, .base_delay = options.retry_delay},
-      .seed = std::random_device{}()};
-  Runner run(tasks, blueprint, runner_options, http, clock, reporter);
-  runner = &run;
+  const std::vector<std::string> type_names = tasks.type_names;
+  // Each thread gets a share of the tasks and of the fetch slots; a thread without a task
+  // or a slot would only cost.
+  const std::size_t thread_count =
+      std::max<std::size_t>(1, std::min({threads, max_fetches, tasks.tasks.size()}));
+  const std::uint64_t seed = std::random_device{}();
 
   bool reader_gone = false;
   ClosedReaderWatch reader(io, STDOUT_FILENO, [&] {
     reader_gone = true;
-    run.Cancel();
+    cancel_all();
   });
-  reporter.set_on_output_error([&] { run.Cancel(); });
+  std::size_t shards_running = thread_count;
+  const auto deliver = [&](std::vector<ShardRecord> records, bool last) {
+    for (const ShardRecord& record : records) {
+      if (record.outcome) {
+        reporter.Result(record.task, *record.outcome);
+      } else {
+        reporter.Event(record.task, type_names[record.task.type], record.step);
+      }
+    }
+    if (last && --shards_running == 0) {
+      signals.Stop();
+      reader.Stop();
+      boost::asio::post(io, [&] { io.stop(); });
+    }
+  };
+  std::vector<TaskList> shares = SplitTasks(std::move(tasks), thread_count);
+  for (std::size_t k = 0; k < thread_count; ++k) {
+    const std::size_t fetches = ShareOf(max_fetches, thread_count, k);
+    shards.push_back(std::make_unique<Shard>(
+        std::move(shares[k]), blueprint,
+        Shard::Options{
+            .runner = {.max_fetches = fetches,
+                       .retry = {.max_retries = options.retries, .base_delay = options.retry_delay},
+                       .seed = seed + k},
+            .http = {.max_connections = fetches,
+                     .max_body = options.max_body,
+                     .user_agent = fmt::format("orchestrator/{}", kVersion)},
+            .own_thread = thread_count > 1},
+        io, deliver));
+  }
+  shares.clear();
+
+  reporter.set_on_output_error(cancel_all);
   // Rows written while handling one burst of events go out in one write, right after it.
   const auto flush_soon = [&] { boost::asio::post(io, [&] { reporter.Flush(); }); };
   results.set_on_pending(flush_soon);
   events.set_on_pending(flush_soon);
 
-  run.Start([&] {
-    signals.Stop();
-    reader.Stop();
-    boost::asio::post(io, [&] { io.stop(); });
-  });
+  for (const auto& shard : shards) shard->Start();
   io.run();
+  shards.clear();  // stops and joins their threads
   reporter.Flush();
 
   const double seconds =

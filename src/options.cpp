@@ -91,6 +91,13 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->capture_default_str();
+  app.add_option("--threads", options.threads,
+                 "Event loops (threads), each running its share of the tasks and of "
+                 "--max-connections; more than 1 helps only when one CPU cannot keep up "
+                 "with the server")
+      ->type_name("N")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+      ->default_str("one per CPU");
   app.add_option("--max-body", max_body,
                  "Fail a fetch whose response body is larger than SIZE (512k, 10M, 1G); "
                  "bodies are counted, never kept [default: no limit]")

@@ -158,13 +158,17 @@ TEST(CliTest, UrlComesFromTheEnvironment) {
 }
 
 TEST(CliTest, NeverMoreFetchesInFlightThanMaxConnections) {
-  TestServer server;
-  const ProcessResult result = RunOrchestrator(
-      {"--url", server.Url("/delay/50"), "--delay", "0", "--max-connections", "5", "-q"},
-      Stdin(TasksCsv(60)));
-  EXPECT_EQ(result.exit_status, 0) << result.err;
-  EXPECT_EQ(Rows(result.out).size(), 60u);
-  EXPECT_EQ(server.max_in_flight(), 5u);
+  // One event loop, and three that share the five slots between them.
+  for (const char* threads : {"1", "3"}) {
+    TestServer server;
+    const ProcessResult result =
+        RunOrchestrator({"--url", server.Url("/delay/50"), "--delay", "0", "--max-connections", "5",
+                         "--threads", threads, "-q"},
+                        Stdin(TasksCsv(60)));
+    EXPECT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_EQ(Rows(result.out).size(), 60u);
+    EXPECT_EQ(server.max_in_flight(), 5u) << "--threads " << threads;
+  }
 }
 
 TEST(CliTest, ReusesConnectionsAcrossTasks) {

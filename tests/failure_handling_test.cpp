@@ -213,7 +213,7 @@ TEST(FailureTest, UnderAFaultRateEveryTaskIsAccountedForAndRetriesRecover) {
   options.timeout = milliseconds(300'000);
   const ProcessResult result =
       RunOrchestrator({"--url", server.Url("/random-faults/10/1"), "--delay", "0", "-q",
-                       "--retries", "3", "--retry-delay", "10ms"},
+                       "--retries", "3", "--retry-delay", "10ms", "--threads", "2"},
                       options);
   ASSERT_FALSE(result.timed_out);
   const auto rows = Rows(result.out);
@@ -227,7 +227,7 @@ TEST(FailureTest, UnderAFaultRateEveryTaskIsAccountedForAndRetriesRecover) {
   EXPECT_GT(server.requests(), kTasks + kTasks / 20) << "the faults were retried";
 }
 
-// Starts a run with thousands of fetches and delays under way.
+// Starts a run with thousands of fetches and delays under way, on two event loops.
 struct BusyRun {
   static constexpr int kTasks = 3000;
   TestServer server;
@@ -235,7 +235,8 @@ struct BusyRun {
   Subprocess process;
   BusyRun()
       : process({kBinary, "--url", server.Url("/delay/400"), "--delay", "30s", "-q",
-                 "--max-connections", "1000", dir.Write("tasks.csv", TasksCsv(kTasks))},
+                 "--max-connections", "1000", "--threads", "2",
+                 dir.Write("tasks.csv", TasksCsv(kTasks))},
                 {}) {
     // Wait until the first tasks are in their delay and the next thousand fetches are out.
     for (int i = 0; i < 1000 && server.requests() < 2000; ++i) {

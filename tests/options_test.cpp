@@ -40,7 +40,7 @@ TEST_F(OptionsTest, ReadsEveryOption) {
   const CommandLine command_line =
       Parse({"--url", "http://127.0.0.1:9/x", "--delay", "250ms", "--timeout", "1.5s",
              "--connect-timeout", "1", "--retries", "5", "--retry-delay", "0", "--max-connections",
-             "8", "-q", "tasks.csv"});
+             "8", "--threads", "3", "-q", "tasks.csv"});
   ASSERT_EQ(command_line.action, CommandLine::Action::kRun) << command_line.text;
   const Options& options = command_line.options;
   EXPECT_EQ(options.tasks_path, "tasks.csv");
@@ -51,6 +51,7 @@ TEST_F(OptionsTest, ReadsEveryOption) {
   EXPECT_EQ(options.retries, 5);
   EXPECT_EQ(options.retry_delay, Duration(0));
   EXPECT_EQ(options.max_connections, 8u);
+  EXPECT_EQ(options.threads, 3u);
   EXPECT_TRUE(options.quiet);
 }
 
@@ -81,6 +82,7 @@ TEST_F(OptionsTest, UsageErrorsSayWhatIsWrong) {
             "--url: only http and https URLs are supported: ftp://x/y");
   EXPECT_NE(error({"--max-connections", "0"}).find("--max-connections"), std::string::npos);
   EXPECT_NE(error({"--retries", "-1"}), "");
+  EXPECT_NE(error({"--threads", "0"}).find("--threads"), std::string::npos);
   EXPECT_NE(error({"--no-such-flag"}).find("no-such-flag"), std::string::npos);
   EXPECT_NE(error({"a.csv", "b.csv"}), "");
 }

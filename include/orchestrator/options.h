@@ -21,6 +21,8 @@ struct Options {
   int retries = 2;
   Duration retry_delay{1'000};
   std::size_t max_connections = 64;
+  /// Event loops (threads), each with its share of tasks and connections; 0: one per CPU.
+  std::size_t threads = 0;
   std::optional<std::uint64_t> max_body;  ///< a larger response body fails the fetch
   std::string output_path;                ///< also write the result CSV here ("" = no)
   std::string resume_path;                ///< skip tasks this earlier result CSV completed

@@ -1,0 +1,94 @@
+// One thread's share of a run.
+#ifndef ORCHESTRATOR_SHARD_H_
+#define ORCHESTRATOR_SHARD_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "orchestrator/asio_clock.h"
+#include "orchestrator/blueprint.h"
+#include "orchestrator/curl_http_client.h"
+#include "orchestrator/outcome.h"
+#include "orchestrator/runner.h"
+#include "orchestrator/task.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace orchestrator {
+
+/// What a shard tells the collector about one of its tasks: an event or its result.
+struct ShardRecord {
+  Task task;
+  std::string_view step;           ///< An event's step name (owned by the Blueprint).
+  std::optional<Outcome> outcome;  ///< Set for a result; empty for an event.
+};
+
+/// Deals `tasks` out to `count` lists in turn (task i to list i % count), so that each
+/// list gets the same mix of the input. Every list keeps all the type names, at the same
+/// indices, so a Task means the same in each.
+std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count);
+
+/// Threads a run uses unless told: one per CPU this process may run on.
+std::size_t DefaultThreadCount();
+
+/// Shard `index`'s part of `total` (fetch slots, say) when `count` shards share it evenly.
+std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index);
+
+/// One share of a run: its own tasks, HTTP engine, clock and runner on its own io_context,
+/// which its own thread runs; or, when a run has one shard, on the collector's io_context
+/// and thread. A shard shares nothing mutable with the collector or other shards: records
+/// travel to the collector in batches, by value, through asio::post, and Cancel travels the
+/// other way the same way.
+class Shard final : private RunSink {
+ public:
+  /// Runs on the collector's io_context with each batch of records, in the order the shard
+  /// made them; `last` is set on the shard's final batch, after which it sends nothing.
+  using Deliver = std::function<void(std::vector<ShardRecord> records, bool last)>;
+
+  struct Options {
+    RunnerOptions runner;
+    CurlHttpClientOptions http;
+    bool own_thread = true;  ///< false: run on the collector's io_context and thread
+  };
+
+  /// `blueprint` and `collector` must outlive the shard.
+  Shard(TaskList tasks, const Blueprint& blueprint, Options options,
+        boost::asio::io_context& collector, Deliver deliver);
+  ~Shard() override;  // joins the thread
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  /// Starts the tasks (and the thread). Call once, from the collector's thread.
+  void Start();
+  /// Stops the run as Runner::Cancel does; the cancelled rows arrive as records. Call from
+  /// the collector's thread, any number of times.
+  void Cancel();
+
+ private:
+  void Event(const Task& task, std::string_view type_name, std::string_view step) override;
+  void Result(const Task& task, const Outcome& outcome) override;
+  void Add(ShardRecord record);
+  void SendBatch(bool last);
+
+  TaskList tasks_;
+  boost::asio::io_context& collector_;
+  std::unique_ptr<boost::asio::io_context> own_io_;  // null without a thread of its own
+  boost::asio::io_context& io_;
+  CurlHttpClient http_;
+  AsioClock clock_;
+  Runner runner_;
+  Deliver deliver_;
+  std::vector<ShardRecord> batch_;  // records made since the last batch went out
+  std::thread thread_;
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_SHARD_H_

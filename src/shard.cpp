@@ -1,0 +1,94 @@
+#include "orchestrator/shard.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <utility>
+
+namespace orchestrator {
+
+std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
+  if (count <= 1) return {std::move(tasks)};
+  std::vector<TaskList> lists(count);
+  for (std::size_t k = 0; k < count; ++k) {
+    lists[k].type_names = tasks.type_names;
+    lists[k].tasks.reserve(ShareOf(tasks.tasks.size(), count, k));
+  }
+  for (std::size_t i = 0; i < tasks.tasks.size(); ++i) {
+    lists[i % count].tasks.push_back(tasks.tasks[i]);
+  }
+  for (std::size_t k = 0; k < count; ++k) lists[k].rows = lists[k].tasks.size();
+  return lists;
+}
+
+std::size_t DefaultThreadCount() {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  // The CPUs this process may use (taskset, cgroups' cpusets), not all the machine has.
+  if (::sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 0) {
+    return static_cast<std::size_t>(CPU_COUNT(&cpus));
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index) {
+  return total / count + (index < total % count ? 1 : 0);
+}
+
+Shard::Shard(TaskList tasks, const Blueprint& blueprint, Options options,
+             boost::asio::io_context& collector, Deliver deliver)
+    : tasks_(std::move(tasks)),
+      collector_(collector),
+      own_io_(options.own_thread ? std::make_unique<boost::asio::io_context>(1) : nullptr),
+      io_(own_io_ ? *own_io_ : collector),
+      http_(io_, std::move(options.http)),
+      clock_(io_),
+      runner_(tasks_, blueprint, std::move(options.runner), http_, clock_, *this),
+      deliver_(std::move(deliver)) {}
+
+Shard::~Shard() {
+  if (thread_.joinable()) {
+    own_io_->stop();
+    thread_.join();
+  }
+}
+
+void Shard::Start() {
+  boost::asio::post(io_, [this] {
+    runner_.Start([this] {
+      SendBatch(/*last=*/true);
+      if (own_io_) own_io_->stop();  // idle keep-alive sockets and timers keep it busy
+    });
+  });
+  if (own_io_) thread_ = std::thread([this] { own_io_->run(); });
+}
+
+void Shard::Cancel() {
+  boost::asio::post(io_, [this] { runner_.Cancel(); });
+}
+
+void Shard::Event(const Task& task, std::string_view /*type_name*/, std::string_view step) {
+  Add({.task = task, .step = step, .outcome = std::nullopt});
+}
+
+void Shard::Result(const Task& task, const Outcome& outcome) {
+  Add({.task = task, .step = {}, .outcome = outcome});
+}
+
+// The records of one burst of events go out together, once the burst is handled: one
+// hand-over (and one wake-up of the collector) per burst rather than per record.
+void Shard::Add(ShardRecord record) {
+  if (batch_.empty()) boost::asio::post(io_, [this] { SendBatch(/*last=*/false); });
+  batch_.push_back(std::move(record));
+}
+
+void Shard::SendBatch(bool last) {
+  if (batch_.empty() && !last) return;
+  boost::asio::post(collector_, [this, records = std::exchange(batch_, {}), last]() mutable {
+    deliver_(std::move(records), last);
+  });
+}
+
+}  // namespace orchestrator

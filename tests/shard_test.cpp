@@ -1,0 +1,177 @@
+// Shards: tasks dealt out to threads, results collected on one loop, cancellation.
+#include "orchestrator/shard.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <vector>
+
+#include "test_server.h"
+
+namespace orchestrator {
+namespace {
+
+using testing::TestServer;
+
+TaskList Tasks(std::size_t count) {
+  TaskList list;
+  list.type_names = {"process_data", "other"};
+  for (std::size_t i = 0; i < count; ++i) {
+    list.tasks.push_back({.id = 1000 + i, .type = static_cast<std::uint32_t>(i % 2)});
+  }
+  list.rows = count;
+  return list;
+}
+
+std::vector<TaskId> Ids(const TaskList& list) {
+  std::vector<TaskId> ids;
+  for (const Task& task : list.tasks) ids.push_back(task.id);
+  return ids;
+}
+
+TEST(SplitTasksTest, DealsTasksOutInTurnAndKeepsEveryTypeName) {
+  const std::vector<TaskList> lists = SplitTasks(Tasks(7), 3);
+  ASSERT_EQ(lists.size(), 3u);
+  EXPECT_EQ(Ids(lists[0]), (std::vector<TaskId>{1000, 1003, 1006}));
+  EXPECT_EQ(Ids(lists[1]), (std::vector<TaskId>{1001, 1004}));
+  EXPECT_EQ(Ids(lists[2]), (std::vector<TaskId>{1002, 1005}));
+  for (const TaskList& list : lists) {
+    EXPECT_EQ(list.type_names, (std::vector<std::string>{"process_data", "other"}));
+    EXPECT_EQ(list.rows, list.tasks.size());
+  }
+  // A task keeps its type index, so it names the same type in every list.
+  EXPECT_EQ(lists[1].TypeName(lists[1].tasks[0]), "other");
+}
+
+TEST(SplitTasksTest, OneShardGetsTheListAsItIs) {
+  const std::vector<TaskList> lists = SplitTasks(Tasks(5), 1);
+  ASSERT_EQ(lists.size(), 1u);
+  EXPECT_EQ(Ids(lists[0]), Ids(Tasks(5)));
+}
+
+TEST(ShareOfTest, SharesAddUpAndDifferByAtMostOne) {
+  for (const std::size_t total : {0u, 1u, 5u, 64u, 1001u}) {
+    for (const std::size_t count : {1u, 2u, 3u, 7u}) {
+      std::size_t sum = 0, smallest = total, largest = 0;
+      for (std::size_t k = 0; k < count; ++k) {
+        const std::size_t share = ShareOf(total, count, k);
+        sum += share;
+        smallest = std::min(smallest, share);
+        largest = std::max(largest, share);
+      }
+      EXPECT_EQ(sum, total) << total << " over " << count;
+      EXPECT_LE(largest - smallest, 1u) << total << " over " << count;
+    }
+  }
+}
+
+// Runs `tasks` on `count` shards against `url` and collects what reaches the collector.
+class ShardTest : public ::testing::Test {
+ protected:
+  struct Collected {
+    std::map<TaskId, std::vector<Outcome>> results;
+    std::map<TaskId, int> events;
+    std::size_t last_batches = 0;
+  };
+
+  void StartShards(TaskList tasks, std::size_t count, std::size_t max_fetches,
+                   const std::string& url, Duration delay, bool own_threads = true) {
+    blueprint_ = DefaultBlueprint({url, Duration(5000), Duration(5000)}, delay);
+    std::vector<TaskList> shares = SplitTasks(std::move(tasks), count);
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t fetches = ShareOf(max_fetches, count, k);
+      shards_.push_back(std::make_unique<Shard>(
+          std::move(shares[k]), blueprint_,
+          Shard::Options{.runner = {.max_fetches = fetches, .retry = {}, .seed = k},
+                         .http = {.max_connections = fetches,
+                                  .max_body = std::nullopt,
+                                  .user_agent = "orchestrator-test"},
+                         .own_thread = own_threads},
+          io_, [this, count](std::vector<ShardRecord> records, bool last) {
+            for (ShardRecord& record : records) {
+              if (record.outcome) {
+                got_.results[record.task.id].push_back(std::move(*record.outcome));
+              } else {
+                EXPECT_EQ(record.step, "emit_event");
+                ++got_.events[record.task.id];
+              }
+            }
+            if (last && ++got_.last_batches == count) io_.stop();
+          }));
+    }
+    for (const auto& shard : shards_) shard->Start();
+  }
+
+  // Runs the collector's loop until every shard sent its last batch (or 30 s passed).
+  void RunCollector() {
+    boost::asio::steady_timer limit(io_, std::chrono::seconds(30));
+    limit.async_wait([this](boost::system::error_code error) {
+      if (!error) io_.stop();
+    });
+    io_.run();
+    shards_.clear();
+  }
+
+  CurlLibrary curl_;
+  TestServer server_;
+  boost::asio::io_context io_;
+  Blueprint blueprint_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  Collected got_;
+};
+
+TEST_F(ShardTest, EveryTaskOfEveryShardReachesTheCollectorOnce) {
+  StartShards(Tasks(300), 3, 6, server_.Url("/ok"), Duration(0));
+  RunCollector();
+  EXPECT_EQ(got_.last_batches, 3u);
+  ASSERT_EQ(got_.results.size(), 300u);
+  for (const auto& [id, outcomes] : got_.results) {
+    ASSERT_EQ(outcomes.size(), 1u) << id;
+    EXPECT_EQ(outcomes[0].status, FinalStatus::kCompleted) << outcomes[0].error_info;
+    EXPECT_EQ(got_.events[id], 1) << id;
+  }
+  EXPECT_EQ(server_.requests(), 300u);
+}
+
+TEST_F(ShardTest, ShardsTogetherStayWithinTheFetchSlots) {
+  StartShards(Tasks(60), 3, 6, server_.Url("/delay/30"), Duration(0));
+  RunCollector();
+  EXPECT_EQ(got_.results.size(), 60u);
+  EXPECT_LE(server_.max_in_flight(), 6u);
+  EXPECT_GE(server_.max_in_flight(), 4u);  // the shards did run side by side
+}
+
+TEST_F(ShardTest, OneShardCanShareTheCollectorsLoop) {
+  StartShards(Tasks(50), 1, 4, server_.Url("/ok"), Duration(0), /*own_threads=*/false);
+  RunCollector();
+  EXPECT_EQ(got_.last_batches, 1u);
+  EXPECT_EQ(got_.results.size(), 50u);
+}
+
+TEST_F(ShardTest, CancelReachesEveryShardAndEveryTaskIsReported) {
+  // The fetches are quick; by the time Cancel comes every task waits in its long delay.
+  StartShards(Tasks(200), 2, 4, server_.Url("/ok"), Duration(60'000));
+  boost::asio::steady_timer soon(io_, std::chrono::milliseconds(200));
+  soon.async_wait([this](boost::system::error_code) {
+    for (const auto& shard : shards_) shard->Cancel();
+    for (const auto& shard : shards_) shard->Cancel();  // twice is harmless
+  });
+  const auto started = std::chrono::steady_clock::now();
+  RunCollector();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_EQ(got_.last_batches, 2u);
+  ASSERT_EQ(got_.results.size(), 200u);
+  for (const auto& [id, outcomes] : got_.results) {
+    ASSERT_EQ(outcomes.size(), 1u) << id;
+    EXPECT_EQ(outcomes[0].error_info, kCancelledReason) << id;
+  }
+  EXPECT_TRUE(got_.events.empty());
+}
+
+}  // namespace
+}  // namespace orchestrator
