@@ -87,7 +87,7 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       ->type_name("DURATION")
       ->capture_default_str();
   app.add_option("--max-connections", options.max_connections,
-                 "Fetches in flight at once (a task in its delay holds none)")
+                 "Fetches in flight at once, over all threads (a task in its delay holds none)")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->capture_default_str();
