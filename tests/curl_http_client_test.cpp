@@ -289,5 +289,15 @@ TEST_F(CurlHttpClientTest, NeverShowsAPasswordFromTheUrl) {
   }
 }
 
+TEST_F(CurlHttpClientTest, NeverPassesOnControlCharactersFromTheServer) {
+  const FetchResult result = FetchOne(server_.Url("/redirect-control"));
+  EXPECT_FALSE(result.ok());
+  EXPECT_FALSE(result.message.empty());
+  for (const char c : result.message) {
+    const auto byte = static_cast<unsigned char>(c);
+    EXPECT_TRUE(byte >= 0x20 && byte != 0x7f) << "byte " << int{byte} << " in " << result.message;
+  }
+}
+
 }  // namespace
 }  // namespace orchestrator

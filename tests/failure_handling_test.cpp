@@ -179,7 +179,9 @@ TEST(FailureTest, AnOverlongLineIsAnInputErrorNotAnAllocation) {
   EXPECT_EQ(result.exit_status, 2);
   EXPECT_EQ(result.out, "");
   EXPECT_EQ(result.err, "orchestrator: " + path + ":3: line longer than 1048576 bytes\n");
-  EXPECT_LT(result.max_rss_kib, 80u * 1024) << "peak RSS " << result.max_rss_kib << " KiB";
+  // The CSV parser's own buffer is 48 MiB, and AddressSanitizer adds some 30 (84 MiB seen);
+  // holding the 64 MiB line as well would pass 112 MiB.
+  EXPECT_LT(result.max_rss_kib, 100u * 1024) << "peak RSS " << result.max_rss_kib << " KiB";
 }
 
 TEST(FailureTest, MaxBodyStopsAnOversizedResponse) {

@@ -640,6 +640,12 @@ class Connection final : public ConnectionBase {
       }
     }
     if (path == "/redirect-loop") return Send(RedirectResponse(path, close));
+    if (path == "/redirect-control") {
+      // Control characters (an escape sequence and a bell) where a client may quote them.
+      std::string location =
+          "http://127.0.0.1:" + std::to_string(server_.port()) + "/\x1b[31m\x07/none";
+      return Send(RedirectResponse(location, close));
+    }
     if (path == "/redirect-ftp") {
       std::string location = "ftp://127.0.0.1:" + std::to_string(server_.port()) + "/file";
       return Send(RedirectResponse(location, close));

@@ -32,6 +32,7 @@ namespace orchestrator::testing {
 ///   /redirect/N                 302 to /redirect/N-1; /redirect/0 goes to /ok
 ///   /redirect-loop              302 to itself
 ///   /redirect-ftp               302 to ftp://127.0.0.1:PORT/file
+///   /redirect-control           302 to a loopback URL with ESC and BEL in its path
 ///   /random-faults/P503/PRESET  per request: P503% 503, PRESET% RST, else 200 (fixed seed)
 ///   anything else               404
 class TestServer {
