@@ -145,6 +145,7 @@ int Run(const Options& options) {
   CurlLibrary curl;
   const Blueprint blueprint =
       DefaultBlueprint({options.url, options.timeout, options.connect_timeout}, options.delay);
+  // Event lines name task types on the collector's side; each shard has its own copy.
   const std::vector<std::string> type_names = tasks.type_names;
   // Each thread gets a share of the tasks and of the fetch slots; a thread without a task
   // or a slot would only cost.
