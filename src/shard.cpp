@@ -10,8 +10,12 @@
 namespace orchestrator {
 
 std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
-  if (count <= 1) return {std::move(tasks)};
-  std::vector<TaskList> lists(count);
+  std::vector<TaskList> lists;
+  if (count <= 1) {
+    lists.push_back(std::move(tasks));  // not `return {...}`: an initializer list copies
+    return lists;
+  }
+  lists.resize(count);
   for (std::size_t k = 0; k < count; ++k) {
     lists[k].type_names = tasks.type_names;
     lists[k].tasks.reserve(ShareOf(tasks.tasks.size(), count, k));
