@@ -13,9 +13,9 @@ std::uint64_t RaiseOpenFileLimit();
 /// Fetches that can be in flight with `open_files` descriptors, 0 if not even one. Each
 /// fetch may hold a connection, a second socket while Happy Eyeballs races IPv4 and IPv6,
 /// the threaded resolver's socketpair, and an idle connection in curl's cache; the process
-/// keeps some descriptors for itself (standard streams, epoll, timers, output file), and
-/// each event-loop thread past the first a few more (its epoll, timer and wake-up fds, and
-/// its curl multi handle's wake-up socket pair).
+/// keeps some descriptors for itself (standard streams, epoll, timers, output file), and a
+/// run on several threads 5 more a thread (each shard's epoll, timer and wake-up fds, and its
+/// curl multi handle's wake-up socket pair).
 std::size_t MaxFetchesFor(std::uint64_t open_files, std::size_t threads = 1);
 
 }  // namespace orchestrator
