@@ -54,6 +54,16 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 // written digits: more than 18 fraction digits, or digits that overflow an int64 as one
 // integer ("1.0000000000000000000s", "9223372036854775.807s"). Such refusals are allowed;
 // a success there must still be exact.
+// The value of a run of decimal digits, or nullopt once it passes `cap`.
+std::optional<i128> DecimalUpTo(std::string_view digits, i128 cap) {
+  i128 value = 0;
+  for (const char c : digits) {
+    value = value * 10 + (c - '0');
+    if (value > cap) return std::nullopt;
+  }
+  return value;
+}
+
 struct DurationModel {
   bool syntax_ok = false;
   bool certain = true;
@@ -88,9 +98,8 @@ DurationModel ModelDuration(std::string_view text) {
   }
   m.syntax_ok = true;
 
-  // Exact rational value: digits / 10^k * unit. Saturate big numerators (they are refused
-  // by the model only if the value is too large, which a saturated numerator also is once
-  // leading zeros are skipped).
+  // Exact rational value: digits / 10^k * unit. A numerator past 2^100 is not computed
+  // (`huge`): such a value is too large to accept anyway.
   std::string digits = std::string(whole) + std::string(fraction);
   std::size_t k = fraction.size();
   // Trailing zeros of the fraction do not change the value.
@@ -99,26 +108,14 @@ DurationModel ModelDuration(std::string_view text) {
   const std::string significant = digits.substr(0, digits.size() - trailing);
   const std::size_t scale = k - trailing;  // value = significant / 10^scale * unit
   const i128 kCap = static_cast<i128>(1) << 100;
-  i128 numerator = 0;
-  bool huge = false;
-  for (const char c : significant) {
-    numerator = numerator * 10 + (c - '0');
-    if (numerator > kCap) {
-      huge = true;
-      break;
-    }
-  }
+  const std::optional<i128> significant_value = DecimalUpTo(significant, kCap);
+  const bool huge = !significant_value;
+  const i128 numerator = significant_value.value_or(0);
   // The implementation refuses when the written digits overflow an int64 or there are
   // more than 18 fraction digits, even if the value is fine.
-  i128 written = 0;
-  bool written_overflows = false;
-  for (const char c : digits) {
-    written = written * 10 + (c - '0');
-    if (written > kMax) {
-      written_overflows = true;
-      break;
-    }
-  }
+  const std::optional<i128> written_value = DecimalUpTo(digits, kMax);
+  const bool written_overflows = !written_value;
+  const i128 written = written_value.value_or(0);
   const bool implementation_limit =
       written_overflows || k > 18 || (!written_overflows && written * unit_ms > kMax);
   if (huge || scale > 30) {
