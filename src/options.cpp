@@ -93,8 +93,8 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       ->capture_default_str();
   app.add_option("--threads", options.threads,
                  "Event loops (threads), each running its share of the tasks and of "
-                 "--max-connections; more than 1 helps only when one CPU cannot keep up "
-                 "with the server")
+                 "--max-connections; more than 1 helps when one CPU cannot keep up with "
+                 "the server")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
       ->default_str("one per CPU");

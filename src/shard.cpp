@@ -45,6 +45,8 @@ Shard::Shard(TaskList tasks, const Blueprint& blueprint, Options options,
              boost::asio::io_context& collector, Deliver deliver)
     : tasks_(std::move(tasks)),
       collector_(collector),
+      // Hint 1: one thread runs it. Posts from the collector's thread stay safe: only the
+      // BOOST_ASIO_CONCURRENCY_HINT_UNSAFE hints turn Asio's locking off.
       own_io_(options.own_thread ? std::make_unique<boost::asio::io_context>(1) : nullptr),
       io_(own_io_ ? *own_io_ : collector),
       http_(io_, std::move(options.http)),
