@@ -7,7 +7,7 @@ namespace {
 
 constexpr std::uint64_t kReservedDescriptors = 32;
 constexpr std::uint64_t kDescriptorsPerFetch = 5;
-// Past one thread, every shard has its own event loop (epoll, eventfd, timerfd) and curl
+// Past one thread, every worker has its own event loop (epoll, eventfd, timerfd) and curl
 // multi handle (a wake-up socket pair), and the collector keeps its loop: 5 a thread, less
 // the 2 the single-threaded run's multi handle already had. Counted in /proc/PID/fd: 20, 28
 // and 38 descriptors with 1, 2 and 4 threads and 8 connections.

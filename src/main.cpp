@@ -27,7 +27,7 @@
 #include "orchestrator/output_stream.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/result_file.h"
-#include "orchestrator/shard.h"
+#include "orchestrator/worker.h"
 #include "orchestrator/task_reader.h"
 #include "orchestrator/version.h"
 
@@ -91,14 +91,14 @@ int Run(const Options& options) {
   const auto started = std::chrono::steady_clock::now();
   IgnoreSigpipe();
   // The collector's loop: signals, the closed-reader watch and the output. With one
-  // thread the shard's runner, curl and timers share it too.
+  // thread the worker's runner, curl and timers share it too.
   boost::asio::io_context io(1);
 
   // Watch signals from the start: one that arrives while the input is read still cancels
   // the run cleanly, with a row for every task.
-  std::vector<std::unique_ptr<Shard>> shards;
+  std::vector<std::unique_ptr<Worker>> workers;
   const auto cancel_all = [&] {
-    for (const auto& shard : shards) shard->Cancel();
+    for (const auto& worker : workers) worker->Cancel();
   };
   int stopped_by_signal = 0;
   SignalWatch signals(io, [&](int number) {
@@ -145,7 +145,7 @@ int Run(const Options& options) {
   CurlLibrary curl;
   const Blueprint blueprint =
       DefaultBlueprint({options.url, options.timeout, options.connect_timeout}, options.delay);
-  // Event lines name task types on the collector's side; each shard has its own copy.
+  // Event lines name task types on the collector's side; each worker has its own copy.
   const std::vector<std::string> type_names = tasks.type_names;
   // Each thread gets a share of the tasks and of the fetch slots; a thread without a task
   // or a slot would only cost.
@@ -158,16 +158,16 @@ int Run(const Options& options) {
     reader_gone = true;
     cancel_all();
   });
-  std::size_t shards_running = thread_count;
-  const auto deliver = [&](std::vector<ShardRecord> records, bool last) {
-    for (const ShardRecord& record : records) {
+  std::size_t workers_running = thread_count;
+  const auto deliver = [&](std::vector<WorkerRecord> records, bool last) {
+    for (const WorkerRecord& record : records) {
       if (record.outcome) {
         reporter.Result(record.task, *record.outcome);
       } else {
         reporter.Event(record.task, type_names[record.task.type], record.step);
       }
     }
-    if (last && --shards_running == 0) {
+    if (last && --workers_running == 0) {
       signals.Stop();
       reader.Stop();
       boost::asio::post(io, [&] { io.stop(); });
@@ -176,9 +176,9 @@ int Run(const Options& options) {
   std::vector<TaskList> shares = SplitTasks(std::move(tasks), thread_count);
   for (std::size_t k = 0; k < thread_count; ++k) {
     const std::size_t fetches = ShareOf(max_fetches, thread_count, k);
-    shards.push_back(std::make_unique<Shard>(
+    workers.push_back(std::make_unique<Worker>(
         std::move(shares[k]), blueprint,
-        Shard::Options{
+        Worker::Options{
             .runner = {.max_fetches = fetches,
                        .retry = {.max_retries = options.retries, .base_delay = options.retry_delay},
                        .seed = seed + k},
@@ -196,9 +196,9 @@ int Run(const Options& options) {
   results.set_on_pending(flush_soon);
   events.set_on_pending(flush_soon);
 
-  for (const auto& shard : shards) shard->Start();
+  for (const auto& worker : workers) worker->Start();
   io.run();
-  shards.clear();  // stops and joins their threads
+  workers.clear();  // stops and joins their threads
   reporter.Flush();
 
   const double seconds =

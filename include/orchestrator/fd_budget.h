@@ -14,7 +14,7 @@ std::uint64_t RaiseOpenFileLimit();
 /// fetch may hold a connection, a second socket while Happy Eyeballs races IPv4 and IPv6,
 /// the threaded resolver's socketpair, and an idle connection in curl's cache; the process
 /// keeps some descriptors for itself (standard streams, epoll, timers, output file), and a
-/// run on several threads 5 more a thread (each shard's epoll, timer and wake-up fds, and its
+/// run on several threads 5 more a thread (each worker's epoll, timer and wake-up fds, and its
 /// curl multi handle's wake-up socket pair).
 std::size_t MaxFetchesFor(std::uint64_t open_files, std::size_t threads = 1);
 

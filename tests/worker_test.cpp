@@ -1,5 +1,5 @@
-// Shards: tasks dealt out to threads, results collected on one loop, cancellation.
-#include "orchestrator/shard.h"
+// Workers: tasks dealt out to threads, results collected on one loop, cancellation.
+#include "orchestrator/worker.h"
 
 #include <gtest/gtest.h>
 
@@ -48,7 +48,7 @@ TEST(SplitTasksTest, DealsTasksOutInTurnAndKeepsEveryTypeName) {
   EXPECT_EQ(lists[1].TypeName(lists[1].tasks[0]), "other");
 }
 
-TEST(SplitTasksTest, OneShardGetsTheListAsItIs) {
+TEST(SplitTasksTest, OneWorkerGetsTheListAsItIs) {
   const std::vector<TaskList> lists = SplitTasks(Tasks(5), 1);
   ASSERT_EQ(lists.size(), 1u);
   EXPECT_EQ(Ids(lists[0]), Ids(Tasks(5)));
@@ -70,8 +70,8 @@ TEST(ShareOfTest, SharesAddUpAndDifferByAtMostOne) {
   }
 }
 
-// Runs `tasks` on `count` shards against `url` and collects what reaches the collector.
-class ShardTest : public ::testing::Test {
+// Runs `tasks` on `count` workers against `url` and collects what reaches the collector.
+class WorkerTest : public ::testing::Test {
  protected:
   struct Collected {
     std::map<TaskId, std::vector<Outcome>> results;
@@ -79,21 +79,21 @@ class ShardTest : public ::testing::Test {
     std::size_t last_batches = 0;
   };
 
-  void StartShards(TaskList tasks, std::size_t count, std::size_t max_fetches,
+  void StartWorkers(TaskList tasks, std::size_t count, std::size_t max_fetches,
                    const std::string& url, Duration delay, bool own_threads = true) {
     blueprint_ = DefaultBlueprint({url, Duration(5000), Duration(5000)}, delay);
     std::vector<TaskList> shares = SplitTasks(std::move(tasks), count);
     for (std::size_t k = 0; k < count; ++k) {
       const std::size_t fetches = ShareOf(max_fetches, count, k);
-      shards_.push_back(std::make_unique<Shard>(
+      workers_.push_back(std::make_unique<Worker>(
           std::move(shares[k]), blueprint_,
-          Shard::Options{.runner = {.max_fetches = fetches, .retry = {}, .seed = k},
+          Worker::Options{.runner = {.max_fetches = fetches, .retry = {}, .seed = k},
                          .http = {.max_connections = fetches,
                                   .max_body = std::nullopt,
                                   .user_agent = "orchestrator-test"},
                          .own_thread = own_threads},
-          io_, [this, count](std::vector<ShardRecord> records, bool last) {
-            for (ShardRecord& record : records) {
+          io_, [this, count](std::vector<WorkerRecord> records, bool last) {
+            for (WorkerRecord& record : records) {
               if (record.outcome) {
                 got_.results[record.task.id].push_back(std::move(*record.outcome));
               } else {
@@ -104,29 +104,29 @@ class ShardTest : public ::testing::Test {
             if (last && ++got_.last_batches == count) io_.stop();
           }));
     }
-    for (const auto& shard : shards_) shard->Start();
+    for (const auto& worker : workers_) worker->Start();
   }
 
-  // Runs the collector's loop until every shard sent its last batch (or 30 s passed).
+  // Runs the collector's loop until every worker sent its last batch (or 30 s passed).
   void RunCollector() {
     boost::asio::steady_timer limit(io_, std::chrono::seconds(30));
     limit.async_wait([this](boost::system::error_code error) {
       if (!error) io_.stop();
     });
     io_.run();
-    shards_.clear();
+    workers_.clear();
   }
 
   CurlLibrary curl_;
   TestServer server_;
   boost::asio::io_context io_;
   Blueprint blueprint_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   Collected got_;
 };
 
-TEST_F(ShardTest, EveryTaskOfEveryShardReachesTheCollectorOnce) {
-  StartShards(Tasks(300), 3, 6, server_.Url("/ok"), Duration(0));
+TEST_F(WorkerTest, EveryTaskOfEveryWorkerReachesTheCollectorOnce) {
+  StartWorkers(Tasks(300), 3, 6, server_.Url("/ok"), Duration(0));
   RunCollector();
   EXPECT_EQ(got_.last_batches, 3u);
   ASSERT_EQ(got_.results.size(), 300u);
@@ -138,28 +138,28 @@ TEST_F(ShardTest, EveryTaskOfEveryShardReachesTheCollectorOnce) {
   EXPECT_EQ(server_.requests(), 300u);
 }
 
-TEST_F(ShardTest, ShardsTogetherStayWithinTheFetchSlots) {
-  StartShards(Tasks(60), 3, 6, server_.Url("/delay/30"), Duration(0));
+TEST_F(WorkerTest, WorkersTogetherStayWithinTheFetchSlots) {
+  StartWorkers(Tasks(60), 3, 6, server_.Url("/delay/30"), Duration(0));
   RunCollector();
   EXPECT_EQ(got_.results.size(), 60u);
   EXPECT_LE(server_.max_in_flight(), 6u);
-  EXPECT_GE(server_.max_in_flight(), 4u);  // the shards did run side by side
+  EXPECT_GE(server_.max_in_flight(), 4u);  // the workers did run side by side
 }
 
-TEST_F(ShardTest, OneShardCanShareTheCollectorsLoop) {
-  StartShards(Tasks(50), 1, 4, server_.Url("/ok"), Duration(0), /*own_threads=*/false);
+TEST_F(WorkerTest, OneWorkerCanShareTheCollectorsLoop) {
+  StartWorkers(Tasks(50), 1, 4, server_.Url("/ok"), Duration(0), /*own_threads=*/false);
   RunCollector();
   EXPECT_EQ(got_.last_batches, 1u);
   EXPECT_EQ(got_.results.size(), 50u);
 }
 
-TEST_F(ShardTest, CancelReachesEveryShardAndEveryTaskIsReported) {
+TEST_F(WorkerTest, CancelReachesEveryWorkerAndEveryTaskIsReported) {
   // The fetches are quick; by the time Cancel comes every task waits in its long delay.
-  StartShards(Tasks(200), 2, 4, server_.Url("/ok"), Duration(60'000));
+  StartWorkers(Tasks(200), 2, 4, server_.Url("/ok"), Duration(60'000));
   boost::asio::steady_timer soon(io_, std::chrono::milliseconds(200));
   soon.async_wait([this](boost::system::error_code) {
-    for (const auto& shard : shards_) shard->Cancel();
-    for (const auto& shard : shards_) shard->Cancel();  // twice is harmless
+    for (const auto& worker : workers_) worker->Cancel();
+    for (const auto& worker : workers_) worker->Cancel();  // twice is harmless
   });
   const auto started = std::chrono::steady_clock::now();
   RunCollector();

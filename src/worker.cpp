@@ -1,4 +1,4 @@
-#include "orchestrator/shard.h"
+#include "orchestrator/worker.h"
 
 #include <sched.h>
 
@@ -41,7 +41,7 @@ std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index) {
   return total / count + (index < total % count ? 1 : 0);
 }
 
-Shard::Shard(TaskList tasks, const Blueprint& blueprint, Options options,
+Worker::Worker(TaskList tasks, const Blueprint& blueprint, Options options,
              boost::asio::io_context& collector, Deliver deliver)
     : tasks_(std::move(tasks)),
       collector_(collector),
@@ -54,14 +54,14 @@ Shard::Shard(TaskList tasks, const Blueprint& blueprint, Options options,
       runner_(tasks_, blueprint, std::move(options.runner), http_, clock_, *this),
       deliver_(std::move(deliver)) {}
 
-Shard::~Shard() {
+Worker::~Worker() {
   if (thread_.joinable()) {
     own_io_->stop();
     thread_.join();
   }
 }
 
-void Shard::Start() {
+void Worker::Start() {
   boost::asio::post(io_, [this] {
     runner_.Start([this] {
       SendBatch(/*last=*/true);
@@ -71,26 +71,26 @@ void Shard::Start() {
   if (own_io_) thread_ = std::thread([this] { own_io_->run(); });
 }
 
-void Shard::Cancel() {
+void Worker::Cancel() {
   boost::asio::post(io_, [this] { runner_.Cancel(); });
 }
 
-void Shard::Event(const Task& task, std::string_view /*type_name*/, std::string_view step) {
+void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string_view step) {
   Add({.task = task, .step = step, .outcome = std::nullopt});
 }
 
-void Shard::Result(const Task& task, const Outcome& outcome) {
+void Worker::Result(const Task& task, const Outcome& outcome) {
   Add({.task = task, .step = {}, .outcome = outcome});
 }
 
 // The records of one burst of events go out together, once the burst is handled: one
 // hand-over (and one wake-up of the collector) per burst rather than per record.
-void Shard::Add(ShardRecord record) {
+void Worker::Add(WorkerRecord record) {
   if (batch_.empty()) boost::asio::post(io_, [this] { SendBatch(/*last=*/false); });
   batch_.push_back(std::move(record));
 }
 
-void Shard::SendBatch(bool last) {
+void Worker::SendBatch(bool last) {
   if (batch_.empty() && !last) return;
   boost::asio::post(collector_, [this, records = std::exchange(batch_, {}), last]() mutable {
     deliver_(std::move(records), last);

@@ -1,6 +1,6 @@
 // One thread's share of a run.
-#ifndef ORCHESTRATOR_SHARD_H_
-#define ORCHESTRATOR_SHARD_H_
+#ifndef ORCHESTRATOR_WORKER_H_
+#define ORCHESTRATOR_WORKER_H_
 
 #include <cstddef>
 #include <functional>
@@ -23,8 +23,8 @@ class io_context;
 
 namespace orchestrator {
 
-/// What a shard tells the collector about one of its tasks: an event or its result.
-struct ShardRecord {
+/// What a worker tells the collector about one of its tasks: an event or its result.
+struct WorkerRecord {
   Task task;
   std::string_view step;           ///< An event's step name (owned by the Blueprint).
   std::optional<Outcome> outcome;  ///< Set for a result; empty for an event.
@@ -38,19 +38,19 @@ std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count);
 /// Threads a run uses unless told: one per CPU this process may run on.
 std::size_t DefaultThreadCount();
 
-/// Shard `index`'s part of `total` (fetch slots, say) when `count` shards share it evenly.
+/// Worker `index`'s part of `total` (fetch slots, say) when `count` workers share it evenly.
 std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index);
 
 /// One share of a run: its own tasks, HTTP engine, clock and runner on its own io_context,
-/// which its own thread runs; or, when a run has one shard, on the collector's io_context
-/// and thread. A shard shares nothing mutable with the collector or other shards: records
+/// which its own thread runs; or, when a run has one worker, on the collector's io_context
+/// and thread. A worker shares nothing mutable with the collector or other workers: records
 /// travel to the collector in batches, by value, through asio::post, and Cancel travels the
 /// other way the same way.
-class Shard final : private RunSink {
+class Worker final : private RunSink {
  public:
-  /// Runs on the collector's io_context with each batch of records, in the order the shard
-  /// made them; `last` is set on the shard's final batch, after which it sends nothing.
-  using Deliver = std::function<void(std::vector<ShardRecord> records, bool last)>;
+  /// Runs on the collector's io_context with each batch of records, in the order the worker
+  /// made them; `last` is set on the worker's final batch, after which it sends nothing.
+  using Deliver = std::function<void(std::vector<WorkerRecord> records, bool last)>;
 
   struct Options {
     RunnerOptions runner;
@@ -58,12 +58,12 @@ class Shard final : private RunSink {
     bool own_thread = true;  ///< false: run on the collector's io_context and thread
   };
 
-  /// `blueprint` and `collector` must outlive the shard.
-  Shard(TaskList tasks, const Blueprint& blueprint, Options options,
+  /// `blueprint` and `collector` must outlive the worker.
+  Worker(TaskList tasks, const Blueprint& blueprint, Options options,
         boost::asio::io_context& collector, Deliver deliver);
-  ~Shard() override;  // joins the thread
-  Shard(const Shard&) = delete;
-  Shard& operator=(const Shard&) = delete;
+  ~Worker() override;  // joins the thread
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
 
   /// Starts the tasks (and the thread). Call once, from the collector's thread.
   void Start();
@@ -74,7 +74,7 @@ class Shard final : private RunSink {
  private:
   void Event(const Task& task, std::string_view type_name, std::string_view step) override;
   void Result(const Task& task, const Outcome& outcome) override;
-  void Add(ShardRecord record);
+  void Add(WorkerRecord record);
   void SendBatch(bool last);
 
   TaskList tasks_;
@@ -85,10 +85,10 @@ class Shard final : private RunSink {
   AsioClock clock_;
   Runner runner_;
   Deliver deliver_;
-  std::vector<ShardRecord> batch_;  // records made since the last batch went out
+  std::vector<WorkerRecord> batch_;  // records made since the last batch went out
   std::thread thread_;
 };
 
 }  // namespace orchestrator
 
-#endif  // ORCHESTRATOR_SHARD_H_
+#endif  // ORCHESTRATOR_WORKER_H_
