@@ -1,16 +1,29 @@
 #include "csv_source.h"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
 
+#include "orchestrator/interrupts.h"
 #include "orchestrator/task_reader.h"
 
 namespace orchestrator {
 
-CheckedByteSource::CheckedByteSource(int fd, std::string name, std::optional<std::uint64_t> limit)
-    : fd_(fd), name_(std::move(name)), remaining_(limit) {}
+CheckedByteSource::CheckedByteSource(const InputFile& file, std::optional<std::uint64_t> limit)
+    : fd_(file.fd()), interrupt_fd_(file.interrupt_fd()), name_(file.name()), remaining_(limit) {}
+
+// Waits for input, or for the end of it, and gives up when a signal came first.
+void CheckedByteSource::WaitUntilReadable() const {
+  pollfd fds[2] = {{fd_, POLLIN, 0}, {interrupt_fd_, POLLIN, 0}};
+  while (true) {
+    const int ready = ::poll(fds, interrupt_fd_ >= 0 ? 2 : 1, -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (interrupt_fd_ >= 0 && fds[1].revents != 0) throw Interrupted();
+    return;  // readable, at its end, or an error that the read will report
+  }
+}
 
 int CheckedByteSource::read(char* buffer, int size) {
   if (error_ || size <= 0) return 0;
@@ -28,8 +41,9 @@ int CheckedByteSource::read(char* buffer, int size) {
   std::size_t filled = 0;
   int read_errno = 0;
   while (filled < wanted) {
+    WaitUntilReadable();
     const ssize_t n = ::read(fd_, buffer + filled, wanted - filled);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) read_errno = errno;
     if (n <= 0) break;
     filled += static_cast<std::size_t>(n);

@@ -18,6 +18,7 @@
 #pragma GCC diagnostic pop
 
 #include "orchestrator/input_error.h"
+#include "orchestrator/input_file.h"
 
 namespace orchestrator {
 
@@ -39,9 +40,10 @@ using CsvReader =
 /// lines first. Call EarlierOf / ThrowIfFailed after parsing.
 class CheckedByteSource : public io::ByteSourceBase {
  public:
-  /// Reads at most `limit` bytes of `fd` when given (the resume reader stops before a torn
-  /// last line that way).
-  CheckedByteSource(int fd, std::string name, std::optional<std::uint64_t> limit = std::nullopt);
+  /// Reads at most `limit` bytes of `file` when given (the resume reader stops before a torn
+  /// last line that way). Throws Interrupted when the file's interrupt_fd() becomes readable.
+  explicit CheckedByteSource(const InputFile& file,
+                             std::optional<std::uint64_t> limit = std::nullopt);
 
   int read(char* buffer, int size) override;
 
@@ -61,8 +63,10 @@ class CheckedByteSource : public io::ByteSourceBase {
  private:
   void Fail(std::string message);
   int Check(char* buffer, int size);
+  void WaitUntilReadable() const;
 
   int fd_;
+  int interrupt_fd_;
   std::string name_;
   std::optional<std::uint64_t> remaining_;
   std::optional<InputError> error_;

@@ -77,7 +77,7 @@ bool EarlierResults::Completed(TaskId id) const {
 EarlierResults ReadEarlierResults(const InputFile& file) {
   EarlierResults results;
   const std::optional<std::uint64_t> complete = CompleteLinesLength(file);
-  CheckedByteSource source(file.fd(), file.name(), complete);
+  CheckedByteSource source(file, complete);
   {
     CsvReader<3> csv(file.name(), source.Lend());
     try {

@@ -10,14 +10,16 @@
 
 namespace orchestrator {
 
-InputFile InputFile::Open(std::string_view path) {
-  if (path == "-") return InputFile(STDIN_FILENO, "<stdin>", /*owned=*/false);
+InputFile InputFile::Open(std::string_view path, int interrupt_fd) {
+  if (path == "-") return InputFile(STDIN_FILENO, "<stdin>", /*owned=*/false, interrupt_fd);
   std::string name(path);
-  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not block until a writer comes (no signal could end that
+  // wait). The description is our own, and reads poll before they read.
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     throw InputError(name, 0, std::string("cannot open: ") + std::strerror(errno));
   }
-  InputFile file(fd, std::move(name));
+  InputFile file(fd, std::move(name), /*owned=*/true, interrupt_fd);
   struct stat info {};
   if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
     throw InputError(file.name(), 0, "is a directory, not a CSV file");
@@ -25,11 +27,14 @@ InputFile InputFile::Open(std::string_view path) {
   return file;
 }
 
-InputFile::InputFile(int fd, std::string name, bool owned)
-    : fd_(fd), name_(std::move(name)), owned_(owned) {}
+InputFile::InputFile(int fd, std::string name, bool owned, int interrupt_fd)
+    : fd_(fd), interrupt_fd_(interrupt_fd), name_(std::move(name)), owned_(owned) {}
 
 InputFile::InputFile(InputFile&& other) noexcept
-    : fd_(other.fd_), name_(std::move(other.name_)), owned_(other.owned_) {
+    : fd_(other.fd_),
+      interrupt_fd_(other.interrupt_fd_),
+      name_(std::move(other.name_)),
+      owned_(other.owned_) {
   other.owned_ = false;
 }
 

@@ -1,89 +1,159 @@
 #include "orchestrator/interrupts.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
+#include <sys/epoll.h>
 #include <unistd.h>
+
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <cerrno>
 #include <csignal>
+#include <stdexcept>
+#include <system_error>
 
 namespace orchestrator {
 namespace {
 
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
-// Async-signal-safe: the second signal means "now", so no flushing, no destructors.
-extern "C" void ExitAtOnce(int number) { ::_exit(128 + number); }
+// What the signal handler talks to. A handler can only reach process-wide state; these are
+// lock-free atomics, so reading and writing them in a handler is async-signal-safe.
+std::atomic<int> first_signal{0};
+std::atomic<int> signal_pipe{-1};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+struct sigaction saved_actions[std::size(kSignals)];
+
+extern "C" void OnSignal(int number) {
+  int expected = 0;
+  if (!first_signal.compare_exchange_strong(expected, number)) {
+    ::_exit(128 + number);  // the second signal means "now": no flushing, no destructors
+  }
+  const int saved_errno = errno;
+  const char byte = 1;
+  [[maybe_unused]] const ssize_t ignored = ::write(signal_pipe.load(), &byte, 1);
+  errno = saved_errno;
+}
 
 }  // namespace
 
-struct SignalWatch::State {
-  explicit State(boost::asio::io_context& io) : signals(io) {}
-  boost::asio::signal_set signals;
-  std::function<void(int)> on_signal;
+SignalWatch::SignalWatch() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    throw std::system_error(errno, std::generic_category(), "pipe2");
+  }
+  read_fd_ = fds[0];
+  write_fd_ = fds[1];
+  first_signal.store(0);
+  signal_pipe.store(write_fd_);
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  for (int number : kSignals) sigaddset(&action.sa_mask, number);
+  action.sa_flags = SA_RESTART;
+  for (std::size_t i = 0; i < std::size(kSignals); ++i) {
+    ::sigaction(kSignals[i], &action, &saved_actions[i]);
+  }
+}
+
+SignalWatch::~SignalWatch() {
+  for (std::size_t i = 0; i < std::size(kSignals); ++i) {
+    ::sigaction(kSignals[i], &saved_actions[i], nullptr);
+  }
+  signal_pipe.store(-1);
+  ::close(read_fd_);
+  ::close(write_fd_);
+}
+
+int SignalWatch::received() const { return first_signal.load(); }
+
+std::string_view SignalName(int number) {
+  switch (number) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "a signal";
+  }
+}
+
+namespace {
+
+// An Asio descriptor that waits on a descriptor of our own (a duplicate of the signal pipe,
+// or our own epoll instance): Asio makes what it waits on non-blocking, which is only
+// harmless on a descriptor nobody else shares.
+struct OwnDescriptorWait {
+  explicit OwnDescriptorWait(boost::asio::io_context& io) : descriptor(io) {}
+  bool Assign(int fd) {
+    boost::system::error_code error;
+    descriptor.assign(fd, error);
+    if (error) ::close(fd);
+    return !error;
+  }
+  void Stop() {
+    boost::system::error_code ignored;
+    descriptor.cancel(ignored);
+  }
+  boost::asio::posix::stream_descriptor descriptor;
 };
 
-SignalWatch::SignalWatch(boost::asio::io_context& io, std::function<void(int)> on_signal)
+}  // namespace
+
+struct SignalWait::State : OwnDescriptorWait {
+  using OwnDescriptorWait::OwnDescriptorWait;
+};
+
+SignalWait::SignalWait(boost::asio::io_context& io, const SignalWatch& watch,
+                       std::function<void(int)> on_signal)
     : state_(std::make_unique<State>(io)) {
-  state_->on_signal = std::move(on_signal);
-  for (int number : kSignals) state_->signals.add(number);
-  state_->signals.async_wait(
-      [state = state_.get()](const boost::system::error_code& error, int number) {
-        if (error) return;
-        // From now on a signal does not wait for the loop.
-        boost::system::error_code ignored;
-        state->signals.clear(ignored);
-        struct sigaction action {};
-        action.sa_handler = ExitAtOnce;
-        sigemptyset(&action.sa_mask);
-        for (int other : kSignals) ::sigaction(other, &action, nullptr);
-        state->on_signal(number);
+  const int fd = ::fcntl(watch.fd(), F_DUPFD_CLOEXEC, 3);
+  if (fd < 0 || !state_->Assign(fd)) {
+    throw std::system_error(errno, std::generic_category(), "watching the signal pipe");
+  }
+  state_->descriptor.async_wait(
+      boost::asio::posix::descriptor_base::wait_read,
+      [&watch, on_signal = std::move(on_signal)](const boost::system::error_code& error) {
+        if (!error) on_signal(watch.received());
       });
 }
 
-SignalWatch::~SignalWatch() { Stop(); }
+SignalWait::~SignalWait() = default;
 
-void SignalWatch::Stop() {
-  boost::system::error_code ignored;
-  state_->signals.cancel(ignored);
-  state_->signals.clear(ignored);
-}
+void SignalWait::Stop() { state_->Stop(); }
 
-struct ClosedReaderWatch::State {
-  explicit State(boost::asio::io_context& io) : descriptor(io) {}
-  boost::asio::posix::stream_descriptor descriptor;
-  std::function<void()> on_closed;
+struct ClosedReaderWatch::State : OwnDescriptorWait {
+  using OwnDescriptorWait::OwnDescriptorWait;
 };
 
 ClosedReaderWatch::ClosedReaderWatch(boost::asio::io_context& io, int fd,
                                      std::function<void()> on_closed)
     : state_(std::make_unique<State>(io)) {
-  struct stat info {};
-  if (::fstat(fd, &info) != 0 || !(S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode))) return;
-  // A duplicate, so that Asio never touches the flags or the lifetime of `fd` itself. epoll
-  // reports EPOLLERR on the writing end of a pipe once no reader is left.
-  const int watched = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  if (watched < 0) return;
-  boost::system::error_code error;
-  state_->descriptor.assign(watched, error);
-  if (error) {
-    ::close(watched);
+  const int epoll = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll < 0) return;
+  // No events asked for: epoll always reports EPOLLERR, which the writing end of a pipe gets
+  // once no reader is left, and EPOLLHUP. A regular file or a terminal cannot be added (EPERM)
+  // and has no reader to lose.
+  epoll_event event{};
+  event.events = 0;
+  if (::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) != 0) {
+    ::close(epoll);
     return;
   }
-  state_->on_closed = std::move(on_closed);
-  state_->descriptor.async_wait(boost::asio::posix::descriptor_base::wait_error,
-                                [state = state_.get()](const boost::system::error_code& error) {
-                                  if (!error) state->on_closed();
-                                });
+  if (!state_->Assign(epoll)) return;
+  state_->descriptor.async_wait(
+      boost::asio::posix::descriptor_base::wait_read,
+      [on_closed = std::move(on_closed)](const boost::system::error_code& error) {
+        if (!error) on_closed();
+      });
 }
 
 ClosedReaderWatch::~ClosedReaderWatch() = default;
 
-void ClosedReaderWatch::Stop() {
-  boost::system::error_code ignored;
-  state_->descriptor.cancel(ignored);
-}
+void ClosedReaderWatch::Stop() { state_->Stop(); }
 
 void IgnoreSigpipe() { std::signal(SIGPIPE, SIG_IGN); }
 

@@ -6,9 +6,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "orchestrator/blueprint.h"
+#include "orchestrator/collector.h"
 #include "orchestrator/curl_http_client.h"
 #include "orchestrator/earlier_results.h"
 #include "orchestrator/exit_status.h"
@@ -27,25 +26,11 @@
 #include "orchestrator/output_stream.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/result_file.h"
-#include "orchestrator/worker.h"
 #include "orchestrator/task_reader.h"
 #include "orchestrator/version.h"
 
 namespace orchestrator {
 namespace {
-
-std::string_view SignalName(int number) {
-  switch (number) {
-    case SIGINT:
-      return "SIGINT";
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGHUP:
-      return "SIGHUP";
-    default:
-      return "a signal";
-  }
-}
 
 // Fetches in flight: what the user asked for, within what the open-file limit allows.
 std::size_t ChooseMaxFetches(const Options& options, std::size_t threads) {
@@ -66,7 +51,7 @@ std::size_t ChooseMaxFetches(const Options& options, std::size_t threads) {
 
 // --resume: what the earlier result file recorded. A file that does not exist yet is an
 // empty record, so one command line serves the first run and every rerun.
-EarlierResults ReadResumeFile(const Options& options) {
+EarlierResults ReadResumeFile(const Options& options, int interrupt_fd) {
   if (options.resume_path.empty()) return {};
   struct stat info {};
   if (::stat(options.resume_path.c_str(), &info) != 0 && errno == ENOENT) {
@@ -76,7 +61,7 @@ EarlierResults ReadResumeFile(const Options& options) {
     }
     return {};
   }
-  const InputFile file = InputFile::Open(options.resume_path);
+  const InputFile file = InputFile::Open(options.resume_path, interrupt_fd);
   EarlierResults earlier = ReadEarlierResults(file);
   if (earlier.torn_line) {
     fmt::print(stderr,
@@ -87,32 +72,76 @@ EarlierResults ReadResumeFile(const Options& options) {
   return earlier;
 }
 
-int Run(const Options& options) {
+// The closing line on stderr and the exit status, from how the run ended and its counts.
+int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter,
+             std::size_t unique_tasks, std::size_t duplicates, std::size_t carried,
+             std::chrono::steady_clock::time_point started) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const std::string counts =
+      fmt::format("{} Completed, {} Failed", reporter.completed(), reporter.failed());
+  const OutputStream* failed_output = reporter.failed_stream();
+  if (!end.internal_error.empty()) {
+    fmt::print(stderr, "orchestrator: internal error: {}; the run was stopped: {} ({} cancelled)\n",
+               end.internal_error, counts, reporter.cancelled());
+    return kExitInternal;
+  }
+  if (end.signal != 0) {
+    fmt::print(stderr, "orchestrator: stopped by {}: {} ({} cancelled)\n", SignalName(end.signal),
+               counts, reporter.cancelled());
+    return kExitSignalBase + end.signal;
+  }
+  if (end.reader_gone || (failed_output != nullptr && failed_output->error() == EPIPE)) {
+    return kExitReaderGone;  // like `yes | head -1`: the reader had what it wanted
+  }
+  if (failed_output != nullptr) {
+    fmt::print(stderr, "orchestrator: error: cannot write results to {}: {}; they are incomplete\n",
+               failed_output->name(), std::strerror(failed_output->error()));
+    return kExitOutputError;
+  }
+  if (!options.quiet) {
+    std::vector<std::string> notes;
+    if (duplicates > 0) {
+      notes.push_back(
+          fmt::format("{} duplicate row{} skipped", duplicates, duplicates == 1 ? "" : "s"));
+    }
+    if (carried > 0) {
+      notes.push_back(fmt::format("{} carried over from {}", carried, options.resume_path));
+    }
+    fmt::print(stderr, "orchestrator: {} unique task{}{}: {} in {:.1f}s\n", unique_tasks,
+               unique_tasks == 1 ? "" : "s",
+               notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds);
+  }
+  return reporter.failed() > 0 ? kExitSomeFailed : kExitCompleted;
+}
+
+// Declaration order is destruction order in reverse, and it matters: the workers (inside the
+// collector) go first, joining their threads and freeing their curl handles; then curl's
+// global state; the outputs and the collector's io_context last of all.
+int Run(const Options& options, const SignalWatch& signals) {
   const auto started = std::chrono::steady_clock::now();
   IgnoreSigpipe();
-  // The collector's loop: signals, the closed-reader watch and the output. With one
-  // thread the worker's runner, curl and timers share it too.
-  boost::asio::io_context io(1);
 
-  // Watch signals from the start: one that arrives while the input is read still cancels
-  // the run cleanly, with a row for every task.
-  std::vector<std::unique_ptr<Worker>> workers;
-  const auto cancel_all = [&] {
-    for (const auto& worker : workers) worker->Cancel();
-  };
-  int stopped_by_signal = 0;
-  SignalWatch signals(io, [&](int number) {
-    stopped_by_signal = number;
-    cancel_all();
-  });
-
-  TaskList tasks = ReadTasks(InputFile::Open(options.tasks_path));
+  // Read: a signal while reading (a slow producer, a terminal) ends the run here.
+  TaskList tasks;
+  EarlierResults earlier;
+  try {
+    tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()));
+    earlier = ReadResumeFile(options, signals.fd());
+  } catch (const Interrupted&) {
+    fmt::print(stderr, "orchestrator: interrupted by {} while reading the input; nothing was run\n",
+               SignalName(signals.received()));
+    return kExitSignalBase + signals.received();
+  }
   const std::size_t duplicates = tasks.rows - tasks.tasks.size();
   const std::size_t unique_tasks = tasks.tasks.size();
-  const std::vector<TaskId> carried = TakeCompleted(tasks.tasks, ReadResumeFile(options));
+  const std::vector<TaskId> carried = TakeCompleted(tasks.tasks, earlier);
   const std::size_t threads = options.threads != 0 ? options.threads : DefaultThreadCount();
   const std::size_t max_fetches = ChooseMaxFetches(options, threads);
 
+  // The collector's loop: signals, the closed-reader watch and the output. With one
+  // thread the worker's runner, curl and timers share it too.
+  boost::asio::io_context io(1);
   OutputStream results(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
   OutputStream events(STDERR_FILENO, "stderr", OutputStream::FlushPolicy::kWhenAsked);
   std::optional<ResultFile> result_file;
@@ -127,56 +156,30 @@ int Run(const Options& options) {
   Reporter reporter(result_streams, options.quiet ? nullptr : &events);
 
   // The header and the carried-over rows go out in bulk; then the results file takes its
-  // place under its name and gets each new row as it comes.
+  // place under its name and gets each new row as it comes. A stream that failed here stops
+  // the run before it starts (the collector sees it).
   reporter.WriteHeader();
   for (const TaskId id : carried) reporter.CarryOver(id, Outcome::Completed());
   reporter.Flush();
-  if (result_file) {
-    int error = file_results->error();
-    if (error == 0) error = result_file->Publish();
-    if (error != 0) {
-      fmt::print(stderr, "orchestrator: error: cannot write results to {}: {}; nothing was run\n",
-                 result_file->path(), std::strerror(error));
-      return kExitOutputError;
-    }
+  if (result_file && !file_results->failed()) {
+    if (const int error = result_file->Publish(); error != 0) file_results->Fail(error);
     file_results->set_policy(OutputStream::FlushPolicy::kEveryWrite);
   }
 
   CurlLibrary curl;
   const Blueprint blueprint =
       DefaultBlueprint({options.url, options.timeout, options.connect_timeout}, options.delay);
-  // Event lines name task types on the collector's side; each worker has its own copy.
-  const std::vector<std::string> type_names = tasks.type_names;
   // Each thread gets a share of the tasks and of the fetch slots; a thread without a task
   // or a slot would only cost.
   const std::size_t thread_count =
       std::max<std::size_t>(1, std::min({threads, max_fetches, tasks.tasks.size()}));
   const std::uint64_t seed = std::random_device{}();
 
-  bool reader_gone = false;
-  ClosedReaderWatch reader(io, STDOUT_FILENO, [&] {
-    reader_gone = true;
-    cancel_all();
-  });
-  std::size_t workers_running = thread_count;
-  const auto deliver = [&](std::vector<WorkerRecord> records, bool last) {
-    for (const WorkerRecord& record : records) {
-      if (record.outcome) {
-        reporter.Result(record.task, *record.outcome);
-      } else {
-        reporter.Event(record.task, type_names[record.task.type], record.step);
-      }
-    }
-    if (last && --workers_running == 0) {
-      signals.Stop();
-      reader.Stop();
-      boost::asio::post(io, [&] { io.stop(); });
-    }
-  };
+  Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO);
   std::vector<TaskList> shares = SplitTasks(std::move(tasks), thread_count);
   for (std::size_t k = 0; k < thread_count; ++k) {
     const std::size_t fetches = ShareOf(max_fetches, thread_count, k);
-    workers.push_back(std::make_unique<Worker>(
+    collector.Add(std::make_unique<Worker>(
         std::move(shares[k]), blueprint,
         Worker::Options{
             .runner = {.max_fetches = fetches,
@@ -186,53 +189,13 @@ int Run(const Options& options) {
                      .max_body = options.max_body,
                      .user_agent = fmt::format("orchestrator/{}", kVersion)},
             .own_thread = thread_count > 1},
-        io, deliver));
+        io, collector.Deliverer()));
   }
   shares.clear();
 
-  reporter.set_on_output_error(cancel_all);
-  // Rows written while handling one burst of events go out in one write, right after it.
-  const auto flush_soon = [&] { boost::asio::post(io, [&] { reporter.Flush(); }); };
-  results.set_on_pending(flush_soon);
-  events.set_on_pending(flush_soon);
-
-  for (const auto& worker : workers) worker->Start();
-  io.run();
-  workers.clear();  // stops and joins their threads
+  const RunEnd end = collector.Run();
   reporter.Flush();
-
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const std::string counts =
-      fmt::format("{} Completed, {} Failed", reporter.completed(), reporter.failed());
-  const OutputStream* failed_output = reporter.failed_stream();
-  if (stopped_by_signal != 0) {
-    fmt::print(stderr, "orchestrator: stopped by {}: {} ({} cancelled)\n",
-               SignalName(stopped_by_signal), counts, reporter.cancelled());
-    return kExitSignalBase + stopped_by_signal;
-  }
-  if (reader_gone || (failed_output != nullptr && failed_output->error() == EPIPE)) {
-    return kExitReaderGone;  // like `yes | head -1`: the reader had what it wanted
-  }
-  if (failed_output != nullptr) {
-    fmt::print(stderr, "orchestrator: error: cannot write results to {}: {}; they are incomplete\n",
-               failed_output->name(), std::strerror(failed_output->error()));
-    return kExitOutputError;
-  }
-  if (!options.quiet) {
-    std::vector<std::string> notes;
-    if (duplicates > 0) {
-      notes.push_back(
-          fmt::format("{} duplicate row{} skipped", duplicates, duplicates == 1 ? "" : "s"));
-    }
-    if (!carried.empty()) {
-      notes.push_back(fmt::format("{} carried over from {}", carried.size(), options.resume_path));
-    }
-    fmt::print(stderr, "orchestrator: {} unique task{}{}: {} in {:.1f}s\n", unique_tasks,
-               unique_tasks == 1 ? "" : "s",
-               notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds);
-  }
-  return reporter.failed() > 0 ? kExitSomeFailed : kExitCompleted;
+  return Conclude(options, end, reporter, unique_tasks, duplicates, carried.size(), started);
 }
 
 }  // namespace
@@ -250,8 +213,11 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "orchestrator: {}\nTry 'orchestrator --help' for more information.\n",
                    command_line.text);
         return kExitUsage;
-      case CommandLine::Action::kRun:
-        return Run(command_line.options);
+      case CommandLine::Action::kRun: {
+        // From the start: a signal while the input is still being read ends the run too.
+        const SignalWatch signals;
+        return Run(command_line.options, signals);
+      }
     }
   } catch (const InputError& error) {
     fmt::print(stderr, "orchestrator: {}\n", error.what());

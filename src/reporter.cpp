@@ -69,6 +69,11 @@ bool Reporter::Flush() {
   return failed_stream() == nullptr;
 }
 
+void Reporter::set_on_pending(const std::function<void()>& on_pending) {
+  if (events_ != nullptr) events_->set_on_pending(on_pending);
+  for (OutputStream* stream : results_) stream->set_on_pending(on_pending);
+}
+
 const OutputStream* Reporter::failed_stream() const {
   for (const OutputStream* stream : results_) {
     if (stream->failed()) return stream;

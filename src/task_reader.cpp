@@ -76,7 +76,7 @@ void ReadRows(CsvReader<2>& csv, const std::string& file, TaskList& list) {
 
 TaskList ReadTasks(const InputFile& input) {
   TaskList list;
-  CheckedByteSource source(input.fd(), input.name());
+  CheckedByteSource source(input);
   // The parser's 48 MiB of buffers go when this function returns, before the run starts.
   CsvReader<2> csv(input.name(), source.Lend());
   try {

@@ -42,7 +42,7 @@ std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index) {
 }
 
 Worker::Worker(TaskList tasks, const Blueprint& blueprint, Options options,
-             boost::asio::io_context& collector, Deliver deliver)
+               boost::asio::io_context& collector, Deliver deliver)
     : tasks_(std::move(tasks)),
       collector_(collector),
       // Hint 1: one thread runs it. Posts from the collector's thread stay safe: only the
@@ -68,7 +68,30 @@ void Worker::Start() {
       if (own_io_) own_io_->stop();  // idle keep-alive sockets and timers keep it busy
     });
   });
-  if (own_io_) thread_ = std::thread([this] { own_io_->run(); });
+  if (own_io_) thread_ = std::thread([this] { RunOwnLoop(); });
+}
+
+// No exception leaves the thread (it would call std::terminate): the collector hears of it
+// in the last batch, and the tasks still owed a row get one if the runner can still say so.
+void Worker::RunOwnLoop() {
+  try {
+    own_io_->run();
+  } catch (const std::exception& error) {
+    Fail(error.what());
+  } catch (...) {
+    Fail("an exception of unknown type");
+  }
+}
+
+void Worker::Fail(std::string what) {
+  own_io_->stop();
+  if (sent_last_) return;
+  error_ = std::move(what);
+  try {
+    runner_.Cancel();  // reports the unfinished tasks; the last batch goes out if it finishes
+  } catch (...) {
+  }
+  if (!sent_last_) SendBatch(/*last=*/true);
 }
 
 void Worker::Cancel() {
@@ -91,9 +114,12 @@ void Worker::Add(WorkerRecord record) {
 }
 
 void Worker::SendBatch(bool last) {
-  if (batch_.empty() && !last) return;
-  boost::asio::post(collector_, [this, records = std::exchange(batch_, {}), last]() mutable {
-    deliver_(std::move(records), last);
+  if (sent_last_ || (batch_.empty() && !last)) return;
+  sent_last_ = last;
+  boost::asio::post(collector_, [this, batch = WorkerBatch{.records = std::exchange(batch_, {}),
+                                                           .last = last,
+                                                           .error = last ? error_ : ""}]() mutable {
+    deliver_(std::move(batch));
   });
 }
 

@@ -49,7 +49,7 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
 }  // namespace
 
 Subprocess::Subprocess(const std::vector<std::string>& argv, ProcessOptions options)
-    : stdin_text_(std::move(options.stdin_text)) {
+    : stdin_text_(std::move(options.stdin_text)), keep_stdin_open_(options.keep_stdin_open) {
   int in[2], out[2], err[2];
   Check(::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 && ::pipe2(err, O_CLOEXEC) == 0,
         "pipe2");
@@ -95,7 +95,7 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, ProcessOptions opti
   for (int fd : {stdin_fd_, stdout_fd_, stderr_fd_}) {
     if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
-  if (stdin_text_.empty()) CloseFd(stdin_fd_);
+  if (stdin_text_.empty() && !keep_stdin_open_) CloseFd(stdin_fd_);
   started_ = std::chrono::steady_clock::now();
   deadline_ = started_ + options.timeout;
 }
@@ -113,7 +113,7 @@ Subprocess::~Subprocess() {
 void Subprocess::Pump(std::chrono::milliseconds max_wait) {
   pollfd fds[3];
   int count = 0;
-  if (stdin_fd_ >= 0) fds[count++] = {stdin_fd_, POLLOUT, 0};
+  if (stdin_fd_ >= 0 && stdin_written_ < stdin_text_.size()) fds[count++] = {stdin_fd_, POLLOUT, 0};
   if (stdout_fd_ >= 0) fds[count++] = {stdout_fd_, POLLIN, 0};
   if (stderr_fd_ >= 0) fds[count++] = {stderr_fd_, POLLIN, 0};
   if (count == 0) {
@@ -127,7 +127,9 @@ void Subprocess::Pump(std::chrono::milliseconds max_wait) {
       const ssize_t n = ::write(stdin_fd_, stdin_text_.data() + stdin_written_,
                                 stdin_text_.size() - stdin_written_);
       if (n > 0) stdin_written_ += static_cast<std::size_t>(n);
-      if (n < 0 || stdin_written_ == stdin_text_.size()) CloseFd(stdin_fd_);
+      if (n < 0 || (stdin_written_ == stdin_text_.size() && !keep_stdin_open_)) {
+        CloseFd(stdin_fd_);
+      }
       continue;
     }
     char buffer[65536];
@@ -154,7 +156,16 @@ bool Subprocess::WaitForStdoutLines(std::size_t lines, std::chrono::milliseconds
 
 void Subprocess::CloseStdout() { CloseFd(stdout_fd_); }
 
+void Subprocess::CloseStdin() { CloseFd(stdin_fd_); }
+
 void Subprocess::Signal(int number) { ::kill(pid_, number); }
+
+bool Subprocess::Running() const {
+  if (reaped_) return false;
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == 0;
+}
 
 ProcessResult Subprocess::Wait() {
   while (!reaped_) {

@@ -16,6 +16,8 @@ struct ProcessOptions {
   std::vector<std::string> env;            ///< KEY=VALUE entries added to (or replacing) ours
   std::optional<std::string> stdout_path;  ///< send stdout to this file instead of a pipe
   std::chrono::milliseconds timeout{60'000};  ///< killed with SIGKILL after this long
+  /// Keep stdin open once stdin_text is written, as a slow producer does, until CloseStdin().
+  bool keep_stdin_open = false;
 };
 
 // Builders for ProcessOptions (GCC 12 warns on designated initializers that skip members).
@@ -26,6 +28,10 @@ inline ProcessOptions Stdin(std::string text) {
 }
 inline ProcessOptions WithEnv(ProcessOptions options, std::string entry) {
   options.env.push_back(std::move(entry));
+  return options;
+}
+inline ProcessOptions KeepStdinOpen(ProcessOptions options) {
+  options.keep_stdin_open = true;
   return options;
 }
 inline ProcessOptions StdoutTo(ProcessOptions options, std::string path) {
@@ -56,7 +62,11 @@ class Subprocess {
   bool WaitForStdoutLines(std::size_t lines, std::chrono::milliseconds timeout);
   /// Closes our end of the stdout pipe, as `| head -1` does once it has its line.
   void CloseStdout();
+  /// Ends the child's input (after what stdin_text still has to write is dropped).
+  void CloseStdin();
   void Signal(int number);
+  /// Whether the child has not exited yet (it is not reaped by asking).
+  bool Running() const;
   /// Pumps until the child exits (killing it at the deadline) and returns what it did.
   ProcessResult Wait();
 
@@ -73,6 +83,7 @@ class Subprocess {
   int stderr_fd_ = -1;
   std::string stdin_text_;
   std::size_t stdin_written_ = 0;
+  bool keep_stdin_open_ = false;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point deadline_;
   ProcessResult result_;

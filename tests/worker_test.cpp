@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 #include "test_server.h"
@@ -77,10 +79,11 @@ class WorkerTest : public ::testing::Test {
     std::map<TaskId, std::vector<Outcome>> results;
     std::map<TaskId, int> events;
     std::size_t last_batches = 0;
+    std::vector<std::string> errors;
   };
 
   void StartWorkers(TaskList tasks, std::size_t count, std::size_t max_fetches,
-                   const std::string& url, Duration delay, bool own_threads = true) {
+                    const std::string& url, Duration delay, bool own_threads = true) {
     blueprint_ = DefaultBlueprint({url, Duration(5000), Duration(5000)}, delay);
     std::vector<TaskList> shares = SplitTasks(std::move(tasks), count);
     for (std::size_t k = 0; k < count; ++k) {
@@ -88,12 +91,13 @@ class WorkerTest : public ::testing::Test {
       workers_.push_back(std::make_unique<Worker>(
           std::move(shares[k]), blueprint_,
           Worker::Options{.runner = {.max_fetches = fetches, .retry = {}, .seed = k},
-                         .http = {.max_connections = fetches,
-                                  .max_body = std::nullopt,
-                                  .user_agent = "orchestrator-test"},
-                         .own_thread = own_threads},
-          io_, [this, count](std::vector<WorkerRecord> records, bool last) {
-            for (WorkerRecord& record : records) {
+                          .http = {.max_connections = fetches,
+                                   .max_body = std::nullopt,
+                                   .user_agent = "orchestrator-test"},
+                          .own_thread = own_threads},
+          io_, [this, count](WorkerBatch batch) {
+            if (!batch.error.empty()) got_.errors.push_back(batch.error);
+            for (WorkerRecord& record : batch.records) {
               if (record.outcome) {
                 got_.results[record.task.id].push_back(std::move(*record.outcome));
               } else {
@@ -101,7 +105,7 @@ class WorkerTest : public ::testing::Test {
                 ++got_.events[record.task.id];
               }
             }
-            if (last && ++got_.last_batches == count) io_.stop();
+            if (batch.last && ++got_.last_batches == count) io_.stop();
           }));
     }
     for (const auto& worker : workers_) worker->Start();
@@ -171,6 +175,27 @@ TEST_F(WorkerTest, CancelReachesEveryWorkerAndEveryTaskIsReported) {
     EXPECT_EQ(outcomes[0].error_info, kCancelledReason) << id;
   }
   EXPECT_TRUE(got_.events.empty());
+}
+
+TEST_F(WorkerTest, AnExceptionInAWorkersLoopCancelsItsTasksAndReachesTheCollector) {
+  StartWorkers(Tasks(40), 2, 4, server_.Url("/ok"), Duration(60'000));
+  boost::asio::steady_timer soon(io_, std::chrono::milliseconds(200));
+  soon.async_wait([this](boost::system::error_code) {
+    // A bug in the first worker's loop, on its own thread.
+    boost::asio::post(workers_[0]->io(), [] { throw std::runtime_error("a bug"); });
+  });
+  boost::asio::steady_timer later(io_, std::chrono::milliseconds(1000));
+  later.async_wait([this](boost::system::error_code) {
+    for (const auto& worker : workers_) worker->Cancel();  // as the collector then does
+  });
+  RunCollector();
+  EXPECT_EQ(got_.errors, std::vector<std::string>{"a bug"});
+  EXPECT_EQ(got_.last_batches, 2u);
+  ASSERT_EQ(got_.results.size(), 40u);
+  for (const auto& [id, outcomes] : got_.results) {
+    ASSERT_EQ(outcomes.size(), 1u) << id;
+    EXPECT_EQ(outcomes[0].error_info, kCancelledReason) << id;
+  }
 }
 
 }  // namespace

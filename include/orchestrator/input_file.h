@@ -9,12 +9,17 @@ namespace orchestrator {
 
 /// Owns a readable file descriptor and the name used for it in messages. "-" opens
 /// standard input, named "<stdin>" (and not closed: it is not ours).
+///
+/// Reads wait with poll(2) on the file and, when given, on `interrupt_fd` (a SignalWatch's):
+/// once that is readable a read throws Interrupted, so a signal stops a run that is still
+/// waiting for a slow producer, a terminal or a FIFO.
 class InputFile {
  public:
-  /// Throws InputError if the path cannot be opened or is a directory.
-  static InputFile Open(std::string_view path);
+  /// Throws InputError if the path cannot be opened or is a directory. A FIFO is opened
+  /// without waiting for its writer (the first read waits instead, interruptibly).
+  static InputFile Open(std::string_view path, int interrupt_fd = -1);
   /// Wraps a descriptor the caller gives up (closed by this object).
-  InputFile(int fd, std::string name, bool owned = true);
+  InputFile(int fd, std::string name, bool owned = true, int interrupt_fd = -1);
   ~InputFile();
   InputFile(InputFile&& other) noexcept;
   InputFile& operator=(InputFile&&) = delete;
@@ -23,9 +28,11 @@ class InputFile {
 
   int fd() const { return fd_; }
   const std::string& name() const { return name_; }
+  int interrupt_fd() const { return interrupt_fd_; }
 
  private:
   int fd_;
+  int interrupt_fd_;
   std::string name_;
   bool owned_;
 };

@@ -36,6 +36,12 @@ class OutputStream {
 
   void set_on_pending(std::function<void()> on_pending) { on_pending_ = std::move(on_pending); }
 
+  /// Marks the stream failed with `error` (an errno) from outside, as when the file behind
+  /// it could not be put in place: nothing is written after it.
+  void Fail(int error) {
+    if (error_ == 0) error_ = error;
+  }
+
   bool failed() const { return error_ != 0; }
   int error() const { return error_; }  ///< The errno of the first failed write.
   const std::string& name() const { return name_; }

@@ -32,6 +32,9 @@ class Reporter final : public RunSink {
   /// Called once, when a result stream first fails: the run should stop, since its rows
   /// can no longer be recorded.
   void set_on_output_error(std::function<void()> on_error) { on_error_ = std::move(on_error); }
+  /// Called when text waits in a stream's buffer and no flush has been asked for since the
+  /// last one (OutputStream::set_on_pending), so the owner can flush once per burst.
+  void set_on_pending(const std::function<void()>& on_pending);
   /// The result stream that failed, if one did.
   const OutputStream* failed_stream() const;
 

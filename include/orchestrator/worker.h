@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -30,6 +31,15 @@ struct WorkerRecord {
   std::optional<Outcome> outcome;  ///< Set for a result; empty for an event.
 };
 
+/// What a worker hands the collector at once: the records of one burst of events.
+struct WorkerBatch {
+  std::vector<WorkerRecord> records;
+  bool last = false;  ///< The worker's final batch: it sends nothing after it.
+  /// Set on the last batch of a worker whose loop threw (a bug): what the exception said.
+  /// The worker has then reported its unfinished tasks as cancelled, as far as it could.
+  std::string error;
+};
+
 /// Deals `tasks` out to `count` lists in turn (task i to list i % count), so that each
 /// list gets the same mix of the input. Every list keeps all the type names, at the same
 /// indices, so a Task means the same in each.
@@ -48,9 +58,8 @@ std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index);
 /// other way the same way.
 class Worker final : private RunSink {
  public:
-  /// Runs on the collector's io_context with each batch of records, in the order the worker
-  /// made them; `last` is set on the worker's final batch, after which it sends nothing.
-  using Deliver = std::function<void(std::vector<WorkerRecord> records, bool last)>;
+  /// Runs on the collector's io_context with each batch, in the order the worker made them.
+  using Deliver = std::function<void(WorkerBatch batch)>;
 
   struct Options {
     RunnerOptions runner;
@@ -60,7 +69,7 @@ class Worker final : private RunSink {
 
   /// `blueprint` and `collector` must outlive the worker.
   Worker(TaskList tasks, const Blueprint& blueprint, Options options,
-        boost::asio::io_context& collector, Deliver deliver);
+         boost::asio::io_context& collector, Deliver deliver);
   ~Worker() override;  // joins the thread
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -71,11 +80,16 @@ class Worker final : private RunSink {
   /// the collector's thread, any number of times.
   void Cancel();
 
+  /// The loop the worker's tasks run on (its own, or the collector's).
+  boost::asio::io_context& io() { return io_; }
+
  private:
   void Event(const Task& task, std::string_view type_name, std::string_view step) override;
   void Result(const Task& task, const Outcome& outcome) override;
   void Add(WorkerRecord record);
   void SendBatch(bool last);
+  void RunOwnLoop();
+  void Fail(std::string what);
 
   TaskList tasks_;
   boost::asio::io_context& collector_;
@@ -86,6 +100,8 @@ class Worker final : private RunSink {
   Runner runner_;
   Deliver deliver_;
   std::vector<WorkerRecord> batch_;  // records made since the last batch went out
+  bool sent_last_ = false;
+  std::string error_;  // what the loop threw, for the last batch
   std::thread thread_;
 };
 

@@ -1,0 +1,72 @@
+// The collector: where the workers' records become the result CSV, and where a run is stopped.
+#ifndef ORCHESTRATOR_COLLECTOR_H_
+#define ORCHESTRATOR_COLLECTOR_H_
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "orchestrator/interrupts.h"
+#include "orchestrator/reporter.h"
+#include "orchestrator/worker.h"
+
+namespace orchestrator {
+
+/// How a run ended, beyond its rows (which the Reporter counts).
+struct RunEnd {
+  int signal = 0;            ///< The signal that stopped it, or 0.
+  bool reader_gone = false;  ///< stdout's reader went away.
+  /// What a thread's loop threw (a bug), or empty. The first one, if several did.
+  std::string internal_error;
+};
+
+/// Runs the collector's side of a run on its io_context (the main thread): it starts the
+/// workers, hands each record they deliver to the Reporter, and stops every worker at the
+/// first of a signal, a closed stdout, a failed result stream or an exception in a loop.
+/// Every task still gets its row (the stopped ones as cancelled), because Run() returns only
+/// once every worker has delivered its last batch.
+class Collector {
+ public:
+  /// `io`, `reporter` and `signals` must outlive the collector. `type_names` names the
+  /// tasks' types in event lines. `watched_output` is the descriptor whose reader is watched
+  /// (stdout).
+  Collector(boost::asio::io_context& io, Reporter& reporter, std::vector<std::string> type_names,
+            const SignalWatch& signals, int watched_output);
+  ~Collector();  // stops and joins the workers
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  /// What a worker made for this collector must deliver to.
+  Worker::Deliver Deliverer();
+  /// The collector owns its workers. Add them all before Run().
+  void Add(std::unique_ptr<Worker> worker);
+
+  /// Starts the workers and runs the loop until each has delivered its last batch. Call once.
+  RunEnd Run();
+
+ private:
+  void Deliver(WorkerBatch batch);
+  void StopAll();
+  void OnInternalError(std::string what);
+
+  boost::asio::io_context& io_;
+  Reporter& reporter_;
+  std::vector<std::string> type_names_;
+  const SignalWatch& signals_;
+  int watched_output_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::size_t workers_running_ = 0;
+  // Keeps run() going while a worker still owes its last batch: between the batches of
+  // workers on their own threads the collector's loop may have nothing else to wait for.
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> owed_;
+  RunEnd end_;
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_COLLECTOR_H_

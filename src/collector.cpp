@@ -1,0 +1,95 @@
+#include "orchestrator/collector.h"
+
+#include <boost/asio/post.hpp>
+#include <exception>
+#include <utility>
+
+namespace orchestrator {
+
+Collector::Collector(boost::asio::io_context& io, Reporter& reporter,
+                     std::vector<std::string> type_names, const SignalWatch& signals,
+                     int watched_output)
+    : io_(io),
+      reporter_(reporter),
+      type_names_(std::move(type_names)),
+      signals_(signals),
+      watched_output_(watched_output) {}
+
+Collector::~Collector() { workers_.clear(); }
+
+Worker::Deliver Collector::Deliverer() {
+  return [this](WorkerBatch batch) { Deliver(std::move(batch)); };
+}
+
+void Collector::Add(std::unique_ptr<Worker> worker) { workers_.push_back(std::move(worker)); }
+
+RunEnd Collector::Run() {
+  workers_running_ = workers_.size();
+  if (workers_running_ == 0) return end_;
+  owed_.emplace(io_.get_executor());
+
+  // Each of these stops the run; the rows of the stopped tasks still arrive, as cancelled.
+  SignalWait signal_wait(io_, signals_, [this](int number) {
+    end_.signal = number;
+    StopAll();
+  });
+  ClosedReaderWatch reader(io_, watched_output_, [this] {
+    end_.reader_gone = true;
+    StopAll();
+  });
+  reporter_.set_on_output_error([this] { StopAll(); });
+  // Rows written while handling one burst of records go out in one write, right after it.
+  reporter_.set_on_pending([this] { boost::asio::post(io_, [this] { reporter_.Flush(); }); });
+  // A result stream that failed already (the header could not be written) stops the run
+  // before it starts: every task is reported cancelled, on the outputs that still work.
+  if (reporter_.failed_stream() != nullptr) StopAll();
+
+  for (const auto& worker : workers_) worker->Start();
+  // A handler that throws leaves run(), which can go on after it: the exception is reported
+  // and the run stopped, so that every task still gets its row. A second one gives up.
+  while (true) {
+    try {
+      io_.run();
+      break;
+    } catch (const std::exception& error) {
+      OnInternalError(error.what());
+    } catch (...) {
+      OnInternalError("an exception of unknown type");
+    }
+    if (io_.stopped()) break;
+  }
+  reporter_.set_on_pending(nullptr);
+  reporter_.set_on_output_error(nullptr);
+  return end_;
+}
+
+void Collector::Deliver(WorkerBatch batch) {
+  for (const WorkerRecord& record : batch.records) {
+    if (record.outcome) {
+      reporter_.Result(record.task, *record.outcome);
+    } else {
+      reporter_.Event(record.task, type_names_[record.task.type], record.step);
+    }
+  }
+  if (!batch.error.empty()) OnInternalError(std::move(batch.error));
+  if (batch.last && --workers_running_ == 0) {
+    owed_.reset();
+    // Idle keep-alive sockets of a worker that shares this loop would keep it running.
+    io_.stop();
+  }
+}
+
+void Collector::StopAll() {
+  for (const auto& worker : workers_) worker->Cancel();
+}
+
+void Collector::OnInternalError(std::string what) {
+  if (!end_.internal_error.empty()) {
+    io_.stop();  // a second failure: the loop cannot be trusted to finish the run
+    return;
+  }
+  end_.internal_error = std::move(what);
+  StopAll();
+}
+
+}  // namespace orchestrator
