@@ -10,6 +10,12 @@
 #include "orchestrator/task_reader.h"
 
 namespace orchestrator {
+namespace {
+
+constexpr const char* kLoneCarriageReturn =
+    "carriage return not followed by a line feed (only LF and CRLF line ends are read)";
+
+}  // namespace
 
 CheckedByteSource::CheckedByteSource(const InputFile& file, std::optional<std::uint64_t> limit)
     : fd_(file.fd()), interrupt_fd_(file.interrupt_fd()), name_(file.name()), remaining_(limit) {}
@@ -53,6 +59,7 @@ int CheckedByteSource::read(char* buffer, int size) {
 
   int handed = Check(buffer, static_cast<int>(filled));
   if (!error_ && read_errno != 0) Fail(std::string("read error: ") + std::strerror(read_errno));
+  if (!error_ && end_of_input_ && after_cr_) Fail(kLoneCarriageReturn);  // the input's last byte
   if (error_) return handed;
   if (end_of_input_ && !at_line_start_ && handed < size) {
     buffer[handed++] = '\n';
@@ -67,7 +74,7 @@ int CheckedByteSource::Check(char* buffer, int size) {
   for (int i = 0; i < size; ++i) {
     const char c = buffer[i];
     if (after_cr_ && c != '\n') {
-      Fail("carriage return not followed by a line feed (only LF and CRLF line ends are read)");
+      Fail(kLoneCarriageReturn);
       return complete;
     }
     after_cr_ = c == '\r';
@@ -78,7 +85,7 @@ int CheckedByteSource::Check(char* buffer, int size) {
     } else if (c == '\0') {
       Fail("NUL byte in the input (is this a text file?)");
       return complete;
-    } else if (++line_length_ > kMaxLineLength) {
+    } else if (c != '\r' && ++line_length_ > kMaxLineLength) {  // a CRLF's CR is no content
       Fail(fmt::format("line longer than {} bytes", kMaxLineLength));
       return complete;
     }

@@ -136,8 +136,22 @@ TEST(TaskReaderTest, RejectsNulBytesLoneCarriageReturnsAndHugeLines) {
   EXPECT_EQ(ErrorOf("task_id,task_type\r1,a\r2,b\r"),
             "tasks.csv:1: carriage return not followed by a line feed (only LF and CRLF line "
             "ends are read)");
+  // ... also as the very last byte, where no next byte shows it is alone (found by the fuzzer).
+  EXPECT_EQ(ErrorOf("task_id\n1\r"),
+            "tasks.csv:2: carriage return not followed by a line feed (only LF and CRLF line "
+            "ends are read)");
   const std::string long_line = "task_id,task_type\n1,a\n2," + std::string(kMaxLineLength, 'x');
   EXPECT_EQ(ErrorOf(long_line), "tasks.csv:3: line longer than 1048576 bytes");
+}
+
+TEST(TaskReaderTest, TheLineLimitCountsTheSameWithLfAndCrlf) {
+  const std::string fields = "1," + std::string(kMaxLineLength - 2, 'x');  // exactly the limit
+  for (const char* end : {"\n", "\r\n"}) {
+    SCOPED_TRACE(end == std::string("\n") ? "LF" : "CRLF");
+    const TaskList list = Read(std::string("task_id,task_type") + end + fields + end);
+    ASSERT_EQ(list.tasks.size(), 1u);
+    EXPECT_EQ(list.type_names[list.tasks[0].type].size(), kMaxLineLength - 2);
+  }
 }
 
 TEST(TaskReaderTest, ReportsTheEarliestProblemInFileOrder) {
