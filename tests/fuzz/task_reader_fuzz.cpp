@@ -128,8 +128,9 @@ namespace {
 //   - A UTF-8 BOM at the very start is dropped. Lines end at each LF; a CR just before the LF
 //     is part of the line end (CRLF), and so is a missing final LF. Lines are numbered from 1
 //     by physical line, blank ones included.
-//   - A line holding a NUL, any other CR, or more than 1 MiB before its line end is an error
-//     (neither the line end nor the BOM counts towards the 1 MiB).
+//   - A line holding a NUL, any other CR (a CR as the input's last byte too), or more than
+//     1 MiB before its line end is an error (the line end does not count towards the 1 MiB;
+//     nor does the BOM, a choice of the model that fuzzing cannot reach, see README.md).
 //   - A blank line (nothing, or only spaces and tabs) is skipped, wherever it is.
 //   - The first other line is the header. It needs a task_id column; task_type is optional,
 //     other columns are ignored, and names are matched exactly, in any order. A header naming
@@ -137,6 +138,9 @@ namespace {
 //   - Every line is an RFC 4180 record: fields split at commas, each either plain (no quote
 //     in it) or quoted (a quote, then text with "" for each quote, then a quote right before
 //     a comma or the line end). A quoted field not closed on its line is an error.
+//   - Spaces and tabs around a field are dropped, in the header and in rows alike: around a
+//     plain field, and outside the quotes of a quoted one (README; RFC 4180 would keep them).
+//     Inside quotes they are kept, so `" task_id"` names no task_id column.
 //   - A data row has as many fields as the header; its task_id, once unquoted and stripped of
 //     spaces and tabs around it, is 1 or more decimal digits worth at most 2^64 - 1.
 //   - The first problem in file order decides the line. No problem: every data row is a task,
@@ -145,16 +149,6 @@ namespace {
 //     happens, is "unspecified" from its first such line on: a quote inside a plain field, or
 //     text after a quoted field's closing quote. The reader may then accept or refuse, but not
 //     refuse an earlier line, and what it accepts must begin with the model's rows so far.
-
-// Spaces and tabs around fields. The README allows them around a task_id and says nothing
-// about the other fields, so RFC 4180 decides there ("Spaces are considered part of a field
-// and should not be ignored"): a header " task_id" names no task_id column, a task_type " a"
-// keeps its space, and `1, "a"` is not CSV (unspecified). That is kRfc4180.
-// The reader strips them around every field, outside the quotes: kAroundEveryField. This is a
-// README gap reported on issue #9. Until it is settled, an input that agrees with the reader
-// only under kAroundEveryField is tolerated (noted once in the log). TASK_READER_FUZZ_STRICT=1
-// makes it a finding.
-enum class Spaces { kRfc4180, kAroundEveryField };
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 constexpr std::size_t kMaxLine = std::size_t{1} << 20;  // "a line longer than 1 MiB"
@@ -181,14 +175,13 @@ std::string_view TrimBlanks(std::string_view s) {
 
 enum class Record { kOk, kUnclosedQuote, kNotCsv };
 
-// Splits one line (without its line end) into field values.
-Record SplitRecord(std::string_view line, Spaces spaces, std::vector<std::string>& fields) {
+// Splits one line (without its line end) into field values, dropping the spaces and tabs
+// around each field (outside the quotes of a quoted one).
+Record SplitRecord(std::string_view line, std::vector<std::string>& fields) {
   fields.clear();
   std::size_t pos = 0;
   const auto skip_blanks = [&] {
-    if (spaces == Spaces::kAroundEveryField) {
-      while (pos < line.size() && IsBlank(line[pos])) ++pos;
-    }
+    while (pos < line.size() && IsBlank(line[pos])) ++pos;
   };
   while (true) {
     std::string value;
@@ -216,8 +209,7 @@ Record SplitRecord(std::string_view line, Spaces spaces, std::vector<std::string
         if (line[pos] == '"') return Record::kNotCsv;
         ++pos;
       }
-      value = line.substr(start, pos - start);
-      if (spaces == Spaces::kAroundEveryField) value = TrimBlanks(value);
+      value = TrimBlanks(line.substr(start, pos - start));
     }
     fields.push_back(std::move(value));
     if (pos == line.size()) return Record::kOk;
@@ -238,7 +230,7 @@ std::optional<std::uint64_t> ModelId(std::string_view text) {
   return value;
 }
 
-ModelResult Model(std::string_view input, Spaces spaces) {
+ModelResult Model(std::string_view input) {
   ModelResult result;
   const auto stop = [&](ModelResult::Kind kind, std::size_t line) {
     result.kind = kind;
@@ -264,7 +256,7 @@ ModelResult Model(std::string_view input, Spaces spaces) {
     }
     if (TrimBlanks(line).empty()) continue;
 
-    switch (SplitRecord(line, spaces, fields)) {
+    switch (SplitRecord(line, fields)) {
       case Record::kOk:
         break;
       case Record::kUnclosedQuote:
@@ -455,14 +447,6 @@ void CheckDropDuplicates(const std::vector<ModelTask>& rows) {
   if (tasks != expected) Fail("DropDuplicateTasks kept the wrong rows or order");
 }
 
-bool Strict() {
-  static const bool strict = [] {
-    const char* value = std::getenv("TASK_READER_FUZZ_STRICT");
-    return value != nullptr && *value != '\0' && std::string_view(value) != "0";
-  }();
-  return strict;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -496,36 +480,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (outcome.list) CheckList(*outcome.list);
 
-  const ModelResult model = Model(input, Spaces::kRfc4180);
+  const ModelResult model = Model(input);
   CheckDropDuplicates(model.rows);
   const std::string disagreement = Disagreement(outcome, model);
   if (disagreement.empty()) return 0;
-
-  // The reader and the model disagree. Unless TASK_READER_FUZZ_STRICT is set, the known
-  // differences reported on issue #9 are tolerated: the input then agrees with the model once
-  // they are applied (spaces, a final CR, or both), and nothing else differs.
-  const bool final_cr = input.back() == '\r';  // input is not empty: empty agrees
-  const std::string with_lf = std::string(input) + '\n';
-  const struct {
-    bool spaces;
-    bool final_cr;
-  } variants[] = {{true, false}, {false, true}, {true, true}};
-  for (const auto& variant : variants) {
-    if (variant.final_cr && !final_cr) continue;
-    const ModelResult known = Model(variant.final_cr ? std::string_view(with_lf) : input,
-                                    variant.spaces ? Spaces::kAroundEveryField : Spaces::kRfc4180);
-    if (!Disagreement(outcome, known).empty()) continue;
-    if (Strict()) break;
-    static bool noted[2][2] = {};
-    if (!noted[variant.spaces][variant.final_cr]) {
-      noted[variant.spaces][variant.final_cr] = true;
-      std::fprintf(stderr, "task_reader_fuzz: tolerated (issue #9, see README.md): %s%s%s\n",
-                   variant.spaces ? "spaces around fields stripped" : "",
-                   variant.spaces && variant.final_cr ? " and " : "",
-                   variant.final_cr ? "a final CR without LF accepted" : "");
-    }
-    return 0;
-  }
   Fail("the reader disagrees with the model",
        disagreement + "; model " + Describe(model) + "; " +
            (outcome.list ? "reader accepts " + std::to_string(outcome.list->rows) + " rows"
