@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,7 +16,11 @@
 
 namespace orchestrator::testing {
 
-inline const std::string kBinary = ORCHESTRATOR_BINARY;
+// The binary under test: the one built beside the tests, or ORCHESTRATOR_TEST_BINARY (to
+// show that a test fails on another build, an older main say).
+inline const std::string kBinary = std::getenv("ORCHESTRATOR_TEST_BINARY") != nullptr
+                                       ? std::getenv("ORCHESTRATOR_TEST_BINARY")
+                                       : ORCHESTRATOR_BINARY;
 inline const std::string kHeader = "task_id,final_status,error_info";
 
 // A scratch directory for input files, removed afterwards.

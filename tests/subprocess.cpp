@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -154,9 +155,22 @@ bool Subprocess::WaitForStdoutLines(std::size_t lines, std::chrono::milliseconds
   }
 }
 
+void Subprocess::PumpFor(std::chrono::milliseconds duration) {
+  const auto until = std::chrono::steady_clock::now() + duration;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    Pump(std::min(left, std::chrono::milliseconds(20)));
+  }
+}
+
 void Subprocess::CloseStdout() { CloseFd(stdout_fd_); }
 
-void Subprocess::CloseStdin() { CloseFd(stdin_fd_); }
+void Subprocess::CloseStdin() {
+  keep_stdin_open_ = false;
+  if (stdin_written_ == stdin_text_.size()) CloseFd(stdin_fd_);
+}
 
 void Subprocess::Signal(int number) { ::kill(pid_, number); }
 

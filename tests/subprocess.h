@@ -60,9 +60,11 @@ class Subprocess {
   /// Pumps the pipes until stdout holds at least `lines` complete lines. False if the child
   /// closed stdout first or `timeout` passed.
   bool WaitForStdoutLines(std::size_t lines, std::chrono::milliseconds timeout);
+  /// Feeds stdin and collects stdout and stderr for `duration`.
+  void PumpFor(std::chrono::milliseconds duration);
   /// Closes our end of the stdout pipe, as `| head -1` does once it has its line.
   void CloseStdout();
-  /// Ends the child's input (after what stdin_text still has to write is dropped).
+  /// Ends the child's input: at once, or once the rest of stdin_text is written.
   void CloseStdin();
   void Signal(int number);
   /// Whether the child has not exited yet (it is not reaped by asking).

@@ -1,0 +1,268 @@
+// The promise itself, under random timing: every unique task gets exactly one row on every
+// output, whatever stops the run and whenever. Signals land while the input is still being
+// read, while fetches are out and while tasks wait in their delay; stdout is a regular
+// file, a pipe or /dev/null; one, two or four threads; with and without --output. Then a
+// reader that goes away (`| head -1`) at a random moment, and kill -9 followed by --resume.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_support.h"
+#include "subprocess.h"
+#include "test_server.h"
+
+namespace orchestrator::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr int kTasks = 300;
+
+std::string Contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A sanitizer's report ends the process with its own status, but say which it was.
+void ExpectNoSanitizerReport(const std::string& err) {
+  for (const char* mark :
+       {"AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:"}) {
+    EXPECT_EQ(err.find(mark), std::string::npos) << err;
+  }
+}
+
+// Exactly one row for each of the kTasks tasks, each Completed or cancelled.
+void ExpectOneRowPerTask(const std::string& csv, const std::string& what) {
+  SCOPED_TRACE(what);
+  const auto rows = Rows(csv);
+  EXPECT_EQ(rows.size(), static_cast<std::size_t>(kTasks));
+  std::vector<int> missing;
+  for (int id = 1; id <= kTasks; ++id) {
+    const auto row = rows.find(std::to_string(id));
+    if (row == rows.end()) {
+      missing.push_back(id);
+    } else {
+      EXPECT_TRUE(row->second == "Completed," || row->second == "Failed,cancelled") << row->second;
+    }
+  }
+  EXPECT_TRUE(missing.empty()) << missing.size() << " tasks have no row, the first "
+                               << missing.front();
+}
+
+// Waits until `pid` catches SIGINT, SIGTERM and SIGHUP (SigCgt in /proc/PID/status): a
+// signal before that would find the default action, as it would for any program.
+void AwaitSignalHandlers(pid_t pid) {
+  const std::uint64_t wanted = (1u << (SIGINT - 1)) | (1u << (SIGTERM - 1)) | (1u << (SIGHUP - 1));
+  for (int i = 0; i < 2000; ++i) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.starts_with("SigCgt:") &&
+          (std::stoull(line.substr(7), nullptr, 16) & wanted) == wanted) {
+        return;
+      }
+    }
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  ADD_FAILURE() << "the process never caught the signals";
+}
+
+enum class Stdout { kFile, kPipe, kDevNull };
+
+struct Scenario {
+  int signal;
+  milliseconds signal_at;    // from the start
+  milliseconds input_until;  // stdin stays open this long: the run is still reading
+  Stdout out;
+  int threads;
+  bool output_file;
+  bool stalling_fetches;  // fetches take 300 ms, so some are out when the signal comes
+};
+
+std::string Describe(const Scenario& s) {
+  const char* out[] = {"a file", "a pipe", "/dev/null"};
+  return "signal " + std::to_string(s.signal) + " at " + std::to_string(s.signal_at.count()) +
+         " ms, input open " + std::to_string(s.input_until.count()) + " ms, stdout " +
+         out[static_cast<int>(s.out)] + ", --threads " + std::to_string(s.threads) +
+         (s.output_file ? ", --output" : "") + (s.stalling_fetches ? ", stalling fetches" : "");
+}
+
+class StressTest : public ::testing::Test {
+ protected:
+  // Runs `iterations` calls of `body(i)` four at a time.
+  static void InParallel(int iterations, const std::function<void(int)>& body) {
+    std::vector<std::thread> threads;
+    std::mutex mutex;
+    int next = 0;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        while (true) {
+          int i;
+          {
+            std::lock_guard lock(mutex);
+            if (next == iterations) return;
+            i = next++;
+          }
+          body(i);
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+  }
+
+  std::vector<std::string> Command(const std::string& tasks_delay, int threads,
+                                   bool stalling) const {
+    return {kBinary,
+            "--url",
+            server_.Url(stalling ? "/delay/300" : "/ok"),
+            "--delay",
+            tasks_delay,
+            "--threads",
+            std::to_string(threads)};
+  }
+
+  TestServer server_;
+  TempDir dir_;
+  const std::uint64_t seed_ = std::random_device{}();
+};
+
+TEST_F(StressTest, EverySignalAtEveryMomentLeavesOneRowPerTask) {
+  SCOPED_TRACE("seed " + std::to_string(seed_));
+  std::mt19937_64 random(seed_);
+  std::vector<Scenario> scenarios;
+  for (int i = 0; i < 60; ++i) {
+    const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    scenarios.push_back({.signal = signals[i % 3],
+                         .signal_at = milliseconds(random() % 2001),
+                         .input_until = milliseconds(random() % 2 == 0 ? 0 : random() % 800),
+                         .out = static_cast<Stdout>((i / 3) % 3),
+                         .threads = std::array{1, 2, 4}[(i / 9) % 3],
+                         .output_file = random() % 2 == 0,
+                         .stalling_fetches = random() % 3 == 0});
+  }
+  const std::string csv = TasksCsv(kTasks);
+  InParallel(static_cast<int>(scenarios.size()), [&](int i) {
+    const Scenario& s = scenarios[static_cast<std::size_t>(i)];
+    SCOPED_TRACE(Describe(s));
+    const std::string stdout_path = dir_.path() + "/stdout-" + std::to_string(i) + ".csv";
+    const std::string output_path = dir_.path() + "/output-" + std::to_string(i) + ".csv";
+    std::vector<std::string> args = Command("3s", s.threads, s.stalling_fetches);
+    if (s.output_file) args.insert(args.end(), {"--output", output_path});
+    ProcessOptions options = KeepStdinOpen(Stdin(csv));
+    options.timeout = milliseconds(30'000);
+    if (s.out == Stdout::kFile) options = StdoutTo(std::move(options), stdout_path);
+    if (s.out == Stdout::kDevNull) options = StdoutTo(std::move(options), "/dev/null");
+    Subprocess process(args, std::move(options));
+    AwaitSignalHandlers(process.pid());  // the moments count from here
+    // Close the input and send the signal in the order their moments come.
+    if (s.input_until < s.signal_at) {
+      process.PumpFor(s.input_until);
+      process.CloseStdin();
+      process.PumpFor(s.signal_at - s.input_until);
+      process.Signal(s.signal);
+    } else {
+      process.PumpFor(s.signal_at);
+      process.Signal(s.signal);
+      process.PumpFor(s.input_until - s.signal_at);
+      process.CloseStdin();
+    }
+    const ProcessResult result = process.Wait();
+    EXPECT_FALSE(result.timed_out);
+    EXPECT_EQ(result.term_signal, 0);
+    EXPECT_EQ(result.exit_status, 128 + s.signal) << result.err;
+    ExpectNoSanitizerReport(result.err);
+    const std::string out = s.out == Stdout::kFile   ? Contents(stdout_path)
+                            : s.out == Stdout::kPipe ? result.out
+                                                     : std::string();
+    // The input is read until stdin closes: a signal before that stops the reading, one well
+    // after it stops the run. Close together, either may happen.
+    const bool stopped_reading =
+        result.err.find("while reading the input; nothing was run") != std::string::npos;
+    if (s.signal_at < s.input_until) {
+      EXPECT_TRUE(stopped_reading) << result.err;
+    } else if (s.signal_at > s.input_until + milliseconds(200)) {
+      EXPECT_FALSE(stopped_reading) << result.err;
+    }
+    if (stopped_reading) {
+      EXPECT_EQ(out, "");
+      EXPECT_FALSE(std::filesystem::exists(output_path));
+      return;
+    }
+    EXPECT_NE(result.err.find("orchestrator: stopped by SIG"), std::string::npos) << result.err;
+    if (s.out != Stdout::kDevNull) ExpectOneRowPerTask(out, "stdout");
+    if (s.output_file) ExpectOneRowPerTask(Contents(output_path), "--output");
+  });
+}
+
+TEST_F(StressTest, AReaderThatGoesAwayAtAnyMomentLeavesEveryRowInTheOutputFile) {
+  SCOPED_TRACE("seed " + std::to_string(seed_));
+  std::mt19937_64 random(seed_);
+  const std::string csv = TasksCsv(kTasks);
+  std::vector<milliseconds> moments;
+  for (int i = 0; i < 12; ++i) moments.emplace_back(random() % 2001);
+  InParallel(12, [&](int i) {
+    const milliseconds close_at = moments[static_cast<std::size_t>(i)];
+    const int threads = std::array{1, 2, 4}[i % 3];
+    SCOPED_TRACE("stdout closed at " + std::to_string(close_at.count()) + " ms, --threads " +
+                 std::to_string(threads));
+    const std::string output_path = dir_.path() + "/reader-" + std::to_string(i) + ".csv";
+    std::vector<std::string> args = Command("3s", threads, i % 2 == 0);
+    args.insert(args.end(), {"--output", output_path, "-q"});
+    Subprocess process(args, Stdin(csv));
+    process.PumpFor(close_at);
+    process.CloseStdout();
+    const ProcessResult result = process.Wait();
+    EXPECT_FALSE(result.timed_out);
+    EXPECT_EQ(result.exit_status, 141) << result.err;
+    ExpectNoSanitizerReport(result.err);
+    ExpectOneRowPerTask(Contents(output_path), "--output");
+  });
+}
+
+TEST_F(StressTest, KillNineAtAnyMomentThenResumeLeavesOneRowPerTask) {
+  SCOPED_TRACE("seed " + std::to_string(seed_));
+  std::mt19937_64 random(seed_);
+  const std::string tasks = dir_.Write("tasks.csv", TasksCsv(kTasks));
+  std::vector<milliseconds> moments;
+  for (int i = 0; i < 8; ++i) moments.emplace_back(random() % 1501);
+  InParallel(8, [&](int i) {
+    const milliseconds kill_at = moments[static_cast<std::size_t>(i)];
+    const int threads = std::array{1, 2, 4}[i % 3];
+    SCOPED_TRACE("kill -9 at " + std::to_string(kill_at.count()) + " ms, --threads " +
+                 std::to_string(threads));
+    const std::string results = dir_.path() + "/resume-" + std::to_string(i) + ".csv";
+    std::vector<std::string> args = Command("500ms", threads, i % 2 == 0);
+    args.insert(args.end(), {"-q", "--output", results, "--resume", results, tasks});
+    {
+      Subprocess process(args, {});
+      process.PumpFor(kill_at);
+      process.Signal(SIGKILL);
+      process.Wait();
+    }
+    const ProcessResult rerun = RunProcess(args);
+    EXPECT_EQ(rerun.exit_status, 0) << rerun.err;
+    ExpectNoSanitizerReport(rerun.err);
+    ExpectOneRowPerTask(rerun.out, "stdout of the rerun");
+    const auto rows = Rows(Contents(results));
+    EXPECT_EQ(rows.size(), static_cast<std::size_t>(kTasks));
+    for (const auto& [id, row] : rows) EXPECT_EQ(row, "Completed,") << id;
+  });
+}
+
+}  // namespace
+}  // namespace orchestrator::testing
