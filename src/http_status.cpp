@@ -2,9 +2,23 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <limits>
 
 namespace orchestrator {
+namespace {
+
+// A wait of `seconds` (0 or more), saturated at 2^40 s (some 35,000 years): far beyond any
+// wait honoured, and its milliseconds fit in a Duration. Those of 9.2e15 s and more do not:
+// unsaturated, they overflowed (undefined) and wrapped, maybe to a short wait.
+Duration WaitOfSeconds(std::int64_t seconds) {
+  constexpr std::int64_t kLongest = std::int64_t{1} << 40;
+  return std::chrono::duration_cast<Duration>(std::chrono::seconds(std::min(seconds, kLongest)));
+}
+
+}  // namespace
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
@@ -141,10 +155,10 @@ std::optional<Duration> ParseRetryAfter(std::string_view value, std::time_t now)
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     // A huge number is still "wait very long": saturate rather than refuse.
     if (error == std::errc::result_out_of_range)
-      seconds = std::int64_t{1} << 40;
+      seconds = std::numeric_limits<std::int64_t>::max();
     else if (error != std::errc() || end != value.data() + value.size())
       return std::nullopt;
-    return std::chrono::duration_cast<Duration>(std::chrono::seconds(seconds));
+    return WaitOfSeconds(seconds);
   }
 
   // An HTTP-date; curl_getdate reads the three formats RFC 9110 allows.
@@ -152,7 +166,7 @@ std::optional<Duration> ParseRetryAfter(std::string_view value, std::time_t now)
   const std::time_t when = curl_getdate(date.c_str(), nullptr);
   if (when == -1) return std::nullopt;
   if (when <= now) return Duration(0);
-  return std::chrono::duration_cast<Duration>(std::chrono::seconds(when - now));
+  return WaitOfSeconds(static_cast<std::int64_t>(when) - static_cast<std::int64_t>(now));
 }
 
 }  // namespace orchestrator

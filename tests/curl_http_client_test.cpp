@@ -11,6 +11,7 @@
 #include <chrono>
 #include <optional>
 
+#include "orchestrator/retry_policy.h"
 #include "test_server.h"
 
 namespace orchestrator {
@@ -181,6 +182,23 @@ TEST_F(CurlHttpClientTest, ReadsRetryAfterInSecondsAndAsADate) {
   ASSERT_TRUE(date.retry_after.has_value());
   EXPECT_GE(*date.retry_after, Duration(3000));
   EXPECT_LE(*date.retry_after, Duration(6000));
+}
+
+TEST_F(CurlHttpClientTest, AHugeRetryAfterIsLongerThanWeWaitNotAWrappedShortOne) {
+  // Seconds that fit in 64 bits when milliseconds do not: 18446744073709552 s is 384 ms
+  // past 2^64 ms, so wrapping made it a wait of 384 ms, under the 10-minute cap.
+  const RetryPolicy policy{.max_retries = 2};
+  for (const std::string seconds :
+       {"9223372036854776", "18446744073709552", "9223372036854775807"}) {
+    const FetchResult result = FetchOne(server_.Url("/retry-after/503/" + seconds));
+    ExpectFailure(result, FetchFailure::kHttpStatus, "HTTP 503 Service Unavailable");
+    ASSERT_TRUE(result.retry_after.has_value()) << seconds;
+    EXPECT_GT(*result.retry_after, policy.max_retry_after) << seconds;
+    const RetryDecision decision = policy.Decide(1, result, 0.5);
+    EXPECT_FALSE(decision.retry) << seconds;
+    EXPECT_NE(decision.note.find("is longer than the 600s we wait"), std::string::npos)
+        << seconds << ": " << decision.note;
+  }
 }
 
 TEST_F(CurlHttpClientTest, ReadsLargeBodiesWithoutKeepingThemAndCanCapThem) {

@@ -18,6 +18,16 @@ TEST(RetryAfterTest, ReadsDeltaSeconds) {
   EXPECT_GT(ParseRetryAfter("99999999999999999999999", 0).value(), Duration(1'000'000'000));
 }
 
+TEST(RetryAfterTest, SaturatesWhatMillisecondsCannotHold) {
+  // Seconds that fit in 64 bits when their milliseconds do not, as a number and as a date
+  // (curl_getdate reads the year 2147483647): as long as the longest number, never wrapped.
+  const Duration longest = ParseRetryAfter("99999999999999999999999", 0).value();
+  for (const char* huge : {"9223372036854776", "18446744073709552", "9223372036854775807",
+                           "Sun, 06 Nov 2147483647 08:49:37 GMT"}) {
+    EXPECT_EQ(ParseRetryAfter(huge, 0), longest) << huge;
+  }
+}
+
 TEST(RetryAfterTest, ReadsHttpDatesRelativeToNow) {
   const std::time_t now = 784111777;  // Sun, 06 Nov 1994 08:49:37 GMT
   EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:50:07 GMT", now), Duration(30'000));
