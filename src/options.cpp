@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "orchestrator/byte_size.h"
+#include "orchestrator/retry_policy.h"
 #include "orchestrator/url.h"
 #include "orchestrator/version.h"
 
@@ -82,8 +83,9 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
   app.add_option("--retry-delay", retry_delay,
-                 "Backoff before the first retry; doubles per retry (max 30s), with jitter; a "
-                 "longer Retry-After from the server wins")
+                 "Backoff before the first retry, at most 10m; doubles per retry up to 30s (or "
+                 "up to itself when longer), with jitter; a longer Retry-After from the server "
+                 "wins")
       ->type_name("DURATION")
       ->capture_default_str();
   app.add_option("--max-connections", options.max_connections,
@@ -133,6 +135,12 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
     if (auto problem = ApplyDuration(option)) {
       return {CommandLine::Action::kUsageError, options, *problem};
     }
+  }
+  // The same bound as a server's Retry-After: a longer wait is not a backoff.
+  if (const Duration longest = RetryPolicy{}.max_retry_after; options.retry_delay > longest) {
+    return {CommandLine::Action::kUsageError, options,
+            fmt::format("--retry-delay: {} is longer than {}, the longest wait before a retry",
+                        retry_delay, FormatDuration(longest))};
   }
   if (!max_body.empty()) {
     options.max_body = ParseByteSize(max_body);

@@ -37,14 +37,22 @@ RetryDecision RetryPolicy::Decide(int attempts, const FetchResult& result, doubl
   }
   // Exponential backoff, capped, with "equal jitter": at least half the backoff, so that a
   // retry never comes straight back, and the other half random, so that tasks that failed
-  // together (a 429 storm) spread out.
-  Duration backoff = max_delay;
-  if (attempts <= 30)
-    backoff = std::min(max_delay, base_delay * (std::int64_t{1} << (attempts - 1)));
-  const auto half = backoff / 2;
-  Duration delay =
-      half +
-      Duration(static_cast<std::int64_t>(random01 * static_cast<double>((backoff - half).count())));
+  // together (a 429 storm) spread out. The cap is max_delay, or base_delay when that is
+  // longer (a long --retry-delay is honoured, not cut); the doubling stops at the cap before
+  // it could overflow.
+  Duration backoff = std::max(base_delay, Duration(0));
+  const Duration cap = std::max(max_delay, backoff);
+  for (int retry = 1; retry < attempts && backoff > Duration(0) && backoff < cap; ++retry) {
+    backoff = backoff > cap / 2 ? cap : backoff * 2;
+  }
+  const Duration half = backoff / 2;
+  const Duration rest = backoff - half;
+  // random01 < 1, but the product rounded to a double may reach `rest`, which may be
+  // beyond what converts back exactly.
+  const double spread = random01 * static_cast<double>(rest.count());
+  Duration delay = half + (spread < static_cast<double>(rest.count())
+                               ? Duration(static_cast<std::int64_t>(spread))
+                               : rest);
   if (result.retry_after) delay = std::max(delay, *result.retry_after);
   return {.retry = true, .delay = delay, .note = {}};
 }

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +88,19 @@ TEST_F(OptionsTest, UsageErrorsSayWhatIsWrong) {
   EXPECT_NE(error({"--threads", "0"}).find("--threads"), std::string::npos);
   EXPECT_NE(error({"--no-such-flag"}).find("no-such-flag"), std::string::npos);
   EXPECT_NE(error({"a.csv", "b.csv"}), "");
+}
+
+TEST_F(OptionsTest, ARetryDelayIsAtMostTenMinutes) {
+  // The same bound as a server's Retry-After: a longer wait is not a backoff.
+  EXPECT_EQ(Parse({"--retry-delay", "10m"}).action, CommandLine::Action::kRun);
+  EXPECT_EQ(Parse({"--retry-delay", "10m"}).options.retry_delay, std::chrono::minutes(10));
+  EXPECT_EQ(Parse({"--retry-delay", "1m"}).options.retry_delay, std::chrono::minutes(1));
+  for (const std::string too_long : {"600.001s", "11m", "5000h"}) {
+    const CommandLine command_line = Parse({"--retry-delay", too_long});
+    EXPECT_EQ(command_line.action, CommandLine::Action::kUsageError) << too_long;
+    EXPECT_EQ(command_line.text, "--retry-delay: " + too_long +
+                                     " is longer than 600s, the longest wait before a retry");
+  }
 }
 
 TEST_F(OptionsTest, HelpAndVersionArePrinted) {

@@ -49,6 +49,33 @@ TEST(RetryPolicyTest, BacksOffExponentiallyWithJitterInTheUpperHalf) {
   EXPECT_EQ(policy.Decide(10, Status(503), 0.0).delay, Duration(15'000));
 }
 
+TEST(RetryPolicyTest, ARetryDelayLongerThanTheCapIsHonouredNotCut) {
+  // The backoff doubles up to 30 s, or up to --retry-delay itself when that is longer.
+  const RetryPolicy policy{.max_retries = 5, .base_delay = std::chrono::minutes(1)};
+  EXPECT_EQ(policy.Decide(1, Status(503), 0.0).delay, std::chrono::seconds(30));
+  EXPECT_EQ(policy.Decide(1, Status(503), 0.999).delay, Duration(59'970));
+  EXPECT_EQ(policy.Decide(2, Status(503), 0.0).delay, std::chrono::seconds(30));
+  EXPECT_EQ(policy.Decide(5, Status(503), 0.0).delay, std::chrono::seconds(30));
+}
+
+TEST(RetryPolicyTest, TheBackoffCapsBeforeItCanOverflow) {
+  // --retries 30 --retry-delay 5000h: 5000h x 2^29 does not fit in 64 bits of milliseconds.
+  const Duration base = std::chrono::hours(5000);
+  const RetryPolicy policy{.max_retries = 100, .base_delay = base};
+  for (int attempts : {1, 2, 30, 31, 64, 100}) {
+    const RetryDecision decision = policy.Decide(attempts, Status(503), 0.0);
+    EXPECT_TRUE(decision.retry) << attempts;
+    EXPECT_EQ(decision.delay, base / 2) << attempts;
+  }
+  // Whatever the policy is given, the wait stays within [cap/2, cap].
+  const RetryPolicy extreme{.max_retries = 100, .base_delay = Duration::max()};
+  for (double random01 : {0.0, 0.5, 0.999999999}) {
+    const Duration delay = extreme.Decide(100, Status(503), random01).delay;
+    EXPECT_GE(delay, Duration::max() / 2) << random01;
+    EXPECT_LE(delay, Duration::max()) << random01;
+  }
+}
+
 TEST(RetryPolicyTest, HonoursRetryAfterWhenLongerThanTheBackoff) {
   const RetryPolicy policy{.max_retries = 3, .base_delay = Duration(1000)};
   FetchResult busy = Status(429);

@@ -18,10 +18,12 @@ struct RetryDecision {
 
 /// curl's transient set (connect errors, resets and empty replies, timeouts, HTTP 408, 429,
 /// 500, 502, 503, 504), retried with exponential backoff and jitter, honouring Retry-After.
+/// The backoff doubles up to max(max_delay, base_delay), never past it, so any values are
+/// safe; --retry-delay is refused beyond max_retry_after.
 struct RetryPolicy {
   int max_retries = 2;                ///< Attempts beyond the first.
   Duration base_delay{1'000};         ///< Backoff before the first retry, doubling after.
-  Duration max_delay{30'000};         ///< Cap on the exponential backoff.
+  Duration max_delay{30'000};         ///< Cap on the backoff, unless base_delay is longer.
   Duration max_retry_after{600'000};  ///< A longer Retry-After ends the retries.
 
   /// Whether trying again may succeed: the failure says nothing final about the resource.
