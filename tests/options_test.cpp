@@ -40,10 +40,14 @@ TEST_F(OptionsTest, DefaultsMatchTheContract) {
 }
 
 TEST_F(OptionsTest, ReadsEveryOption) {
-  const CommandLine command_line =
-      Parse({"--url", "http://127.0.0.1:9/x", "--delay", "250ms", "--timeout", "1.5s",
-             "--connect-timeout", "1", "--retries", "5", "--retry-delay", "0", "--max-connections",
-             "8", "--threads", "3", "-q", "tasks.csv"});
+  // Packed: clang-format would give each of these words a line of its own.
+  // clang-format off
+  const CommandLine command_line = Parse({
+      "--url", "http://127.0.0.1:9/x", "--delay", "250ms", "--timeout", "1.5s",
+      "--connect-timeout", "1", "--retries", "5", "--retry-delay", "0", "--max-connections", "8",
+      "--threads", "3", "--max-body", "512k", "--output", "out.csv", "--resume", "earlier.csv",
+      "-q", "tasks.csv"});
+  // clang-format on
   ASSERT_EQ(command_line.action, CommandLine::Action::kRun) << command_line.text;
   const Options& options = command_line.options;
   EXPECT_EQ(options.tasks_path, "tasks.csv");
@@ -55,7 +59,11 @@ TEST_F(OptionsTest, ReadsEveryOption) {
   EXPECT_EQ(options.retry_delay, Duration(0));
   EXPECT_EQ(options.max_connections, 8u);
   EXPECT_EQ(options.threads, 3u);
+  EXPECT_EQ(options.max_body, std::optional<std::uint64_t>(512 * 1024));
+  EXPECT_EQ(options.output_path, "out.csv");
+  EXPECT_EQ(options.resume_path, "earlier.csv");
   EXPECT_TRUE(options.quiet);
+  EXPECT_EQ(Parse({"-o", "short.csv"}).options.output_path, "short.csv");
 }
 
 TEST_F(OptionsTest, ConnectTimeoutDefaultsToTimeout) {
