@@ -19,6 +19,22 @@ namespace {
   throw InputError(path, 0, std::string("cannot write results: ") + std::strerror(error));
 }
 
+// Makes a rename in the directory holding `path` durable: the rename is an entry in that
+// directory, which a crash can lose even when the file's own data was synced.
+int SyncDirectoryOf(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string directory = slash == std::string::npos ? "."
+                                : slash == 0               ? "/"
+                                                           : path.substr(0, slash);
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int error = ::fsync(fd) == 0 ? 0 : errno;
+  // EINVAL: this filesystem cannot sync a directory; there is nothing more to be done.
+  if (error == EINVAL) error = 0;
+  ::close(fd);
+  return error;
+}
+
 }  // namespace
 
 ResultFile ResultFile::Create(const std::string& path) {
@@ -49,7 +65,12 @@ ResultFile ResultFile::Create(const std::string& path) {
     ::umask(umask);
     mode = 0666 & ~umask;
   }
-  ::fchmod(fd, mode);
+  if (::fchmod(fd, mode) != 0) {
+    const int error = errno;
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    CannotCreate(path, error);
+  }
   return ResultFile(fd, path, std::move(temporary));
 }
 
@@ -77,7 +98,7 @@ int ResultFile::Publish() {
   if (::fsync(fd_) != 0) return errno;
   if (::rename(temporary_path_.c_str(), target_path_.c_str()) != 0) return errno;
   temporary_path_.clear();
-  return 0;
+  return SyncDirectoryOf(target_path_);
 }
 
 }  // namespace orchestrator

@@ -13,7 +13,8 @@ namespace orchestrator {
 /// kill -9. Anything else (/dev/stderr, a FIFO) is written in place.
 class ResultFile {
  public:
-  /// Throws InputError (exit 2, nothing run) when the file cannot be created.
+  /// Throws InputError (exit 2, nothing run) when the file cannot be created or given its
+  /// mode.
   static ResultFile Create(const std::string& path);
   ~ResultFile();  // removes the temporary file if it was never published
   ResultFile(ResultFile&& other) noexcept;
@@ -24,8 +25,9 @@ class ResultFile {
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
 
-  /// Syncs what was written and renames it into place. Returns 0, or the errno of the
-  /// step that failed (the earlier FILE is then untouched).
+  /// Syncs what was written, renames it into place and syncs the directory, so that the
+  /// rename survives a crash or power loss. Returns 0, or the errno of the step that failed
+  /// (when the sync or the rename failed, the earlier FILE is untouched).
   int Publish();
 
  private:
