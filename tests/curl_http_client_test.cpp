@@ -253,19 +253,33 @@ TEST_F(CurlHttpClientTest, RunsManyFetchesConcurrently) {
 }
 
 TEST_F(CurlHttpClientTest, CallbacksNeverRunInsideFetch) {
-  boost::asio::io_context io;
-  CurlHttpClient client(io, {});
-  bool inside = true;
-  std::optional<FetchResult> result;
-  client.Fetch({"http://"}, [&](const FetchResult& r) {
-    EXPECT_FALSE(inside);
-    result = r;
-  });
-  inside = false;
-  while (!result && io.run_one_for(std::chrono::seconds(5)) > 0) {
+  // Both requests fail, on different paths. curl refuses a URL over its 8 MB limit already in
+  // curl_easy_setopt, so that failure is known inside Fetch and must still be delivered from
+  // the event loop. "http://" is refused by curl only once the transfer runs.
+  const std::string overlong = server_.Url("/") + std::string(8'000'000, 'a');
+  const struct {
+    FetchRequest request;
+    std::string message;
+  } cases[] = {
+      {{overlong}, "could not start the request: A libcurl function was given a bad argument"},
+      {{"http://"}, "URL using bad/illegal format or missing URL"},
+  };
+  for (const auto& [request, message] : cases) {
+    boost::asio::io_context io;
+    CurlHttpClient client(io, {});
+    bool inside = true;
+    std::optional<FetchResult> result;
+    client.Fetch(request, [&](const FetchResult& r) {
+      EXPECT_FALSE(inside) << r.message;
+      result = r;
+    });
+    inside = false;
+    while (!result && io.run_one_for(std::chrono::seconds(5)) > 0) {
+    }
+    ASSERT_TRUE(result.has_value());
+    EXPECT_EQ(result->failure, FetchFailure::kOther);
+    EXPECT_EQ(result->message, message);
   }
-  ASSERT_TRUE(result.has_value());
-  EXPECT_FALSE(result->ok());
 }
 
 TEST_F(CurlHttpClientTest, CancelAllDropsEveryFetchAndItsCallback) {
