@@ -239,17 +239,6 @@ TEST(CliTest, AClosedStdoutEndsTheRunWithinASecond) {
   EXPECT_EQ(result.exit_status, 141);
 }
 
-TEST(CliTest, AFullStdoutIsAnErrorNotASilentLoss) {
-  TestServer server;
-  const ProcessResult result = RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", "-q"},
-                                               StdoutTo(Stdin(TasksCsv(3)), "/dev/full"));
-  EXPECT_EQ(result.exit_status, 3);
-  EXPECT_NE(result.err.find("orchestrator: error: cannot write results to stdout: No space left "
-                            "on device"),
-            std::string::npos)
-      << result.err;
-}
-
 TEST(CliTest, AnUnresolvableHostFailsFastWithoutLeavingTheMachine) {
   // A private mount namespace whose resolv.conf names only 127.0.0.1 (where no DNS server
   // listens), so the lookup fails at once and no query leaves the machine.

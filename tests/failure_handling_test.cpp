@@ -269,17 +269,6 @@ TEST(FailureTest, SighupIsTreatedAsSigterm) {
   EXPECT_NE(result.err.find("orchestrator: stopped by SIGHUP"), std::string::npos) << result.err;
 }
 
-TEST(FailureTest, TwoQuickSignalsStillEndWith130AndNoCrash) {
-  BusyRun run;
-  const auto sent = std::chrono::steady_clock::now();
-  run.process.Signal(SIGINT);
-  run.process.Signal(SIGINT);
-  const ProcessResult result = run.process.Wait();
-  EXPECT_LT(std::chrono::steady_clock::now() - sent, milliseconds(2000));
-  EXPECT_EQ(result.exit_status, 130) << result.err;
-  EXPECT_EQ(result.term_signal, 0) << "an exit, not a crash";
-}
-
 TEST(FailureTest, ALowOpenFileLimitRunsWithFewerConnectionsAndSaysSo) {
   TestServer server;
   const ProcessResult result =
