@@ -6,7 +6,7 @@
 // Checked on every input:
 //   - ParseCommandLine never throws (it promises so).
 //   - A usage error, --help and --version come with a non-empty text.
-//   - A run has only values the tool can run with: durations from 0 to a year, --timeout,
+//   - A run has only values the tool can run with: durations from 0 to a year (--retry-delay to 10 minutes), --timeout,
 //     --connect-timeout above 0, --retries 0..100, --max-connections 1..100000, a --max-body
 //     above 0 if given, and an http(s) URL with a host (CheckFetchUrl accepts it).
 #include <cstddef>
@@ -40,7 +40,9 @@ void CheckRun(const orchestrator::Options& o) {
   if (!in(o.delay, Duration(0))) Fail("--delay out of range");
   if (!in(o.timeout, Duration(1))) Fail("--timeout out of range");
   if (!in(o.connect_timeout, Duration(1))) Fail("--connect-timeout out of range");
-  if (!in(o.retry_delay, Duration(0))) Fail("--retry-delay out of range");
+  if (o.retry_delay < Duration(0) || o.retry_delay > std::chrono::minutes(10)) {
+    Fail("--retry-delay out of range (0 to 10 minutes)");
+  }
   if (o.retries < 0 || o.retries > 100) Fail("--retries out of range");
   if (o.max_connections < 1 || o.max_connections > 100'000) Fail("--max-connections out of range");
   if (o.max_body && *o.max_body == 0) Fail("--max-body 0 accepted");
