@@ -22,13 +22,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string Contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::size_t CountLines(const std::string& path) {
   const std::string text = Contents(path);
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));

@@ -20,13 +20,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string Contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Waits (at most 10 s) until `server` has seen `count` requests.
 void AwaitRequests(const TestServer& server, std::size_t count) {
   for (int i = 0; i < 1000 && server.requests() < count; ++i) {

@@ -31,13 +31,6 @@ using std::chrono::milliseconds;
 
 constexpr int kTasks = 300;
 
-std::string Contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // A sanitizer's report ends the process with its own status, but say which it was.
 void ExpectNoSanitizerReport(const std::string& err) {
   for (const char* mark :
