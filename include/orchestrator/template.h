@@ -1,0 +1,112 @@
+// Templates of a blueprint file: URLs, headers, bodies and emit lines filled in from the
+// task's row (`https://api/{region}/items?size={size}`, `{{"id": {task_id:json}}}`).
+#ifndef ORCHESTRATOR_TEMPLATE_H_
+#define ORCHESTRATOR_TEMPLATE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "orchestrator/column.h"
+
+namespace orchestrator {
+
+/// Where the expansion goes; it decides how a value is written (see Template).
+enum class TemplateContext : std::uint8_t { kUrl, kHeader, kBody, kText };
+
+/// The value of one placeholder for one task, canonical as ReadColumnValue writes it.
+/// task_id is a kU64, task_type a kString.
+struct TemplateValue {
+  ColumnType type;
+  std::string_view text;
+};
+
+/// A parsed template.
+///
+/// Syntax. `{NAME}`, `{NAME:json}` and `{NAME:raw}` are placeholders; `{{` is a literal `{` and
+/// `}}` a literal `}` (as in Python's str.format: `{{"id": {task_id:json}}}` is a JSON object).
+/// NAME is `[A-Za-z_][A-Za-z0-9_-]*`: a '-' is allowed inside, as TOML's bare keys and CSV
+/// headers have it (`user-id`); a '.' is not (TOML reads `a.b` as a nested key). No blanks
+/// inside the braces. A `{` starts a placeholder that runs to the next `}`. Errors, each at the
+/// byte offset of the problem in the source:
+///   - a `{` with no `}` after it, or with another `{` before it: `"{" not closed (write {{ for
+///     a literal brace)`, at the `{`;
+///   - a `}` that closes nothing and is not doubled: at the `}`;
+///   - `{}` or `{:json}`: empty name, at the name's place;
+///   - a character a name cannot have (`{ "a": 1 }`, `{1x}`): at that character;
+///   - a format other than json and raw (`{x:yaml}`, `{x:}`): at the format;
+///   - a name `resolve` does not know: `unknown name "regoin" in {regoin}`, at the name;
+///   - in kUrl and kHeader, a control character (below 0x20, or 0x7f) in the literal text,
+///     except a tab in kHeader: at that character.
+///
+/// Values, by context and format (plain `{NAME}`, `{NAME:raw}`, `{NAME:json}`):
+///   - kUrl: plain is percent-encoded (every byte but RFC 3986's unreserved A-Z a-z 0-9 - . _ ~
+///     becomes %XX, upper-case hex), so `a b&c` cannot change the URL's shape; raw is verbatim;
+///     json is the JSON literal, percent-encoded. A raw value with a control character
+///     (tab included) fails: it would be a broken URL or an injected line.
+///   - kHeader: plain and raw verbatim, json the literal. A plain or raw value with a control
+///     character other than tab (CR, LF, NUL...) fails: no header injection.
+///   - kBody: plain and raw verbatim (any bytes), json the literal.
+///   - kText (a line on stderr): plain and raw with each control character replaced by '?';
+///     json the literal.
+/// The JSON literal: a kString or kDuration value is a JSON string, escaped by Boost.JSON, with
+/// DEL written as \u007f so that a literal never holds a control character; the value must be
+/// UTF-8 (RFC 3629), since JSON text is, or the expansion fails. kU32, kU64, kI64 and kF64 are
+/// the text as given, which must be a JSON number (it is, when canonical); kBool is `true` or
+/// `false`, and must be one of them. A value that breaks these rules fails the expansion with
+/// a message naming the placeholder; the caller fails that task.
+class Template {
+ public:
+  /// A placeholder's NAME to its slot, the index `value` is later called with; nullopt for a
+  /// name the task's type does not declare.
+  using Resolve = std::function<std::optional<std::size_t>(std::string_view name)>;
+  struct Error {
+    std::size_t offset;   ///< byte offset in the source text
+    std::string message;  ///< for people, no control characters; without the offset
+  };
+
+  /// The empty template (kText): expands to nothing.
+  Template() = default;
+
+  static std::variant<Template, Error> Parse(std::string_view text, TemplateContext context,
+                                             const Resolve& resolve);
+
+  /// Appends the expansion to `out`, calling `value` once per placeholder. On a value that
+  /// cannot go where it is, leaves `out` as it was, writes a message to `error` (`value of
+  /// region has a line break; it cannot go in a header`) and returns false. Allocates nothing
+  /// but what appending to `out` takes (and the message on failure).
+  bool ExpandTo(std::string& out, const std::function<TemplateValue(std::size_t slot)>& value,
+                std::string& error) const;
+
+  bool has_placeholders() const { return !placeholders_.empty(); }
+  /// The text it was parsed from.
+  const std::string& source() const { return source_; }
+  TemplateContext context() const { return context_; }
+
+ private:
+  enum class Format : std::uint8_t { kPlain, kRaw, kJson };
+  struct Placeholder {
+    std::size_t literal_end;  ///< literals_[previous literal_end, literal_end) comes first
+    std::size_t slot;
+    std::size_t name_offset;  ///< NAME in source_
+    std::size_t name_size;
+    Format format;
+  };
+
+  bool AppendValue(std::string& out, const Placeholder& placeholder, const TemplateValue& value,
+                   std::string& error) const;
+
+  std::string source_;
+  TemplateContext context_ = TemplateContext::kText;
+  std::string literals_;  ///< all literal text, braces undoubled, in order
+  std::vector<Placeholder> placeholders_;
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_TEMPLATE_H_

@@ -1,0 +1,404 @@
+#include "orchestrator/template.h"
+
+#include <array>
+#include <cassert>
+#include <utility>
+
+// Boost.JSON escapes the JSON strings. It is linked (Boost::json, libboost_json.so from
+// libboost-json1.81-dev) rather than compiled in with <boost/json/src.hpp>: that header may be
+// included by one TU of the whole program only, and other parts (webhook bodies) use Boost.JSON
+// too; linking also keeps its ~20k lines out of this TU's build.
+#include <boost/json/serializer.hpp>
+#include <boost/json/string_view.hpp>
+
+namespace orchestrator {
+namespace {
+
+bool IsControl(unsigned char byte) { return byte < 0x20 || byte == 0x7f; }
+
+bool IsNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-'; }
+
+constexpr std::array<bool, 256> kUnreserved = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.' || c == '_' || c == '~';
+  }
+  return table;
+}();
+constexpr char kHex[] = "0123456789ABCDEF";
+
+void AppendPercentEncoded(std::string& out, std::string_view text) {
+  std::size_t run = 0;  // start of the current run of unreserved bytes
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (kUnreserved[byte]) continue;
+    out.append(text.data() + run, i - run);
+    const char encoded[3] = {'%', kHex[byte >> 4], kHex[byte & 0xf]};
+    out.append(encoded, 3);
+    run = i + 1;
+  }
+  out.append(text.data() + run, text.size() - run);
+}
+
+// Percent-encodes out[from, end) in place: grows `out` and moves bytes back to front.
+void PercentEncodeTail(std::string& out, std::size_t from) {
+  std::size_t extra = 0;
+  for (std::size_t i = from; i < out.size(); ++i) {
+    if (!kUnreserved[static_cast<unsigned char>(out[i])]) extra += 2;
+  }
+  if (extra == 0) return;
+  std::size_t read = out.size();
+  out.resize(out.size() + extra);
+  std::size_t write = out.size();
+  while (read > from) {
+    const auto byte = static_cast<unsigned char>(out[--read]);
+    if (kUnreserved[byte]) {
+      out[--write] = static_cast<char>(byte);
+    } else {
+      out[--write] = kHex[byte & 0xf];
+      out[--write] = kHex[byte >> 4];
+      out[--write] = '%';
+    }
+  }
+  assert(write == read);
+}
+
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = p + text.size();
+  while (p < end) {
+    const unsigned char lead = *p;
+    if (lead < 0x80) {
+      ++p;
+      continue;
+    }
+    int more;
+    unsigned char low = 0x80, high = 0xbf;  // bounds of the second byte
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      more = 1;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      more = 2;
+      if (lead == 0xe0) low = 0xa0;
+      if (lead == 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      more = 3;
+      if (lead == 0xf0) low = 0x90;
+      if (lead == 0xf4) high = 0x8f;
+    } else {
+      return false;
+    }
+    if (end - p <= more) return false;
+    if (p[1] < low || p[1] > high) return false;
+    for (int k = 2; k <= more; ++k) {
+      if (p[k] < 0x80 || p[k] > 0xbf) return false;
+    }
+    p += more + 1;
+  }
+  return true;
+}
+
+// RFC 8259's number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view text) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < text.size() && text[i] == '-') ++i;
+  if (i < text.size() && text[i] == '0') {
+    ++i;
+  } else if (digits() == 0) {
+    return false;
+  }
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == text.size();
+}
+
+// Appends `text` as a JSON string. Boost.JSON's serializer writes at most 6 bytes per input
+// byte (\u00XX) plus the quotes, so it gets that much room in `out` and finishes in one read:
+// it never suspends, and so never allocates its own stack. It leaves DEL as it is (JSON allows
+// it); that becomes \u007f here so that a literal has no control character at all.
+void AppendJsonString(std::string& out, std::string_view text) {
+  const std::size_t start = out.size();
+  const std::size_t room = 6 * text.size() + 2;
+  out.resize(start + room);
+  boost::json::serializer serializer;
+  serializer.reset(boost::json::string_view(text.data(), text.size()));
+  const boost::json::string_view written = serializer.read(out.data() + start, room);
+  assert(serializer.done());
+  out.resize(start + written.size());
+
+  std::size_t dels = 0;
+  for (std::size_t i = start; i < out.size(); ++i) dels += out[i] == '\x7f';
+  if (dels == 0) return;
+  std::size_t read = out.size();
+  out.resize(out.size() + 5 * dels);
+  std::size_t write = out.size();
+  while (read > start) {
+    const char c = out[--read];
+    if (c == '\x7f') {
+      for (const char e : {'f', '7', '0', '0', 'u', '\\'}) out[--write] = e;
+    } else {
+      out[--write] = c;
+    }
+  }
+}
+
+std::string_view TypeName(ColumnType type) {
+  switch (type) {
+    case ColumnType::kString:
+      return "string";
+    case ColumnType::kU32:
+      return "u32";
+    case ColumnType::kU64:
+      return "u64";
+    case ColumnType::kI64:
+      return "i64";
+    case ColumnType::kF64:
+      return "f64";
+    case ColumnType::kBool:
+      return "bool";
+    case ColumnType::kDuration:
+      return "duration";
+  }
+  return "value";
+}
+
+// A piece of the source for a message: control characters as '?', at most 60 bytes.
+std::string Shown(std::string_view text) {
+  constexpr std::size_t kMax = 60;
+  std::string shown;
+  std::size_t size = text.size();
+  if (size > kMax) {
+    size = kMax;
+    // Not inside a UTF-8 sequence.
+    while (size > 0 && (static_cast<unsigned char>(text[size]) & 0xc0) == 0x80) --size;
+  }
+  for (std::size_t i = 0; i < size; ++i) {
+    shown += IsControl(static_cast<unsigned char>(text[i])) ? '?' : text[i];
+  }
+  if (size < text.size()) shown += "...";
+  return shown;
+}
+
+// "value of NAME has a line break; it cannot go in a header".
+std::string ControlMessage(std::string_view subject, std::string_view name, unsigned char byte,
+                           std::string_view where) {
+  std::string message(subject);
+  message += name;
+  if (byte == '\r' || byte == '\n') {
+    message += " has a line break";
+  } else {
+    const char code[5] = {'0', 'x', kHex[byte >> 4], kHex[byte & 0xf], '\0'};
+    message += " has a control character (";
+    message += code;
+    message += ")";
+  }
+  message += "; it cannot go in ";
+  message += where;
+  return message;
+}
+
+}  // namespace
+
+std::variant<Template, Template::Error> Template::Parse(std::string_view text,
+                                                        TemplateContext context,
+                                                        const Resolve& resolve) {
+  Template result;
+  result.source_.assign(text);
+  result.context_ = context;
+  result.literals_.reserve(text.size());
+  const auto error = [](std::size_t offset, std::string message) {
+    return std::variant<Template, Error>(Error{offset, std::move(message)});
+  };
+
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '}') {
+      if (i + 1 < text.size() && text[i + 1] == '}') {
+        result.literals_ += '}';
+        i += 2;
+        continue;
+      }
+      return error(i, "\"}\" without a matching \"{\" (write }} for a literal brace)");
+    }
+    if (c != '{') {
+      const auto byte = static_cast<unsigned char>(c);
+      if (IsControl(byte) && (context == TemplateContext::kUrl ||
+                              (context == TemplateContext::kHeader && byte != '\t'))) {
+        return error(i, ControlMessage("the text", "", byte,
+                                       context == TemplateContext::kUrl ? "a URL" : "a header"));
+      }
+      result.literals_ += c;
+      ++i;
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '{') {
+      result.literals_ += '{';
+      i += 2;
+      continue;
+    }
+
+    // A placeholder: text[open, close].
+    const std::size_t open = i;
+    const std::size_t close = text.find('}', open + 1);
+    if (close == std::string_view::npos ||
+        text.substr(open + 1, close - open - 1).find('{') != std::string_view::npos) {
+      return error(open, "\"{\" not closed (write {{ for a literal brace)");
+    }
+    const std::string_view whole = text.substr(open, close - open + 1);
+    const std::string_view content = text.substr(open + 1, close - open - 1);
+    const std::size_t colon = content.find(':');
+    const std::string_view name = content.substr(0, colon);
+    if (name.empty()) {
+      return error(open + 1,
+                   "empty name in " + Shown(whole) + " (write {{ and }} for literal braces)");
+    }
+    for (std::size_t k = 0; k < name.size(); ++k) {
+      if (k == 0 ? !IsNameStart(name[k]) : !IsNameChar(name[k])) {
+        return error(open + 1 + k,
+                     Shown(whole) +
+                         " is not a placeholder: a name has letters, digits, _ and - and starts "
+                         "with a letter or _ (write {{ and }} for literal braces)");
+      }
+    }
+    Format format = Format::kPlain;
+    if (colon != std::string_view::npos) {
+      const std::string_view format_name = content.substr(colon + 1);
+      if (format_name == "json") {
+        format = Format::kJson;
+      } else if (format_name == "raw") {
+        format = Format::kRaw;
+      } else {
+        return error(open + 1 + colon + 1, "unknown format \"" + Shown(format_name) + "\" in " +
+                                               Shown(whole) + " (known: json, raw)");
+      }
+    }
+    const std::optional<std::size_t> slot = resolve(name);
+    if (!slot) {
+      return error(open + 1, "unknown name \"" + std::string(name) + "\" in " + Shown(whole));
+    }
+    result.placeholders_.push_back(
+        Placeholder{result.literals_.size(), *slot, open + 1, name.size(), format});
+    i = close + 1;
+  }
+  result.literals_.shrink_to_fit();
+  return result;
+}
+
+bool Template::ExpandTo(std::string& out,
+                        const std::function<TemplateValue(std::size_t slot)>& value,
+                        std::string& error) const {
+  const std::size_t start = out.size();
+  std::size_t literal = 0;
+  for (const Placeholder& placeholder : placeholders_) {
+    out.append(literals_, literal, placeholder.literal_end - literal);
+    literal = placeholder.literal_end;
+    if (!AppendValue(out, placeholder, value(placeholder.slot), error)) {
+      out.resize(start);
+      return false;
+    }
+  }
+  out.append(literals_, literal);
+  return true;
+}
+
+bool Template::AppendValue(std::string& out, const Placeholder& placeholder,
+                           const TemplateValue& value, std::string& error) const {
+  const std::string_view name(source_.data() + placeholder.name_offset, placeholder.name_size);
+  const std::string_view text = value.text;
+
+  if (placeholder.format == Format::kJson) {
+    const std::size_t start = out.size();
+    switch (value.type) {
+      case ColumnType::kString:
+      case ColumnType::kDuration:
+        if (!IsUtf8(text)) {
+          error = "value of " + std::string(name) + " is not UTF-8, so {" + std::string(name) +
+                  ":json} cannot write it as a JSON string";
+          return false;
+        }
+        AppendJsonString(out, text);
+        break;
+      case ColumnType::kU32:
+      case ColumnType::kU64:
+      case ColumnType::kI64:
+      case ColumnType::kF64:
+        if (!IsJsonNumber(text)) {
+          error = "value of " + std::string(name) + " (a " + std::string(TypeName(value.type)) +
+                  ") is not a number, so {" + std::string(name) + ":json} cannot write it";
+          return false;
+        }
+        out += text;
+        break;
+      case ColumnType::kBool:
+        if (text != "true" && text != "false") {
+          error = "value of " + std::string(name) + " is neither true nor false, so {" +
+                  std::string(name) + ":json} cannot write it";
+          return false;
+        }
+        out += text;
+        break;
+      default:
+        error = "value of " + std::string(name) + " has an unknown type";
+        return false;
+    }
+    if (context_ == TemplateContext::kUrl) PercentEncodeTail(out, start);
+    return true;
+  }
+
+  switch (context_) {
+    case TemplateContext::kUrl:
+      if (placeholder.format == Format::kPlain) {
+        AppendPercentEncoded(out, text);
+        return true;
+      }
+      for (const char c : text) {
+        if (IsControl(static_cast<unsigned char>(c))) {
+          error = ControlMessage("value of ", name, static_cast<unsigned char>(c), "a URL");
+          return false;
+        }
+      }
+      out += text;
+      return true;
+    case TemplateContext::kHeader:
+      for (const char c : text) {
+        if (IsControl(static_cast<unsigned char>(c)) && c != '\t') {
+          error = ControlMessage("value of ", name, static_cast<unsigned char>(c), "a header");
+          return false;
+        }
+      }
+      out += text;
+      return true;
+    case TemplateContext::kBody:
+      out += text;
+      return true;
+    case TemplateContext::kText: {
+      std::size_t run = 0;
+      for (std::size_t i = 0; i < text.size(); ++i) {
+        if (!IsControl(static_cast<unsigned char>(text[i]))) continue;
+        out.append(text.data() + run, i - run);
+        out += '?';
+        run = i + 1;
+      }
+      out.append(text.data() + run, text.size() - run);
+      return true;
+    }
+  }
+  return true;
+}
+
+}  // namespace orchestrator

@@ -1,0 +1,436 @@
+// libFuzzer target: blueprint templates (Template::Parse, Template::ExpandTo).
+//
+// The bytes: the first one picks the context (its low 2 bits: URL, header, body, text), the
+// next kSlots give the types of the names' columns (each modulo 7, ColumnType's order); the
+// rest is split on 0xFF (never part of UTF-8): the template, then the value of each slot
+// (missing ones are empty; each cut at 256 bytes). The resolver knows task_id, task_type, region,
+// size and user-id. Checked on every input:
+//   - Parse agrees with a model of the syntax in template.h, written apart from it: it
+//     succeeds exactly when the model does, and fails at the same offset, with a message that
+//     has no control character.
+//   - A parsed template keeps its source and context; has_placeholders says whether it has one.
+//   - ExpandTo agrees with a model of the values' rules (percent-encoding, verbatim, '?' for
+//     control characters, JSON literals from Boost.JSON's allocating serialize(), UTF-8 as
+//     Boost.JSON's parser checks it): the same success and the same output. A failure
+//     leaves what `out` held before and explains itself without control characters.
+//   - Directly on ExpandTo's output, per value alone: in a URL a plain value or a json literal
+//     is only unreserved bytes and %XX, encodes exactly the other bytes and decodes back; a header
+//     gets no control character but tab (no CR, LF, NUL from values); an emit line none at all; a
+//     :json expansion parses as JSON (Boost.JSON) to the value itself.
+//   - The text with every brace doubled parses to a template without placeholders that expands
+//     to the text itself (in a URL or header, when the text has no control character there).
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "orchestrator/column.h"
+#include "orchestrator/template.h"
+
+namespace {
+
+using orchestrator::ColumnType;
+using orchestrator::Template;
+using orchestrator::TemplateContext;
+using orchestrator::TemplateValue;
+
+constexpr std::size_t kSlots = 5;
+constexpr std::size_t kMaxValue = 256;
+constexpr std::string_view kNames[kSlots] = {"task_id", "task_type", "region", "size", "user-id"};
+
+std::string Shown(std::string_view input) {
+  std::string shown;
+  for (const char c : input) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b >= 0x7f || c == '\\') {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", b);
+      shown += hex;
+    } else {
+      shown += c;
+    }
+  }
+  return shown;
+}
+
+std::string_view g_input;  // for Fail's report
+
+[[noreturn]] void Fail(const char* what, std::string_view detail = {}) {
+  std::fprintf(stderr, "\ntemplate_fuzz: %s: input \"%s\"%s%s\n", what, Shown(g_input).c_str(),
+               detail.empty() ? "" : ": ", Shown(detail).c_str());
+  __builtin_trap();
+}
+
+bool IsControl(char c) {
+  const auto b = static_cast<unsigned char>(c);
+  return b < 0x20 || b == 0x7f;
+}
+bool HasControl(std::string_view text, bool tab_allowed) {
+  for (const char c : text) {
+    if (IsControl(c) && !(tab_allowed && c == '\t')) return true;
+  }
+  return false;
+}
+bool IsUnreserved(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+std::optional<std::size_t> Resolve(std::string_view name) {
+  for (std::size_t slot = 0; slot < kSlots; ++slot) {
+    if (kNames[slot] == name) return slot;
+  }
+  return std::nullopt;
+}
+
+// --- the model ----------------------------------------------------------------------------
+
+enum class Format { kPlain, kRaw, kJson };
+struct Piece {
+  std::string literal;  // before the placeholder
+  std::optional<std::size_t> slot;
+  Format format = Format::kPlain;
+};
+struct ModelTemplate {
+  std::optional<std::size_t> error;  // offset
+  std::vector<Piece> pieces;
+};
+
+ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
+  ModelTemplate m;
+  m.pieces.emplace_back();
+  const auto fail = [&](std::size_t offset) {
+    m.error = offset;
+    return m;
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    if (text.substr(i, 2) == "{{" || text.substr(i, 2) == "}}") {
+      m.pieces.back().literal += text[i];
+      i += 2;
+    } else if (text[i] == '}') {
+      return fail(i);
+    } else if (text[i] == '{') {
+      const std::size_t close = text.find('}', i);
+      if (close == std::string_view::npos) return fail(i);
+      const std::string_view content = text.substr(i + 1, close - i - 1);
+      if (content.find('{') != std::string_view::npos) return fail(i);
+      const std::size_t colon = content.find(':');
+      const std::string_view name = content.substr(0, colon);
+      if (name.empty()) return fail(i + 1);
+      for (std::size_t k = 0; k < name.size(); ++k) {
+        const char c = name[k];
+        const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+        const bool ok = k == 0 ? letter : letter || (c >= '0' && c <= '9') || c == '-';
+        if (!ok) return fail(i + 1 + k);
+      }
+      Format format = Format::kPlain;
+      if (colon != std::string_view::npos) {
+        const std::string_view f = content.substr(colon + 1);
+        if (f == "json") {
+          format = Format::kJson;
+        } else if (f == "raw") {
+          format = Format::kRaw;
+        } else {
+          return fail(i + 1 + colon + 1);
+        }
+      }
+      const auto slot = Resolve(name);
+      if (!slot) return fail(i + 1);
+      m.pieces.back().slot = slot;
+      m.pieces.back().format = format;
+      m.pieces.emplace_back();
+      i = close + 1;
+    } else {
+      const bool refused =
+          (context == TemplateContext::kUrl && IsControl(text[i])) ||
+          (context == TemplateContext::kHeader && IsControl(text[i]) && text[i] != '\t');
+      if (refused) return fail(i);
+      m.pieces.back().literal += text[i];
+      ++i;
+    }
+  }
+  return m;
+}
+
+std::string PercentEncode(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (IsUnreserved(c)) {
+      out += c;
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      out += hex;
+    }
+  }
+  return out;
+}
+
+// The JSON literal of a value, or nullopt when there is none.
+std::optional<std::string> ModelJson(const TemplateValue& v) {
+  switch (v.type) {
+    case ColumnType::kString:
+    case ColumnType::kDuration: {
+      std::string literal =
+          boost::json::serialize(boost::json::value(boost::json::string_view(v.text)));
+      // Boost.JSON's parser checks UTF-8: what it cannot read back was not UTF-8.
+      boost::json::error_code ec;
+      (void)boost::json::parse(literal, ec);
+      if (ec) return std::nullopt;
+      std::string out;
+      for (const char c : literal) out += c == '\x7f' ? std::string("\\u007f") : std::string(1, c);
+      return out;
+    }
+    case ColumnType::kBool:
+      if (v.text == "true" || v.text == "false") return std::string(v.text);
+      return std::nullopt;
+    default: {
+      static const std::regex kNumber(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)");
+      if (std::regex_match(v.text.begin(), v.text.end(), kNumber)) return std::string(v.text);
+      return std::nullopt;
+    }
+  }
+}
+
+std::optional<std::string> ModelValue(const TemplateValue& v, Format format,
+                                      TemplateContext context) {
+  if (format == Format::kJson) {
+    auto literal = ModelJson(v);
+    if (literal && context == TemplateContext::kUrl) return PercentEncode(*literal);
+    return literal;
+  }
+  switch (context) {
+    case TemplateContext::kUrl:
+      if (format == Format::kPlain) return PercentEncode(v.text);
+      if (HasControl(v.text, false)) return std::nullopt;
+      return std::string(v.text);
+    case TemplateContext::kHeader:
+      if (HasControl(v.text, true)) return std::nullopt;
+      return std::string(v.text);
+    case TemplateContext::kBody:
+      return std::string(v.text);
+    case TemplateContext::kText: {
+      std::string out(v.text);
+      for (char& c : out) {
+        if (IsControl(c)) c = '?';
+      }
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+// --- checks -------------------------------------------------------------------------------
+
+std::variant<Template, Template::Error> Parse(std::string_view text, TemplateContext context) {
+  return Template::Parse(text, context, Resolve);
+}
+
+// ExpandTo after a prefix; checks the prefix survives and a failure explains itself.
+std::optional<std::string> Expand(const Template& tmpl, const std::vector<TemplateValue>& values) {
+  static const std::string kPrefix = "prefix:";
+  std::string out = kPrefix, error;
+  const bool ok = tmpl.ExpandTo(
+      out, [&](std::size_t slot) { return values.at(slot); }, error);
+  if (out.compare(0, kPrefix.size(), kPrefix) != 0) Fail("ExpandTo changed what out held", out);
+  if (!ok) {
+    if (out != kPrefix) Fail("a failed ExpandTo left output", out);
+    if (error.empty() || HasControl(error, false)) Fail("bad expansion error message", error);
+    return std::nullopt;
+  }
+  return out.substr(kPrefix.size());
+}
+
+void CheckSyntax(std::string_view text, TemplateContext context) {
+  const auto parsed = Parse(text, context);
+  const ModelTemplate model = ModelParse(text, context);
+  if (const auto* error = std::get_if<Template::Error>(&parsed)) {
+    if (error->message.empty() || HasControl(error->message, false)) {
+      Fail("bad parse error message", error->message);
+    }
+    if (!model.error) Fail("Parse refused what the model accepts", error->message);
+    if (*model.error != error->offset) {
+      Fail("Parse error at another offset than the model's",
+           std::to_string(error->offset) + " vs " + std::to_string(*model.error) + ": " +
+               error->message);
+    }
+    return;
+  }
+  if (model.error) Fail("Parse accepted what the model refuses", std::to_string(*model.error));
+  const Template& tmpl = std::get<Template>(parsed);
+  if (tmpl.source() != text || tmpl.context() != context) Fail("source or context lost");
+  if (tmpl.has_placeholders() != (model.pieces.size() > 1)) Fail("has_placeholders is wrong");
+}
+
+void CheckExpansion(std::string_view text, TemplateContext context,
+                    const std::vector<TemplateValue>& values) {
+  const auto parsed = Parse(text, context);
+  if (!std::holds_alternative<Template>(parsed)) return;
+  const ModelTemplate model = ModelParse(text, context);
+  std::optional<std::string> want = std::string();
+  for (const Piece& piece : model.pieces) {
+    *want += piece.literal;
+    if (!piece.slot) continue;
+    const auto value = ModelValue(values[*piece.slot], piece.format, context);
+    if (!value) {
+      want.reset();
+      break;
+    }
+    *want += *value;
+  }
+  const auto got = Expand(std::get<Template>(parsed), values);
+  if (got.has_value() != want.has_value()) {
+    Fail(got ? "ExpandTo succeeded where the model fails"
+             : "ExpandTo failed where the model succeeds",
+         got.value_or(""));
+  }
+  if (got && *got != *want) Fail("ExpandTo differs from the model", *got + " vs " + *want);
+  if (got && context == TemplateContext::kHeader && HasControl(*got, true)) {
+    Fail("a header with a control character", *got);  // the text cannot have one either
+  }
+  if (got && context == TemplateContext::kUrl && HasControl(*got, false)) {
+    Fail("a URL with a control character", *got);
+  }
+}
+
+std::string PercentDecode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+void CheckValueAlone(std::size_t slot, const std::vector<TemplateValue>& values) {
+  const TemplateValue& v = values[slot];
+  const std::string name(kNames[slot]);
+  const auto one = [&](const std::string& format, TemplateContext context) {
+    const auto parsed = Parse("{" + name + format + "}", context);
+    if (!std::holds_alternative<Template>(parsed)) Fail("a lone placeholder does not parse");
+    return Expand(std::get<Template>(parsed), values);
+  };
+  const auto only_encoded = [](std::string_view out) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (IsUnreserved(out[i])) continue;
+      if (out[i] != '%' || i + 2 >= out.size() ||
+          !std::isxdigit(static_cast<unsigned char>(out[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(out[i + 2]))) {
+        return false;
+      }
+      i += 2;
+    }
+    return true;
+  };
+
+  // A plain value in a URL: never fails, only unreserved and %XX, decodes back.
+  const auto url = one("", TemplateContext::kUrl);
+  if (!url) Fail("a plain value failed in a URL");
+  if (!only_encoded(*url)) Fail("a URL value has a byte that is not unreserved or %XX", *url);
+  if (PercentDecode(*url) != v.text) Fail("a URL value does not decode back", *url);
+  std::size_t reserved = 0;
+  for (const char c : v.text) reserved += !IsUnreserved(c);
+  if (url->size() != v.text.size() + 2 * reserved) Fail("a URL value encodes too much", *url);
+
+  const auto json = one(":json", TemplateContext::kBody);
+  if (json) {
+    if (HasControl(*json, false)) Fail("a JSON literal with a control character", *json);
+    boost::json::error_code ec;
+    const boost::json::value parsed = boost::json::parse(*json, ec);
+    if (ec) Fail("a JSON literal that does not parse", *json);
+    const bool is_string = v.type == ColumnType::kString || v.type == ColumnType::kDuration;
+    if (is_string && (!parsed.is_string() || parsed.as_string() != v.text)) {
+      Fail("a JSON string that does not read back", *json);
+    }
+    if (!is_string && *json != v.text) Fail("a bare JSON literal is not the text", *json);
+    const auto json_url = one(":json", TemplateContext::kUrl);
+    if (!json_url || !only_encoded(*json_url) || PercentDecode(*json_url) != *json) {
+      Fail("a JSON literal in a URL is not the literal percent-encoded", json_url.value_or(""));
+    }
+    const auto json_text = one(":json", TemplateContext::kText);
+    if (json_text != json) Fail("a JSON literal in an emit line differs", json_text.value_or(""));
+  }
+
+  for (const char* format : {"", ":raw"}) {
+    const auto header = one(format, TemplateContext::kHeader);
+    if (header.has_value() == HasControl(v.text, true)) Fail("header value check is wrong");
+    if (header && (HasControl(*header, true) || *header != v.text)) {
+      Fail("a header value is not the value verbatim", *header);
+    }
+    const auto line = one(format, TemplateContext::kText);
+    if (!line || HasControl(*line, false) || line->size() != v.text.size()) {
+      Fail("an emit-line value has a control character", line.value_or(""));
+    }
+    if (one(format, TemplateContext::kBody) != std::optional<std::string>(v.text)) {
+      Fail("a body value is not the value verbatim");
+    }
+  }
+}
+
+// Every brace doubled: no placeholders, and the expansion is the text.
+void CheckDoubledBraces(std::string_view text, TemplateContext context) {
+  std::string doubled;
+  for (const char c : text) {
+    doubled += c;
+    if (c == '{' || c == '}') doubled += c;
+  }
+  const auto parsed = Parse(doubled, context);
+  const bool may_refuse = (context == TemplateContext::kUrl && HasControl(text, false)) ||
+                          (context == TemplateContext::kHeader && HasControl(text, true));
+  if (!std::holds_alternative<Template>(parsed)) {
+    if (may_refuse) return;
+    Fail("a text with doubled braces does not parse", std::get<Template::Error>(parsed).message);
+  }
+  if (may_refuse) Fail("a text with a control character parsed as a URL or header");
+  const Template& tmpl = std::get<Template>(parsed);
+  if (tmpl.has_placeholders()) Fail("doubled braces made a placeholder");
+  const auto got = Expand(tmpl, {});
+  if (got != std::optional<std::string>(std::string(text))) {
+    Fail("doubled braces do not expand to the text", got.value_or(""));
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  g_input = input;
+  if (input.size() < 1 + kSlots) return 0;
+  const auto context = static_cast<TemplateContext>(data[0] & 3);
+  std::vector<std::string_view> parts;
+  std::string_view rest = input.substr(1 + kSlots);
+  for (;;) {
+    const std::size_t end = rest.find('\xff');
+    parts.push_back(rest.substr(0, end));
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  const std::string_view text = parts[0];
+  std::vector<TemplateValue> values;
+  for (std::size_t slot = 0; slot < kSlots; ++slot) {
+    // At most kMaxValue bytes: the model's number check is a std::regex, which recurses
+    // per character.
+    const std::string_view value = slot + 1 < parts.size() ? parts[slot + 1] : "";
+    values.push_back(
+        TemplateValue{static_cast<ColumnType>(data[1 + slot] % 7), value.substr(0, kMaxValue)});
+  }
+
+  CheckSyntax(text, context);
+  CheckExpansion(text, context, values);
+  CheckDoubledBraces(text, context);
+  for (std::size_t slot = 0; slot < kSlots; ++slot) CheckValueAlone(slot, values);
+  return 0;
+}
