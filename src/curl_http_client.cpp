@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <strings.h>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -23,6 +24,7 @@
 #include <ctime>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "orchestrator/byte_size.h"
@@ -42,8 +44,12 @@ struct MultiDeleter {
 struct UrlDeleter {
   void operator()(CURLU* url) const { curl_url_cleanup(url); }
 };
+struct ListDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
+using HeaderList = std::unique_ptr<curl_slist, ListDeleter>;
 
 // A descriptor curl asked us to watch, from its first announcement to CURL_POLL_REMOVE.
 struct Watch : std::enable_shared_from_this<Watch> {
@@ -58,11 +64,17 @@ struct Watch : std::enable_shared_from_this<Watch> {
 
 // A reusable easy handle and the fetch it currently carries.
 struct Transfer {
+  // What the easy handle points at (CURLOPT_HTTPHEADER, CURLOPT_POSTFIELDS) until the fetch
+  // ends; declared before `easy` so that they outlive it.
+  HeaderList header_list;
+  std::string body;
   EasyHandle easy;
   HttpClient::Callback done;
   Duration timeout{0};
   Duration connect_timeout{0};
   std::optional<std::uint64_t> max_body;
+  std::vector<int> expect;           // empty: any 2xx
+  std::vector<std::string> secrets;  // header values, kept out of messages; longest first
   std::uint64_t body_bytes = 0;
   bool body_too_large = false;
   std::optional<Duration> retry_after;
@@ -94,13 +106,20 @@ T Info(CURL* easy, CURLINFO info) {
 }
 
 // Text from outside (curl's error buffer, which may quote the server) made safe for a CSV
-// cell and a terminal: no control characters, no password, bounded length.
-std::string Sanitize(std::string_view text, std::string_view password) {
+// cell and a terminal: no control characters, no password or other secret, bounded length.
+// `secrets` longest first, so that a secret containing another is masked whole.
+std::string Sanitize(std::string_view text, std::string_view password,
+                     const std::vector<std::string>& secrets = {}) {
   std::string clean;
   for (std::size_t i = 0; i < text.size() && clean.size() < 160; ++i) {
-    if (!password.empty() && text.substr(i, password.size()) == password) {
+    const std::string_view rest = text.substr(i);
+    std::size_t masked = !password.empty() && rest.starts_with(password) ? password.size() : 0;
+    for (const std::string& secret : secrets) {
+      if (masked == 0 && rest.starts_with(secret)) masked = secret.size();
+    }
+    if (masked > 0) {
       clean += "***";
-      i += password.size() - 1;
+      i += masked - 1;
       continue;
     }
     const auto byte = static_cast<unsigned char>(text[i]);
@@ -139,6 +158,78 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
+// Appends a copy of `line`; on failure `list` is left as it was, still owning its lines.
+bool Append(HeaderList& list, const char* line) {
+  curl_slist* longer = curl_slist_append(list.get(), line);
+  if (longer == nullptr) return false;
+  static_cast<void>(list.release());  // `longer` starts with it
+  list.reset(longer);
+  return true;
+}
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// RFC 9110 token characters: what a header name is made of.
+bool IsToken(std::string_view name) {
+  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           kSpecials.find(c) != std::string_view::npos;
+  });
+}
+
+// A header value must not end the header early: no CR, LF or NUL.
+bool IsFieldValue(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+// The pieces of header values that must never reach a message: each value whole, and each of
+// its space-separated words ("Bearer abc123" hides "abc123" too). Pieces under 4 characters
+// are left alone: masking "1" or "en" would garble a message and hide nothing.
+std::vector<std::string> SecretsOf(
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  constexpr std::size_t kShortest = 4;
+  std::vector<std::string> secrets;
+  for (const auto& [name, value] : headers) {
+    const std::string_view whole = Trim(value);
+    if (whole.size() >= kShortest) secrets.emplace_back(whole);
+    std::size_t start = 0;
+    while (start < whole.size()) {
+      std::size_t end = whole.find_first_of(" \t", start);
+      if (end == std::string_view::npos) end = whole.size();
+      if (end - start >= kShortest && end - start < whole.size()) {
+        secrets.emplace_back(whole.substr(start, end - start));
+      }
+      start = end + 1;
+    }
+  }
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  secrets.erase(std::unique(secrets.begin(), secrets.end()), secrets.end());
+  return secrets;
+}
+
+// The method as sent. (NameOf(HttpMethod), for blueprints, lives elsewhere.)
+const char* MethodName(HttpMethod method) {
+  switch (method) {
+    case HttpMethod::kGet:
+      return "GET";
+    case HttpMethod::kHead:
+      return "HEAD";
+    case HttpMethod::kPost:
+      return "POST";
+    case HttpMethod::kPut:
+      return "PUT";
+    case HttpMethod::kPatch:
+      return "PATCH";
+    case HttpMethod::kDelete:
+      return "DELETE";
+  }
+  return "GET";
+}
+
 }  // namespace
 
 CurlLibrary::CurlLibrary() {
@@ -175,13 +266,19 @@ class CurlHttpClient::Impl {
     CURL* easy = transfer.easy.get();
     transfer.timeout = request.timeout;
     transfer.connect_timeout = request.connect_timeout;
-    transfer.max_body = options_.max_body;
+    transfer.max_body = request.max_body ? request.max_body : options_.max_body;
+    transfer.expect = std::move(request.expect);
+    transfer.secrets = SecretsOf(request.headers);
     transfer.body_bytes = 0;
     transfer.body_too_large = false;
     transfer.retry_after.reset();
     transfer.error[0] = '\0';
     transfer.done = std::move(done);
 
+    if (std::string problem = SetRequest(transfer, request); !problem.empty()) {
+      FailLater(transfer, "could not start the request: " + problem);
+      return;
+    }
     CURLcode code = curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
     if (code == CURLE_OK) {
       code = curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
@@ -222,6 +319,67 @@ class CurlHttpClient::Impl {
   std::uint64_t connections_opened() const { return connections_opened_; }
 
  private:
+  // Method, headers and body onto the transfer's handle, every option set each time since
+  // handles are reused. Returns what is wrong with the request, or "" when it is set: never
+  // a header value, which may be a secret.
+  static std::string SetRequest(Transfer& transfer, FetchRequest& request) {
+    CURL* easy = transfer.easy.get();
+    const HttpMethod method = request.method;
+    // curl would send the HEAD without it, and never say.
+    if (method == HttpMethod::kHead && request.body) return "a HEAD request cannot send a body";
+    bool named_expect = false;
+    bool named_content_type = false;
+    HeaderList list;
+    for (std::size_t i = 0; i < request.headers.size(); ++i) {
+      const auto& [name, value] = request.headers[i];
+      if (!IsToken(name)) return fmt::format("header {} has an invalid name", i + 1);
+      if (!IsFieldValue(value)) {
+        return fmt::format("header {} has a line break or NUL in its value", name);
+      }
+      named_expect = named_expect || EqualsIgnoringCase(name, "Expect");
+      named_content_type = named_content_type || EqualsIgnoringCase(name, "Content-Type");
+      // "Name:" would remove curl's header of that name; "Name;" sends it empty.
+      const std::string line = value.empty() ? name + ";" : name + ": " + value;
+      if (!Append(list, line.c_str())) return "out of memory";
+    }
+    const bool with_body = request.body.has_value() || method == HttpMethod::kPost ||
+                           method == HttpMethod::kPut || method == HttpMethod::kPatch;
+    // curl sends "Expect: 100-continue" before a large body and waits up to a second for a
+    // 100 that many servers never send; and it labels every body a form.
+    if (with_body && !named_expect && !Append(list, "Expect:")) return "out of memory";
+    if (with_body && !named_content_type && !Append(list, "Content-Type:")) return "out of memory";
+    transfer.header_list = std::move(list);
+    if (request.body) transfer.body = std::move(*request.body);
+
+    // Order matters: POSTFIELDS makes a POST, HTTPGET a GET, NOBODY a HEAD; the method
+    // string (CUSTOMREQUEST) is set last, only where curl's own method differs.
+    CURLcode code = curl_easy_setopt(easy, CURLOPT_POSTFIELDS, nullptr);
+    if (code == CURLE_OK) {
+      code = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t{-1});
+    }
+    if (code == CURLE_OK) code = curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    if (code == CURLE_OK) {
+      code = curl_easy_setopt(easy, CURLOPT_NOBODY, method == HttpMethod::kHead ? 1L : 0L);
+    }
+    if (code == CURLE_OK && with_body) {
+      code = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                              static_cast<curl_off_t>(transfer.body.size()));
+      if (code == CURLE_OK) code = curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer.body.data());
+    }
+    // curl's own methods: GET without a body, HEAD, POST. A custom one stays across
+    // redirects (curl's rule), so POST is never one: a 303 must turn it into a GET.
+    const bool custom = method == HttpMethod::kPut || method == HttpMethod::kPatch ||
+                        method == HttpMethod::kDelete || (method == HttpMethod::kGet && with_body);
+    if (code == CURLE_OK) {
+      code = curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, custom ? MethodName(method) : nullptr);
+    }
+    if (code == CURLE_OK) {
+      code = curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer.header_list.get());
+    }
+    if (code != CURLE_OK) return curl_easy_strerror(code);
+    return "";
+  }
+
   // --- curl callbacks: record and arm, never call back into curl ---
 
   static int OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self_pointer,
@@ -469,6 +627,13 @@ class CurlHttpClient::Impl {
   void Release(Transfer& transfer) {
     transfer.active = false;
     transfer.done = nullptr;
+    // The handle lets go of the header list and the body before they are freed.
+    curl_easy_setopt(transfer.easy.get(), CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(transfer.easy.get(), CURLOPT_POSTFIELDS, nullptr);
+    transfer.header_list.reset();
+    std::string().swap(transfer.body);
+    transfer.expect.clear();
+    transfer.secrets.clear();
     idle_.push_back(&transfer);
   }
 
@@ -481,7 +646,11 @@ class CurlHttpClient::Impl {
     result.retry_after = transfer.retry_after;
     if (code == CURLE_OK) {
       result.http_status = static_cast<int>(Info<long>(easy, CURLINFO_RESPONSE_CODE));
-      if (result.http_status < 200 || result.http_status > 299) {
+      const bool expected = transfer.expect.empty()
+                                ? result.http_status >= 200 && result.http_status <= 299
+                                : std::find(transfer.expect.begin(), transfer.expect.end(),
+                                            result.http_status) != transfer.expect.end();
+      if (!expected) {
         result.failure = FetchFailure::kHttpStatus;
         result.message = DescribeHttpStatus(result.http_status);
       }
@@ -490,7 +659,7 @@ class CurlHttpClient::Impl {
 
     const int os_errno = static_cast<int>(Info<long>(easy, CURLINFO_OS_ERRNO));
     const UrlParts url = PartsOf(easy);
-    const std::string detail = Sanitize(transfer.error, url.password);
+    const std::string detail = Sanitize(transfer.error, url.password, transfer.secrets);
     const auto with_detail = [&](std::string_view what) {
       return detail.empty() ? std::string(what) : fmt::format("{} ({})", what, detail);
     };
@@ -501,7 +670,8 @@ class CurlHttpClient::Impl {
 
     switch (code) {
       case CURLE_COULDNT_RESOLVE_HOST:
-        set(FetchFailure::kDns, fmt::format("could not resolve host {}", Sanitize(url.host, "")));
+        set(FetchFailure::kDns,
+            fmt::format("could not resolve host {}", Sanitize(url.host, "", transfer.secrets)));
         break;
       case CURLE_COULDNT_RESOLVE_PROXY:
         set(FetchFailure::kDns, with_detail("could not resolve proxy"));

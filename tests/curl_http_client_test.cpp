@@ -10,6 +10,10 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "orchestrator/retry_policy.h"
 #include "test_server.h"
@@ -19,6 +23,25 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::TestServer;
+
+// The method as the server should see it.
+std::string Name(HttpMethod method) {
+  switch (method) {
+    case HttpMethod::kGet:
+      return "GET";
+    case HttpMethod::kHead:
+      return "HEAD";
+    case HttpMethod::kPost:
+      return "POST";
+    case HttpMethod::kPut:
+      return "PUT";
+    case HttpMethod::kPatch:
+      return "PATCH";
+    case HttpMethod::kDelete:
+      return "DELETE";
+  }
+  return "?";
+}
 
 CurlHttpClientOptions Connections(std::size_t max_connections) {
   CurlHttpClientOptions options;
@@ -38,14 +61,33 @@ class CurlHttpClientTest : public ::testing::Test {
   FetchResult FetchOne(const std::string& url, Duration timeout = Duration(5000),
                        Duration connect_timeout = Duration(5000),
                        CurlHttpClientOptions options = {}) {
+    return FetchOne(FetchRequest{url, timeout, connect_timeout}, std::move(options));
+  }
+
+  FetchResult FetchOne(FetchRequest request, CurlHttpClientOptions options = {}) {
     boost::asio::io_context io;
     CurlHttpClient client(io, std::move(options));
+    return FetchWith(io, client, std::move(request));
+  }
+
+  // Runs one fetch to its end on `client`.
+  static FetchResult FetchWith(boost::asio::io_context& io, CurlHttpClient& client,
+                               FetchRequest request) {
+    const std::string url = request.url;
+    io.restart();  // a run that ran out of work left `io` stopped
     std::optional<FetchResult> result;
-    client.Fetch({url, timeout, connect_timeout}, [&](const FetchResult& r) { result = r; });
+    client.Fetch(std::move(request), [&](const FetchResult& r) { result = r; });
     while (!result && io.run_one_for(std::chrono::seconds(30)) > 0) {
     }
     EXPECT_TRUE(result.has_value()) << url;
     return result.value_or(FetchResult{FetchFailure::kOther, 0, "no result", std::nullopt});
+  }
+
+  // What the server recorded of the last request.
+  TestServer::RecordedRequest LastRequest() const {
+    std::optional<TestServer::RecordedRequest> last = server_.LastRequest();
+    EXPECT_TRUE(last.has_value());
+    return last.value_or(TestServer::RecordedRequest{});
   }
 
   static void ExpectFailure(const FetchResult& result, FetchFailure failure,
@@ -62,6 +104,241 @@ TEST_F(CurlHttpClientTest, SucceedsOnA2xxReadToItsEnd) {
   const FetchResult result = FetchOne(server_.Url("/ok"));
   EXPECT_TRUE(result.ok()) << result.message;
   EXPECT_EQ(result.http_status, 200);
+}
+
+TEST_F(CurlHttpClientTest, SendsEachMethodAsAsked) {
+  // On one client, one connection: reused handles forget the previous method and body.
+  boost::asio::io_context io;
+  CurlHttpClient client(io, {});
+  for (const HttpMethod method :
+       {HttpMethod::kPost, HttpMethod::kGet, HttpMethod::kPut, HttpMethod::kHead,
+        HttpMethod::kDelete, HttpMethod::kPatch, HttpMethod::kHead, HttpMethod::kGet}) {
+    const std::string name = Name(method);
+    FetchRequest request{server_.Url("/ok"), Duration(2000), Duration(2000)};
+    request.method = method;
+    const FetchResult result = FetchWith(io, client, std::move(request));
+    EXPECT_TRUE(result.ok()) << name << ": " << result.message;
+    EXPECT_EQ(result.http_status, 200) << name;
+    const TestServer::RecordedRequest sent = LastRequest();
+    EXPECT_EQ(sent.method, name);
+    EXPECT_EQ(sent.body, "") << name;
+    // POST, PUT and PATCH say their body is empty; the others have none to speak of.
+    const bool sends_body =
+        method == HttpMethod::kPost || method == HttpMethod::kPut || method == HttpMethod::kPatch;
+    EXPECT_EQ(sent.Header("Content-Length"),
+              sends_body ? std::optional<std::string>("0") : std::nullopt)
+        << name;
+  }
+  // The HEAD replies carried no body, and curl did not wait for one: all on one connection.
+  EXPECT_EQ(server_.connections(), 1u);
+  EXPECT_EQ(client.connections_opened(), 1u);
+}
+
+TEST_F(CurlHttpClientTest, SendsHeadersAsGivenInOrder) {
+  FetchRequest request{server_.Url("/ok")};
+  request.headers = {{"X-Twice", "one"},
+                     {"Authorization", "Bearer abc"},
+                     {"x-twice", "two"},
+                     {"X-Empty", ""},
+                     {"User-Agent", "mine/1.0"}};
+  const FetchResult result = FetchOne(std::move(request));
+  EXPECT_TRUE(result.ok()) << result.message;
+  const TestServer::RecordedRequest sent = LastRequest();
+  EXPECT_EQ(sent.method, "GET");
+  EXPECT_EQ(sent.HeaderValues("X-Twice"), (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(sent.HeaderValues("Authorization"), std::vector<std::string>{"Bearer abc"});
+  EXPECT_EQ(sent.HeaderValues("X-Empty"), std::vector<std::string>{""});
+  // A header named in the request replaces curl's own.
+  EXPECT_EQ(sent.HeaderValues("User-Agent"), std::vector<std::string>{"mine/1.0"});
+  // In the order given, after curl's own.
+  std::vector<std::string> names;
+  for (const auto& [name, value] : sent.headers) names.push_back(name);
+  ASSERT_GE(names.size(), 5u);
+  const std::vector<std::string> tail(names.end() - 5, names.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"X-Twice", "Authorization", "x-twice", "X-Empty",
+                                            "User-Agent"}));
+}
+
+TEST_F(CurlHttpClientTest, SendsBodiesIntact) {
+  // A NUL inside, and no Content-Type or Expect of curl's making.
+  const std::string json("{\"a\":\"\0\"}\r\n", 11);
+  FetchRequest small{server_.Url("/status/201")};
+  small.method = HttpMethod::kPost;
+  small.body = json;
+  const FetchResult created = FetchOne(std::move(small));
+  EXPECT_TRUE(created.ok()) << created.message;
+  TestServer::RecordedRequest sent = LastRequest();
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.body, json);
+  EXPECT_EQ(sent.Header("Content-Length"), "11");
+  EXPECT_EQ(sent.Header("Content-Type"), std::nullopt);
+  EXPECT_EQ(sent.Header("Expect"), std::nullopt);
+
+  // Over 1 MiB of every byte value, where curl 7.88 would ask for a 100 Continue (and wait a
+  // second for it); with a Content-Type given, sent once.
+  std::string big(1024 * 1024 + 3, '\0');
+  std::mt19937 random(7);
+  for (char& c : big) c = static_cast<char>(random() & 0xff);
+  FetchRequest put{server_.Url("/ok")};
+  put.method = HttpMethod::kPut;
+  put.headers = {{"Content-Type", "application/octet-stream"}};
+  put.body = big;
+  const auto started = std::chrono::steady_clock::now();
+  const FetchResult stored = FetchOne(std::move(put));
+  EXPECT_TRUE(stored.ok()) << stored.message;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(900));
+  sent = LastRequest();
+  EXPECT_EQ(sent.method, "PUT");
+  EXPECT_EQ(sent.body.size(), big.size());
+  EXPECT_TRUE(sent.body == big) << "the body arrived changed";
+  EXPECT_EQ(sent.HeaderValues("Content-Type"),
+            std::vector<std::string>{"application/octet-stream"});
+  EXPECT_EQ(sent.Header("Expect"), std::nullopt);
+
+  // A GET or DELETE with a body is sent as asked, not turned into a POST.
+  for (const HttpMethod method : {HttpMethod::kGet, HttpMethod::kDelete}) {
+    FetchRequest with_body{server_.Url("/ok")};
+    with_body.method = method;
+    with_body.body = "q=1";
+    const FetchResult result = FetchOne(std::move(with_body));
+    EXPECT_TRUE(result.ok()) << Name(method) << ": " << result.message;
+    sent = LastRequest();
+    EXPECT_EQ(sent.method, Name(method));
+    EXPECT_EQ(sent.body, "q=1") << Name(method);
+    EXPECT_EQ(sent.Header("Content-Length"), "3") << Name(method);
+  }
+  // A HEAD cannot carry one: curl would drop it unsaid.
+  FetchRequest head{server_.Url("/ok")};
+  head.method = HttpMethod::kHead;
+  head.body = "q=1";
+  ExpectFailure(FetchOne(std::move(head)), FetchFailure::kOther,
+                "could not start the request: a HEAD request cannot send a body");
+  EXPECT_EQ(server_.RequestsFor("/ok"), 3u);
+}
+
+TEST_F(CurlHttpClientTest, ExpectDecidesWhichStatusesSucceed) {
+  FetchRequest request{server_.Url("/status/200")};
+  request.expect = {201, 204};
+  const FetchResult ok_but_not_expected = FetchOne(request);
+  ExpectFailure(ok_but_not_expected, FetchFailure::kHttpStatus, "HTTP 200 OK");
+  EXPECT_EQ(ok_but_not_expected.http_status, 200);
+  EXPECT_FALSE(RetryPolicy::IsTransient(ok_but_not_expected));
+
+  request.url = server_.Url("/status/201");
+  const FetchResult created = FetchOne(request);
+  EXPECT_TRUE(created.ok()) << created.message;
+  EXPECT_EQ(created.http_status, 201);
+
+  request.url = server_.Url("/status/409");
+  ExpectFailure(FetchOne(request), FetchFailure::kHttpStatus, "HTTP 409 Conflict");
+
+  // Without `expect`, any 2xx.
+  EXPECT_TRUE(FetchOne(server_.Url("/status/201")).ok());
+  EXPECT_TRUE(FetchOne(server_.Url("/status/204")).ok());
+}
+
+TEST_F(CurlHttpClientTest, AnExpectedTransientStatusIsASuccessNotARetry) {
+  // 503 twice, then 200: the first answer, expected, is the end of it.
+  FetchRequest request{server_.Url("/flaky/2/503")};
+  request.expect = {503};
+  const FetchResult result = FetchOne(request);
+  EXPECT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(result.http_status, 503);
+  EXPECT_EQ(result.message, "");
+  EXPECT_FALSE(RetryPolicy::IsTransient(result));
+  EXPECT_FALSE(RetryPolicy{}.Decide(1, result, 0.5).retry);
+  EXPECT_EQ(server_.RequestsFor("/flaky/2/503"), 1u);
+  // Not expected, the same answer is a transient failure.
+  request.expect = {};
+  const FetchResult failed = FetchOne(request);
+  ExpectFailure(failed, FetchFailure::kHttpStatus, "HTTP 503 Service Unavailable");
+  EXPECT_TRUE(RetryPolicy{}.Decide(1, failed, 0.5).retry);
+}
+
+TEST_F(CurlHttpClientTest, MaxBodyPerRequestOverridesTheClients) {
+  FetchRequest request{server_.Url("/big/2")};
+  request.max_body = std::uint64_t{1} << 20;
+  ExpectFailure(FetchOne(request), FetchFailure::kTooLarge,
+                "response body larger than 1 MiB (--max-body)");
+  request.max_body = std::uint64_t{3} << 20;
+  EXPECT_TRUE(FetchOne(request, BodyLimit(std::uint64_t{1} << 20)).ok());
+}
+
+TEST_F(CurlHttpClientTest, APostRedirectedBySeeOtherFollowsAsAGet) {
+  const auto sent_after = [&](int status) {
+    server_.ResetCounters();
+    FetchRequest request{server_.Url("/redirect-status/" + std::to_string(status))};
+    request.method = HttpMethod::kPost;
+    request.body = "{\"id\":1}";
+    request.headers = {{"Content-Type", "application/json"}};
+    const FetchResult result = FetchOne(std::move(request));
+    EXPECT_TRUE(result.ok()) << status << ": " << result.message;
+    return server_.RecordedRequests();
+  };
+  // 303, and curl's default for 301 and 302 too: the POST, then a GET without the body.
+  for (const int status : {303, 301, 302}) {
+    const std::vector<TestServer::RecordedRequest> sent = sent_after(status);
+    ASSERT_EQ(sent.size(), 2u) << status;
+    EXPECT_EQ(sent[0].method, "POST");
+    EXPECT_EQ(sent[0].body, "{\"id\":1}");
+    EXPECT_EQ(sent[1].method, "GET") << status;
+    EXPECT_EQ(sent[1].target, "/ok");
+    EXPECT_EQ(sent[1].body, "") << status;
+    EXPECT_EQ(sent[1].Header("Content-Length"), std::nullopt) << status;
+  }
+  // 307 and 308 repeat the method and the body.
+  for (const int status : {307, 308}) {
+    const std::vector<TestServer::RecordedRequest> sent = sent_after(status);
+    ASSERT_EQ(sent.size(), 2u) << status;
+    EXPECT_EQ(sent[1].method, "POST") << status;
+    EXPECT_EQ(sent[1].body, "{\"id\":1}") << status;
+  }
+}
+
+TEST_F(CurlHttpClientTest, NeverShowsAHeaderValue) {
+  const std::string token = "s3cr3t-t0ken";
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Authorization", "Bearer " + token}, {"X-Api-Key", "k3y-v4lue"}};
+  auto gone = std::make_unique<TestServer>();
+  const std::string refused = gone->Url("/ok");
+  gone.reset();
+  struct Case {
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> extra_headers;
+    std::string message;  // "" when any failure will do
+  };
+  const std::vector<Case> cases = {
+      {server_.Url("/status/401"), {}, "HTTP 401 Unauthorized"},
+      {server_.Url("/reset"), {}, "connection reset by peer"},
+      {server_.Url("/garbage"), {}, ""},
+      {refused, {}, "connection refused"},
+      {server_.Url("/stall"), {}, "timed out after 300ms"},
+      // A server that echoes the token into a redirect's host name.
+      {server_.Url("/redirect-to-token"), {}, "could not resolve host ***.invalid"},
+      // Headers refused before anything is sent: the value may be half a secret.
+      {server_.Url("/ok"),
+       {{"X-Bad", token + "\r\nX-Injected: 1"}},
+       "could not start the request: header X-Bad has a line break or NUL in its value"},
+      {server_.Url("/ok"),
+       {{"X-Api-Key: " + token, "x"}},
+       "could not start the request: header 3 has an invalid name"},
+  };
+  for (const Case& c : cases) {
+    FetchRequest request{c.url, Duration(300), Duration(300)};
+    request.method = HttpMethod::kPost;
+    request.headers = headers;
+    request.headers.insert(request.headers.end(), c.extra_headers.begin(), c.extra_headers.end());
+    const FetchResult result = FetchOne(request);
+    EXPECT_FALSE(result.ok()) << c.url;
+    if (!c.message.empty()) {
+      EXPECT_EQ(result.message, c.message) << c.url;
+    }
+    for (const std::string& secret : {token, std::string("k3y-v4lue")}) {
+      EXPECT_EQ(result.message.find(secret), std::string::npos) << c.url << ": " << result.message;
+    }
+  }
+  // Nothing of the refused requests reached the server.
+  EXPECT_EQ(server_.RequestsFor("/ok"), 0u);
 }
 
 TEST_F(CurlHttpClientTest, ReportsOtherStatusesWithTheirPhrase) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -39,8 +40,8 @@ using ErrorCode = boost::system::error_code;
 using SslStream = asio::ssl::stream<tcp::socket>;
 
 constexpr std::size_t kMaxHeadBytes = 64 * 1024;
-// Bodies of non-GET requests are skipped up to this size; larger ones close the connection.
-constexpr std::size_t kMaxSkippedBody = 1024 * 1024;
+// Request bodies are read and recorded up to this size; larger ones close the connection.
+constexpr std::size_t kMaxRequestBody = 4 * 1024 * 1024;
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::uint64_t kMebibyte = 1024 * 1024;
 constexpr std::uint64_t kMaxBigMegabytes = std::uint64_t{1} << 30;
@@ -221,10 +222,12 @@ std::string_view Trim(std::string_view text) {
 
 struct Request {
   bool valid = false;  // false: the request line was not HTTP/1.x
+  std::string method;
   std::string target;
   std::string path;    // target without the query
   bool close = false;  // the client wants the connection closed after the response
   std::size_t content_length = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 Request ParseHead(std::string_view head) {
@@ -239,6 +242,7 @@ Request ParseHead(std::string_view head) {
   std::string_view version = line.substr(second_space + 1);
   if (target.empty() || !version.starts_with("HTTP/1.")) return request;
   request.valid = true;
+  request.method = line.substr(0, first_space);
   request.target = target;
   request.path = target.substr(0, target.find('?'));
   request.close = version == "HTTP/1.0";
@@ -252,6 +256,7 @@ Request ParseHead(std::string_view head) {
     if (colon == std::string_view::npos) continue;
     std::string_view name = Trim(header.substr(0, colon));
     std::string_view value = Trim(header.substr(colon + 1));
+    request.headers.emplace_back(name, value);
     if (EqualsIgnoreCase(name, "connection")) {
       if (ContainsIgnoreCase(value, "close")) {
         request.close = true;
@@ -297,9 +302,15 @@ std::string StatusResponse(int status, bool close, std::string_view extra_header
   return Head(status, "text/plain", body.size(), close, extra_headers) + body;
 }
 
-std::string RedirectResponse(std::string_view location, bool close) {
+std::string RedirectResponse(std::string_view location, bool close, int status = 302) {
   std::string extra = "Location: " + std::string(location) + "\r\n";
-  return StatusResponse(302, close, extra);
+  return StatusResponse(status, close, extra);
+}
+
+// A response without its body: what a HEAD request gets.
+std::string HeadOf(std::string_view response) {
+  std::size_t end = response.find("\r\n\r\n");
+  return std::string(end == std::string_view::npos ? response : response.substr(0, end + 4));
 }
 
 // RFC 9110 IMF-fixdate, spelled out so that the process locale cannot change it.
@@ -389,6 +400,12 @@ class Server {
     max_in_flight_ = 0;
     std::lock_guard lock(targets_mutex_);
     targets_.clear();
+    recorded_.clear();
+  }
+
+  std::vector<TestServer::RecordedRequest> RecordedRequests() const {
+    std::lock_guard lock(targets_mutex_);
+    return {recorded_.begin(), recorded_.end()};
   }
 
  private:
@@ -427,6 +444,14 @@ class Server {
     return ++found->second;
   }
 
+  void Record(const Request& request, std::string body) {
+    TestServer::RecordedRequest recorded{request.method, request.target, request.headers,
+                                         std::move(body)};
+    std::lock_guard lock(targets_mutex_);
+    if (recorded_.size() == TestServer::kRecordedRequests) recorded_.pop_front();
+    recorded_.push_back(std::move(recorded));
+  }
+
   asio::awaitable<void> Accept();
 
   template <class Stream>
@@ -450,6 +475,7 @@ class Server {
   std::atomic<std::size_t> max_in_flight_{0};
   mutable std::mutex targets_mutex_;
   std::map<std::string, std::size_t, std::less<>> targets_;
+  std::deque<TestServer::RecordedRequest> recorded_;  // under targets_mutex_
 
   std::mt19937 random_faults_{kRandomFaultsSeed};  // server thread
   bool stopping_ = false;                          // server thread
@@ -515,7 +541,7 @@ class Connection final : public ConnectionBase {
       {
         Server::InFlight in_flight(server_);
         std::size_t nth = server_.CountRequest(request);
-        if (!co_await SkipBody(request)) co_return;
+        if (!co_await ReadBody(request)) co_return;
         after = co_await Respond(request, nth);
       }
       if (after == After::kDone) co_return;
@@ -530,14 +556,16 @@ class Connection final : public ConnectionBase {
   enum class After { kKeepAlive, kClose, kDone };
   enum class Peer { kGone, kSentData, kQuiet };
 
-  asio::awaitable<bool> SkipBody(Request& request) {
-    if (request.content_length > kMaxSkippedBody) co_return false;
+  // Reads the request's body and records the request.
+  asio::awaitable<bool> ReadBody(const Request& request) {
+    if (request.content_length > kMaxRequestBody) co_return false;
     if (buffer_.size() < request.content_length) {
       auto [error, ignored] = co_await asio::async_read(
           stream_, asio::dynamic_buffer(buffer_),
           asio::transfer_at_least(request.content_length - buffer_.size()), kNoThrow);
       if (error || closed_) co_return false;
     }
+    if (request.valid) server_.Record(request, buffer_.substr(0, request.content_length));
     buffer_.erase(0, request.content_length);
     co_return true;
   }
@@ -639,6 +667,16 @@ class Connection final : public ConnectionBase {
         return Send(RedirectResponse(location, close));
       }
     }
+    if (auto rest = after_prefix("/redirect-status/")) {
+      if (auto status = ParseStatus(*rest)) return Send(RedirectResponse("/ok", close, *status));
+    }
+    if (path == "/redirect-to-token") {
+      std::string token;
+      for (const auto& [name, value] : request.headers) {
+        if (EqualsIgnoreCase(name, "authorization")) token = value.substr(value.rfind(' ') + 1);
+      }
+      return Send(RedirectResponse("http://" + token + ".invalid/", close));
+    }
     if (path == "/redirect-loop") return Send(RedirectResponse(path, close));
     if (path == "/redirect-control") {
       // Control characters (an escape sequence and a bell) where a client may quote them.
@@ -669,7 +707,17 @@ class Connection final : public ConnectionBase {
   // expressions inside co_await (a double free).
   asio::awaitable<After> Respond(const Request& request, std::size_t nth) {
     using Kind = Action::Kind;
-    const Action action = Plan(request, nth);
+    Action action = Plan(request, nth);
+    if (request.method == "HEAD") {
+      // The head alone, with the Content-Length a GET would have.
+      if (action.kind == Kind::kSlow) {
+        action.response = Head(200, "text/plain", 100, request.close);
+        action.kind = Kind::kSend;
+      } else if (action.kind == Kind::kBig) {
+        action.kind = Kind::kSend;
+      }
+      action.response = HeadOf(action.response);
+    }
     switch (action.kind) {
       case Kind::kSend:
         co_return co_await WriteThen(action.response, After::kKeepAlive);
@@ -883,5 +931,29 @@ std::size_t TestServer::RequestsFor(std::string_view target) const {
 std::size_t TestServer::max_in_flight() const { return impl_->max_in_flight(); }
 std::size_t TestServer::in_flight() const { return impl_->in_flight(); }
 void TestServer::ResetCounters() { impl_->ResetCounters(); }
+
+std::vector<TestServer::RecordedRequest> TestServer::RecordedRequests() const {
+  return impl_->RecordedRequests();
+}
+std::optional<TestServer::RecordedRequest> TestServer::LastRequest() const {
+  std::vector<RecordedRequest> recorded = impl_->RecordedRequests();
+  if (recorded.empty()) return std::nullopt;
+  return std::move(recorded.back());
+}
+
+std::vector<std::string> TestServer::RecordedRequest::HeaderValues(std::string_view name) const {
+  std::vector<std::string> values;
+  for (const auto& [header, value] : headers) {
+    if (EqualsIgnoreCase(header, name)) values.push_back(value);
+  }
+  return values;
+}
+
+std::optional<std::string> TestServer::RecordedRequest::Header(std::string_view name) const {
+  for (const auto& [header, value] : headers) {
+    if (EqualsIgnoreCase(header, name)) return value;
+  }
+  return std::nullopt;
+}
 
 }  // namespace orchestrator::testing

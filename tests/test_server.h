@@ -5,12 +5,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace orchestrator::testing {
 
 /// Serves 127.0.0.1 on an ephemeral port from its own thread and io_context, with keep-alive.
+///
+/// Any method is answered by its route alike; a HEAD gets the head alone. A request body (with
+/// a Content-Length, up to 4 MiB; a larger or chunked one closes the connection) is read and
+/// recorded, see RecordedRequests().
 ///
 /// Routes (the path picks the route; the query is ignored for routing but counted as part of
 /// the target):
@@ -30,6 +37,9 @@ namespace orchestrator::testing {
 ///   /big/MEGABYTES              200 with MEGABYTES MiB of body, streamed
 ///   /endless-headers            200 status line, then header lines until the client closes
 ///   /redirect/N                 302 to /redirect/N-1; /redirect/0 goes to /ok
+///   /redirect-status/STATUS     STATUS (301, 303, 307...) to /ok
+///   /redirect-to-token          302 to http://TOKEN.invalid/, TOKEN the last word of the
+///                               request's Authorization header: a server echoing a secret
 ///   /redirect-loop              302 to itself
 ///   /redirect-ftp               302 to ftp://127.0.0.1:PORT/file
 ///   /redirect-control           302 to a loopback URL with ESC and BEL in its path
@@ -37,6 +47,23 @@ namespace orchestrator::testing {
 ///   anything else               404
 class TestServer {
  public:
+  /// A request as the server read it.
+  struct RecordedRequest {
+    std::string method;
+    std::string target;
+    /// In the order sent, a repeated name repeated; names as spelled, values trimmed.
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    /// The values of the headers named `name` (in any case), in order.
+    std::vector<std::string> HeaderValues(std::string_view name) const;
+    /// The first value of the header named `name`, or nullopt when there is none.
+    std::optional<std::string> Header(std::string_view name) const;
+  };
+
+  /// How many requests RecordedRequests() keeps: memory stays bounded on long runs.
+  static constexpr std::size_t kRecordedRequests = 32;
+
   struct Options {
     bool tls = false;         // serve HTTPS with tests/data/test-cert.pem + test-key.pem
     bool never_read = false;  // accept connections and hold them open, never reading or writing
@@ -67,8 +94,14 @@ class TestServer {
   std::size_t max_in_flight() const;
   /// Requests being handled now.
   std::size_t in_flight() const;
-  /// Sets the counters, max_in_flight and the per-target "first K" state to 0. in_flight is
-  /// a gauge of requests still being handled and is left alone.
+  /// The last kRecordedRequests valid requests, oldest first, each recorded once its body was
+  /// read and before its response is sent.
+  std::vector<RecordedRequest> RecordedRequests() const;
+  /// The last one, or nullopt before any.
+  std::optional<RecordedRequest> LastRequest() const;
+  /// Sets the counters, max_in_flight and the per-target "first K" state to 0 and forgets
+  /// the recorded requests. in_flight is a gauge of requests still being handled and is left
+  /// alone.
   void ResetCounters();
 
  private:

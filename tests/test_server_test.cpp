@@ -305,6 +305,68 @@ TEST(TestServerTest, RequestsForCountsExactTargets) {
   EXPECT_EQ(server.max_in_flight(), 0u);
 }
 
+TEST(TestServerTest, RecordsMethodTargetHeadersAndBody) {
+  TestServer server;
+  Client client(server.port());
+  const std::string body("a\0b\r\n\r\nc", 8);
+  client.Send(
+      "PATCH /status/201?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Twice: one\r\n"
+      "x-twice:  two \r\nContent-Length: 8\r\n\r\n" +
+      body);
+  EXPECT_EQ(client.ReadResponse().status, 201);
+  EXPECT_EQ(client.Get("/ok").status, 200);  // the body was consumed, not taken for a request
+  const std::vector<TestServer::RecordedRequest> recorded = server.RecordedRequests();
+  ASSERT_EQ(recorded.size(), 2u);
+  const TestServer::RecordedRequest& patch = recorded[0];
+  EXPECT_EQ(patch.method, "PATCH");
+  EXPECT_EQ(patch.target, "/status/201?x=1");
+  EXPECT_EQ(patch.body, body);
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(
+      patch.headers,
+      (Headers{
+          {"Host", "127.0.0.1"}, {"X-Twice", "one"}, {"x-twice", "two"}, {"Content-Length", "8"}}));
+  EXPECT_EQ(patch.HeaderValues("X-TWICE"), (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(patch.Header("x-twice"), "one");
+  EXPECT_EQ(patch.Header("Expect"), std::nullopt);
+  EXPECT_EQ(recorded[1].method, "GET");
+  EXPECT_EQ(recorded[1].body, "");
+  EXPECT_EQ(server.LastRequest()->target, "/ok");
+}
+
+TEST(TestServerTest, RecordsOnlyTheLastRequests) {
+  TestServer server;
+  EXPECT_FALSE(server.LastRequest().has_value());
+  Client client(server.port());
+  const std::size_t sent = TestServer::kRecordedRequests + 5;
+  for (std::size_t i = 0; i < sent; ++i) client.Get("/task/" + std::to_string(i));
+  const std::vector<TestServer::RecordedRequest> recorded = server.RecordedRequests();
+  ASSERT_EQ(recorded.size(), TestServer::kRecordedRequests);
+  EXPECT_EQ(recorded.front().target, "/task/5");
+  EXPECT_EQ(recorded.back().target, "/task/" + std::to_string(sent - 1));
+  server.ResetCounters();
+  EXPECT_TRUE(server.RecordedRequests().empty());
+}
+
+TEST(TestServerTest, HeadGetsTheHeadAlone) {
+  TestServer server;
+  Client client(server.port());
+  for (const std::string target : {"/ok", "/status/503", "/big/1", "/slow"}) {
+    // A HEAD, then a GET on the same connection: the GET's answer follows the HEAD's head.
+    client.Send("HEAD " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + Request("/ok"));
+    std::string buffer;
+    const std::size_t head_size =
+        asio::read_until(client.socket(), asio::dynamic_buffer(buffer), "\r\n\r\n");
+    const std::string head = buffer.substr(0, head_size);
+    EXPECT_NE(HeaderValue(head, "Content-Length"), "0") << target;
+    asio::read_until(client.socket(), asio::dynamic_buffer(buffer), "true}\n");
+    EXPECT_TRUE(buffer.substr(head_size).starts_with("HTTP/1.1 200 OK\r\n"))
+        << target << ": " << buffer.substr(head_size, 40);
+    EXPECT_EQ(server.LastRequest()->method, "GET");
+  }
+  EXPECT_EQ(server.connections(), 1u);
+}
+
 TEST(TestServerTest, MaxInFlightSeesConcurrentRequests) {
   TestServer server;
   std::vector<std::thread> threads;
@@ -352,6 +414,10 @@ TEST(TestServerTest, Redirects) {
   EXPECT_EQ(HeaderValue(client.Get("/redirect-loop").head, "Location"), "/redirect-loop");
   EXPECT_EQ(HeaderValue(client.Get("/redirect-ftp").head, "Location"),
             "ftp://127.0.0.1:" + std::to_string(server.port()) + "/file");
+  Response see_other = client.Get("/redirect-status/303");
+  EXPECT_TRUE(see_other.head.starts_with("HTTP/1.1 303 See Other\r\n")) << see_other.head;
+  EXPECT_EQ(HeaderValue(see_other.head, "Location"), "/ok");
+  EXPECT_EQ(client.Get("/redirect-status/307").status, 307);
 }
 
 TEST(TestServerTest, BigStreamsTheWholeBodyAndKeepsTheConnection) {

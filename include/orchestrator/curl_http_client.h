@@ -30,13 +30,14 @@ struct CurlHttpClientOptions {
   /// Connections kept open for reuse (keep-alive). Match the number of fetches in flight.
   std::size_t max_connections = 64;
   /// Fail a fetch whose response body grows beyond this many bytes. Bodies are never kept;
-  /// this only bounds what a hostile server can make us read.
+  /// this only bounds what a hostile server can make us read. FetchRequest::max_body
+  /// overrides it per request.
   std::optional<std::uint64_t> max_body;
   std::string user_agent = "orchestrator";
 };
 
-/// Performs GETs with one curl multi handle on `io`: Asio watches the sockets curl names
-/// (CURLMOPT_SOCKETFUNCTION) and one steady_timer serves curl's timeouts
+/// Performs HTTP requests (see FetchRequest) with one curl multi handle on `io`: Asio watches the
+/// sockets curl names (CURLMOPT_SOCKETFUNCTION) and one steady_timer serves curl's timeouts
 /// (CURLMOPT_TIMERFUNCTION); there is no polling loop and no thread per request. Easy
 /// handles are reused, so connections are too. TLS certificates are verified; redirects are
 /// followed (at most 10, http and https only).

@@ -1,19 +1,25 @@
-// The runner's view of HTTP: start a GET, hear back once.
+// The runner's view of HTTP: start a request, hear back once.
 #ifndef ORCHESTRATOR_HTTP_CLIENT_H_
 #define ORCHESTRATOR_HTTP_CLIENT_H_
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "orchestrator/duration.h"
 
 namespace orchestrator {
 
+/// The methods a fetch step or a webhook may use.
+enum class HttpMethod : std::uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete };
+
 /// Why a fetch did not succeed, in the terms retry decisions need.
 enum class FetchFailure {
-  kNone,            ///< 2xx, body read to its end.
-  kHttpStatus,      ///< A complete response with a status other than 2xx.
+  kNone,            ///< An expected status (any 2xx by default), body read to its end.
+  kHttpStatus,      ///< A complete response with a status not expected.
   kDns,             ///< The host name did not resolve.
   kConnect,         ///< Refused, unreachable, or no socket to connect with.
   kConnectionLost,  ///< Reset, closed early, or an empty reply.
@@ -25,10 +31,34 @@ enum class FetchFailure {
   kOther,
 };
 
+/// One HTTP request. The first three fields come first so that `{url, timeout,
+/// connect_timeout}` still makes a GET.
+///
+/// Redirects are followed as libcurl (7.88) does by default. A POST answered 301, 302 or 303
+/// is followed as a GET without the body; 307 and 308 repeat the method and the body. PUT,
+/// PATCH, DELETE and a GET with a body are sent as curl's custom method, which curl keeps on
+/// every redirect: answered 301, 302 or 303 they are sent again with the same method but
+/// without the body (and without a Content-Length). A HEAD stays a HEAD.
 struct FetchRequest {
   std::string url;
   Duration timeout{10'000};
   Duration connect_timeout{10'000};
+  HttpMethod method = HttpMethod::kGet;
+  /// Sent in this order, after curl's own (Host, User-Agent, Accept); a name may repeat.
+  /// A header named here replaces curl's of that name; an empty value is sent as empty. No
+  /// "Expect: 100-continue" is sent unless named here. A name or value with CR, LF or NUL
+  /// fails the fetch before anything is sent. Values never appear in FetchResult::message.
+  std::vector<std::pair<std::string, std::string>> headers{};
+  /// Sent as is (it may hold NUL bytes) with a Content-Length, and no Content-Type unless
+  /// `headers` names one. POST, PUT and PATCH without a body send an empty one
+  /// (Content-Length: 0); GET and DELETE send none, and a body given to them is sent with
+  /// that method all the same. A HEAD with a body fails before anything is sent.
+  std::optional<std::string> body{};
+  /// The statuses that count as success; empty means any 2xx. An expected status is a
+  /// success even when it would otherwise be retried (503, say).
+  std::vector<int> expect{};
+  /// Overrides CurlHttpClientOptions::max_body for this request when set.
+  std::optional<std::uint64_t> max_body{};
 };
 
 struct FetchResult {
@@ -40,14 +70,14 @@ struct FetchResult {
   bool ok() const { return failure == FetchFailure::kNone; }
 };
 
-/// Performs GETs on the caller's event loop.
+/// Performs HTTP requests on the caller's event loop.
 class HttpClient {
  public:
   using Callback = std::function<void(const FetchResult&)>;
 
   virtual ~HttpClient() = default;
 
-  /// Starts a GET. `done` runs exactly once, later, on the event loop; never from inside
+  /// Starts a request. `done` runs exactly once, later, on the event loop; never from inside
   /// Fetch itself, so a caller may start the next fetch from `done`.
   virtual void Fetch(FetchRequest request, Callback done) = 0;
 
