@@ -119,6 +119,44 @@ void CheckedByteSource::ThrowIfFailed() const {
   if (error_) throw *error_;
 }
 
+CsvRows::CsvRows(const std::string& file, std::unique_ptr<io::ByteSourceBase> source)
+    : lines_(file, std::move(source)) {}
+
+char* CsvRows::NextLine() {
+  char* line = nullptr;
+  do {
+    line = lines_.next_line();
+  } while (line != nullptr && CsvComment::is_comment(line));
+  return line;
+}
+
+bool CsvRows::ReadHeader(std::vector<std::string>& names) {
+  names.clear();
+  char* line = NextLine();
+  if (line == nullptr) return false;
+  // What io::detail::parse_header_line does to each name.
+  while (line != nullptr) {
+    char* begin = nullptr;
+    char* end = nullptr;
+    io::detail::chop_next_column<CsvQuote>(line, begin, end);
+    CsvTrim::trim(begin, end);
+    CsvQuote::unescape(begin, end);
+    names.emplace_back(begin, end);
+  }
+  // Every field is kept: which ones a row needs may be known only once it is split.
+  order_.resize(names.size());
+  for (std::size_t k = 0; k < names.size(); ++k) order_[k] = static_cast<int>(k);
+  fields_.assign(names.size(), nullptr);
+  return true;
+}
+
+bool CsvRows::ReadRow() {
+  char* line = NextLine();
+  if (line == nullptr) return false;
+  io::detail::parse_line<CsvTrim, CsvQuote>(line, fields_.data(), order_);
+  return true;
+}
+
 InputError TranslateCsvError(const io::error::base& error, const std::string& file,
                              std::size_t current_line) {
   std::size_t line = current_line;

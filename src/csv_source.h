@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 // The parser's 2016 snapshot needs <limits> for CSV_IO_NO_THREAD (fixed upstream in 4426871),
 // and GCC's -O2 warns about its strncpy of file names (silenced upstream in 1165be5).
@@ -22,12 +23,38 @@
 
 namespace orchestrator {
 
-/// The parser configuration both readers use: RFC 4180 quotes, blanks trimmed around
+/// The parser configuration every reader uses: RFC 4180 quotes, blanks trimmed around
 /// fields, blank lines skipped.
+using CsvTrim = io::trim_chars<' ', '\t'>;
+using CsvQuote = io::double_quote_escape<',', '"'>;
+using CsvComment = io::empty_line_comment;
 template <unsigned kColumns>
-using CsvReader =
-    io::CSVReader<kColumns, io::trim_chars<' ', '\t'>, io::double_quote_escape<',', '"'>,
-                  io::throw_on_overflow, io::empty_line_comment>;
+using CsvReader = io::CSVReader<kColumns, CsvTrim, CsvQuote, io::throw_on_overflow, CsvComment>;
+
+/// The same parsing for a set of columns known only once the header is read (io::CSVReader
+/// fixes the number of columns at compile time). Built from the parser's own line reader and
+/// field splitter, so quotes, blanks, blank lines, the BOM and line numbers behave alike.
+/// Throws the parser's io::error exceptions (TranslateCsvError them).
+class CsvRows {
+ public:
+  CsvRows(const std::string& file, std::unique_ptr<io::ByteSourceBase> source);
+
+  /// Reads the header's column names (trimmed and unquoted); false for an input with none.
+  bool ReadHeader(std::vector<std::string>& names);
+  /// Reads the next row, as many fields as the header has; false at the end of the input.
+  bool ReadRow();
+  /// Field `field` of the row just read, trimmed and unquoted.
+  const char* Field(std::size_t field) const { return fields_[field]; }
+  /// The physical line of the header or row just read.
+  std::size_t line() const { return lines_.get_file_line(); }
+
+ private:
+  char* NextLine();
+
+  io::LineReader lines_;
+  std::vector<int> order_;     // 0, 1, 2...: where parse_line puts each field
+  std::vector<char*> fields_;  // per field of the header: its text in the row just read
+};
 
 /// Feeds the parser from a file descriptor and checks what the parser would let through:
 /// a NUL byte (it would silently cut the field short), a carriage return not followed by a

@@ -64,4 +64,19 @@ std::size_t DropDuplicateTasks(std::vector<Task>& tasks) {
   return dropped;
 }
 
+std::size_t DropDuplicateTasks(std::vector<Task>& tasks, ColumnTable& values) {
+  const std::size_t dropped = DropDuplicateTasks(tasks);
+  std::vector<std::uint32_t> keep;
+  for (const Task& task : tasks) {
+    if (task.values != kNoValues) keep.push_back(task.values);
+  }
+  if (keep.size() == values.rows()) return dropped;  // every row is still some task's
+  values.KeepRows(keep);
+  std::uint32_t next = 0;
+  for (Task& task : tasks) {
+    if (task.values != kNoValues) task.values = next++;
+  }
+  return dropped;
+}
+
 }  // namespace orchestrator

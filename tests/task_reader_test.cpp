@@ -4,8 +4,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
 #include <string>
 
+#include "orchestrator/byte_size.h"
 #include "orchestrator/input_error.h"
 
 namespace orchestrator {
@@ -227,6 +232,325 @@ TEST(TaskReaderTest, DropsDuplicatesWhileReadingAndKeepsEachFirstOccurrence) {
     EXPECT_EQ(list.tasks[i].id, (i * 7) % kUnique) << i;
     EXPECT_EQ(list.TypeName(list.tasks[i]), "first") << i;
   }
+}
+
+// ---- Typed columns (ReadTasks with TaskKinds) ----
+
+// The blueprints of data/kinds.toml, and a catch-all when asked.
+TaskKindTable Kinds(bool catch_all = false) {
+  TaskKindTable kinds("kinds.toml");
+  kinds.Add("ingest", {{{"region", ColumnType::kString}, {"size", ColumnType::kU32}}});
+  kinds.Add("notify", {{{"channel", ColumnType::kString}, {"wait", ColumnType::kDuration}}});
+  if (catch_all) kinds.Add("*", {});
+  return kinds;
+}
+
+TaskList ReadWith(const std::string& text, const TaskKinds& kinds) {
+  return ReadTasks(MemoryFile(text), &kinds);
+}
+
+std::string ErrorWith(const std::string& text, const TaskKinds& kinds) {
+  try {
+    ReadWith(text, kinds);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+using Values = std::vector<std::string>;
+
+// A task's values, or {"none"} when it has no row.
+Values ValuesOf(const TaskList& list, const Task& task) {
+  if (task.values == kNoValues) return {"none"};
+  Values values;
+  for (std::size_t k = 0; k < list.values.ValueCount(task.values); ++k) {
+    values.emplace_back(list.Value(task, k));
+  }
+  return values;
+}
+
+TEST(TaskReaderColumnsTest, KeepsEachKindsColumnsInItsOrderAndCanonicalForm) {
+  const TaskList list = ReadWith(
+      "size,channel,task_id,wait,task_type,region,note\n"
+      "012,,1,,ingest,eu-west,hello\n"
+      ",ops,2,1.5s,notify,,bye\n"
+      "7, x ,3,,other,\" us east \",\n",
+      Kinds(true));
+  ASSERT_EQ(list.tasks.size(), 3u);
+  EXPECT_EQ(ValuesOf(list, list.tasks[0]), (Values{"eu-west", "12"}));
+  EXPECT_EQ(ValuesOf(list, list.tasks[1]), (Values{"ops", "1.5s"}));
+  EXPECT_EQ(ValuesOf(list, list.tasks[2]), Values{"none"}) << "the catch-all declares none";
+  EXPECT_EQ(list.TypeName(list.tasks[2]), "other");
+  EXPECT_EQ(list.values.rows(), 2u) << "rows only for the tasks that need them";
+}
+
+TEST(TaskReaderColumnsTest, KeepsOnlyTheColumnsTheKindDeclares) {
+  TaskKindTable kinds("kinds.toml");
+  kinds.Add("a", {{{"y", ColumnType::kString}}});
+  const TaskList list =
+      ReadWith("task_id,task_type,x,y,z\n1,a,xx,\" a longer value, kept \",zz\n2,a,,,\n", kinds);
+  EXPECT_EQ(ValuesOf(list, list.tasks[0]), Values{" a longer value, kept "});
+  EXPECT_EQ(ValuesOf(list, list.tasks[1]), Values{""});
+  // Two row starts, the two values with a length byte each, and the string's NUL.
+  EXPECT_EQ(list.values.MemoryBytes(), 2 * 4 + (1 + 22) + (1 + 0) + 1);
+}
+
+TEST(TaskReaderColumnsTest, RefusesATaskTypeWithNoBlueprintAtItsFirstRow) {
+  EXPECT_EQ(ErrorWith("task_id,task_type,region,size\n1,ingest,eu,1\n\n3,ingset,eu,1\n"
+                      "4,ingset,eu,1\n",
+                      Kinds()),
+            "tasks.csv:4: task_type \"ingset\" has no blueprint in kinds.toml (known: ingest, "
+            "notify)");
+  // No task_type column: every task's type is the empty one.
+  EXPECT_EQ(ErrorWith("task_id\n1\n", Kinds()),
+            "tasks.csv:2: task_type \"\" has no blueprint in kinds.toml (known: ingest, notify)");
+  EXPECT_EQ(ReadWith("task_id\n1\n", Kinds(true)).tasks.size(), 1u);
+}
+
+TEST(TaskReaderColumnsTest, TheCatchAllKindTakesEveryOtherType) {
+  TaskKindTable kinds("k.toml");
+  kinds.Add("*", {{{"n", ColumnType::kI64}}});
+  kinds.Add("plain", {});
+  const TaskList list = ReadWith("task_id,task_type,n\n1,x,-5\n2,y,6\n3,plain,oops\n", kinds);
+  EXPECT_EQ(ValuesOf(list, list.tasks[0]), Values{"-5"});
+  EXPECT_EQ(ValuesOf(list, list.tasks[1]), Values{"6"});
+  EXPECT_EQ(ValuesOf(list, list.tasks[2]), Values{"none"});
+  EXPECT_EQ(ErrorWith("task_id,task_type,n\n1,x,-5\n2,y,6x\n", kinds),
+            "tasks.csv:3: column n: \"6x\" is not an i64");
+}
+
+TEST(TaskReaderColumnsTest, RefusesAColumnTheHeaderLacksAtTheFirstRowThatNeedsIt) {
+  const std::string header = "task_id,task_type,region\n";
+  // Only the rows of a kind need its columns.
+  EXPECT_EQ(ReadWith(header + "1,other,x\n", Kinds(true)).tasks.size(), 1u);
+  EXPECT_EQ(ErrorWith(header + "1,other,x\n2,ingest,eu\n3,ingest,eu\n", Kinds(true)),
+            "tasks.csv:3: task_type \"ingest\" needs column \"size\" (kinds.toml), which the "
+            "header does not have");
+  EXPECT_EQ(ErrorWith("task_id,task_type,Region,size\n1,ingest,eu,1\n", Kinds()),
+            "tasks.csv:2: task_type \"ingest\" needs column \"region\" (kinds.toml), which the "
+            "header does not have")
+      << "names are case-sensitive";
+}
+
+TEST(TaskReaderColumnsTest, RefusesAColumnTheHeaderHasTwiceOnlyWhenARowNeedsIt) {
+  const std::string text = "task_id,task_type,size,region,size\n1,other,1,eu,2\n";
+  EXPECT_EQ(ReadWith(text, Kinds(true)).tasks.size(), 1u);
+  EXPECT_EQ(ErrorWith(text + "2,ingest,1,eu,2\n", Kinds(true)),
+            "tasks.csv:3: task_type \"ingest\" needs column \"size\" (kinds.toml), which the "
+            "header has twice");
+  // task_id and task_type are refused at once, as without kinds.
+  EXPECT_EQ(ErrorWith("task_id,task_type,task_type\n1,a,a\n", Kinds(true)),
+            "tasks.csv:1: column \"task_type\" appears twice in the header");
+}
+
+TEST(TaskReaderColumnsTest, RefusesABadValueNamingTheColumnOnItsPhysicalLine) {
+  const std::string header = "task_id,task_type,region,size,channel,wait\n";
+  EXPECT_EQ(ErrorWith(header + "1,ingest,eu,1,,\n2,ingest,eu,2,,\n\n3,ingest,eu,3,,\n"
+                               "4,notify,,,ops,5s\n\r\n7,ingest,eu,12x,,\n8,ingest,eu,zz,,\n",
+                      Kinds()),
+            "tasks.csv:8: column size: \"12x\" is not a u32");
+  EXPECT_EQ(ErrorWith(header + "1,notify,,,ops,5 s\n", Kinds()),
+            "tasks.csv:2: column wait: \"5 s\" is not a duration (like 250ms, 1.5s, 10, 2m or "
+            "1h)");
+  EXPECT_EQ(ErrorWith(header + "1,ingest,eu,,,\n", Kinds()),
+            "tasks.csv:2: column size: \"\" is not a u32");
+  // The value as the parser hands it over: unquoted, blanks around it dropped.
+  EXPECT_EQ(ErrorWith(header + "1,ingest,eu, \" 5\" ,,\n", Kinds()),
+            "tasks.csv:2: column size: \" 5\" is not a u32");
+  // The task_id first, then the columns in the kind's order.
+  EXPECT_EQ(ErrorWith(header + "x,ingest,eu,y,,\n", Kinds()),
+            "tasks.csv:2: task_id \"x\" is not a whole number from 0 to 18446744073709551615");
+  TaskKindTable two("kinds.toml");
+  two.Add("t", {{{"b", ColumnType::kBool}, {"a", ColumnType::kF64}}});
+  EXPECT_EQ(ErrorWith("task_id,task_type,a,b\n1,t,x,y\n", two),
+            "tasks.csv:2: column b: \"y\" is not a bool (true or false)");
+}
+
+TEST(TaskReaderColumnsTest, QuotesOddColumnNamesInMessages) {
+  TaskKindTable kinds("kinds.toml");
+  kinds.Add("t", {{{"my size", ColumnType::kU32}}});
+  EXPECT_EQ(ErrorWith("task_id,task_type,my size\n1,t,x\n", kinds),
+            "tasks.csv:2: column \"my size\": \"x\" is not a u32");
+}
+
+TEST(TaskReaderColumnsTest, AKindMayReadTheTaskIdAndTaskTypeColumns) {
+  TaskKindTable kinds("kinds.toml");
+  kinds.Add("*", {{{"task_type", ColumnType::kString}, {"task_id", ColumnType::kU32}}});
+  const TaskList list = ReadWith("task_type,task_id\nabc,007\n", kinds);
+  EXPECT_EQ(ValuesOf(list, list.tasks[0]), (Values{"abc", "7"}));
+  EXPECT_EQ(ErrorWith("task_type,task_id\nabc,4294967296\n", kinds),
+            "tasks.csv:2: column task_id: \"4294967296\" is not a u32 (larger than 4294967295)");
+}
+
+TEST(TaskReaderColumnsTest, KeepsTheFirstOccurrencesValuesAndDropsTheOthers) {
+  const TaskList list = ReadWith(
+      "task_id,task_type,region,size\n1,ingest,first,1\n2,other,,\n1,ingest,second,2\n"
+      "3,ingest,third,3\n2,ingest,fourth,4\n",
+      Kinds(true));
+  EXPECT_EQ(Ids(list), (std::vector<TaskId>{1, 2, 3}));
+  EXPECT_EQ(list.rows, 5u);
+  EXPECT_EQ(ValuesOf(list, list.tasks[0]), (Values{"first", "1"}));
+  EXPECT_EQ(ValuesOf(list, list.tasks[1]), Values{"none"});
+  EXPECT_EQ(ValuesOf(list, list.tasks[2]), (Values{"third", "3"}));
+  EXPECT_EQ(list.values.rows(), 2u) << "the duplicates' rows are dropped";
+}
+
+TEST(TaskReaderColumnsTest, DropsTheDuplicatesValuesWhileReading) {
+  // 2.5 million rows over 1,500 ids: past the first compactions while reading. Their values
+  // take 6 + 2 to 8 bytes a row: 33 MB if all were kept to the end, at most about 15 MB
+  // (1 Mi rows) between compactions.
+  std::string text = "task_id,task_type,region,size\n";
+  constexpr std::size_t kRows = 2'500'000, kUnique = 1500;
+  for (std::size_t row = 0; row < kRows; ++row) {
+    text += std::to_string((row * 7) % kUnique);
+    text += row < kUnique ? ",ingest,first," : ",ingest,later,";
+    text += std::to_string(row) + "\n";
+  }
+  const TaskList list = ReadTasks(MemoryFile(text), Kinds(), std::size_t{24} << 20);
+  ASSERT_EQ(list.tasks.size(), kUnique);
+  EXPECT_EQ(list.values.rows(), kUnique);
+  for (std::size_t i = 0; i < kUnique; ++i) {
+    EXPECT_EQ(ValuesOf(list, list.tasks[i]), (Values{"first", std::to_string(i)})) << i;
+  }
+  EXPECT_LT(list.values.MemoryBytes(), std::size_t{64} << 10);
+}
+
+TEST(TaskReaderColumnsTest, RefusesColumnValuesPastTheLimitOnTheRowThatPassesIt) {
+  // A row's values take 1 + 2 ("eu") + 1 + 1 ("7") bytes; row starts do not count.
+  const std::string text = "task_id,task_type,region,size\n1,ingest,eu,7\n2,ingest,eu,7\n";
+  constexpr std::size_t kTwoRows = 2 * (1 + 2 + 1 + 1);
+  EXPECT_EQ(ReadTasks(MemoryFile(text), Kinds(), kTwoRows).tasks.size(), 2u);
+  try {
+    ReadTasks(MemoryFile(text), Kinds(), kTwoRows - 1);
+    FAIL() << "accepted values past the limit";
+  } catch (const InputError& error) {
+    EXPECT_STREQ(error.what(),
+                 "tasks.csv:3: the column values of the tasks need 10 bytes or more, more than "
+                 "one run holds");
+  }
+  EXPECT_EQ(FormatByteSize(ColumnTable::kMaxBytes + 1), "4 GiB") << "the default's message";
+}
+
+TEST(TaskReaderColumnsTest, AMillionTasksWithTwoShortColumnsTakeUnder34BytesEach) {
+  std::string text = "task_id,task_type,region,size,note\n";
+  constexpr std::size_t kTasks = 1'000'000;
+  for (std::size_t id = 0; id < kTasks; ++id) {
+    text += std::to_string(id) + ",ingest,eu-west," + std::to_string(id % 1000) + ",unused\n";
+  }
+  const TaskList list = ReadWith(text, Kinds());
+  ASSERT_EQ(list.tasks.size(), kTasks);
+  EXPECT_EQ(ValuesOf(list, list.tasks[123'456]), (Values{"eu-west", "456"}));
+  // Per task: 16 (the Task, and some capacity) + 4 (its row's start) + 1 + 7 ("eu-west") +
+  // 1 + 1 to 3 (size).
+  const std::size_t columns = list.values.MemoryBytes();
+  const std::size_t total = columns + list.tasks.capacity() * sizeof(Task);
+  std::printf("1,000,000 tasks: %zu bytes of columns, %zu in all (%.1f per task)\n", columns, total,
+              static_cast<double>(total) / kTasks);
+  EXPECT_LE(columns, kTasks * 16);
+  EXPECT_LE(total, kTasks * 34);
+  EXPECT_LT(total, std::size_t{150} << 20);
+}
+
+TEST(TaskReaderColumnsTest, WithoutKindsNoValuesAreKept) {
+  const TaskList list = Read("task_id,task_type,region,size\n1,ingest,eu,12x\n");
+  ASSERT_EQ(list.tasks.size(), 1u);
+  EXPECT_EQ(list.tasks[0].values, kNoValues);
+  EXPECT_EQ(list.values.rows(), 0u);
+}
+
+// What an input gives: its rows and tasks (id, type), or its error.
+std::string Outcome(const std::function<TaskList()>& read) {
+  try {
+    const TaskList list = read();
+    std::string out = std::to_string(list.rows) + " rows:";
+    for (const Task& task : list.tasks) {
+      out += " " + std::to_string(task.id) + "," + list.TypeName(task);
+      if (task.values != kNoValues) out += ",values";
+    }
+    return out;
+  } catch (const InputError& error) {
+    return error.what();
+  }
+}
+
+// With kinds the reader splits the rows itself (its columns are known only after the
+// header): with a kind for every type and no columns, it must read every input as the reader
+// without kinds does, the fuzzing corpus included.
+TEST(TaskReaderColumnsTest, ReadsEveryInputAsTheReaderWithoutKinds) {
+  std::vector<std::string> inputs = {
+      "",
+      "\n \n",
+      "task_id,task_type",
+      "\xEF\xBB\xBFtask_id,task_type\r\n\r\n1,a\r\n\n  \n2,b\r\n3,c",
+      "note,task_type,extra,task_id\nhello,a,x,7\nbye,b,y,8\n",
+      "task_id,task_type\n\"42\",\"a,b\"\n43,\"say \"\"hi\"\"\"\n1,  \" a \"  \n",
+      "task_id,task_type\n  7\t,a\n\" 8 \",a\n0000042,a\n",
+      "task_id,task_type\n1,a\n,a\n",
+      "task_id,task_type\n5x,a\n",
+      "task_id\n1\n18446744073709551616\n",
+      "task_id,task_type\n1,a\n2\n",
+      "task_id,task_type\n1,a,b\n",
+      "task_id,task_type\n1,\"two\nlines\"\n",
+      "task_id,\"task_type\n1,a\n",
+      "id,task_type\n1,a\n",
+      "\n\nTask_ID\n1\n",
+      "task_id,task_type,task_id\n1,a,1\n",
+      " task_id , \"task_type\" \n1,a\n",
+      "\" task_id\"\n1\n",
+      std::string("task_id,task_type\n1,a\n2,b\0c\n", 27),
+      std::string("task_id,task_type\n1,a\n2\n3,\0\n", 28),
+      "task_id,task_type\r1,a\r2,b\r",
+      "task_id\n1\r",
+      "task_id\nx\r",  // the byte check's error and the parser's, on one line
+      "task_id,task_type\n1,a\n2," + std::string(kMaxLineLength, 'x'),
+      "task_id,task_type\n1,ab\"c\"d\n2,\"ab\"cd\n",
+      "task_id,task_type\n3,a\n1,b\n3,c\n2,d\n1,e\n",
+  };
+  const std::filesystem::path corpus =
+      std::filesystem::path(ORCHESTRATOR_TEST_DATA_DIR) / "../fuzz/corpus/task_reader";
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    std::ifstream file(entry.path(), std::ios::binary);
+    std::ostringstream bytes;
+    bytes << file.rdbuf();
+    inputs.push_back(bytes.str());
+  }
+  ASSERT_GT(inputs.size(), 60u);
+  TaskKindTable kinds("kinds.toml");
+  kinds.Add("*", {});
+  for (const std::string& input : inputs) {
+    EXPECT_EQ(Outcome([&] { return ReadWith(input, kinds); }), Outcome([&] { return Read(input); }))
+        << QuoteForMessage(input, 200);
+  }
+}
+
+TEST(TaskKindTableTest, FindsTheTypeElseTheCatchAll) {
+  TaskKindTable kinds("k.toml");
+  EXPECT_EQ(kinds.Find("a"), nullptr);
+  kinds.Add("a", {{{"x", ColumnType::kBool}}});
+  ASSERT_NE(kinds.Find("a"), nullptr);
+  EXPECT_EQ(kinds.Find("a")->columns.size(), 1u);
+  EXPECT_EQ(kinds.Find("b"), nullptr);
+  kinds.Add("*", {});
+  EXPECT_EQ(kinds.Find("b"), kinds.Find("*"));
+  EXPECT_EQ(kinds.Find("")->columns.size(), 0u);
+  EXPECT_EQ(kinds.Source(), "k.toml");
+}
+
+TEST(TaskKindTableTest, UnknownTypeMessageNamesTheKnownTypesInTheirOrder) {
+  TaskKindTable kinds("k.toml");
+  EXPECT_EQ(kinds.UnknownTypeMessage("x"), "has no blueprint in k.toml (known: none)");
+  kinds.Add("zeta", {});
+  kinds.Add("*", {});
+  kinds.Add("alpha", {});
+  kinds.Add("odd name", {});
+  kinds.Add("zeta", {});
+  EXPECT_EQ(kinds.UnknownTypeMessage("x"),
+            "has no blueprint in k.toml (known: zeta, alpha, \"odd name\")");
+  for (int i = 0; i < 10; ++i) kinds.Add("t" + std::to_string(i), {});
+  EXPECT_EQ(kinds.UnknownTypeMessage("x"),
+            "has no blueprint in k.toml (known: zeta, alpha, \"odd name\", t0, t1, t2, t3, t4, "
+            "t5, t6, ... (13 in all))");
 }
 
 }  // namespace

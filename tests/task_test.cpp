@@ -54,5 +54,45 @@ TEST(DropDuplicateTasksTest, HandlesManyRepeatsOfOneId) {
   EXPECT_EQ(tasks, Tasks({{9, 0}, {10, 0}}));
 }
 
+TEST(TaskTest, CarriesItsColumnRowInTheSixteenBytes) {
+  static_assert(sizeof(Task) == 16);
+  EXPECT_EQ(Task{}.values, kNoValues);
+  EXPECT_EQ((Task{7, 1}.values), kNoValues);
+}
+
+TEST(DropDuplicateTasksTest, KeepsTheFirstOccurrencesColumnRow) {
+  std::vector<Task> tasks{{1, 0, 0}, {2, 0, kNoValues}, {1, 0, 1}, {3, 0, 2}, {2, 0, 3}};
+  EXPECT_EQ(DropDuplicateTasks(tasks), 2u);
+  EXPECT_EQ(tasks, (std::vector<Task>{{1, 0, 0}, {2, 0, kNoValues}, {3, 0, 2}}));
+}
+
+TEST(DropDuplicateTasksTest, DropsTheColumnRowsOfDroppedTasks) {
+  ColumnTable values;
+  std::vector<Task> tasks;
+  const auto add = [&](TaskId id, std::initializer_list<std::string_view> row) {
+    tasks.push_back({id, 0, row.size() == 0 ? kNoValues : values.AddRow(row)});
+  };
+  add(1, {"a1"});
+  add(2, {});
+  add(1, {"a1 again"});
+  add(3, {"c", "3"});
+  add(2, {"b again"});
+  add(4, {"d"});
+  EXPECT_EQ(DropDuplicateTasks(tasks, values), 2u);
+  ASSERT_EQ(tasks.size(), 4u);
+  EXPECT_EQ(values.rows(), 3u);
+  EXPECT_EQ(tasks[0].values, 0u);
+  EXPECT_EQ(tasks[1].values, kNoValues);
+  EXPECT_EQ(tasks[2].values, 1u);
+  EXPECT_EQ(tasks[3].values, 2u);
+  EXPECT_EQ(values.Value(tasks[0].values, 0), "a1");
+  EXPECT_EQ(values.Value(tasks[2].values, 1), "3");
+  EXPECT_EQ(values.Value(tasks[3].values, 0), "d");
+
+  EXPECT_EQ(DropDuplicateTasks(tasks, values), 0u);
+  EXPECT_EQ(values.rows(), 3u);
+  EXPECT_EQ(values.Value(tasks[3].values, 0), "d");
+}
+
 }  // namespace
 }  // namespace orchestrator

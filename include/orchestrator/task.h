@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "orchestrator/column_table.h"
+
 namespace orchestrator {
 
 /// A task's identity in the input and the output: an unsigned 64-bit decimal.
@@ -18,23 +20,36 @@ using TaskId = std::uint64_t;
 /// pointer, so that per-task bookkeeping stays a few bytes.
 using TaskIndex = std::uint32_t;
 
+/// A task that carries no column values.
+inline constexpr std::uint32_t kNoValues = ColumnTable::kNoRow;
+
 /// One unique task. Kept at 16 bytes: a run may hold millions of them.
 struct Task {
   TaskId id = 0;
   std::uint32_t type = 0;  ///< Index into TaskList::type_names.
+  /// Row of TaskList::values holding the typed columns its blueprint declares (in the
+  /// blueprint's order), or kNoValues when it declares none.
+  std::uint32_t values = kNoValues;
 
   friend bool operator==(const Task&, const Task&) = default;
 };
+static_assert(sizeof(Task) == 16, "a run may hold millions of tasks");
 
 /// The tasks of one run, in input order.
 struct TaskList {
   std::vector<Task> tasks;
   /// Distinct task_type values, each stored once (a million rows usually share one or two).
   std::vector<std::string> type_names;
+  /// The column values of the tasks whose blueprint declares columns (Task::values).
+  ColumnTable values;
   /// Data rows read, duplicates included.
   std::size_t rows = 0;
 
   const std::string& TypeName(const Task& task) const { return type_names[task.type]; }
+  /// Column `k` of `task`'s blueprint, in canonical form; the task must have values.
+  std::string_view Value(const Task& task, std::size_t k) const {
+    return values.Value(task.values, k);
+  }
 };
 
 /// Parses a task_id: decimal digits only (leading zeros allowed), 0 to 18446744073709551615,
@@ -49,6 +64,9 @@ std::string DescribeBadTaskId(std::string_view text);
 /// Returns how many tasks were dropped. Sorts a copy of the ids rather than building a
 /// node-based hash set: 8 bytes of scratch per task instead of ~40.
 std::size_t DropDuplicateTasks(std::vector<Task>& tasks);
+/// The same, and drops from `values` the rows only the dropped tasks used, renumbering the
+/// kept tasks' rows (the rows of `tasks` are named once each).
+std::size_t DropDuplicateTasks(std::vector<Task>& tasks, ColumnTable& values);
 
 }  // namespace orchestrator
 

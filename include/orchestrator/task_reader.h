@@ -3,7 +3,13 @@
 #define ORCHESTRATOR_TASK_READER_H_
 
 #include <cstddef>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "orchestrator/column.h"
 #include "orchestrator/input_file.h"
 #include "orchestrator/task.h"
 
@@ -12,6 +18,51 @@ namespace orchestrator {
 /// The longest line the readers accept: a longer one is an input error, not gigabytes of
 /// memory spent on a file that is not what we think it is.
 inline constexpr std::size_t kMaxLineLength = std::size_t{1} << 20;
+
+/// What ReadTasks checks per task_type: the typed columns its blueprint declares. A
+/// blueprint file implements it, or fills a TaskKindTable.
+class TaskKinds {
+ public:
+  struct Column {
+    std::string name;
+    ColumnType type = ColumnType::kString;
+  };
+  struct Kind {
+    std::vector<Column> columns;  ///< The order of a task's values in TaskList::values.
+  };
+
+  virtual ~TaskKinds() = default;
+  /// The kind of `task_type` (its own, or a catch-all such as "*"), or null when it has
+  /// none. Asked once per distinct task_type. The Kind lives as long as this object; types
+  /// that share one are checked against the header once.
+  virtual const Kind* Find(std::string_view task_type) const = 0;
+  /// Why `task_type` has no kind, as it follows `task_type "ingset" ` in the message: e.g.
+  /// `has no blueprint in kinds.toml (known: ingest, notify)`.
+  virtual std::string UnknownTypeMessage(std::string_view task_type) const = 0;
+  /// Names the blueprints in messages, e.g. `kinds.toml`.
+  virtual std::string Source() const = 0;
+};
+
+/// TaskKinds in a map: the kind named exactly, else the one named "*", else none.
+class TaskKindTable final : public TaskKinds {
+ public:
+  /// `source` names the blueprints in messages (a file name, say).
+  explicit TaskKindTable(std::string source) : source_(std::move(source)) {}
+
+  /// Adds (or replaces) the kind of `task_type`; "*" is the kind of every type not added.
+  void Add(std::string task_type, Kind kind);
+
+  const Kind* Find(std::string_view task_type) const override;
+  /// `has no blueprint in SOURCE (known: a, b)`: the types in the order added, "*" left
+  /// out, at most 10 of them named.
+  std::string UnknownTypeMessage(std::string_view task_type) const override;
+  std::string Source() const override { return source_; }
+
+ private:
+  std::string source_;
+  std::map<std::string, Kind, std::less<>> kinds_;
+  std::vector<std::string> order_;  // the types as added
+};
 
 /// Reads every row of a tasks CSV: RFC 4180 with a header naming `task_id` (required) and
 /// `task_type` (optional), in any order among other columns. Accepts quoted fields, CRLF,
@@ -24,7 +75,22 @@ inline constexpr std::size_t kMaxLineLength = std::size_t{1} << 20;
 /// first problem in file order: a bad task_id, too few or too many fields, an unclosed quote
 /// (line breaks inside quoted fields are not supported and are reported as such), a NUL
 /// byte, a lone carriage return, or a line longer than kMaxLineLength.
-TaskList ReadTasks(const InputFile& input);
+///
+/// With `kinds` (a blueprint file), every row is also checked against the kind of its
+/// task_type, and each task keeps the values of the columns its kind declares, in canonical
+/// form (ReadColumnValue), in TaskList::values; other columns are not kept, and a task whose
+/// kind declares none has no row there. More input errors, each on the row's line:
+///   - a task_type with no kind: `task_type "ingset" ` + kinds->UnknownTypeMessage();
+///   - a column of the kind that the header lacks: `task_type "ingest" needs column "region"
+///     (kinds.toml), which the header does not have` (or `has twice`);
+///   - a value that is not of its column's type: `column size: "12x" is not a u32`;
+///   - column values of 4 GiB or more in all (ColumnTable's limit).
+/// A kind may declare any number of columns (a column named task_id or task_type reads that
+/// column).
+TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds = nullptr);
+/// The same with kinds, and a lower limit than 4 GiB on the column values (bytes as
+/// ColumnTable counts them): lets tests reach it.
+TaskList ReadTasks(const InputFile& input, const TaskKinds& kinds, std::size_t max_value_bytes);
 
 }  // namespace orchestrator
 
