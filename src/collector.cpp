@@ -68,7 +68,7 @@ void Collector::Deliver(WorkerBatch batch) {
     if (record.outcome) {
       reporter_.Result(record.task, *record.outcome);
     } else {
-      reporter_.Event(record.task, type_names_[record.task.type], record.step);
+      reporter_.Event(record.task, type_names_[record.task.type], record.step, record.line);
     }
   }
   if (!batch.error.empty()) OnInternalError(std::move(batch.error));

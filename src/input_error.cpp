@@ -5,17 +5,23 @@
 namespace orchestrator {
 namespace {
 
-std::string Compose(const std::string& file, std::size_t line, const std::string& message) {
+std::string Compose(const std::string& file, std::size_t line, std::size_t column,
+                    const std::string& message) {
   if (line == 0) return fmt::format("{}: {}", file, message);
-  return fmt::format("{}:{}: {}", file, line, message);
+  if (column == 0) return fmt::format("{}:{}: {}", file, line, message);
+  return fmt::format("{}:{}:{}: {}", file, line, column, message);
 }
 
 }  // namespace
 
 InputError::InputError(std::string file, std::size_t line, std::string message)
-    : std::runtime_error(Compose(file, line, message)),
+    : InputError(std::move(file), line, 0, std::move(message)) {}
+
+InputError::InputError(std::string file, std::size_t line, std::size_t column, std::string message)
+    : std::runtime_error(Compose(file, line, column, message)),
       file_(std::move(file)),
       line_(line),
+      column_(column),
       message_(std::move(message)) {}
 
 std::string QuoteForMessage(std::string_view text, std::size_t max_length) {

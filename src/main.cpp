@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "orchestrator/blueprint.h"
+#include "orchestrator/blueprint_file.h"
 #include "orchestrator/collector.h"
 #include "orchestrator/curl_http_client.h"
 #include "orchestrator/earlier_results.h"
@@ -122,11 +123,19 @@ int Run(const Options& options, const SignalWatch& signals) {
   const auto started = std::chrono::steady_clock::now();
   IgnoreSigpipe();
 
+  // The blueprint file first: it says which columns each task_type's rows must carry.
+  std::optional<BlueprintFile> blueprint_file;
+  std::optional<TaskKindTable> kinds;
+  if (!options.blueprints_path.empty()) {
+    blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
+    kinds = KindsOf(*blueprint_file);
+  }
+
   // Read: a signal while reading (a slow producer, a terminal) ends the run here.
   TaskList tasks;
   EarlierResults earlier;
   try {
-    tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()));
+    tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()), kinds ? &*kinds : nullptr);
     earlier = ReadResumeFile(options, signals.fd());
   } catch (const Interrupted&) {
     fmt::print(stderr, "orchestrator: interrupted by {} while reading the input; nothing was run\n",
@@ -167,8 +176,20 @@ int Run(const Options& options, const SignalWatch& signals) {
   }
 
   CurlLibrary curl;
-  const Blueprint blueprint =
-      DefaultBlueprint({options.url, options.timeout, options.connect_timeout}, options.delay);
+  // Each task type's blueprint: the file's (the reader checked every type has one), or the
+  // built-in one.
+  std::optional<Blueprint> builtin;
+  if (!blueprint_file) {
+    FetchStep fetch = GetOf(options.url);  // checked with the options
+    fetch.timeout = options.timeout;
+    fetch.connect_timeout = options.connect_timeout;
+    fetch.retry = {.max_retries = options.retries, .base_delay = options.retry_delay};
+    builtin = DefaultBlueprint(std::move(fetch), options.delay);
+  }
+  std::vector<const Blueprint*> blueprints;
+  for (const std::string& type : tasks.type_names) {
+    blueprints.push_back(blueprint_file ? blueprint_file->Find(type) : &*builtin);
+  }
   // Each thread gets a share of the tasks and of the fetch slots; a thread without a task
   // or a slot would only cost.
   const std::size_t thread_count =
@@ -180,15 +201,12 @@ int Run(const Options& options, const SignalWatch& signals) {
   for (std::size_t k = 0; k < thread_count; ++k) {
     const std::size_t fetches = ShareOf(max_fetches, thread_count, k);
     collector.Add(std::make_unique<Worker>(
-        std::move(shares[k]), blueprint,
-        Worker::Options{
-            .runner = {.max_fetches = fetches,
-                       .retry = {.max_retries = options.retries, .base_delay = options.retry_delay},
-                       .seed = seed + k},
-            .http = {.max_connections = fetches,
-                     .max_body = options.max_body,
-                     .user_agent = fmt::format("orchestrator/{}", kVersion)},
-            .own_thread = thread_count > 1},
+        std::move(shares[k]), blueprints,
+        Worker::Options{.runner = {.max_fetches = fetches, .seed = seed + k},
+                        .http = {.max_connections = fetches,
+                                 .max_body = options.max_body,
+                                 .user_agent = fmt::format("orchestrator/{}", kVersion)},
+                        .own_thread = thread_count > 1},
         io, collector.Deliverer()));
   }
   shares.clear();

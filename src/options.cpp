@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 
+#include "orchestrator/blueprint.h"
 #include "orchestrator/byte_size.h"
 #include "orchestrator/retry_policy.h"
 #include "orchestrator/url.h"
@@ -112,6 +113,10 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "Carry over the tasks an earlier result CSV records as Completed and run the "
                  "rest (a missing FILE runs everything)")
       ->type_name("FILE");
+  app.add_option("--blueprints", options.blueprints_path,
+                 "Blueprint file (TOML): the steps, typed columns and webhooks of each "
+                 "task_type, in place of fetch_data, long_delay and emit_event; see the README")
+      ->type_name("FILE");
   app.add_flag("-q,--quiet", options.quiet, "No event lines or summary on stderr");
 
   try {
@@ -124,6 +129,7 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
     return {CommandLine::Action::kUsageError, options, error.what()};
   }
 
+  const bool connect_timeout_given = !connect_timeout.empty();
   if (connect_timeout.empty()) connect_timeout = timeout;
   const DurationOption durations[] = {
       {"--delay", &options.delay, delay, true},
@@ -149,8 +155,44 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
               fmt::format("--max-body: invalid size \"{}\" (examples: 512k, 10M, 1G)", max_body)};
     }
   }
+  if (const auto parsed = ParseUrlTemplate(options.url);
+      std::holds_alternative<Template::Error>(parsed)) {
+    return {CommandLine::Action::kUsageError, options,
+            "--url: " + std::get<Template::Error>(parsed).message};
+  }
   if (auto problem = CheckFetchUrl(options.url)) {
     return {CommandLine::Action::kUsageError, options, "--url: " + *problem};
+  }
+  if (!options.blueprints_path.empty()) {
+    // A blueprint file says what each type fetches and how long it waits: the built-in
+    // blueprint's two flags would have nothing to mean.
+    // On the command line itself: ORCHESTRATOR_URL in the environment is no mistake.
+    const auto on_command_line = [&](std::string_view flag) {
+      for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") break;
+        if (arg == flag ||
+            (arg.starts_with(flag) && arg.size() > flag.size() && arg[flag.size()] == '=')) {
+          return true;
+        }
+      }
+      return false;
+    };
+    for (const char* flag : {"--url", "--delay"}) {
+      if (on_command_line(flag)) {
+        return {CommandLine::Action::kUsageError, options,
+                fmt::format("{} cannot be used with --blueprints: the file says what each "
+                            "task_type does (a [types.\"*\"] entry for every other type)",
+                            flag)};
+      }
+    }
+    // The fetch settings given here rank above the file's [defaults].
+    FetchSettings& given = options.fetch_flags;
+    if (app.get_option("--timeout")->count() > 0) given.timeout = options.timeout;
+    if (connect_timeout_given) given.connect_timeout = options.connect_timeout;
+    if (app.get_option("--retries")->count() > 0) given.retries = options.retries;
+    if (app.get_option("--retry-delay")->count() > 0) given.retry_delay = options.retry_delay;
+    given.max_body = options.max_body;
   }
   return result;
 }

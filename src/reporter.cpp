@@ -29,12 +29,18 @@ void Reporter::CarryOver(TaskId id, const Outcome& outcome) {
   ++(outcome.status == FinalStatus::kCompleted ? completed_ : failed_);
 }
 
-void Reporter::Event(const Task& task, std::string_view type_name, std::string_view step) {
+void Reporter::Event(const Task& task, std::string_view type_name, std::string_view step,
+                     std::string_view line) {
   if (events_ == nullptr) return;
   scratch_.clear();
-  fmt::format_to(std::back_inserter(scratch_), "orchestrator: {} task_id={} task_type=", step,
-                 task.id);
-  AppendPrintable(scratch_, type_name);
+  if (line.empty()) {
+    fmt::format_to(std::back_inserter(scratch_), "orchestrator: {} task_id={} task_type=", step,
+                   task.id);
+    AppendPrintable(scratch_, type_name);
+  } else {
+    scratch_ += "orchestrator: ";
+    AppendPrintable(scratch_, line);
+  }
   scratch_ += '\n';
   events_->Write(scratch_);  // a failing stderr is not worth stopping the run for
 }

@@ -1,17 +1,25 @@
 #include "orchestrator/runner.h"
 
+#include "orchestrator/url.h"
+
 #include <fmt/format.h>
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
 namespace orchestrator {
 namespace {
 
-std::vector<Duration> DelayDurations(const Blueprint& blueprint) {
+// The fixed delays of every blueprint, each once: they get the deadline queue's FIFO lanes.
+std::vector<Duration> DelayDurations(const std::vector<const Blueprint*>& blueprints) {
   std::vector<Duration> durations;
-  for (const Step& step : blueprint.steps) {
-    if (const auto* delay = std::get_if<DelayStep>(&step.action)) {
-      durations.push_back(delay->duration);
+  for (const Blueprint* blueprint : blueprints) {
+    for (const Step& step : blueprint->steps) {
+      const auto* delay = std::get_if<DelayStep>(&step.action);
+      if (delay != nullptr && !delay->column &&
+          std::find(durations.begin(), durations.end(), delay->duration) == durations.end()) {
+        durations.push_back(delay->duration);
+      }
     }
   }
   return durations;
@@ -29,21 +37,33 @@ std::string FailureReason(const FetchResult& result, int attempts, const std::st
 
 }  // namespace
 
-Runner::Runner(const TaskList& tasks, const Blueprint& blueprint, RunnerOptions options,
-               HttpClient& http, Clock& clock, RunSink& sink)
+Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
+               RunnerOptions options, HttpClient& http, Clock& clock, RunSink& sink)
     : tasks_(tasks),
-      blueprint_(blueprint),
+      blueprints_(std::move(blueprints)),
       options_(std::move(options)),
       http_(http),
       clock_(clock),
       sink_(sink),
       states_(tasks.tasks.size()),
-      waiting_(DelayDurations(blueprint)),
+      waiting_(DelayDurations(blueprints_)),
       random_(options_.seed) {
-  if (blueprint.steps.size() > 255)
-    throw std::invalid_argument("a blueprint has at most 255 steps");
+  if (blueprints_.size() == 1) blueprints_.resize(tasks.type_names.size(), blueprints_[0]);
+  if (blueprints_.size() < tasks.type_names.size()) {
+    throw std::invalid_argument("a blueprint for every task type");
+  }
+  for (const Blueprint* blueprint : blueprints_) {
+    if (blueprint->steps.size() > 255) {
+      throw std::invalid_argument("a blueprint has at most 255 steps");
+    }
+  }
   if (options_.max_fetches == 0) throw std::invalid_argument("max_fetches must be at least 1");
 }
+
+Runner::Runner(const TaskList& tasks, const Blueprint& blueprint, RunnerOptions options,
+               HttpClient& http, Clock& clock, RunSink& sink)
+    : Runner(tasks, std::vector<const Blueprint*>{&blueprint}, std::move(options), http, clock,
+             sink) {}
 
 void Runner::Start(std::function<void()> on_finished) {
   on_finished_ = std::move(on_finished);
@@ -72,15 +92,21 @@ void Runner::Cancel() {
   }
 }
 
+const Blueprint& Runner::BlueprintOf(TaskIndex index) const {
+  return *blueprints_[tasks_.tasks[index].type];
+}
+
 const Step& Runner::CurrentStep(TaskIndex index) const {
-  return blueprint_.steps[states_[index].step];
+  return BlueprintOf(index).steps[states_[index].step];
 }
 
 // Runs the task's steps from its current one until a step has to wait or the task ends.
 void Runner::Advance(TaskIndex index) {
   TaskState& state = states_[index];
+  const Blueprint& blueprint = BlueprintOf(index);
+  const Task& task = tasks_.tasks[index];
   while (!cancelled_) {
-    if (state.step == blueprint_.steps.size()) {
+    if (state.step == blueprint.steps.size()) {
       Finish(index, Outcome::Completed());
       return;
     }
@@ -91,12 +117,27 @@ void Runner::Advance(TaskIndex index) {
       return;
     }
     if (const auto* delay = std::get_if<DelayStep>(&step.action)) {
+      Duration duration = delay->duration;
+      if (delay->column) {
+        // The reader checked the value, so it parses.
+        const TaskValues values(tasks_, task, blueprint);
+        duration = ParseDuration(values(*delay->column).text).value_or(Duration(0));
+      }
       state.phase = Phase::kWaiting;
-      waiting_.Push(clock_.Now(), delay->duration, index);
+      waiting_.Push(clock_.Now(), duration, index);
       return;
     }
-    const Task& task = tasks_.tasks[index];
-    sink_.Event(task, tasks_.TypeName(task), step.name);
+    const auto& emit = std::get<EmitStep>(step.action);
+    if (emit.text) {
+      line_.clear();
+      std::string error;
+      if (!emit.text->ExpandTo(line_, TaskValues(tasks_, task, blueprint), error)) {
+        Fail(index, std::move(error));
+        return;
+      }
+    }
+    sink_.Event(task, tasks_.TypeName(task), step.name,
+                emit.text ? std::string_view(line_) : std::string_view());
     ++state.step;
   }
 }
@@ -106,10 +147,12 @@ void Runner::StartFetches() {
   while (!cancelled_ && in_flight_ < options_.max_fetches && !queued_.empty()) {
     const TaskIndex index = queued_.front();
     queued_.pop_front();
+    std::optional<FetchRequest> request =
+        RequestFor(index, std::get<FetchStep>(CurrentStep(index).action));
+    if (!request) continue;  // the task failed: its request could not be filled in
     states_[index].phase = Phase::kFetching;
-    const auto& fetch = std::get<FetchStep>(CurrentStep(index).action);
     ++in_flight_;
-    http_.Fetch({fetch.url, fetch.timeout, fetch.connect_timeout},
+    http_.Fetch(std::move(*request),
                 [this, index](const FetchResult& result) { OnFetchDone(index, result); });
   }
 }
@@ -125,12 +168,13 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result) {
   } else {
     ++state.attempts;
     const double random01 = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-    const RetryDecision decision = options_.retry.Decide(state.attempts, result, random01);
+    const auto& fetch = std::get<FetchStep>(CurrentStep(index).action);
+    const RetryDecision decision = fetch.retry.Decide(state.attempts, result, random01);
     if (decision.retry) {
       state.phase = Phase::kWaiting;
       waiting_.Push(clock_.Now(), decision.delay, index);
     } else {
-      Finish(index, Outcome::Failed(FailureReason(result, state.attempts, decision.note)));
+      Fail(index, FailureReason(result, state.attempts, decision.note));
     }
   }
   StartFetches();
@@ -164,6 +208,49 @@ void Runner::ArmWake() {
   if (wake_at_ && *wake_at_ <= *earliest) return;
   wake_at_ = *earliest;
   clock_.WakeAt(*earliest, [this] { OnWake(); });
+}
+
+// Fills the step's request in for the task, when it is about to be sent. A value that cannot
+// go where its template puts it fails the task.
+std::optional<FetchRequest> Runner::RequestFor(TaskIndex index, const FetchStep& fetch) {
+  const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index));
+  FetchRequest request{.url = {},
+                       .timeout = fetch.timeout,
+                       .connect_timeout = fetch.connect_timeout,
+                       .method = fetch.method,
+                       .headers = {},
+                       .body = std::nullopt,
+                       .expect = fetch.expect,
+                       .max_body = fetch.max_body};
+  std::string error;
+  bool filled = fetch.url.ExpandTo(request.url, values, error);
+  for (std::size_t h = 0; filled && h < fetch.headers.size(); ++h) {
+    request.headers.emplace_back(fetch.headers[h].name, std::string());
+    filled = fetch.headers[h].value.ExpandTo(request.headers.back().second, values, error);
+  }
+  if (filled && fetch.body) {
+    request.body.emplace();
+    filled = fetch.body->ExpandTo(*request.body, values, error);
+  }
+  if (!filled) {
+    Fail(index, std::move(error));
+    return std::nullopt;
+  }
+  // A URL whose shape comes from the row (`{base:raw}/items`) is checked as it is sent.
+  if (fetch.url.has_placeholders()) {
+    if (std::optional<std::string> problem = CheckFetchUrl(request.url)) {
+      Fail(index, "URL " + *problem);
+      return std::nullopt;
+    }
+  }
+  return request;
+}
+
+// A failed step ends its task; with a blueprint file the reason names the step.
+void Runner::Fail(TaskIndex index, std::string reason) {
+  const Blueprint& blueprint = BlueprintOf(index);
+  if (blueprint.step_names_in_errors) reason = CurrentStep(index).name + ": " + reason;
+  Finish(index, Outcome::Failed(std::move(reason)));
 }
 
 void Runner::Finish(TaskIndex index, const Outcome& outcome) {

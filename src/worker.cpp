@@ -20,10 +20,25 @@ std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
     lists[k].type_names = tasks.type_names;
     lists[k].tasks.reserve(ShareOf(tasks.tasks.size(), count, k));
   }
+  // A task's column values go with it to its list's own table.
+  std::vector<std::string_view> values;
   for (std::size_t i = 0; i < tasks.tasks.size(); ++i) {
-    lists[i % count].tasks.push_back(tasks.tasks[i]);
+    TaskList& list = lists[i % count];
+    Task task = tasks.tasks[i];
+    if (task.values != kNoValues) {
+      values.clear();
+      for (std::size_t v = 0; v < tasks.values.ValueCount(task.values); ++v) {
+        values.push_back(tasks.values.Value(task.values, v));
+      }
+      // Each list holds a part of what the whole table held, so it fits.
+      task.values = list.values.AddRow(values);
+    }
+    list.tasks.push_back(task);
   }
-  for (std::size_t k = 0; k < count; ++k) lists[k].rows = lists[k].tasks.size();
+  for (std::size_t k = 0; k < count; ++k) {
+    lists[k].rows = lists[k].tasks.size();
+    lists[k].values.ShrinkToFit();
+  }
   return lists;
 }
 
@@ -41,7 +56,7 @@ std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index) {
   return total / count + (index < total % count ? 1 : 0);
 }
 
-Worker::Worker(TaskList tasks, const Blueprint& blueprint, Options options,
+Worker::Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options options,
                boost::asio::io_context& collector, Deliver deliver)
     : tasks_(std::move(tasks)),
       collector_(collector),
@@ -51,8 +66,13 @@ Worker::Worker(TaskList tasks, const Blueprint& blueprint, Options options,
       io_(own_io_ ? *own_io_ : collector),
       http_(io_, std::move(options.http)),
       clock_(io_),
-      runner_(tasks_, blueprint, std::move(options.runner), http_, clock_, *this),
+      runner_(tasks_, std::move(blueprints), std::move(options.runner), http_, clock_, *this),
       deliver_(std::move(deliver)) {}
+
+Worker::Worker(TaskList tasks, const Blueprint& blueprint, Options options,
+               boost::asio::io_context& collector, Deliver deliver)
+    : Worker(std::move(tasks), std::vector<const Blueprint*>{&blueprint}, std::move(options),
+             collector, std::move(deliver)) {}
 
 Worker::~Worker() {
   if (thread_.joinable()) {
@@ -98,12 +118,13 @@ void Worker::Cancel() {
   boost::asio::post(io_, [this] { runner_.Cancel(); });
 }
 
-void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string_view step) {
-  Add({.task = task, .step = step, .outcome = std::nullopt});
+void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string_view step,
+                   std::string_view line) {
+  Add({.task = task, .step = step, .line = std::string(line), .outcome = std::nullopt});
 }
 
 void Worker::Result(const Task& task, const Outcome& outcome) {
-  Add({.task = task, .step = {}, .outcome = outcome});
+  Add({.task = task, .step = {}, .line = {}, .outcome = outcome});
 }
 
 // The records of one burst of events go out together, once the burst is handled: one

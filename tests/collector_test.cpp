@@ -64,21 +64,21 @@ class CollectorTest : public ::testing::Test {
     for (std::size_t i = 0; i < tasks; ++i) list.tasks.push_back({i + 1, 0});
     list.rows = tasks;
     task_count_ = tasks;
-    blueprint_ = DefaultBlueprint({server_.Url("/ok"), Duration(5000), Duration(5000)}, delay);
+    blueprint_ = DefaultBlueprint(GetOf(server_.Url("/ok")), delay);
     reporter_.WriteHeader();
     reporter_.Flush();
     collector_ = std::make_unique<Collector>(io_, reporter_, list.type_names, signals_,
                                              /*watched_output=*/-1);
     std::vector<TaskList> shares = SplitTasks(std::move(list), workers);
     for (std::size_t k = 0; k < workers; ++k) {
-      auto worker = std::make_unique<Worker>(
-          std::move(shares[k]), blueprint_,
-          Worker::Options{.runner = {.max_fetches = 4, .retry = {}, .seed = k},
-                          .http = {.max_connections = 4,
-                                   .max_body = std::nullopt,
-                                   .user_agent = "orchestrator-test"},
-                          .own_thread = own_threads},
-          io_, collector_->Deliverer());
+      auto worker =
+          std::make_unique<Worker>(std::move(shares[k]), blueprint_,
+                                   Worker::Options{.runner = {.max_fetches = 4, .seed = k},
+                                                   .http = {.max_connections = 4,
+                                                            .max_body = std::nullopt,
+                                                            .user_agent = "orchestrator-test"},
+                                                   .own_thread = own_threads},
+                                   io_, collector_->Deliverer());
       workers_.push_back(worker.get());
       collector_->Add(std::move(worker));
     }
@@ -148,8 +148,7 @@ TEST_F(CollectorTest, AStreamThatFailedBeforeTheStartStopsTheRunAtOnce) {
   for (TaskId id = 1; id <= 50; ++id) list.tasks.push_back({id, 0});
   list.rows = 50;
   task_count_ = 50;
-  blueprint_ =
-      DefaultBlueprint({server_.Url("/ok"), Duration(5000), Duration(5000)}, Duration(60'000));
+  blueprint_ = DefaultBlueprint(GetOf(server_.Url("/ok")), Duration(60'000));
   Collector collector(io_, reporter, list.type_names, signals_, -1);
   collector.Add(std::make_unique<Worker>(
       std::move(list), blueprint_, Worker::Options{.runner = {}, .http = {}, .own_thread = true},

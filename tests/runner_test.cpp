@@ -80,8 +80,10 @@ class FakeClock : public Clock {
 };
 
 struct RecordingSink : RunSink {
-  void Event(const Task& task, std::string_view type, std::string_view step) override {
-    events.push_back(fmt::format("{} {} {}", task.id, type, step));
+  void Event(const Task& task, std::string_view type, std::string_view step,
+             std::string_view line) override {
+    events.push_back(line.empty() ? fmt::format("{} {} {}", task.id, type, step)
+                                  : fmt::format("{} {} {}: {}", task.id, type, step, line));
   }
   void Result(const Task& task, const Outcome& outcome) override {
     rows.push_back(
@@ -112,15 +114,17 @@ class RunnerTest : public ::testing::Test {
  protected:
   void StartRun(std::size_t task_count, std::size_t max_fetches = 64, int retries = 2) {
     tasks_ = MakeTasks(task_count);
-    runner_.emplace(tasks_, blueprint_,
-                    RunnerOptions{.max_fetches = max_fetches,
-                                  .retry = {.max_retries = retries, .base_delay = Duration(1000)},
-                                  .seed = 42},
+    for (Step& step : blueprint_.steps) {
+      if (auto* fetch = std::get_if<FetchStep>(&step.action)) {
+        fetch->retry = {.max_retries = retries, .base_delay = Duration(1000)};
+      }
+    }
+    runner_.emplace(tasks_, blueprint_, RunnerOptions{.max_fetches = max_fetches, .seed = 42},
                     http_, clock_, sink_);
     runner_->Start([this] { ++finished_calls_; });
   }
 
-  Blueprint blueprint_ = DefaultBlueprint({"http://test/get"}, Duration(5000));
+  Blueprint blueprint_ = DefaultBlueprint(GetOf("http://test/get"), Duration(5000));
   TaskList tasks_;
   FakeHttpClient http_;
   FakeClock clock_;
@@ -311,9 +315,9 @@ TEST_F(RunnerTest, ManyDelaysShareOneWakeUp) {
 
 TEST_F(RunnerTest, RunsAnyBlueprintInOrder) {
   blueprint_.steps = {{"hello", EmitStep{}},
-                      {"first", FetchStep{"http://test/one"}},
-                      {"pause", DelayStep{Duration(100)}},
-                      {"second", FetchStep{"http://test/two"}},
+                      {"first", GetOf("http://test/one")},
+                      {"pause", DelayStep{Duration(100), std::nullopt}},
+                      {"second", GetOf("http://test/two")},
                       {"bye", EmitStep{}}};
   StartRun(1);
   EXPECT_EQ(sink_.events, std::vector<std::string>{"101 process_data hello"});
@@ -327,6 +331,93 @@ TEST_F(RunnerTest, RunsAnyBlueprintInOrder) {
   EXPECT_EQ(sink_.events,
             (std::vector<std::string>{"101 process_data hello", "101 process_data bye"}));
   EXPECT_EQ(sink_.rows, std::vector<std::string>{"101,Completed,"});
+}
+
+// Blueprints per task type, as a blueprint file gives them.
+class KindsTest : public RunnerTest {
+ protected:
+  static Template Parse(std::string_view text, TemplateContext context, const Blueprint& kind) {
+    auto parsed =
+        Template::Parse(text, context, [&](std::string_view name) { return SlotOf(kind, name); });
+    EXPECT_TRUE(std::holds_alternative<Template>(parsed));
+    return std::get<Template>(std::move(parsed));
+  }
+
+  // Type 0 "ingest" (columns wait, region), type 1 "ping" (no columns).
+  void Prepare() {
+    ingest_.name = "ingest";
+    ingest_.step_names_in_errors = true;
+    ingest_.columns = {{"wait", ColumnType::kDuration}, {"region", ColumnType::kString}};
+    FetchStep get;
+    get.url = Parse("http://test/items/{task_id}?r={region}", TemplateContext::kUrl, ingest_);
+    get.retry.max_retries = 0;
+    ingest_.steps.push_back({"get", std::move(get)});
+    ingest_.steps.push_back({"pause", DelayStep{Duration(0), kFirstColumnSlot}});
+    ingest_.steps.push_back(
+        {"say", EmitStep{Parse("{task_id} in {region}", TemplateContext::kText, ingest_)}});
+    ping_.name = "ping";
+    ping_.step_names_in_errors = true;
+    ping_.steps.push_back({"hello", EmitStep{}});
+
+    tasks_.type_names = {"ingest", "ping"};
+    tasks_.tasks.push_back({1, 0, tasks_.values.AddRow({"250ms", "eu west"})});
+    tasks_.tasks.push_back({2, 1, kNoValues});
+    tasks_.tasks.push_back({3, 0, tasks_.values.AddRow({"1s", "us"})});
+    runner_.emplace(tasks_, std::vector<const Blueprint*>{&ingest_, &ping_},
+                    RunnerOptions{.max_fetches = 64, .seed = 1}, http_, clock_, sink_);
+    runner_->Start([this] { ++finished_calls_; });
+  }
+
+  Blueprint ingest_;
+  Blueprint ping_;
+};
+
+TEST_F(KindsTest, EachTypeRunsItsOwnBlueprintWithItsRowFilledIn) {
+  Prepare();
+  EXPECT_EQ(sink_.events, std::vector<std::string>{"2 ping hello"});
+  ASSERT_EQ(http_.pending.size(), 2u);
+  EXPECT_EQ(http_.pending[0].request.url, "http://test/items/1?r=eu%20west");
+  EXPECT_EQ(http_.pending[1].request.url, "http://test/items/3?r=us");
+  http_.CompleteCurrent(kOk);
+  // Each waits as long as its row says.
+  clock_.Advance(milliseconds(249));
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"2,Completed,"});
+  clock_.Advance(milliseconds(1));
+  EXPECT_EQ(sink_.events.back(), "1 ingest say: 1 in eu west");
+  clock_.Advance(milliseconds(750));
+  EXPECT_EQ(sink_.events.back(), "3 ingest say: 3 in us");
+  EXPECT_EQ(sink_.rows.size(), 3u);
+}
+
+TEST_F(KindsTest, AFailedStepIsNamedInTheReason) {
+  Prepare();
+  http_.Complete(0, Status(404, "HTTP 404 Not Found"));
+  EXPECT_EQ(sink_.rows,
+            (std::vector<std::string>{"2,Completed,", "1,Failed,get: HTTP 404 Not Found"}));
+}
+
+TEST_F(KindsTest, AValueThatCannotGoWhereItsTemplatePutsItFailsThatTask) {
+  // A raw value with a control character cannot go in a URL, and a filled-in URL must still
+  // be http or https: each fails its own task, and the others run.
+  Blueprint raw;
+  raw.name = "raw";
+  raw.step_names_in_errors = true;
+  raw.columns = {{"base", ColumnType::kString}};
+  FetchStep get;
+  get.url = Parse("{base:raw}/x", TemplateContext::kUrl, raw);
+  raw.steps.push_back({"get", std::move(get)});
+  TaskList tasks;
+  tasks.type_names = {"raw"};
+  tasks.tasks.push_back({9, 0, tasks.values.AddRow({"http://a\nb"})});
+  tasks.tasks.push_back({10, 0, tasks.values.AddRow({"ftp://a"})});
+  tasks.tasks.push_back({11, 0, tasks.values.AddRow({"http://ok"})});
+  runner_.emplace(tasks, raw, RunnerOptions{}, http_, clock_, sink_);
+  runner_->Start([] {});
+  ASSERT_EQ(sink_.rows.size(), 2u);
+  EXPECT_TRUE(sink_.rows[0].starts_with("9,Failed,get: value of base")) << sink_.rows[0];
+  EXPECT_TRUE(sink_.rows[1].starts_with("10,Failed,get: URL only http and https")) << sink_.rows[1];
+  ASSERT_EQ(http_.pending.size(), 1u);
+  EXPECT_EQ(http_.pending[0].request.url, "http://ok/x");
 }
 
 }  // namespace

@@ -84,13 +84,13 @@ class WorkerTest : public ::testing::Test {
 
   void StartWorkers(TaskList tasks, std::size_t count, std::size_t max_fetches,
                     const std::string& url, Duration delay, bool own_threads = true) {
-    blueprint_ = DefaultBlueprint({url, Duration(5000), Duration(5000)}, delay);
+    blueprint_ = DefaultBlueprint(GetOf(url), delay);
     std::vector<TaskList> shares = SplitTasks(std::move(tasks), count);
     for (std::size_t k = 0; k < count; ++k) {
       const std::size_t fetches = ShareOf(max_fetches, count, k);
       workers_.push_back(std::make_unique<Worker>(
           std::move(shares[k]), blueprint_,
-          Worker::Options{.runner = {.max_fetches = fetches, .retry = {}, .seed = k},
+          Worker::Options{.runner = {.max_fetches = fetches, .seed = k},
                           .http = {.max_connections = fetches,
                                    .max_body = std::nullopt,
                                    .user_agent = "orchestrator-test"},

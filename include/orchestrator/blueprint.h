@@ -1,41 +1,98 @@
-// What the runner does for each task: an ordered list of steps.
+// What the runner does for a task of one kind: an ordered list of steps, as data.
 #ifndef ORCHESTRATOR_BLUEPRINT_H_
 #define ORCHESTRATOR_BLUEPRINT_H_
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
+#include "orchestrator/column.h"
 #include "orchestrator/duration.h"
+#include "orchestrator/retry_policy.h"
+#include "orchestrator/template.h"
 
 namespace orchestrator {
 
-/// An HTTP GET that must answer 2xx with its whole body.
+std::string_view NameOf(HttpMethod method);
+
+/// Template slots: what a placeholder of a blueprint can name. Slot 0 is the task_id, 1 its
+/// task_type, 2 + k the blueprint's column k.
+inline constexpr std::size_t kTaskIdSlot = 0;
+inline constexpr std::size_t kTaskTypeSlot = 1;
+inline constexpr std::size_t kFirstColumnSlot = 2;
+
+/// A typed column the rows of a kind carry (`columns = { size = "u32" }`).
+struct ColumnSpec {
+  std::string name;
+  ColumnType type = ColumnType::kString;
+};
+
+struct Header {
+  std::string name;
+  Template value;  ///< TemplateContext::kHeader
+};
+
+/// An HTTP request, filled in from the task's row when it is about to be sent. Success is a
+/// status in `expect` (any 2xx when empty) with the whole body read.
 struct FetchStep {
-  std::string url;
+  HttpMethod method = HttpMethod::kGet;
+  Template url;  ///< TemplateContext::kUrl
+  std::vector<Header> headers;
+  std::optional<Template> body;  ///< TemplateContext::kBody
+  std::vector<int> expect;
   Duration timeout{10'000};          ///< Limits each attempt as a whole, body included.
   Duration connect_timeout{10'000};  ///< Limits the connect phase of each attempt.
+  RetryPolicy retry;
+  std::optional<std::uint64_t> max_body;  ///< Fail a larger response body; none: no limit.
 };
 
-/// A pause. The task holds no connection and no fetch slot while it waits.
+/// A pause: a fixed duration, or the value of a duration column. The task holds no
+/// connection and no fetch slot while it waits.
 struct DelayStep {
   Duration duration{5'000};
+  std::optional<std::size_t> column;  ///< A template slot: the delay is this column's value.
 };
 
-/// One line on stderr naming the task.
-struct EmitStep {};
+/// One line on stderr: `text` filled in, or the line naming the task when there is none.
+struct EmitStep {
+  std::optional<Template> text;  ///< TemplateContext::kText
+};
 
 struct Step {
-  std::string name;  ///< As the blueprint calls it: "fetch_data", "long_delay"...
+  std::string name;  ///< As the blueprint calls it: "fetch_data", "store"...
   std::variant<FetchStep, DelayStep, EmitStep> action;
 };
 
-/// The steps every task goes through, in order. A failed step ends the task.
+/// The steps every task of a kind goes through, in order. A failed step ends the task.
 struct Blueprint {
+  std::string name;                 ///< The task_type it is for; "*" for every other one.
+  std::vector<ColumnSpec> columns;  ///< Template slots kFirstColumnSlot and on.
   std::vector<Step> steps;
+  /// Whether error_info starts with the failed step's name (`store: HTTP 409 Conflict`), as
+  /// with a blueprint file; the built-in blueprint's reasons stand alone.
+  bool step_names_in_errors = false;
+  /// Webhooks (POST by default), each sent with the task's JSON record.
+  std::vector<FetchStep> on_start;
+  std::vector<FetchStep> on_success;
+  std::vector<FetchStep> on_failure;
 };
 
-/// The seeds' blueprint: fetch_data (GET url), long_delay, emit_event.
+/// The slot of a placeholder name in `blueprint`: task_id, task_type or one of its columns.
+std::optional<std::size_t> SlotOf(const Blueprint& blueprint, std::string_view name);
+
+/// Parses `url` as a URL template that may name {task_id} and {task_type} (the built-in
+/// blueprint's --url): the template, or why not.
+std::variant<Template, Template::Error> ParseUrlTemplate(std::string_view url);
+
+/// A GET of `url` (see ParseUrlTemplate) with the default settings. Throws
+/// std::invalid_argument when `url` does not parse: check it first.
+FetchStep GetOf(std::string_view url);
+
+/// The seeds' blueprint: fetch_data (GET `fetch.url`), long_delay, emit_event.
 Blueprint DefaultBlueprint(FetchStep fetch, Duration delay);
 
 }  // namespace orchestrator

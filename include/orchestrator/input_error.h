@@ -1,4 +1,4 @@
-// The one exception type of the tool: bad input, reported as FILE:LINE: what is wrong.
+// The one exception type of the tool: bad input, reported as FILE:LINE[:COLUMN]: what is wrong.
 #ifndef ORCHESTRATOR_INPUT_ERROR_H_
 #define ORCHESTRATOR_INPUT_ERROR_H_
 
@@ -15,14 +15,18 @@ class InputError : public std::runtime_error {
  public:
   /// `line` is the 1-based physical line, or 0 when the problem is not on one line.
   InputError(std::string file, std::size_t line, std::string message);
+  /// FILE:LINE:COLUMN, for files whose reader knows the column (a blueprint file).
+  InputError(std::string file, std::size_t line, std::size_t column, std::string message);
 
   const std::string& file() const { return file_; }
   std::size_t line() const { return line_; }
+  std::size_t column() const { return column_; }  ///< 1-based, or 0 when not known
   const std::string& message() const { return message_; }
 
  private:
   std::string file_;
   std::size_t line_;
+  std::size_t column_ = 0;
   std::string message_;
 };
 

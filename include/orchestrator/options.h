@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "orchestrator/blueprint_file.h"
 #include "orchestrator/duration.h"
 
 namespace orchestrator {
@@ -26,6 +27,10 @@ struct Options {
   std::optional<std::uint64_t> max_body;  ///< a larger response body fails the fetch
   std::string output_path;                ///< also write the result CSV here ("" = no)
   std::string resume_path;                ///< skip tasks this earlier result CSV completed
+  std::string blueprints_path;            ///< the blueprint file ("" = the built-in blueprint)
+  /// The fetch settings given on the command line: they rank above a blueprint file's
+  /// [defaults] and below a step's own.
+  FetchSettings fetch_flags;
   bool quiet = false;
 };
 

@@ -23,7 +23,8 @@ class Reporter final : public RunSink {
   /// A row that needs no run (carried over from an earlier result file).
   void CarryOver(TaskId id, const Outcome& outcome);
 
-  void Event(const Task& task, std::string_view type_name, std::string_view step) override;
+  void Event(const Task& task, std::string_view type_name, std::string_view step,
+             std::string_view line) override;
   void Result(const Task& task, const Outcome& outcome) override;
 
   /// Flushes every stream. Returns false if a result stream has failed.

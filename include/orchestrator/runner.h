@@ -17,6 +17,7 @@
 #include "orchestrator/outcome.h"
 #include "orchestrator/retry_policy.h"
 #include "orchestrator/task.h"
+#include "orchestrator/task_values.h"
 
 namespace orchestrator {
 
@@ -24,16 +25,17 @@ namespace orchestrator {
 class RunSink {
  public:
   virtual ~RunSink() = default;
-  /// An emit step ran for `task`.
-  virtual void Event(const Task& task, std::string_view type_name, std::string_view step) = 0;
+  /// An emit step ran for `task`: `line` is its text filled in, or empty for the line that
+  /// names the task.
+  virtual void Event(const Task& task, std::string_view type_name, std::string_view step,
+                     std::string_view line) = 0;
   /// `task` ended. Called exactly once for every task of the run.
   virtual void Result(const Task& task, const Outcome& outcome) = 0;
 };
 
 struct RunnerOptions {
   std::size_t max_fetches = 64;  ///< Fetches in flight at once; the rest wait their turn.
-  RetryPolicy retry;
-  std::uint64_t seed = 0;  ///< Seeds the backoff jitter.
+  std::uint64_t seed = 0;        ///< Seeds the backoff jitter.
 };
 
 /// Drives each task through the blueprint's steps on one event loop. Knows nothing of curl or
@@ -45,7 +47,11 @@ struct RunnerOptions {
 /// timeouts measure the attempt itself and never time spent queueing.
 class Runner {
  public:
-  /// `tasks` and `blueprint` must outlive the runner.
+  /// `blueprints[t]` is the blueprint of the tasks of type t (TaskList::type_names); one
+  /// blueprint alone serves every type. The tasks and the blueprints must outlive the runner.
+  Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints, RunnerOptions options,
+         HttpClient& http, Clock& clock, RunSink& sink);
+  /// Every task through the same blueprint.
   Runner(const TaskList& tasks, const Blueprint& blueprint, RunnerOptions options, HttpClient& http,
          Clock& clock, RunSink& sink);
   Runner(const Runner&) = delete;
@@ -77,10 +83,13 @@ class Runner {
   void OnWake();
   void ArmWake();
   void Finish(TaskIndex index, const Outcome& outcome);
+  void Fail(TaskIndex index, std::string reason);
+  const Blueprint& BlueprintOf(TaskIndex index) const;
   const Step& CurrentStep(TaskIndex index) const;
+  std::optional<FetchRequest> RequestFor(TaskIndex index, const FetchStep& fetch);
 
   const TaskList& tasks_;
-  const Blueprint& blueprint_;
+  std::vector<const Blueprint*> blueprints_;  // by task type
   RunnerOptions options_;
   HttpClient& http_;
   Clock& clock_;
@@ -95,6 +104,7 @@ class Runner {
   bool cancelled_ = false;
   std::function<void()> on_finished_;
   std::mt19937_64 random_;
+  std::string line_;  // an emit step's line, filled in
 };
 
 }  // namespace orchestrator

@@ -28,6 +28,7 @@ namespace orchestrator {
 struct WorkerRecord {
   Task task;
   std::string_view step;           ///< An event's step name (owned by the Blueprint).
+  std::string line;                ///< An event's line, filled in; empty for the default line.
   std::optional<Outcome> outcome;  ///< Set for a result; empty for an event.
 };
 
@@ -42,7 +43,8 @@ struct WorkerBatch {
 
 /// Deals `tasks` out to `count` lists in turn (task i to list i % count), so that each
 /// list gets the same mix of the input. Every list keeps all the type names, at the same
-/// indices, so a Task means the same in each.
+/// indices, so a Task means the same in each; a task's column values move to its list's
+/// table.
 std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count);
 
 /// Threads a run uses unless told: one per CPU this process may run on.
@@ -68,6 +70,10 @@ class Worker final : private RunSink {
   };
 
   /// `blueprint` and `collector` must outlive the worker.
+  /// `blueprints[t]` is the blueprint of the worker's tasks of type t; one alone serves all.
+  Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options options,
+         boost::asio::io_context& collector, Deliver deliver);
+  /// Every task through `blueprint`.
   Worker(TaskList tasks, const Blueprint& blueprint, Options options,
          boost::asio::io_context& collector, Deliver deliver);
   ~Worker() override;  // joins the thread
@@ -84,7 +90,8 @@ class Worker final : private RunSink {
   boost::asio::io_context& io() { return io_; }
 
  private:
-  void Event(const Task& task, std::string_view type_name, std::string_view step) override;
+  void Event(const Task& task, std::string_view type_name, std::string_view step,
+             std::string_view line) override;
   void Result(const Task& task, const Outcome& outcome) override;
   void Add(WorkerRecord record);
   void SendBatch(bool last);

@@ -1,0 +1,34 @@
+// The values a task's templates are filled in with: its task_id, task_type and columns.
+#ifndef ORCHESTRATOR_TASK_VALUES_H_
+#define ORCHESTRATOR_TASK_VALUES_H_
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+#include "orchestrator/blueprint.h"
+#include "orchestrator/task.h"
+#include "orchestrator/template.h"
+
+namespace orchestrator {
+
+/// Answers Template::ExpandTo's questions for one task of `blueprint`: slot kTaskIdSlot is
+/// the task_id, kTaskTypeSlot its task_type, kFirstColumnSlot + k the blueprint's column k
+/// as the reader kept it (canonical, see ReadColumnValue). Holds the task_id's text, so it
+/// must outlive the expansion; the rest are views into `tasks` and `blueprint`.
+class TaskValues {
+ public:
+  TaskValues(const TaskList& tasks, const Task& task, const Blueprint& blueprint);
+  TemplateValue operator()(std::size_t slot) const;
+
+ private:
+  const TaskList& tasks_;
+  const Task& task_;
+  const Blueprint& blueprint_;
+  std::array<char, 20> id_text_{};  // the longest task_id, 18446744073709551615, has 20 digits
+  std::size_t id_length_ = 0;
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_TASK_VALUES_H_

@@ -1,0 +1,20 @@
+#include "orchestrator/task_values.h"
+
+#include <charconv>
+
+namespace orchestrator {
+
+TaskValues::TaskValues(const TaskList& tasks, const Task& task, const Blueprint& blueprint)
+    : tasks_(tasks), task_(task), blueprint_(blueprint) {
+  const auto written = std::to_chars(id_text_.data(), id_text_.data() + id_text_.size(), task.id);
+  id_length_ = static_cast<std::size_t>(written.ptr - id_text_.data());
+}
+
+TemplateValue TaskValues::operator()(std::size_t slot) const {
+  if (slot == kTaskIdSlot) return {ColumnType::kU64, std::string_view(id_text_.data(), id_length_)};
+  if (slot == kTaskTypeSlot) return {ColumnType::kString, tasks_.TypeName(task_)};
+  const std::size_t column = slot - kFirstColumnSlot;
+  return {blueprint_.columns[column].type, tasks_.Value(task_, column)};
+}
+
+}  // namespace orchestrator
