@@ -39,6 +39,21 @@ constexpr MethodName kMethods[] = {
     {HttpMethod::kPut, "PUT"}, {HttpMethod::kPatch, "PATCH"}, {HttpMethod::kDelete, "DELETE"},
 };
 
+// A message with every control character written as \xNN: a key, a type's name or toml++'s
+// own description may carry any byte of the file, and a terminal must not act on it.
+std::string Printable(std::string_view text) {
+  std::string shown;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      shown += fmt::format("\\x{:02x}", byte);
+    } else {
+      shown += c;
+    }
+  }
+  return shown;
+}
+
 // A table's entries in the order the file has them: toml++ keeps a table's keys sorted, and
 // kinds, columns and error messages should follow the file.
 std::vector<std::pair<const toml::key*, const toml::node*>> InFileOrder(const toml::table& table) {
@@ -92,7 +107,7 @@ class Reader {
 
  private:
   [[noreturn]] void Fail(const toml::source_region& where, const std::string& message) const {
-    throw InputError(path_, where.begin.line, where.begin.column, message);
+    throw InputError(path_, where.begin.line, where.begin.column, Printable(message));
   }
 
   [[noreturn]] void Unknown(const toml::key& key, std::string_view where,
@@ -497,7 +512,7 @@ BlueprintFile ParseBlueprintFile(std::string_view text, const std::string& path,
     root = toml::parse(text, path);
   } catch (const toml::parse_error& error) {
     throw InputError(path, error.source().begin.line, error.source().begin.column,
-                     std::string(error.description()));
+                     Printable(error.description()));
   }
   return Reader(path, command_line).Read(root);
 }
