@@ -5,24 +5,6 @@
 
 namespace orchestrator {
 
-std::string_view NameOf(HttpMethod method) {
-  switch (method) {
-    case HttpMethod::kGet:
-      return "GET";
-    case HttpMethod::kHead:
-      return "HEAD";
-    case HttpMethod::kPost:
-      return "POST";
-    case HttpMethod::kPut:
-      return "PUT";
-    case HttpMethod::kPatch:
-      return "PATCH";
-    case HttpMethod::kDelete:
-      return "DELETE";
-  }
-  return "GET";
-}
-
 std::optional<std::size_t> SlotOf(const Blueprint& blueprint, std::string_view name) {
   if (name == "task_id") return kTaskIdSlot;
   if (name == "task_type") return kTaskTypeSlot;
@@ -53,7 +35,7 @@ FetchStep GetOf(std::string_view url) {
 
 Blueprint DefaultBlueprint(FetchStep fetch, Duration delay) {
   Blueprint blueprint;
-  blueprint.name = "*";
+  blueprint.name = std::string(1, '*');  // not = "*": GCC 12 warns falsely (-Wrestrict, PR105329)
   blueprint.steps.push_back({"fetch_data", std::move(fetch)});
   blueprint.steps.push_back({"long_delay", DelayStep{delay, std::nullopt}});
   blueprint.steps.push_back({"emit_event", EmitStep{}});

@@ -41,15 +41,6 @@ namespace {
 constexpr std::size_t kMaxSteps = 255;
 constexpr int kMaxRetries = 100;
 
-struct MethodName {
-  HttpMethod method;
-  std::string_view name;
-};
-constexpr MethodName kMethods[] = {
-    {HttpMethod::kGet, "GET"}, {HttpMethod::kHead, "HEAD"},   {HttpMethod::kPost, "POST"},
-    {HttpMethod::kPut, "PUT"}, {HttpMethod::kPatch, "PATCH"}, {HttpMethod::kDelete, "DELETE"},
-};
-
 // A message with every control character written as \xNN: a key, a type's name or toml++'s
 // own description may carry any byte of the file, and a terminal must not act on it.
 std::string Printable(std::string_view text) {
@@ -379,8 +370,8 @@ class Reader {
 
   HttpMethod Method(const toml::node& node) const {
     const std::string& text = String(node, "method");
-    for (const MethodName& known : kMethods) {
-      if (known.name == text) return known.method;
+    for (const HttpMethod method : kHttpMethods) {
+      if (NameOf(method) == text) return method;
     }
     Fail(node.source(),
          fmt::format("unknown method {} (known: GET, HEAD, POST, PUT, PATCH, DELETE)",

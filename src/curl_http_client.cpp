@@ -211,25 +211,6 @@ std::vector<std::string> SecretsOf(
   return secrets;
 }
 
-// The method as sent. (NameOf(HttpMethod), for blueprints, lives elsewhere.)
-const char* MethodName(HttpMethod method) {
-  switch (method) {
-    case HttpMethod::kGet:
-      return "GET";
-    case HttpMethod::kHead:
-      return "HEAD";
-    case HttpMethod::kPost:
-      return "POST";
-    case HttpMethod::kPut:
-      return "PUT";
-    case HttpMethod::kPatch:
-      return "PATCH";
-    case HttpMethod::kDelete:
-      return "DELETE";
-  }
-  return "GET";
-}
-
 }  // namespace
 
 CurlLibrary::CurlLibrary() {
@@ -371,7 +352,8 @@ class CurlHttpClient::Impl {
     const bool custom = method == HttpMethod::kPut || method == HttpMethod::kPatch ||
                         method == HttpMethod::kDelete || (method == HttpMethod::kGet && with_body);
     if (code == CURLE_OK) {
-      code = curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, custom ? MethodName(method) : nullptr);
+      code =
+          curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, custom ? NameOf(method).data() : nullptr);
     }
     if (code == CURLE_OK) {
       code = curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer.header_list.get());

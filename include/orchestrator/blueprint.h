@@ -17,8 +17,6 @@
 
 namespace orchestrator {
 
-std::string_view NameOf(HttpMethod method);
-
 /// Template slots: what a placeholder of a blueprint can name. Slot 0 is the task_id, 1 its
 /// task_type, 2 + k the blueprint's column k.
 inline constexpr std::size_t kTaskIdSlot = 0;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,28 @@ namespace orchestrator {
 
 /// The methods a fetch step or a webhook may use.
 enum class HttpMethod : std::uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete };
+inline constexpr HttpMethod kHttpMethods[] = {HttpMethod::kGet,   HttpMethod::kHead,
+                                              HttpMethod::kPost,  HttpMethod::kPut,
+                                              HttpMethod::kPatch, HttpMethod::kDelete};
+
+/// The method's name as sent ("GET"); a string literal, so data() ends in a NUL.
+constexpr std::string_view NameOf(HttpMethod method) {
+  switch (method) {
+    case HttpMethod::kGet:
+      return "GET";
+    case HttpMethod::kHead:
+      return "HEAD";
+    case HttpMethod::kPost:
+      return "POST";
+    case HttpMethod::kPut:
+      return "PUT";
+    case HttpMethod::kPatch:
+      return "PATCH";
+    case HttpMethod::kDelete:
+      return "DELETE";
+  }
+  return "GET";
+}
 
 /// Why a fetch did not succeed, in the terms retry decisions need.
 enum class FetchFailure {
