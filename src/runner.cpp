@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <utility>
 
@@ -131,7 +132,8 @@ void Runner::Advance(TaskIndex index) {
     if (emit.text) {
       line_.clear();
       std::string error;
-      if (!emit.text->ExpandTo(line_, TaskValues(tasks_, task, blueprint), error)) {
+      const TaskValues values(tasks_, task, blueprint);
+      if (!emit.text->ExpandTo(line_, std::cref(values), error)) {
         Fail(index, std::move(error));
         return;
       }
@@ -211,7 +213,8 @@ void Runner::ArmWake() {
 }
 
 // Fills the step's request in for the task, when it is about to be sent. A value that cannot
-// go where its template puts it fails the task.
+// go where its template puts it fails the task. The values go by reference (std::cref): a
+// std::function holds that without allocating, once per template and request.
 std::optional<FetchRequest> Runner::RequestFor(TaskIndex index, const FetchStep& fetch) {
   const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index));
   FetchRequest request{.url = {},
@@ -223,14 +226,15 @@ std::optional<FetchRequest> Runner::RequestFor(TaskIndex index, const FetchStep&
                        .expect = fetch.expect,
                        .max_body = fetch.max_body};
   std::string error;
-  bool filled = fetch.url.ExpandTo(request.url, values, error);
+  bool filled = fetch.url.ExpandTo(request.url, std::cref(values), error);
   for (std::size_t h = 0; filled && h < fetch.headers.size(); ++h) {
     request.headers.emplace_back(fetch.headers[h].name, std::string());
-    filled = fetch.headers[h].value.ExpandTo(request.headers.back().second, values, error);
+    filled =
+        fetch.headers[h].value.ExpandTo(request.headers.back().second, std::cref(values), error);
   }
   if (filled && fetch.body) {
     request.body.emplace();
-    filled = fetch.body->ExpandTo(*request.body, values, error);
+    filled = fetch.body->ExpandTo(*request.body, std::cref(values), error);
   }
   if (!filled) {
     Fail(index, std::move(error));
