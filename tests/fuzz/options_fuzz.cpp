@@ -6,7 +6,8 @@
 // Checked on every input:
 //   - ParseCommandLine never throws (it promises so).
 //   - A usage error, --help and --version come with a non-empty text.
-//   - A run has only values the tool can run with: durations from 0 to a year (--retry-delay to 10 minutes), --timeout,
+//   - A run has only values the tool can run with: durations from 0 to a year (--retry-delay to 10
+//   minutes), --timeout,
 //     --connect-timeout above 0, --retries 0..100, --max-connections 1..100000, a --max-body
 //     above 0 if given, and an http(s) URL with a host (CheckFetchUrl accepts it).
 #include <cstddef>
