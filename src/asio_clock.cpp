@@ -29,6 +29,10 @@ AsioClock::~AsioClock() = default;
 
 Clock::TimePoint AsioClock::Now() const { return std::chrono::steady_clock::now(); }
 
+std::chrono::system_clock::time_point AsioClock::WallNow() const {
+  return std::chrono::system_clock::now();
+}
+
 void AsioClock::WakeAt(TimePoint when, std::function<void()> wake) {
   wake_ = std::move(wake);
   const std::uint64_t generation = ++generation_;

@@ -232,11 +232,6 @@ class Reader {
                       : key == "on_success" ? kind.on_success
                                             : kind.on_failure;
         hooks = Webhooks(node, key.str(), resolve);
-        // Read and checked, but the runner does not send them yet: refuse rather than let a
-        // user believe they were sent.
-        Fail(key.source(), fmt::format("{}: webhooks are not sent by this version yet; remove "
-                                       "it (the file is read, the rest is checked)",
-                                       key.str()));
       } else {
         Unknown(key, fmt::format("in {}", where),
                 {"columns", "steps", "on_start", "on_success", "on_failure"});
@@ -470,6 +465,10 @@ class Reader {
     if (list == nullptr) {
       Fail(node.source(),
            fmt::format("{} must be a list of webhooks, like [ {{ url = \"...\" }} ]", event));
+    }
+    if (list->size() > kMaxWebhooksPerEvent) {
+      Fail(node.source(), fmt::format("at most {} webhooks in {}, not {}", kMaxWebhooksPerEvent,
+                                      event, list->size()));
     }
     std::vector<FetchStep> hooks;
     for (const toml::node& item : *list) {

@@ -67,6 +67,8 @@ void Collector::Deliver(WorkerBatch batch) {
   for (const WorkerRecord& record : batch.records) {
     if (record.outcome) {
       reporter_.Result(record.task, *record.outcome);
+    } else if (!record.webhook.empty()) {
+      reporter_.WebhookGaveUp(record.task, record.webhook, record.line);
     } else {
       reporter_.Event(record.task, type_names_[record.task.type], record.step, record.line);
     }

@@ -109,9 +109,12 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
     if (carried > 0) {
       notes.push_back(fmt::format("{} carried over from {}", carried, options.resume_path));
     }
-    fmt::print(stderr, "orchestrator: {} unique task{}{}: {} in {:.1f}s\n", unique_tasks,
+    const std::size_t given_up = reporter.webhooks_given_up();
+    fmt::print(stderr, "orchestrator: {} unique task{}{}: {} in {:.1f}s{}\n", unique_tasks,
                unique_tasks == 1 ? "" : "s",
-               notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds);
+               notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds,
+               given_up == 0 ? "" : fmt::format("; {} webhook{} given up", given_up,
+                                                given_up == 1 ? "" : "s"));
   }
   return reporter.failed() > 0 ? kExitSomeFailed : kExitCompleted;
 }
@@ -162,7 +165,7 @@ int Run(const Options& options, const SignalWatch& signals) {
                          OutputStream::FlushPolicy::kWhenAsked);
     result_streams.push_back(&*file_results);
   }
-  Reporter reporter(result_streams, options.quiet ? nullptr : &events);
+  Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events);
 
   // The header and the carried-over rows go out in bulk; then the results file takes its
   // place under its name and gets each new row as it comes. A stream that failed here stops

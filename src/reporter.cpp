@@ -17,8 +17,8 @@ void AppendPrintable(std::string& out, std::string_view text) {
 
 }  // namespace
 
-Reporter::Reporter(std::vector<OutputStream*> results, OutputStream* events)
-    : results_(std::move(results)), events_(events) {}
+Reporter::Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings)
+    : results_(std::move(results)), events_(events), warnings_(warnings) {}
 
 void Reporter::WriteHeader() { WriteRow(std::string(kResultHeader)); }
 
@@ -57,6 +57,18 @@ void Reporter::Result(const Task& task, const Outcome& outcome) {
   WriteRow(scratch_);
 }
 
+// Printed even when quiet: the task's row does not tell it.
+void Reporter::WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) {
+  ++webhooks_given_up_;
+  if (warnings_ == nullptr) return;
+  scratch_.clear();
+  fmt::format_to(std::back_inserter(scratch_), "orchestrator: warning: {} for task {}: ", webhook,
+                 task.id);
+  AppendPrintable(scratch_, reason);
+  scratch_ += '\n';
+  warnings_->Write(scratch_);
+}
+
 void Reporter::WriteRow(const std::string& row) {
   for (OutputStream* stream : results_) stream->Write(row);
   if (!reported_error_ && failed_stream() != nullptr) {
@@ -67,6 +79,7 @@ void Reporter::WriteRow(const std::string& row) {
 
 bool Reporter::Flush() {
   if (events_ != nullptr) events_->Flush();
+  if (warnings_ != nullptr && warnings_ != events_) warnings_->Flush();
   for (OutputStream* stream : results_) stream->Flush();
   if (!reported_error_ && failed_stream() != nullptr) {
     reported_error_ = true;
@@ -77,6 +90,7 @@ bool Reporter::Flush() {
 
 void Reporter::set_on_pending(const std::function<void()>& on_pending) {
   if (events_ != nullptr) events_->set_on_pending(on_pending);
+  if (warnings_ != nullptr && warnings_ != events_) warnings_->set_on_pending(on_pending);
   for (OutputStream* stream : results_) stream->set_on_pending(on_pending);
 }
 

@@ -57,4 +57,13 @@ RetryDecision RetryPolicy::Decide(int attempts, const FetchResult& result, doubl
   return {.retry = true, .delay = delay, .note = {}};
 }
 
+std::string FailureReason(const FetchResult& result, int attempts, const std::string& note) {
+  std::string reason = result.message;
+  std::string context;
+  if (attempts > 1) context = fmt::format("after {} attempts", attempts);
+  if (!note.empty()) context += (context.empty() ? "" : "; ") + note;
+  if (!context.empty()) reason += fmt::format(" ({})", context);
+  return reason;
+}
+
 }  // namespace orchestrator

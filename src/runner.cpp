@@ -1,12 +1,13 @@
 #include "orchestrator/runner.h"
 
-#include "orchestrator/url.h"
-
 #include <fmt/format.h>
 #include <algorithm>
 #include <functional>
 #include <stdexcept>
 #include <utility>
+
+#include "orchestrator/fill_request.h"
+#include "orchestrator/webhook.h"
 
 namespace orchestrator {
 namespace {
@@ -26,14 +27,15 @@ std::vector<Duration> DelayDurations(const std::vector<const Blueprint*>& bluepr
   return durations;
 }
 
-// The error_info of a task whose fetch failed for good: the reason, and what led there.
-std::string FailureReason(const FetchResult& result, int attempts, const std::string& note) {
-  std::string reason = result.message;
-  std::string context;
-  if (attempts > 1) context = fmt::format("after {} attempts", attempts);
-  if (!note.empty()) context += (context.empty() ? "" : "; ") + note;
-  if (!context.empty()) reason += fmt::format(" ({})", context);
-  return reason;
+bool HasWebhooks(const Blueprint& blueprint) {
+  return !blueprint.on_start.empty() || !blueprint.on_success.empty() ||
+         !blueprint.on_failure.empty();
+}
+
+// A steady-clock moment as calendar time, by way of the clock's present.
+WebhookRecord::WallTime WallTimeOf(const Clock& clock, Clock::TimePoint moment) {
+  return clock.WallNow() -
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(clock.Now() - moment);
 }
 
 }  // namespace
@@ -47,6 +49,10 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
       clock_(clock),
       sink_(sink),
       states_(tasks.tasks.size()),
+      webhooks_(
+          http, clock, [this](const WebhookDelivery& delivery) { return PrepareWebhook(delivery); },
+          [this](const WebhookProgress& progress) { OnWebhookDone(progress); },
+          options_.seed ^ 0x9e3779b97f4a7c15u),
       waiting_(DelayDurations(blueprints_)),
       random_(options_.seed) {
   if (blueprints_.size() == 1) blueprints_.resize(tasks.type_names.size(), blueprints_[0]);
@@ -57,8 +63,16 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
     if (blueprint->steps.size() > 255) {
       throw std::invalid_argument("a blueprint has at most 255 steps");
     }
+    for (const WebhookEvent event :
+         {WebhookEvent::kStart, WebhookEvent::kSuccess, WebhookEvent::kFailure}) {
+      if (WebhooksOf(*blueprint, event).size() > kMaxWebhooksPerEvent) {
+        throw std::invalid_argument("too many webhooks for one event");
+      }
+    }
+    has_webhooks_ = has_webhooks_ || HasWebhooks(*blueprint);
   }
   if (options_.max_fetches == 0) throw std::invalid_argument("max_fetches must be at least 1");
+  if (has_webhooks_) times_.resize(tasks.tasks.size());
 }
 
 Runner::Runner(const TaskList& tasks, const Blueprint& blueprint, RunnerOptions options,
@@ -86,11 +100,22 @@ void Runner::Cancel() {
   in_flight_ = 0;
   queued_.clear();
   waiting_.Clear();
+  webhooks_.Clear();
   for (TaskIndex index = 0; index < states_.size(); ++index) {
-    if (states_[index].phase != Phase::kDone) {
-      Finish(index, Outcome::Failed(std::string(kCancelledReason)));
+    switch (states_[index].phase) {
+      case Phase::kDone:
+        break;
+      case Phase::kEnding: {
+        // Its steps are over: its row says how they ended, webhooks sent or not.
+        const auto ending = ending_.find(index);
+        WriteRow(index, ending->second.outcome);
+        break;
+      }
+      default:
+        WriteRow(index, Outcome::Failed(std::string(kCancelledReason)));
     }
   }
+  ending_.clear();
 }
 
 const Blueprint& Runner::BlueprintOf(TaskIndex index) const {
@@ -113,10 +138,11 @@ void Runner::Advance(TaskIndex index) {
     }
     const Step& step = CurrentStep(index);
     if (std::holds_alternative<FetchStep>(step.action)) {
-      state.phase = Phase::kQueued;
+      state.phase = Phase::kQueued;  // it begins when it gets its fetch slot
       queued_.push_back(index);
       return;
     }
+    Begin(index);
     if (const auto* delay = std::get_if<DelayStep>(&step.action)) {
       Duration duration = delay->duration;
       if (delay->column) {
@@ -144,17 +170,39 @@ void Runner::Advance(TaskIndex index) {
   }
 }
 
-// Admission: hands queued fetches to the client while there are free slots.
+// The task's first step begins: its on_start webhooks go out.
+void Runner::Begin(TaskIndex index) {
+  TaskState& state = states_[index];
+  if (state.started) return;
+  state.started = true;
+  if (!has_webhooks_) return;
+  times_[index].started = clock_.Now();
+  SendWebhooks(index, WebhookEvent::kStart);
+}
+
+// Admission: hands queued webhooks, then queued fetches, to the client while there are free
+// slots. Webhooks go first: a task's row waits for its webhooks.
 void Runner::StartFetches() {
-  while (!cancelled_ && in_flight_ < options_.max_fetches && !queued_.empty()) {
+  while (!cancelled_ && fetches_in_flight() < options_.max_fetches) {
+    if (webhooks_.has_queued()) {
+      if (std::optional<WebhookProgress> unsent = webhooks_.SendNext()) Settle(*unsent);
+      continue;
+    }
+    if (queued_.empty()) break;
     const TaskIndex index = queued_.front();
     queued_.pop_front();
-    std::optional<FetchRequest> request =
-        RequestFor(index, std::get<FetchStep>(CurrentStep(index).action));
-    if (!request) continue;  // the task failed: its request could not be filled in
+    Begin(index);
+    FetchRequest request;
+    std::string error;
+    const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index));
+    if (!FillRequest(std::get<FetchStep>(CurrentStep(index).action), values, request, error)) {
+      Fail(index, std::move(error));
+      continue;
+    }
     states_[index].phase = Phase::kFetching;
+    if (has_webhooks_) ++times_[index].attempts;
     ++in_flight_;
-    http_.Fetch(std::move(*request),
+    http_.Fetch(std::move(request),
                 [this, index](const FetchResult& result) { OnFetchDone(index, result); });
   }
 }
@@ -186,6 +234,7 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result) {
 void Runner::OnWake() {
   wake_at_.reset();
   const Clock::TimePoint now = clock_.Now();
+  webhooks_.WakeDue(now);
   while (!cancelled_) {
     const std::optional<TaskIndex> index = waiting_.PopDue(now);
     if (!index) break;
@@ -202,52 +251,17 @@ void Runner::OnWake() {
   ArmWake();
 }
 
-// Keeps the clock's one wake-up at or before the earliest deadline.
+// Keeps the clock's one wake-up at or before the earliest deadline: a task's or a webhook's.
 void Runner::ArmWake() {
   if (cancelled_) return;
-  const std::optional<Clock::TimePoint> earliest = waiting_.Earliest();
+  std::optional<Clock::TimePoint> earliest = waiting_.Earliest();
+  if (const std::optional<Clock::TimePoint> webhook = webhooks_.Earliest()) {
+    earliest = earliest ? std::min(*earliest, *webhook) : *webhook;
+  }
   if (!earliest) return;
   if (wake_at_ && *wake_at_ <= *earliest) return;
   wake_at_ = *earliest;
   clock_.WakeAt(*earliest, [this] { OnWake(); });
-}
-
-// Fills the step's request in for the task, when it is about to be sent. A value that cannot
-// go where its template puts it fails the task. The values go by reference (std::cref): a
-// std::function holds that without allocating, once per template and request.
-std::optional<FetchRequest> Runner::RequestFor(TaskIndex index, const FetchStep& fetch) {
-  const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index));
-  FetchRequest request{.url = {},
-                       .timeout = fetch.timeout,
-                       .connect_timeout = fetch.connect_timeout,
-                       .method = fetch.method,
-                       .headers = {},
-                       .body = std::nullopt,
-                       .expect = fetch.expect,
-                       .max_body = fetch.max_body};
-  std::string error;
-  bool filled = fetch.url.ExpandTo(request.url, std::cref(values), error);
-  for (std::size_t h = 0; filled && h < fetch.headers.size(); ++h) {
-    request.headers.emplace_back(fetch.headers[h].name, std::string());
-    filled =
-        fetch.headers[h].value.ExpandTo(request.headers.back().second, std::cref(values), error);
-  }
-  if (filled && fetch.body) {
-    request.body.emplace();
-    filled = fetch.body->ExpandTo(*request.body, std::cref(values), error);
-  }
-  if (!filled) {
-    Fail(index, std::move(error));
-    return std::nullopt;
-  }
-  // A URL whose shape comes from the row (`{base:raw}/items`) is checked as it is sent.
-  if (fetch.url.has_placeholders()) {
-    if (std::optional<std::string> problem = CheckFetchUrl(request.url)) {
-      Fail(index, "URL " + *problem);
-      return std::nullopt;
-    }
-  }
-  return request;
 }
 
 // A failed step ends its task; with a blueprint file the reason names the step.
@@ -257,7 +271,105 @@ void Runner::Fail(TaskIndex index, std::string reason) {
   Finish(index, Outcome::Failed(std::move(reason)));
 }
 
-void Runner::Finish(TaskIndex index, const Outcome& outcome) {
+// The task's steps are over. Its row waits for its webhooks: those of its start still out,
+// then those of its end.
+void Runner::Finish(TaskIndex index, Outcome outcome) {
+  TaskState& state = states_[index];
+  const WebhookEvent end =
+      outcome.status == FinalStatus::kCompleted ? WebhookEvent::kSuccess : WebhookEvent::kFailure;
+  if (state.webhooks_out == 0 && WebhooksOf(BlueprintOf(index), end).empty()) {
+    WriteRow(index, outcome);
+    return;
+  }
+  state.phase = Phase::kEnding;
+  ending_.emplace(index, Ending{.outcome = std::move(outcome), .finished = clock_.Now()});
+  if (state.webhooks_out == 0) SendEndWebhooks(index);
+}
+
+void Runner::SendEndWebhooks(TaskIndex index) {
+  TaskState& state = states_[index];
+  state.end_webhooks_sent = true;
+  const auto ending = ending_.find(index);
+  SendWebhooks(index, ending->second.outcome.status == FinalStatus::kCompleted
+                          ? WebhookEvent::kSuccess
+                          : WebhookEvent::kFailure);
+  if (state.webhooks_out == 0) {
+    const Outcome outcome = std::move(ending->second.outcome);
+    ending_.erase(ending);
+    WriteRow(index, outcome);
+  }
+}
+
+void Runner::SendWebhooks(TaskIndex index, WebhookEvent event) {
+  const std::vector<FetchStep>& hooks = WebhooksOf(BlueprintOf(index), event);
+  for (std::size_t hook = 0; hook < hooks.size(); ++hook) {
+    webhooks_.Post(
+        {.task = index, .event = event, .hook = static_cast<std::uint8_t>(hook), .attempts = 0});
+    ++states_[index].webhooks_out;
+  }
+}
+
+void Runner::OnWebhookDone(const WebhookProgress& progress) {
+  if (cancelled_) return;
+  Settle(progress);
+  StartFetches();
+  ArmWake();
+}
+
+// One of a task's webhooks is over, or backing off (nothing to do yet).
+void Runner::Settle(const WebhookProgress& progress) {
+  if (!progress.settled) return;
+  const WebhookDelivery& delivery = progress.delivery;
+  const TaskIndex index = delivery.task;
+  TaskState& state = states_[index];
+  if (!progress.failure.empty()) {
+    const std::size_t hooks = WebhooksOf(BlueprintOf(index), delivery.event).size();
+    const std::string webhook =
+        hooks == 1 ? fmt::format("{} webhook", KeyOf(delivery.event))
+                   : fmt::format("{} webhook {}", KeyOf(delivery.event), delivery.hook + 1);
+    sink_.WebhookGaveUp(tasks_.tasks[index], webhook, progress.failure);
+  }
+  --state.webhooks_out;
+  if (state.webhooks_out > 0 || state.phase != Phase::kEnding) return;
+  if (!state.end_webhooks_sent) {
+    SendEndWebhooks(index);
+    return;
+  }
+  const auto ending = ending_.find(index);
+  const Outcome outcome = std::move(ending->second.outcome);
+  ending_.erase(ending);
+  WriteRow(index, outcome);
+}
+
+// A webhook's request, filled in as it is sent, with the task's record as its body.
+std::variant<WebhookQueue::Prepared, std::string> Runner::PrepareWebhook(
+    const WebhookDelivery& delivery) const {
+  const TaskIndex index = delivery.task;
+  const Task& task = tasks_.tasks[index];
+  const Blueprint& blueprint = BlueprintOf(index);
+  const FetchStep& hook = WebhooksOf(blueprint, delivery.event)[delivery.hook];
+  WebhookRecord record{.task_id = task.id,
+                       .task_type = tasks_.TypeName(task),
+                       .event = delivery.event,
+                       .outcome = nullptr,
+                       .attempts = times_[index].attempts,
+                       .started_at = WallTimeOf(clock_, times_[index].started),
+                       .finished_at = std::nullopt};
+  if (delivery.event != WebhookEvent::kStart) {
+    const Ending& ending = ending_.at(index);
+    record.outcome = &ending.outcome;
+    record.finished_at = WallTimeOf(clock_, ending.finished);
+  }
+  WebhookQueue::Prepared prepared{.request = {}, .retry = &hook.retry};
+  std::string error;
+  const TaskValues values(tasks_, task, blueprint);
+  if (!MakeWebhookRequest(hook, values, WebhookBody(record), prepared.request, error)) {
+    return error;
+  }
+  return prepared;
+}
+
+void Runner::WriteRow(TaskIndex index, const Outcome& outcome) {
   states_[index].phase = Phase::kDone;
   ++finished_;
   sink_.Result(tasks_.tasks[index], outcome);

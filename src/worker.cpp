@@ -120,11 +120,23 @@ void Worker::Cancel() {
 
 void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string_view step,
                    std::string_view line) {
-  Add({.task = task, .step = step, .line = std::string(line), .outcome = std::nullopt});
+  Add({.task = task,
+       .step = step,
+       .line = std::string(line),
+       .outcome = std::nullopt,
+       .webhook = {}});
 }
 
 void Worker::Result(const Task& task, const Outcome& outcome) {
-  Add({.task = task, .step = {}, .line = {}, .outcome = outcome});
+  Add({.task = task, .step = {}, .line = {}, .outcome = outcome, .webhook = {}});
+}
+
+void Worker::WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) {
+  Add({.task = task,
+       .step = {},
+       .line = std::string(reason),
+       .outcome = std::nullopt,
+       .webhook = std::string(webhook)});
 }
 
 // The records of one burst of events go out together, once the burst is handled: one

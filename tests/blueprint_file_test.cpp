@@ -232,12 +232,41 @@ TEST(BlueprintFileTest, SettingsTakeTheStepThenTheCommandLineThenDefaults) {
   EXPECT_EQ(std::get<FetchStep>(without.kinds[0].steps[0].action).timeout, Duration(3'000));
 }
 
-// Webhooks are checked like the rest, then refused: this version does not send them yet.
-TEST(BlueprintFileTest, WebhooksAreRefusedUntilTheyAreSent) {
-  EXPECT_EQ(ErrorOf("[types.a]\nsteps = [ { emit = \"\" } ]\non_success = [ { url = "
-                    "\"http://h/{task_id}\" } ]\n"),
-            "kinds.toml:3:1: on_success: webhooks are not sent by this version yet; remove it "
-            "(the file is read, the rest is checked)");
+// Webhooks: POST unless they say, templated URLs and headers, settings as for a fetch.
+TEST(BlueprintFileTest, WebhooksAreReadWithTheirSettings) {
+  const BlueprintFile file = ParseBlueprintFile(
+      "[defaults]\nretries = 4\n"
+      "[types.a]\ncolumns = { region = \"string\" }\nsteps = [ { emit = \"\" } ]\n"
+      "on_start = [ { url = \"http://h/start/{task_id}\" } ]\n"
+      "on_success = [ { url = \"http://h/ok?r={region}\", headers = { X-Key = \"k\" } },\n"
+      "               { url = \"http://h/also\", method = \"PUT\", timeout = \"2s\" } ]\n"
+      "on_failure = [ { url = \"http://h/failed\", retries = 0 } ]\n",
+      "kinds.toml");
+  const Blueprint& kind = file.kinds[0];
+  ASSERT_EQ(kind.on_start.size(), 1u);
+  ASSERT_EQ(kind.on_success.size(), 2u);
+  ASSERT_EQ(kind.on_failure.size(), 1u);
+  EXPECT_EQ(kind.on_start[0].method, HttpMethod::kPost);
+  EXPECT_TRUE(kind.on_start[0].url.has_placeholders());
+  EXPECT_EQ(kind.on_success[0].headers.at(0).name, "X-Key");
+  EXPECT_EQ(kind.on_success[1].method, HttpMethod::kPut);
+  EXPECT_EQ(kind.on_success[1].timeout, Duration(2'000));
+  EXPECT_EQ(kind.on_success[0].retry.max_retries, 4) << "[defaults]";
+  EXPECT_EQ(kind.on_failure[0].retry.max_retries, 0) << "its own";
+}
+
+TEST(BlueprintFileTest, WebhookErrorsHaveTheirPosition) {
+  const std::string steps = "steps = [ { emit = \"\" } ]\n";
+  EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "on_success = [ { method = \"PUT\" } ]\n"),
+            "kinds.toml:3:16: on_success needs a url");
+  EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "on_failure = { url = \"http://h/\" }\n"),
+            "kinds.toml:3:14: on_failure must be a list of webhooks, like [ { url = \"...\" } ]");
+  EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "on_start = [ { url = \"http://h/{nope}\" } ]\n"),
+            "kinds.toml:3:22: unknown name \"nope\" in {nope} in \"http://h/{nope}\"");
+  std::string many = "[types.a]\n" + steps + "on_start = [";
+  for (int i = 0; i < 17; ++i) many += " { url = \"http://h/\" },";
+  many += " ]\n";
+  EXPECT_EQ(ErrorOf(many), "kinds.toml:3:12: at most 16 webhooks in on_start, not 17");
 }
 
 TEST(BlueprintFileTest, NoTypesIsAnError) {

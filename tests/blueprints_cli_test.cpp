@@ -1,7 +1,12 @@
 // End to end: task kinds from a blueprint file (--blueprints), and a templated --url.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "cli_support.h"
 #include "subprocess.h"
@@ -174,6 +179,126 @@ TEST(BlueprintCliTest, AStepSendsItsMethodHeadersAndBody) {
     saw_name = saw_name || (name == "X-Name" && value == "a \"b\"");
   }
   EXPECT_TRUE(saw_type && saw_name);
+}
+
+// The webhook requests the server recorded, oldest first, with their JSON bodies.
+struct SentWebhook {
+  std::string method;
+  std::string target;
+  std::string content_type;
+  boost::json::object body;
+};
+std::vector<SentWebhook> Webhooks(const TestServer& server) {
+  std::vector<SentWebhook> hooks;
+  for (const TestServer::RecordedRequest& request : server.RecordedRequests()) {
+    if (!request.target.starts_with("/task/hook") && !request.target.starts_with("/delay/")) {
+      continue;
+    }
+    hooks.push_back({request.method, request.target, request.Header("Content-Type").value_or(""),
+                     boost::json::parse(request.body).as_object()});
+  }
+  return hooks;
+}
+
+// Each event's webhooks with the task's record; the run ends only once they are delivered.
+TEST(BlueprintCliTest, WebhooksCarryTheTaskRecordOnEachEvent) {
+  TestServer server;
+  TempDir dir;
+  const std::string kinds =
+      dir.Write("kinds.toml",
+                "[types.a]\ncolumns = { code = \"u32\" }\n"
+                "steps = [ { name = \"check\", fetch = { url = \"" +
+                    server.Url("/status/{code}") +
+                    "\", retries = 0 } } ]\n"
+                    "on_start = [ { url = \"" +
+                    server.Url("/task/hook-start-{task_id}") +
+                    "\" } ]\n"
+                    // Delivered 800 ms after it is sent: the run waits for it.
+                    "on_success = [ { url = \"" +
+                    server.Url("/delay/800") +
+                    "\" } ]\n"
+                    "on_failure = [ { url = \"" +
+                    server.Url("/task/hook-failed-{task_id}") +
+                    "\", method = \"PUT\", headers = { X-Token = \"t\" } } ]\n");
+  const ProcessResult result =
+      RunOrchestrator({"--blueprints", kinds,
+                       dir.Write("tasks.csv", "task_id,task_type,code\n1,a,200\n2,a,404\n")});
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  const auto rows = Rows(result.out);
+  EXPECT_EQ(rows.at("1"), "Completed,");
+  EXPECT_EQ(rows.at("2"), "Failed,check: HTTP 404 Not Found");
+  EXPECT_GE(result.seconds, 0.8) << "the run ended before its on_success webhook was delivered";
+
+  const std::vector<SentWebhook> hooks = Webhooks(server);
+  ASSERT_EQ(hooks.size(), 4u);
+  std::map<std::string, const SentWebhook*> by_target;
+  for (const SentWebhook& hook : hooks) {
+    by_target[hook.target] = &hook;
+    EXPECT_EQ(hook.content_type, "application/json");
+  }
+  // Each task's start webhook came before its end webhook.
+  for (const std::string id : {"1", "2"}) {
+    const auto start = std::find_if(hooks.begin(), hooks.end(), [&](const SentWebhook& h) {
+      return h.target == "/task/hook-start-" + id;
+    });
+    const auto end = std::find_if(hooks.begin(), hooks.end(), [&](const SentWebhook& h) {
+      return h.body.at("task_id") == std::stoi(id) && h.body.at("event") != "start";
+    });
+    ASSERT_TRUE(start != hooks.end() && end != hooks.end()) << id;
+    EXPECT_LT(start - hooks.begin(), end - hooks.begin()) << id;
+  }
+  const SentWebhook& start = *by_target.at("/task/hook-start-1");
+  EXPECT_EQ(start.method, "POST");
+  EXPECT_EQ(start.body.at("event"), "start");
+  EXPECT_EQ(start.body.at("task_type"), "a");
+  EXPECT_TRUE(start.body.at("final_status").is_null());
+  const SentWebhook& success = *by_target.at("/delay/800");
+  EXPECT_EQ(success.method, "POST");
+  EXPECT_EQ(success.body.at("task_id"), 1);
+  EXPECT_EQ(success.body.at("event"), "success");
+  EXPECT_EQ(success.body.at("final_status"), "Completed");
+  EXPECT_EQ(success.body.at("attempts"), 1);
+  EXPECT_GE(success.body.at("duration_ms").as_int64(), 0);
+  EXPECT_EQ(success.body.at("started_at").as_string().size(), 24u);  // 2026-12-02T09:00:00.000Z
+  const SentWebhook& failure = *by_target.at("/task/hook-failed-2");
+  EXPECT_EQ(failure.method, "PUT");
+  EXPECT_EQ(failure.body.at("event"), "failure");
+  EXPECT_EQ(failure.body.at("final_status"), "Failed");
+  EXPECT_EQ(failure.body.at("error_info"), "check: HTTP 404 Not Found");
+}
+
+// A webhook is retried like a fetch; one that fails for good is a warning (even with -q) and
+// a count in the summary, and the task's row and the exit status stand.
+TEST(BlueprintCliTest, AFailingWebhookLeavesItsTaskCompletedWithAWarning) {
+  TestServer server;
+  TempDir dir;
+  const std::string kinds = dir.Write("kinds.toml",
+                                      "[defaults]\nretry_delay = \"10ms\"\n"
+                                      "[types.a]\nsteps = [ { emit = \"ran {task_id}\" } ]\n"
+                                      "on_success = [ { url = \"" +
+                                          server.Url("/status/500") +
+                                          "\", retries = 2 },\n"
+                                          "               { url = \"" +
+                                          server.Url("/flaky/2/503") + "?{task_id}\" } ]\n");
+  const std::string tasks = dir.Write("tasks.csv", "task_id,task_type\n1,a\n");
+  for (const bool quiet : {false, true}) {
+    SCOPED_TRACE(quiet ? "-q" : "");
+    server.ResetCounters();
+    std::vector<std::string> args{"--blueprints", kinds, tasks};
+    if (quiet) args.insert(args.begin(), "-q");
+    const ProcessResult result = RunOrchestrator(args);
+    EXPECT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_EQ(Rows(result.out).at("1"), "Completed,");
+    EXPECT_NE(result.err.find("orchestrator: warning: on_success webhook 1 for task 1: HTTP 500 "
+                              "Internal Server Error (after 3 attempts)\n"),
+              std::string::npos)
+        << result.err;
+    EXPECT_EQ(result.err.find("webhook 2"), std::string::npos) << "retried until delivered";
+    EXPECT_EQ(server.RequestsFor("/status/500"), 3u);
+    EXPECT_EQ(server.RequestsFor("/flaky/2/503?1"), 3u);
+    EXPECT_EQ(result.err.find("1 Completed, 0 Failed in") == std::string::npos, quiet);
+    EXPECT_EQ(result.err.find("; 1 webhook given up\n") == std::string::npos, quiet) << result.err;
+  }
 }
 
 }  // namespace

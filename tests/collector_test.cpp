@@ -107,7 +107,7 @@ class CollectorTest : public ::testing::Test {
   boost::asio::io_context io_{1};
   MemoryFile file_;
   OutputStream results_{file_.fd(), "results", OutputStream::FlushPolicy::kWhenAsked};
-  Reporter reporter_{{&results_}, nullptr};
+  Reporter reporter_{{&results_}, nullptr, nullptr};
   Blueprint blueprint_;
   std::unique_ptr<Collector> collector_;
   std::vector<Worker*> workers_;  // owned by the collector
@@ -138,7 +138,7 @@ TEST_F(CollectorTest, AStreamThatFailedBeforeTheStartStopsTheRunAtOnce) {
   OutputStream stdout_like(full, "stdout", OutputStream::FlushPolicy::kWhenAsked);
   MemoryFile other;
   OutputStream other_stream(other.fd(), "other", OutputStream::FlushPolicy::kWhenAsked);
-  Reporter reporter({&stdout_like, &other_stream}, nullptr);
+  Reporter reporter({&stdout_like, &other_stream}, nullptr, nullptr);
   reporter.WriteHeader();
   reporter.Flush();
   ASSERT_NE(reporter.failed_stream(), nullptr);

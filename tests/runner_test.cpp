@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <deque>
 #include <map>
 
@@ -51,6 +53,12 @@ class FakeHttpClient : public HttpClient {
 class FakeClock : public Clock {
  public:
   TimePoint Now() const override { return now; }
+  std::chrono::system_clock::time_point WallNow() const override {
+    // 2026-12-02T09:00:00Z when `now` is its starting hour.
+    return std::chrono::system_clock::time_point(std::chrono::seconds(1'796'202'000)) +
+           std::chrono::duration_cast<std::chrono::system_clock::duration>(
+               now - TimePoint(std::chrono::hours(1)));
+  }
   void WakeAt(TimePoint when, std::function<void()> wake) override {
     wake_at = when;
     wake_ = std::move(wake);
@@ -91,7 +99,11 @@ struct RecordingSink : RunSink {
     ++rows_per_task[task.id];
     if (on_result) on_result();
   }
+  void WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) override {
+    warnings.push_back(fmt::format("{} for task {}: {}", webhook, task.id, reason));
+  }
   std::vector<std::string> events;
+  std::vector<std::string> warnings;
   std::vector<std::string> rows;
   std::map<TaskId, int> rows_per_task;
   std::function<void()> on_result;
@@ -418,6 +430,172 @@ TEST_F(KindsTest, AValueThatCannotGoWhereItsTemplatePutsItFailsThatTask) {
   EXPECT_TRUE(sink_.rows[1].starts_with("10,Failed,get: URL only http and https")) << sink_.rows[1];
   ASSERT_EQ(http_.pending.size(), 1u);
   EXPECT_EQ(http_.pending[0].request.url, "http://ok/x");
+}
+
+// Webhooks against the fakes: when each goes out, what it carries, and what waits for it.
+class RunnerWebhookTest : public RunnerTest {
+ protected:
+  static FetchStep Hook(std::string url, int retries = 2) {
+    FetchStep hook = GetOf(url);
+    hook.method = HttpMethod::kPost;
+    hook.retry = {.max_retries = retries, .base_delay = Duration(1000)};
+    return hook;
+  }
+
+  // One fetch step ("get"), then an emit step; the webhooks are the test's.
+  void StartHooked(std::size_t task_count, std::size_t max_fetches = 64) {
+    blueprint_ = Blueprint{};
+    blueprint_.name = "process_data";
+    blueprint_.step_names_in_errors = true;
+    FetchStep get = GetOf("http://test/get");
+    get.retry.max_retries = 0;
+    blueprint_.steps.push_back({"get", std::move(get)});
+    blueprint_.steps.push_back({"say", EmitStep{}});
+    blueprint_.on_start = on_start_;
+    blueprint_.on_success = on_success_;
+    blueprint_.on_failure = on_failure_;
+    tasks_ = MakeTasks(task_count);
+    runner_.emplace(tasks_, blueprint_, RunnerOptions{.max_fetches = max_fetches, .seed = 42},
+                    http_, clock_, sink_);
+    runner_->Start([this] { ++finished_calls_; });
+  }
+
+  // The pending fetch whose URL is `url` (-1 when none is).
+  int Find(std::string_view url) const {
+    for (std::size_t i = 0; i < http_.pending.size(); ++i) {
+      if (http_.pending[i].request.url == url) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  boost::json::object Body(int position) const {
+    return boost::json::parse(*http_.pending.at(static_cast<std::size_t>(position)).request.body)
+        .as_object();
+  }
+
+  std::vector<FetchStep> on_start_;
+  std::vector<FetchStep> on_success_;
+  std::vector<FetchStep> on_failure_;
+};
+
+TEST_F(RunnerWebhookTest, StartGoesOutWithTheFirstFetchAndTheRowWaitsForTheEndWebhook) {
+  on_start_ = {Hook("http://hooks/start/{task_id}")};
+  on_success_ = {Hook("http://hooks/done")};
+  StartHooked(1);
+  ASSERT_EQ(http_.pending.size(), 2u);
+  EXPECT_EQ(http_.pending[0].request.url, "http://test/get");
+  const int start = Find("http://hooks/start/101");
+  ASSERT_EQ(start, 1);
+  const FetchRequest& request = http_.pending[1].request;
+  EXPECT_EQ(request.method, HttpMethod::kPost);
+  EXPECT_EQ(
+      request.headers,
+      (std::vector<std::pair<std::string, std::string>>{{"Content-Type", "application/json"}}));
+  EXPECT_EQ(*request.body,
+            R"({"task_id":101,"task_type":"process_data","event":"start","final_status":null,)"
+            R"("error_info":null,"attempts":1,"started_at":"2026-12-02T09:00:00.000Z",)"
+            R"("finished_at":null,"duration_ms":null})");
+
+  // The steps end 1.5 s later, but the start webhook is still out: nothing more yet.
+  clock_.Advance(milliseconds(1500));
+  http_.Complete(0, kOk);
+  EXPECT_EQ(sink_.events, std::vector<std::string>{"101 process_data say"});
+  EXPECT_EQ(http_.pending.size(), 1u);
+  EXPECT_TRUE(sink_.rows.empty());
+  // Then on_success; the row only once it is delivered.
+  http_.Complete(0, kOk);
+  ASSERT_EQ(http_.pending.size(), 1u);
+  EXPECT_EQ(http_.pending[0].request.url, "http://hooks/done");
+  const boost::json::object done = Body(0);
+  EXPECT_EQ(done.at("event"), "success");
+  EXPECT_EQ(done.at("final_status"), "Completed");
+  EXPECT_EQ(done.at("error_info"), "");
+  EXPECT_EQ(done.at("finished_at"), "2026-12-02T09:00:01.500Z");
+  EXPECT_EQ(done.at("duration_ms"), 1500);
+  EXPECT_TRUE(sink_.rows.empty());
+  EXPECT_EQ(finished_calls_, 0);
+  http_.Complete(0, kOk);
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"101,Completed,"});
+  EXPECT_EQ(finished_calls_, 1);
+  EXPECT_TRUE(sink_.warnings.empty());
+}
+
+TEST_F(RunnerWebhookTest, AFailureWebhookIsRetriedThenGivenUpAndTheOutcomeStands) {
+  on_failure_ = {Hook("http://hooks/failed", /*retries=*/2)};
+  StartHooked(1);
+  http_.Complete(0, Status(404, "HTTP 404 Not Found"));
+  ASSERT_EQ(http_.pending.size(), 1u);
+  const boost::json::object body = Body(0);
+  EXPECT_EQ(body.at("event"), "failure");
+  EXPECT_EQ(body.at("final_status"), "Failed");
+  EXPECT_EQ(body.at("error_info"), "get: HTTP 404 Not Found");
+  EXPECT_EQ(body.at("attempts"), 1);
+  const FetchResult k500 = Status(500, "HTTP 500 Internal Server Error");
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    http_.Complete(0, k500);
+    EXPECT_TRUE(http_.pending.empty()) << "backing off";
+    clock_.Advance(milliseconds(4000));
+    ASSERT_EQ(http_.pending.size(), 1u) << "attempt " << attempt + 1;
+  }
+  EXPECT_TRUE(sink_.rows.empty());
+  http_.Complete(0, k500);
+  EXPECT_EQ(sink_.warnings, std::vector<std::string>{"on_failure webhook for task 101: HTTP 500 "
+                                                     "Internal Server Error (after 3 attempts)"});
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"101,Failed,get: HTTP 404 Not Found"});
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(RunnerWebhookTest, WebhooksTakeFetchSlotsAheadOfTasks) {
+  on_start_ = {Hook("http://hooks/start")};
+  StartHooked(3, /*max_fetches=*/2);
+  // Task 101's fetch, then its webhook: the two slots.
+  ASSERT_EQ(http_.pending.size(), 2u);
+  EXPECT_EQ(runner_->fetches_in_flight(), 2u);
+  http_.Complete(0, kOk);  // 101's fetch: its slot goes to 102's fetch
+  ASSERT_EQ(http_.pending.size(), 2u);
+  EXPECT_EQ(http_.pending[1].request.url, "http://test/get");
+  http_.Complete(0, kOk);  // 101's webhook: its slot goes to 102's webhook, not 103
+  ASSERT_EQ(http_.pending.size(), 2u);
+  EXPECT_EQ(http_.pending[1].request.url, "http://hooks/start");
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"101,Completed,"});
+  while (!http_.pending.empty()) http_.Complete(0, kOk);
+  EXPECT_EQ(http_.max_in_flight, 2u);
+  EXPECT_EQ(sink_.rows.size(), 3u);
+  EXPECT_EQ(http_.started, 6u);
+}
+
+TEST_F(RunnerWebhookTest, CancelWritesTheOutcomeOfATaskWaitingForItsWebhooks) {
+  on_success_ = {Hook("http://hooks/a"), Hook("http://hooks/b")};
+  StartHooked(2);
+  http_.Complete(0, kOk);  // 101 is done; its two webhooks go out
+  ASSERT_EQ(http_.pending.size(), 3u);
+  runner_->Cancel();
+  EXPECT_EQ(sink_.rows, (std::vector<std::string>{"101,Completed,", "102,Failed,cancelled"}));
+  EXPECT_EQ(finished_calls_, 1);
+  EXPECT_EQ(http_.cancels, 1);
+}
+
+TEST_F(RunnerWebhookTest, AWebhookThatCannotBeFilledInIsGivenUpAndNamed) {
+  on_success_ = {Hook("http://hooks/a"), Hook("http://hooks/a")};
+  Blueprint kind;
+  kind.columns = {{"base", ColumnType::kString}};
+  auto url = Template::Parse("{base:raw}/hook", TemplateContext::kUrl,
+                             [&](std::string_view name) { return SlotOf(kind, name); });
+  on_success_[1].url = std::get<Template>(std::move(url));
+  blueprint_ = Blueprint{};
+  blueprint_.columns = kind.columns;
+  blueprint_.steps.push_back({"say", EmitStep{}});
+  blueprint_.on_success = on_success_;
+  tasks_.type_names = {"t"};
+  tasks_.tasks.push_back({7, 0, tasks_.values.AddRow({"ftp://x"})});
+  runner_.emplace(tasks_, blueprint_, RunnerOptions{}, http_, clock_, sink_);
+  runner_->Start([this] { ++finished_calls_; });
+  EXPECT_EQ(sink_.warnings,
+            std::vector<std::string>{"on_success webhook 2 for task 7: URL only "
+                                     "http and https URLs are supported: ftp://x/hook"});
+  ASSERT_EQ(http_.pending.size(), 1u);
+  EXPECT_TRUE(sink_.rows.empty());
+  http_.Complete(0, kOk);
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"7,Completed,"});
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ class AsioClock final : public Clock {
   ~AsioClock() override;
 
   TimePoint Now() const override;
+  std::chrono::system_clock::time_point WallNow() const override;
   void WakeAt(TimePoint when, std::function<void()> wake) override;
   void CancelWake() override;
 

@@ -23,6 +23,9 @@ inline constexpr std::size_t kTaskIdSlot = 0;
 inline constexpr std::size_t kTaskTypeSlot = 1;
 inline constexpr std::size_t kFirstColumnSlot = 2;
 
+/// The most webhooks a blueprint may have for one event.
+inline constexpr std::size_t kMaxWebhooksPerEvent = 16;
+
 /// A typed column the rows of a kind carry (`columns = { size = "u32" }`).
 struct ColumnSpec {
   std::string name;

@@ -15,6 +15,8 @@ class Clock {
 
   virtual ~Clock() = default;
   virtual TimePoint Now() const = 0;
+  /// The calendar time now, for records people read (a webhook's started_at).
+  virtual std::chrono::system_clock::time_point WallNow() const = 0;
   /// Calls `wake` once, on the event loop, at or after `when`. Replaces any earlier request.
   virtual void WakeAt(TimePoint when, std::function<void()> wake) = 0;
   /// Drops the pending wake-up, if any.

@@ -12,12 +12,13 @@
 
 namespace orchestrator {
 
-/// Writes each result row to every result stream (stdout and, optionally, a results file)
-/// and each event line to the event stream, and counts outcomes for the exit status.
+/// Writes each result row to every result stream (stdout and, optionally, a results file),
+/// each event line to the event stream and each warning to the warning stream, and counts
+/// outcomes for the exit status and the summary.
 class Reporter final : public RunSink {
  public:
-  /// `events` may be null (quiet). Streams must outlive the reporter.
-  Reporter(std::vector<OutputStream*> results, OutputStream* events);
+  /// `events` may be null (quiet); `warnings` too (tests). Streams must outlive the reporter.
+  Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings);
 
   void WriteHeader();
   /// A row that needs no run (carried over from an earlier result file).
@@ -26,6 +27,7 @@ class Reporter final : public RunSink {
   void Event(const Task& task, std::string_view type_name, std::string_view step,
              std::string_view line) override;
   void Result(const Task& task, const Outcome& outcome) override;
+  void WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) override;
 
   /// Flushes every stream. Returns false if a result stream has failed.
   bool Flush();
@@ -42,18 +44,21 @@ class Reporter final : public RunSink {
   std::size_t completed() const { return completed_; }
   std::size_t failed() const { return failed_; }
   std::size_t cancelled() const { return cancelled_; }
+  std::size_t webhooks_given_up() const { return webhooks_given_up_; }
 
  private:
   void WriteRow(const std::string& row);
 
   std::vector<OutputStream*> results_;
   OutputStream* events_;
+  OutputStream* warnings_;
   std::function<void()> on_error_;
   bool reported_error_ = false;
   std::string scratch_;
   std::size_t completed_ = 0;
   std::size_t failed_ = 0;
   std::size_t cancelled_ = 0;
+  std::size_t webhooks_given_up_ = 0;
 };
 
 }  // namespace orchestrator

@@ -35,6 +35,11 @@ struct RetryPolicy {
   RetryDecision Decide(int attempts, const FetchResult& result, double random01) const;
 };
 
+/// The reason a fetch failed for good, as error_info gives it: the last attempt's message,
+/// then how many attempts were made and `note` (RetryDecision::note), if any:
+/// "HTTP 503 Service Unavailable (after 3 attempts)".
+std::string FailureReason(const FetchResult& result, int attempts, const std::string& note);
+
 }  // namespace orchestrator
 
 #endif  // ORCHESTRATOR_RETRY_POLICY_H_

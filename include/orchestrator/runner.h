@@ -6,8 +6,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <random>
+#include <string>
 #include <string_view>
+#include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "orchestrator/blueprint.h"
@@ -18,6 +22,7 @@
 #include "orchestrator/retry_policy.h"
 #include "orchestrator/task.h"
 #include "orchestrator/task_values.h"
+#include "orchestrator/webhook_queue.h"
 
 namespace orchestrator {
 
@@ -29,13 +34,18 @@ class RunSink {
   /// names the task.
   virtual void Event(const Task& task, std::string_view type_name, std::string_view step,
                      std::string_view line) = 0;
-  /// `task` ended. Called exactly once for every task of the run.
+  /// `task` ended. Called exactly once for every task of the run, after its webhooks.
   virtual void Result(const Task& task, const Outcome& outcome) = 0;
+  /// A webhook of `task` was given up: `webhook` names it ("on_failure webhook"), `reason`
+  /// says why ("HTTP 500 Internal Server Error (after 3 attempts)"). The outcome stands.
+  virtual void WebhookGaveUp(const Task& task, std::string_view webhook,
+                             std::string_view reason) = 0;
 };
 
 struct RunnerOptions {
-  std::size_t max_fetches = 64;  ///< Fetches in flight at once; the rest wait their turn.
-  std::uint64_t seed = 0;        ///< Seeds the backoff jitter.
+  /// Fetches in flight at once, webhooks included; the rest wait their turn.
+  std::size_t max_fetches = 64;
+  std::uint64_t seed = 0;  ///< Seeds the backoff jitter.
 };
 
 /// Drives each task through the blueprint's steps on one event loop. Knows nothing of curl or
@@ -45,6 +55,11 @@ struct RunnerOptions {
 /// cost a million deadline-queue entries and nothing else. Only `max_fetches` fetches are
 /// handed to the HttpClient at a time; the others wait in a FIFO here, so the client's
 /// timeouts measure the attempt itself and never time spent queueing.
+///
+/// Webhooks take fetch slots too, ahead of the tasks' fetches. A task starts when its first
+/// step does (a fetch when it gets its slot): its on_start webhooks go out then, beside its
+/// steps. When its steps are over it waits for those, then sends its on_success or
+/// on_failure webhooks, and only once they are delivered or given up is its row written.
 class Runner {
  public:
   /// `blueprints[t]` is the blueprint of the tasks of type t (TaskList::type_names); one
@@ -67,14 +82,33 @@ class Runner {
 
   bool finished() const { return finished_ == tasks_.tasks.size(); }
   bool cancelled() const { return cancelled_; }
-  std::size_t fetches_in_flight() const { return in_flight_; }
+  std::size_t fetches_in_flight() const { return in_flight_ + webhooks_.in_flight(); }
 
  private:
-  enum class Phase : std::uint8_t { kReady, kQueued, kFetching, kWaiting, kDone };
+  enum class Phase : std::uint8_t {
+    kReady,     // not started
+    kQueued,    // waiting for a fetch slot
+    kFetching,  // its fetch is in flight
+    kWaiting,   // in a delay or a retry's backoff
+    kEnding,    // its steps are over; its webhooks are not yet
+    kDone,      // its row is written
+  };
   struct TaskState {
     std::uint8_t step = 0;
     Phase phase = Phase::kReady;
-    std::uint16_t attempts = 0;  // failed attempts of the current fetch step
+    std::uint16_t attempts = 0;      // failed attempts of the current fetch step
+    std::uint8_t webhooks_out = 0;   // its webhooks not yet delivered or given up
+    bool started = false;            // its first step has begun
+    bool end_webhooks_sent = false;  // on_success or on_failure went out
+  };
+  // For tasks whose blueprints have webhooks: what their records tell.
+  struct TaskTimes {
+    Clock::TimePoint started{};
+    std::uint32_t attempts = 0;  // HTTP attempts of its fetch steps
+  };
+  struct Ending {
+    Outcome outcome;
+    Clock::TimePoint finished;
   };
 
   void Advance(TaskIndex index);
@@ -82,11 +116,18 @@ class Runner {
   void OnFetchDone(TaskIndex index, const FetchResult& result);
   void OnWake();
   void ArmWake();
-  void Finish(TaskIndex index, const Outcome& outcome);
+  void Begin(TaskIndex index);
+  void Finish(TaskIndex index, Outcome outcome);
   void Fail(TaskIndex index, std::string reason);
+  void SendWebhooks(TaskIndex index, WebhookEvent event);
+  void SendEndWebhooks(TaskIndex index);
+  void OnWebhookDone(const WebhookProgress& progress);
+  void Settle(const WebhookProgress& progress);
+  std::variant<WebhookQueue::Prepared, std::string> PrepareWebhook(
+      const WebhookDelivery& delivery) const;
+  void WriteRow(TaskIndex index, const Outcome& outcome);
   const Blueprint& BlueprintOf(TaskIndex index) const;
   const Step& CurrentStep(TaskIndex index) const;
-  std::optional<FetchRequest> RequestFor(TaskIndex index, const FetchStep& fetch);
 
   const TaskList& tasks_;
   std::vector<const Blueprint*> blueprints_;  // by task type
@@ -95,7 +136,11 @@ class Runner {
   Clock& clock_;
   RunSink& sink_;
 
+  bool has_webhooks_ = false;  // some blueprint has webhooks
   std::vector<TaskState> states_;
+  std::vector<TaskTimes> times_;  // by task, when has_webhooks_
+  std::unordered_map<TaskIndex, Ending> ending_;
+  WebhookQueue webhooks_;
   std::deque<TaskIndex> queued_;  // waiting for a fetch slot, in arrival order
   DeadlineQueue waiting_;         // in a delay or a retry backoff
   std::optional<Clock::TimePoint> wake_at_;

@@ -24,12 +24,15 @@ class io_context;
 
 namespace orchestrator {
 
-/// What a worker tells the collector about one of its tasks: an event or its result.
+/// What a worker tells the collector about one of its tasks: an event, a webhook given up,
+/// or its result.
 struct WorkerRecord {
   Task task;
-  std::string_view step;           ///< An event's step name (owned by the Blueprint).
-  std::string line;                ///< An event's line, filled in; empty for the default line.
-  std::optional<Outcome> outcome;  ///< Set for a result; empty for an event.
+  std::string_view step;  ///< An event's step name (owned by the Blueprint).
+  /// An event's line, filled in (empty for the default line); why a webhook was given up.
+  std::string line;
+  std::optional<Outcome> outcome;  ///< Set for a result.
+  std::string webhook;             ///< Set for a webhook given up: which ("on_start webhook").
 };
 
 /// What a worker hands the collector at once: the records of one burst of events.
@@ -93,6 +96,7 @@ class Worker final : private RunSink {
   void Event(const Task& task, std::string_view type_name, std::string_view step,
              std::string_view line) override;
   void Result(const Task& task, const Outcome& outcome) override;
+  void WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) override;
   void Add(WorkerRecord record);
   void SendBatch(bool last);
   void RunOwnLoop();

@@ -1,0 +1,41 @@
+#include "orchestrator/fill_request.h"
+
+#include <functional>
+#include <optional>
+
+#include "orchestrator/url.h"
+
+namespace orchestrator {
+
+bool FillRequest(const FetchStep& step, const TaskValues& values, FetchRequest& request,
+                 std::string& error) {
+  request = FetchRequest{.url = {},
+                         .timeout = step.timeout,
+                         .connect_timeout = step.connect_timeout,
+                         .method = step.method,
+                         .headers = {},
+                         .body = std::nullopt,
+                         .expect = step.expect,
+                         .max_body = step.max_body};
+  if (!step.url.ExpandTo(request.url, std::cref(values), error)) return false;
+  for (const Header& header : step.headers) {
+    request.headers.emplace_back(header.name, std::string());
+    if (!header.value.ExpandTo(request.headers.back().second, std::cref(values), error)) {
+      return false;
+    }
+  }
+  if (step.body) {
+    request.body.emplace();
+    if (!step.body->ExpandTo(*request.body, std::cref(values), error)) return false;
+  }
+  // A URL without placeholders was checked when the blueprint was read.
+  if (step.url.has_placeholders()) {
+    if (std::optional<std::string> problem = CheckFetchUrl(request.url)) {
+      error = "URL " + *problem;
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace orchestrator

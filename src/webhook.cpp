@@ -1,0 +1,116 @@
+#include "orchestrator/webhook.h"
+
+#include <fmt/format.h>
+#include <strings.h>
+#include <time.h>
+
+#include <utf8.h>
+#include <algorithm>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <iterator>
+#include <utility>
+
+#include "orchestrator/fill_request.h"
+
+namespace orchestrator {
+
+std::string_view NameOf(WebhookEvent event) {
+  switch (event) {
+    case WebhookEvent::kStart:
+      return "start";
+    case WebhookEvent::kSuccess:
+      return "success";
+    case WebhookEvent::kFailure:
+      return "failure";
+  }
+  return "start";
+}
+
+std::string_view KeyOf(WebhookEvent event) {
+  switch (event) {
+    case WebhookEvent::kStart:
+      return "on_start";
+    case WebhookEvent::kSuccess:
+      return "on_success";
+    case WebhookEvent::kFailure:
+      return "on_failure";
+  }
+  return "on_start";
+}
+
+const std::vector<FetchStep>& WebhooksOf(const Blueprint& blueprint, WebhookEvent event) {
+  switch (event) {
+    case WebhookEvent::kStart:
+      return blueprint.on_start;
+    case WebhookEvent::kSuccess:
+      return blueprint.on_success;
+    case WebhookEvent::kFailure:
+      return blueprint.on_failure;
+  }
+  return blueprint.on_start;
+}
+
+std::string Rfc3339(WebhookRecord::WallTime time) {
+  const auto since_epoch =
+      std::chrono::floor<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  const std::time_t seconds =
+      static_cast<std::time_t>(since_epoch >= 0 ? since_epoch / 1000 : (since_epoch - 999) / 1000);
+  const auto millis = since_epoch - static_cast<std::int64_t>(seconds) * 1000;
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+}
+
+namespace {
+
+// `text` as a JSON string must be UTF-8, and Boost.JSON writes what it is given: a task_type
+// or a server's reason phrase may be anything. Bytes that are not UTF-8 become U+FFFD.
+boost::json::string Utf8(std::string_view text) {
+  if (utf8::is_valid(text.begin(), text.end())) return boost::json::string(text);
+  std::string valid;
+  utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(valid));
+  return boost::json::string(valid);
+}
+
+}  // namespace
+
+std::string WebhookBody(const WebhookRecord& record) {
+  boost::json::object body;
+  body["task_id"] = record.task_id;
+  body["task_type"] = Utf8(record.task_type);
+  body["event"] = NameOf(record.event);
+  if (record.outcome != nullptr) {
+    body["final_status"] = FinalStatusName(record.outcome->status);
+    body["error_info"] = Utf8(record.outcome->error_info);
+  } else {
+    body["final_status"] = nullptr;
+    body["error_info"] = nullptr;
+  }
+  body["attempts"] = record.attempts;
+  body["started_at"] = Rfc3339(record.started_at);
+  if (record.finished_at) {
+    body["finished_at"] = Rfc3339(*record.finished_at);
+    body["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              *record.finished_at - record.started_at)
+                              .count();
+  } else {
+    body["finished_at"] = nullptr;
+    body["duration_ms"] = nullptr;
+  }
+  return boost::json::serialize(body);
+}
+
+bool MakeWebhookRequest(const FetchStep& hook, const TaskValues& values, std::string body,
+                        FetchRequest& request, std::string& error) {
+  if (!FillRequest(hook, values, request, error)) return false;
+  const bool names_content_type = std::any_of(
+      request.headers.begin(), request.headers.end(),
+      [](const auto& header) { return ::strcasecmp(header.first.c_str(), "Content-Type") == 0; });
+  if (!names_content_type) request.headers.emplace_back("Content-Type", "application/json");
+  request.body = std::move(body);
+  return true;
+}
+
+}  // namespace orchestrator
