@@ -54,6 +54,11 @@ TEST(BlueprintFileTest, ReadsTheExampleFile) {
   EXPECT_EQ(ingest.columns[0].type, ColumnType::kString);
   EXPECT_EQ(ingest.columns[1].type, ColumnType::kU32);
   ASSERT_EQ(ingest.steps.size(), 4u);
+  ASSERT_EQ(ingest.on_start.size(), 1u);
+  ASSERT_EQ(ingest.on_success.size(), 1u);
+  ASSERT_EQ(ingest.on_failure.size(), 1u);
+  EXPECT_EQ(ingest.on_failure[0].method, HttpMethod::kPut);
+  EXPECT_EQ(ingest.on_failure[0].retry.max_retries, 5);
   EXPECT_EQ(ingest.steps[0].name, "fetch_item");
   const auto& fetch = std::get<FetchStep>(ingest.steps[0].action);
   EXPECT_EQ(fetch.method, HttpMethod::kGet);
