@@ -85,6 +85,7 @@ struct Scenario {
   int threads;
   bool output_file;
   bool stalling_fetches;  // fetches take 300 ms, so some are out when the signal comes
+  bool webhooks;          // a blueprint file whose webhooks take 200 ms each
 };
 
 std::string Describe(const Scenario& s) {
@@ -92,7 +93,8 @@ std::string Describe(const Scenario& s) {
   return "signal " + std::to_string(s.signal) + " at " + std::to_string(s.signal_at.count()) +
          " ms, input open " + std::to_string(s.input_until.count()) + " ms, stdout " +
          out[static_cast<int>(s.out)] + ", --threads " + std::to_string(s.threads) +
-         (s.output_file ? ", --output" : "") + (s.stalling_fetches ? ", stalling fetches" : "");
+         (s.output_file ? ", --output" : "") + (s.stalling_fetches ? ", stalling fetches" : "") +
+         (s.webhooks ? ", webhooks" : "");
 }
 
 class StressTest : public ::testing::Test {
@@ -129,6 +131,18 @@ class StressTest : public ::testing::Test {
             std::to_string(threads)};
   }
 
+  // The same run from a blueprint file, with a webhook on every event that the server answers
+  // after 200 ms: rows wait for them when the signal comes.
+  // Write it before the runs start: they read it at once.
+  std::string WriteWebhookKinds(const std::string& tasks_delay, bool stalling) const {
+    const std::string hook = "{ url = \"" + server_.Url("/delay/200") + "\" }";
+    return dir_.Write("kinds-" + tasks_delay + (stalling ? "-stalling" : "") + ".toml",
+                      "[types.\"*\"]\nsteps = [ { fetch = \"" +
+                          server_.Url(stalling ? "/delay/300" : "/ok") + "\" }, { delay = \"" +
+                          tasks_delay + "\" }, { emit = \"\" } ]\n" + "on_start = [ " + hook +
+                          " ]\non_success = [ " + hook + " ]\non_failure = [ " + hook + " ]\n");
+  }
+
   TestServer server_;
   TempDir dir_;
   const std::uint64_t seed_ = std::random_device{}();
@@ -146,15 +160,23 @@ TEST_F(StressTest, EverySignalAtEveryMomentLeavesOneRowPerTask) {
                          .out = static_cast<Stdout>((i / 3) % 3),
                          .threads = std::array{1, 2, 4}[(i / 9) % 3],
                          .output_file = random() % 2 == 0,
-                         .stalling_fetches = random() % 3 == 0});
+                         .stalling_fetches = random() % 3 == 0,
+                         .webhooks = random() % 3 == 0});
   }
   const std::string csv = TasksCsv(kTasks);
+  // A shorter delay: tasks end, and wait for their webhooks, while signals come.
+  const std::string kinds[] = {WriteWebhookKinds("1500ms", false),
+                               WriteWebhookKinds("1500ms", true)};
   InParallel(static_cast<int>(scenarios.size()), [&](int i) {
     const Scenario& s = scenarios[static_cast<std::size_t>(i)];
     SCOPED_TRACE(Describe(s));
     const std::string stdout_path = dir_.path() + "/stdout-" + std::to_string(i) + ".csv";
     const std::string output_path = dir_.path() + "/output-" + std::to_string(i) + ".csv";
-    std::vector<std::string> args = Command("3s", s.threads, s.stalling_fetches);
+    std::vector<std::string> args =
+        s.webhooks
+            ? std::vector<std::string>{kBinary, "--blueprints", kinds[s.stalling_fetches ? 1 : 0],
+                                       "--threads", std::to_string(s.threads)}
+            : Command("3s", s.threads, s.stalling_fetches);
     if (s.output_file) args.insert(args.end(), {"--output", output_path});
     ProcessOptions options = KeepStdinOpen(Stdin(csv));
     options.timeout = milliseconds(30'000);
