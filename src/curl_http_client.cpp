@@ -273,8 +273,10 @@ class CurlHttpClient::Impl {
       // of opening a connection per request. Never over plain HTTP: there curl learns the
       // answer only from the first response's headers, so one slow response would hold back
       // every other fetch.
+      // With HTTP/1.1 only there is nothing to wait for.
       const bool tls = strncasecmp(request.url.c_str(), "https:", 6) == 0;
-      code = curl_easy_setopt(easy, CURLOPT_PIPEWAIT, tls ? 1L : 0L);
+      const bool http2 = options_.http_version != HttpVersion::kHttp11;
+      code = curl_easy_setopt(easy, CURLOPT_PIPEWAIT, tls && http2 ? 1L : 0L);
     }
     if (code != CURLE_OK) {
       FailLater(transfer, fmt::format("could not start the request: {}", curl_easy_strerror(code)));
@@ -602,6 +604,23 @@ class CurlHttpClient::Impl {
     SetOption(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
     // Removing a handle mid-resolve must not wait for the resolver thread (cancellation).
     SetOption(easy, CURLOPT_QUICK_EXIT, 1L);
+    // TLS and the HTTP version, as curl's --cacert, -k, --http1.1 and --http2 set them. No
+    // CURLOPT_PROXY: libcurl takes the proxy from http_proxy, https_proxy and no_proxy.
+    if (!options_.ca_file.empty()) SetOption(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (options_.insecure) {
+      SetOption(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+      SetOption(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    switch (options_.http_version) {
+      case HttpVersion::kDefault:
+        break;  // libcurl 7.88's CURL_HTTP_VERSION_2TLS
+      case HttpVersion::kHttp11:
+        SetOption(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+        break;
+      case HttpVersion::kHttp2:
+        SetOption(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2_0));
+        break;
+    }
     transfers_.push_back(std::move(transfer));
     return *transfers_.back();
   }

@@ -76,7 +76,10 @@ class CollectorTest : public ::testing::Test {
                                    Worker::Options{.runner = {.max_fetches = 4, .seed = k},
                                                    .http = {.max_connections = 4,
                                                             .max_body = std::nullopt,
-                                                            .user_agent = "orchestrator-test"},
+                                                            .user_agent = "orchestrator-test",
+                                                            .ca_file = {},
+                                                            .insecure = false,
+                                                            .http_version = HttpVersion::kDefault},
                                                    .own_thread = own_threads},
                                    io_, collector_->Deliverer());
       workers_.push_back(worker.get());

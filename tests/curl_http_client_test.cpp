@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 #include <random>
 #include <string>
@@ -440,6 +441,34 @@ TEST_F(CurlHttpClientTest, VerifiesTlsCertificates) {
   const FetchResult plain = FetchOne("https://127.0.0.1:" + std::to_string(server_.port()) + "/ok");
   EXPECT_EQ(plain.failure, FetchFailure::kTls) << plain.message;
   EXPECT_EQ(plain.message.rfind("TLS: handshake failed", 0), 0u) << plain.message;
+}
+
+TEST_F(CurlHttpClientTest, TrustsACaFileOrNothingWhenInsecure) {
+  TestServer::Options with_tls;
+  with_tls.tls = true;
+  TestServer tls(with_tls);
+  CurlHttpClientOptions trusting;
+  trusting.ca_file = ORCHESTRATOR_TEST_DATA_DIR "/test-cert.pem";  // self-signed: its own CA
+  const FetchResult with_ca = FetchOne(tls.Url("/ok"), Duration(5000), Duration(5000), trusting);
+  EXPECT_TRUE(with_ca.ok()) << with_ca.message;
+  CurlHttpClientOptions insecure;
+  insecure.insecure = true;
+  const FetchResult unchecked = FetchOne(tls.Url("/ok"), Duration(5000), Duration(5000), insecure);
+  EXPECT_TRUE(unchecked.ok()) << unchecked.message;
+  // Another CA file: the system's are not trusted besides it, nor this server.
+  CurlHttpClientOptions other_ca;
+  other_ca.ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  ExpectFailure(FetchOne(tls.Url("/ok"), Duration(5000), Duration(5000), other_ca),
+                FetchFailure::kTls, "TLS: certificate verify failed (self-signed certificate)");
+}
+
+TEST_F(CurlHttpClientTest, NeverSetsAProxyOfItsOwn) {
+  // libcurl reads http_proxy when CURLOPT_PROXY is unset: the engine must leave it so.
+  ::setenv("http_proxy", ("http://127.0.0.1:" + std::to_string(server_.port())).c_str(), 1);
+  const FetchResult result = FetchOne("http://tasks.invalid/ok");
+  ::unsetenv("http_proxy");
+  EXPECT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(server_.RequestsFor("http://tasks.invalid/ok"), 1u);
 }
 
 TEST_F(CurlHttpClientTest, FollowsRedirectsWithinLimits) {

@@ -244,7 +244,14 @@ Request ParseHead(std::string_view head) {
   request.valid = true;
   request.method = line.substr(0, first_space);
   request.target = target;
-  request.path = target.substr(0, target.find('?'));
+  // The absolute form a client sends to a proxy (`GET http://host/ok`) is routed by its path,
+  // so the server stands in for a proxy too.
+  std::string_view origin_form = target;
+  if (origin_form.starts_with("http://")) {
+    const std::size_t slash = origin_form.find('/', 7);
+    origin_form = slash == std::string_view::npos ? "/" : origin_form.substr(slash);
+  }
+  request.path = origin_form.substr(0, origin_form.find('?'));
   request.close = version == "HTTP/1.0";
 
   std::string_view rest = line_end == std::string_view::npos ? "" : head.substr(line_end + 2);

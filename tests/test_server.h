@@ -20,7 +20,8 @@ namespace orchestrator::testing {
 /// recorded, see RecordedRequests().
 ///
 /// Routes (the path picks the route; the query is ignored for routing but counted as part of
-/// the target):
+/// the target). A proxy's request (`GET http://host/ok HTTP/1.1`) is routed by its path and
+/// recorded with its whole target, so the server stands in for an HTTP proxy too:
 ///   /ok, /get, /task/...        200 application/json `{"ok":true}\n`
 ///   /status/N                   status N with its reason phrase
 ///   /delay/MS                   200 after MS milliseconds

@@ -93,7 +93,10 @@ class WorkerTest : public ::testing::Test {
           Worker::Options{.runner = {.max_fetches = fetches, .seed = k},
                           .http = {.max_connections = fetches,
                                    .max_body = std::nullopt,
-                                   .user_agent = "orchestrator-test"},
+                                   .user_agent = "orchestrator-test",
+                                   .ca_file = {},
+                                   .insecure = false,
+                                   .http_version = HttpVersion::kDefault},
                           .own_thread = own_threads},
           io_, [this, count](WorkerBatch batch) {
             if (!batch.error.empty()) got_.errors.push_back(batch.error);

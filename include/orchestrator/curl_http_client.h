@@ -26,6 +26,13 @@ class CurlLibrary {
   CurlLibrary& operator=(const CurlLibrary&) = delete;
 };
 
+/// Which HTTP versions the engine speaks, as curl's --http1.1 and --http2 choose.
+enum class HttpVersion : std::uint8_t {
+  kDefault,  ///< libcurl's: HTTP/2 over TLS when the server offers it (ALPN), else HTTP/1.1
+  kHttp11,   ///< HTTP/1.1 only (CURL_HTTP_VERSION_1_1)
+  kHttp2,    ///< HTTP/2 over TLS, and over plain HTTP an Upgrade offer (CURL_HTTP_VERSION_2_0)
+};
+
 struct CurlHttpClientOptions {
   /// Connections kept open for reuse (keep-alive). Match the number of fetches in flight.
   std::size_t max_connections = 64;
@@ -34,13 +41,21 @@ struct CurlHttpClientOptions {
   /// overrides it per request.
   std::optional<std::uint64_t> max_body;
   std::string user_agent = "orchestrator";
+  /// A PEM bundle of the CAs to trust in place of the system's (curl's --cacert,
+  /// CURLOPT_CAINFO); empty: the system's.
+  std::string ca_file;
+  /// Check neither the server's certificate nor its host name (curl's -k).
+  bool insecure = false;
+  HttpVersion http_version = HttpVersion::kDefault;
 };
 
 /// Performs HTTP requests (see FetchRequest) with one curl multi handle on `io`: Asio watches the
 /// sockets curl names (CURLMOPT_SOCKETFUNCTION) and one steady_timer serves curl's timeouts
 /// (CURLMOPT_TIMERFUNCTION); there is no polling loop and no thread per request. Easy
-/// handles are reused, so connections are too. TLS certificates are verified; redirects are
-/// followed (at most 10, http and https only).
+/// handles are reused, so connections are too. TLS certificates are verified (unless
+/// `insecure`); redirects are followed (at most 10, http and https only). Proxies are
+/// libcurl's own choice from the environment (http_proxy, https_proxy, all_proxy, no_proxy):
+/// nothing here sets one.
 ///
 /// Destroy it while `io` is not running its handlers (after run() returns); `io` must
 /// outlive it.
