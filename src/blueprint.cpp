@@ -1,9 +1,57 @@
 #include "orchestrator/blueprint.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
+#include "orchestrator/input_error.h"
+
 namespace orchestrator {
+namespace {
+
+// --data-file: the whole file, as a body template. Read once, before anything runs.
+Template ReadBodyTemplate(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw InputError(path, 0, fmt::format("cannot open the --data-file: {}", std::strerror(errno)));
+  std::string text;
+  struct stat info {};
+  int error = ::fstat(fd, &info) != 0 ? errno : S_ISDIR(info.st_mode) ? EISDIR : 0;
+  char buffer[64 * 1024];
+  while (error == 0) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got == 0) break;
+    if (got > 0) {
+      text.append(buffer, static_cast<std::size_t>(got));
+    } else if (errno != EINTR) {
+      error = errno;
+    }
+  }
+  ::close(fd);
+  if (error != 0)
+    throw InputError(path, 0, fmt::format("cannot read the --data-file: {}", std::strerror(error)));
+  auto parsed = ParseBuiltinTemplate(text, TemplateContext::kBody);
+  if (auto* problem = std::get_if<Template::Error>(&parsed)) {
+    // Where, as an editor counts: 1-based line and byte column.
+    const std::string_view before = std::string_view(text).substr(0, problem->offset);
+    const std::size_t line_start = before.rfind('\n');
+    const std::size_t line =
+        1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+    const std::size_t column =
+        problem->offset - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
+    throw InputError(path, line, column,
+                     problem->message + " (--data-file is a template: {task_id}, {task_type})");
+  }
+  return std::get<Template>(std::move(parsed));
+}
+
+}  // namespace
 
 std::optional<std::size_t> SlotOf(const Blueprint& blueprint, std::string_view name) {
   if (name == "task_id") return kTaskIdSlot;
@@ -14,13 +62,17 @@ std::optional<std::size_t> SlotOf(const Blueprint& blueprint, std::string_view n
   return std::nullopt;
 }
 
+std::variant<Template, Template::Error> ParseBuiltinTemplate(std::string_view text,
+                                                             TemplateContext context) {
+  return Template::Parse(text, context, [](std::string_view name) -> std::optional<std::size_t> {
+    if (name == "task_id") return kTaskIdSlot;
+    if (name == "task_type") return kTaskTypeSlot;
+    return std::nullopt;
+  });
+}
+
 std::variant<Template, Template::Error> ParseUrlTemplate(std::string_view url) {
-  return Template::Parse(url, TemplateContext::kUrl,
-                         [](std::string_view name) -> std::optional<std::size_t> {
-                           if (name == "task_id") return kTaskIdSlot;
-                           if (name == "task_type") return kTaskTypeSlot;
-                           return std::nullopt;
-                         });
+  return ParseBuiltinTemplate(url, TemplateContext::kUrl);
 }
 
 FetchStep GetOf(std::string_view url) {
@@ -30,6 +82,16 @@ FetchStep GetOf(std::string_view url) {
   }
   FetchStep fetch;
   fetch.url = std::get<Template>(std::move(parsed));
+  return fetch;
+}
+
+FetchStep FetchOf(std::string_view url, const RequestFlags& flags) {
+  FetchStep fetch = GetOf(url);
+  fetch.headers = flags.headers;
+  fetch.body = flags.body;
+  if (!flags.body_file.empty()) fetch.body = ReadBodyTemplate(flags.body_file);
+  // curl's rule: a body without -X is a POST.
+  fetch.method = flags.method.value_or(fetch.body ? HttpMethod::kPost : HttpMethod::kGet);
   return fetch;
 }
 

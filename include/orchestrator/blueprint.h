@@ -85,13 +85,32 @@ struct Blueprint {
 /// The slot of a placeholder name in `blueprint`: task_id, task_type or one of its columns.
 std::optional<std::size_t> SlotOf(const Blueprint& blueprint, std::string_view name);
 
+/// Parses `text` as a template of `context` that may name {task_id} and {task_type}, as the
+/// built-in blueprint's flags are (--url, -H, -d, --data-file): the template, or why not.
+std::variant<Template, Template::Error> ParseBuiltinTemplate(std::string_view text,
+                                                             TemplateContext context);
+
 /// Parses `url` as a URL template that may name {task_id} and {task_type} (the built-in
 /// blueprint's --url): the template, or why not.
 std::variant<Template, Template::Error> ParseUrlTemplate(std::string_view url);
 
+/// The built-in blueprint's request beyond its URL, in curl's words (-X, -H, -d, --data-file),
+/// templates parsed by ParseBuiltinTemplate.
+struct RequestFlags {
+  std::optional<HttpMethod> method;  ///< -X; none: GET, or POST when there is a body (as curl)
+  std::vector<Header> headers;       ///< -H, in order
+  std::optional<Template> body;      ///< -d (TemplateContext::kBody)
+  std::string body_file;             ///< --data-file: the body is this file, a template too
+};
+
 /// A GET of `url` (see ParseUrlTemplate) with the default settings. Throws
 /// std::invalid_argument when `url` does not parse: check it first.
 FetchStep GetOf(std::string_view url);
+
+/// The built-in blueprint's fetch: GetOf(url) with the method, headers and body of `flags`.
+/// Reads `flags.body_file` when there is one: an InputError naming it when it cannot be read or
+/// is not a template (FILE:LINE:COLUMN). Throws std::invalid_argument as GetOf does.
+FetchStep FetchOf(std::string_view url, const RequestFlags& flags);
 
 /// The seeds' blueprint: fetch_data (GET `fetch.url`), long_delay, emit_event.
 Blueprint DefaultBlueprint(FetchStep fetch, Duration delay);
