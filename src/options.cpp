@@ -1,11 +1,20 @@
 #include "orchestrator/options.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <optional>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/byte_size.h"
+#include "orchestrator/input_error.h"
 #include "orchestrator/retry_policy.h"
 #include "orchestrator/url.h"
 #include "orchestrator/version.h"
@@ -15,7 +24,8 @@ namespace {
 
 constexpr std::string_view kDescription =
     "Runs every unique task of a CSV (columns task_id, task_type) through a blueprint: "
-    "fetch_data (HTTP GET of --url), long_delay (--delay), emit_event (a line on stderr). "
+    "fetch_data (an HTTP GET of --url, or the request -X, -H and -d make, as in curl), "
+    "long_delay (--delay), emit_event (a line on stderr). "
     "Tasks run concurrently; a result CSV (task_id,final_status,error_info) streams to "
     "stdout as they finish.";
 
@@ -49,9 +59,137 @@ std::optional<std::string> ApplyDuration(const DurationOption& option) {
   return std::nullopt;
 }
 
+// RFC 9110 token characters: what a header name is made of.
+bool IsHeaderName(std::string_view name) {
+  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           kSpecials.find(c) != std::string_view::npos;
+  });
+}
+
+std::string_view TrimBlanks(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// -H 'Name: value', the value a header template: the header, or what is wrong. The value is
+// never quoted: it may be a secret.
+std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::size_t number) {
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    return fmt::format("-H: header {} has no colon (write -H 'Name: value')", number);
+  }
+  const std::string_view name = text.substr(0, colon);
+  if (!IsHeaderName(name)) {
+    return fmt::format(
+        "-H: header {} has an invalid name (letters, digits and !#$%&'*+-.^_`|~, then a "
+        "colon)",
+        number);
+  }
+  auto value = ParseBuiltinTemplate(TrimBlanks(text.substr(colon + 1)), TemplateContext::kHeader);
+  if (auto* error = std::get_if<Template::Error>(&value)) {
+    return fmt::format("-H {}: {}", name, error->message);
+  }
+  return Header{std::string(name), std::get<Template>(std::move(value))};
+}
+
+// What a usage error must not show: the value of each -H (each word of it, as the engine
+// hides them in its messages), however the flag was written.
+std::vector<std::string> HeaderSecrets(int argc, const char* const* argv) {
+  constexpr std::size_t kShortest = 4;  // masking "1" or "en" would hide nothing
+  std::vector<std::string> secrets;
+  const auto add = [&](std::string_view header) {
+    const std::size_t colon = header.find(':');
+    const std::string_view value =
+        TrimBlanks(colon == std::string_view::npos ? header : header.substr(colon + 1));
+    if (value.size() >= kShortest && value.find_first_of(" \t") != std::string_view::npos) {
+      secrets.emplace_back(value);  // the single words follow
+    }
+    std::size_t start = 0;
+    while (start < value.size()) {
+      std::size_t end = value.find_first_of(" \t", start);
+      if (end == std::string_view::npos) end = value.size();
+      // A word that is one placeholder is no secret (the row's value is not on the command
+      // line), and masking it would hide what a template error names.
+      const std::string_view word = value.substr(start, end - start);
+      const bool placeholder = word.starts_with('{') && word.ends_with('}') &&
+                               word.find_first_of("{}", 1) == word.size() - 1;
+      if (word.size() >= kShortest && !placeholder) secrets.emplace_back(word);
+      start = end + 1;
+    }
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--header" && i + 1 < argc) {
+      add(argv[++i]);
+    } else if (arg.starts_with("--header=")) {
+      add(arg.substr(9));
+    } else if (arg.starts_with('-') && !arg.starts_with("--")) {
+      // -H VALUE, -HVALUE, and after other short flags: -kH VALUE, -qkHVALUE.
+      const std::size_t flags = arg.find_first_not_of("hkq", 1);
+      if (flags == std::string_view::npos || arg[flags] != 'H') continue;
+      if (flags + 1 < arg.size()) {
+        add(arg.substr(flags + 1));
+      } else if (i + 1 < argc) {
+        add(argv[++i]);
+      }
+    }
+  }
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return secrets;
+}
+
+// `text` with every -H value masked, and the password of every URL in it (`user:***@`).
+std::string Redact(std::string_view text, const std::vector<std::string>& secrets) {
+  std::string masked;
+  for (std::size_t i = 0; i < text.size();) {
+    bool hit = false;
+    for (const std::string& secret : secrets) {
+      if (text.substr(i).starts_with(secret)) {
+        masked += "***";
+        i += secret.size();
+        hit = true;
+        break;
+      }
+    }
+    if (!hit) masked += text[i++];
+  }
+  // scheme://user:password@host: the password goes, wherever the URL is quoted.
+  for (std::size_t scheme = masked.find("://"); scheme != std::string::npos;
+       scheme = masked.find("://", scheme + 3)) {
+    const std::size_t start = scheme + 3;
+    const std::size_t end = std::min(masked.find_first_of("/?#\"' \t\n", start), masked.size());
+    const std::size_t at = masked.rfind('@', end == 0 ? 0 : end - 1);
+    if (at == std::string::npos || at < start || at >= end) continue;
+    const std::size_t colon = masked.find(':', start);
+    if (colon == std::string::npos || colon > at ||
+        masked.compare(colon + 1, at - colon - 1, "***") == 0) {
+      continue;
+    }
+    masked.replace(colon + 1, at - colon - 1, "***");
+  }
+  return masked;
+}
+
+CommandLine Parse(int argc, const char* const* argv);
+
 }  // namespace
 
 CommandLine ParseCommandLine(int argc, const char* const* argv) {
+  CommandLine result = Parse(argc, argv);
+  if (result.action == CommandLine::Action::kUsageError) {
+    result.text = Redact(result.text, HeaderSecrets(argc, argv));
+  }
+  return result;
+}
+
+namespace {
+
+CommandLine Parse(int argc, const char* const* argv) {
   CommandLine result;
   Options& options = result.options;
   CLI::App app{std::string(kDescription), "orchestrator"};
@@ -63,7 +201,7 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "Tasks CSV file; - or absent reads standard input")
       ->type_name("FILE");
   app.add_option("--url", options.url,
-                 "URL that fetch_data GETs (http or https; env ORCHESTRATOR_URL)")
+                 "URL that fetch_data fetches (http or https; env ORCHESTRATOR_URL)")
       ->envname("ORCHESTRATOR_URL")
       ->type_name("URL")
       ->capture_default_str();
@@ -117,6 +255,36 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "Blueprint file (TOML): the steps, typed columns and webhooks of each "
                  "task_type, in place of fetch_data, long_delay and emit_event; see the README")
       ->type_name("FILE");
+  // The built-in blueprint's request, in curl's words.
+  std::string method, data, data_file;
+  std::vector<std::string> headers;
+  app.add_option("-X,--method", method,
+                 "Method of fetch_data: GET, HEAD, POST, PUT, PATCH or DELETE [default: GET, "
+                 "or POST with a body]")
+      ->type_name("METHOD");
+  app.add_option("-H,--header", headers,
+                 "A header of fetch_data, 'Name: value' (a template, as --url); repeat for "
+                 "more, sent in order")
+      ->type_name("'NAME: VALUE'")
+      ->allow_extra_args(false);
+  app.add_option("-d,--data", data,
+                 "Body of fetch_data, sent as is (a template, as --url; no Content-Type unless "
+                 "-H names one); without -X, a POST")
+      ->type_name("TEXT");
+  app.add_option("--data-file", data_file,
+                 "Body of fetch_data: FILE's content, read at start (a template, as --data)")
+      ->type_name("FILE");
+  // Engine-wide: with --blueprints too.
+  bool http11 = false, http2 = false;
+  app.add_option("--cacert", options.ca_file,
+                 "PEM bundle of the CAs to trust in place of the system's, for every fetch")
+      ->type_name("FILE");
+  app.add_flag("-k,--insecure", options.insecure,
+               "Check neither TLS certificates nor host names (a warning says so)");
+  app.add_flag("--http1.1", http11, "Speak HTTP/1.1 only");
+  app.add_flag("--http2", http2,
+               "Ask for HTTP/2 over plain HTTP too (an Upgrade) [default: HTTP/2 over TLS when "
+               "the server offers it, else HTTP/1.1]");
   app.add_flag("-q,--quiet", options.quiet, "No event lines or summary on stderr");
 
   try {
@@ -163,6 +331,64 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
   if (auto problem = CheckFetchUrl(options.url)) {
     return {CommandLine::Action::kUsageError, options, "--url: " + *problem};
   }
+  RequestFlags& request = options.request;
+  if (app.get_option("--method")->count() > 0) {
+    for (const HttpMethod known : kHttpMethods) {
+      if (NameOf(known) == method) request.method = known;
+    }
+    if (!request.method) {
+      return {CommandLine::Action::kUsageError, options,
+              fmt::format("-X: unknown method {} (known: GET, HEAD, POST, PUT, PATCH, DELETE)",
+                          QuoteForMessage(method))};
+    }
+  }
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    auto header = ParseHeaderFlag(headers[i], i + 1);
+    if (auto* problem = std::get_if<std::string>(&header)) {
+      return {CommandLine::Action::kUsageError, options, std::move(*problem)};
+    }
+    request.headers.push_back(std::get<Header>(std::move(header)));
+  }
+  const bool data_given = app.get_option("--data")->count() > 0;
+  request.body_file = data_file;
+  if (data_given && !data_file.empty()) {
+    return {CommandLine::Action::kUsageError, options,
+            "-d and --data-file cannot be used together: the fetch has one body"};
+  }
+  if (app.get_option("--data-file")->count() > 0 && data_file.empty()) {
+    return {CommandLine::Action::kUsageError, options, "--data-file: the file name is empty"};
+  }
+  if (data_given) {
+    auto body = ParseBuiltinTemplate(data, TemplateContext::kBody);
+    if (auto* error = std::get_if<Template::Error>(&body)) {
+      return {CommandLine::Action::kUsageError, options, "-d: " + error->message};
+    }
+    request.body = std::get<Template>(std::move(body));
+  }
+  if (request.method == HttpMethod::kHead && (data_given || !data_file.empty())) {
+    return {CommandLine::Action::kUsageError, options,
+            "-X HEAD cannot send a body (-d or --data-file)"};
+  }
+  if (http11 && http2) {
+    return {CommandLine::Action::kUsageError, options,
+            "--http1.1 and --http2 cannot be used together"};
+  }
+  options.http_version = http11  ? HttpVersion::kHttp11
+                         : http2 ? HttpVersion::kHttp2
+                                 : HttpVersion::kDefault;
+  if (app.get_option("--cacert")->count() > 0) {
+    // Checked here, not by each fetch's TLS error: a typo would fail every task alike.
+    struct stat info {};
+    const int error = ::stat(options.ca_file.c_str(), &info) != 0    ? errno
+                      : S_ISDIR(info.st_mode)                        ? EISDIR
+                      : ::access(options.ca_file.c_str(), R_OK) != 0 ? errno
+                                                                     : 0;
+    if (error != 0) {
+      return {CommandLine::Action::kUsageError, options,
+              fmt::format("--cacert: cannot read {}: {}", QuoteForMessage(options.ca_file, 200),
+                          std::strerror(error))};
+    }
+  }
   if (!options.blueprints_path.empty()) {
     // A blueprint file says what each type fetches and how long it waits: the built-in
     // blueprint's two flags would have nothing to mean.
@@ -178,8 +404,14 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       }
       return false;
     };
-    for (const char* flag : {"--url", "--delay"}) {
-      if (on_command_line(flag)) {
+    const auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
+    const std::pair<const char*, bool> built_in_flags[] = {
+        {"--url", on_command_line("--url")}, {"--delay", on_command_line("--delay")},
+        {"-X/--method", given("--method")},  {"-H/--header", given("--header")},
+        {"-d/--data", given("--data")},      {"--data-file", given("--data-file")},
+    };
+    for (const auto& [flag, used] : built_in_flags) {
+      if (used) {
         return {CommandLine::Action::kUsageError, options,
                 fmt::format("{} cannot be used with --blueprints: the file says what each "
                             "task_type does (a [types.\"*\"] entry for every other type)",
@@ -187,14 +419,16 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       }
     }
     // The fetch settings given here rank above the file's [defaults].
-    FetchSettings& given = options.fetch_flags;
-    if (app.get_option("--timeout")->count() > 0) given.timeout = options.timeout;
-    if (connect_timeout_given) given.connect_timeout = options.connect_timeout;
-    if (app.get_option("--retries")->count() > 0) given.retries = options.retries;
-    if (app.get_option("--retry-delay")->count() > 0) given.retry_delay = options.retry_delay;
-    given.max_body = options.max_body;
+    FetchSettings& settings = options.fetch_flags;
+    if (given("--timeout")) settings.timeout = options.timeout;
+    if (connect_timeout_given) settings.connect_timeout = options.connect_timeout;
+    if (given("--retries")) settings.retries = options.retries;
+    if (given("--retry-delay")) settings.retry_delay = options.retry_delay;
+    settings.max_body = options.max_body;
   }
   return result;
 }
+
+}  // namespace
 
 }  // namespace orchestrator

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "orchestrator/blueprint.h"
+
 namespace orchestrator {
 namespace {
 
@@ -119,6 +121,180 @@ TEST_F(OptionsTest, HelpAndVersionArePrinted) {
   const CommandLine version = Parse({"--version"});
   EXPECT_EQ(version.action, CommandLine::Action::kPrint);
   EXPECT_EQ(version.text.rfind("orchestrator ", 0), 0u);
+}
+
+// The text a template expands to for task 7 of type "t".
+std::string Expand(const Template& text) {
+  std::string out, error;
+  const bool ok = text.ExpandTo(
+      out,
+      [](std::size_t slot) {
+        return slot == kTaskIdSlot ? TemplateValue{ColumnType::kU64, "7"}
+                                   : TemplateValue{ColumnType::kString, "t"};
+      },
+      error);
+  EXPECT_TRUE(ok) << error;
+  return out;
+}
+
+std::string UsageError(std::vector<std::string> args) {
+  const CommandLine command_line = Parse(args);
+  EXPECT_EQ(command_line.action, CommandLine::Action::kUsageError)
+      << (args.empty() ? "" : args.front());
+  return command_line.text;
+}
+
+TEST_F(OptionsTest, ReadsTheRequestInCurlsWords) {
+  const CommandLine command_line =
+      Parse({"-X", "PUT", "-H", "X-Task: {task_id}", "--header", "Accept:  application/json ",
+             "--header=X-Empty:", "-H", "X-Id:{task_type}-{{x}}", "-d", "{{\"id\": {task_id}}}",
+             "tasks.csv"});
+  ASSERT_EQ(command_line.action, CommandLine::Action::kRun) << command_line.text;
+  const RequestFlags& request = command_line.options.request;
+  EXPECT_EQ(request.method, HttpMethod::kPut);
+  ASSERT_EQ(request.headers.size(), 4u);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"X-Task", "7"}, {"Accept", "application/json"}, {"X-Empty", ""}, {"X-Id", "t-{x}"}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(request.headers[i].name, expected[i].first);
+    EXPECT_EQ(request.headers[i].value.context(), TemplateContext::kHeader);
+    EXPECT_EQ(Expand(request.headers[i].value), expected[i].second);
+  }
+  ASSERT_TRUE(request.body.has_value());
+  EXPECT_EQ(request.body->context(), TemplateContext::kBody);
+  EXPECT_EQ(Expand(*request.body), "{\"id\": 7}");
+  EXPECT_EQ(command_line.options.tasks_path, "tasks.csv") << "-H takes one value";
+
+  const RequestFlags plain = Parse({}).options.request;
+  EXPECT_FALSE(plain.method.has_value());
+  EXPECT_TRUE(plain.headers.empty());
+  EXPECT_FALSE(plain.body.has_value());
+  EXPECT_EQ(plain.body_file, "");
+  EXPECT_EQ(Parse({"--data-file", "body.json"}).options.request.body_file, "body.json");
+  EXPECT_EQ(Parse({"--method", "DELETE"}).options.request.method, HttpMethod::kDelete);
+  EXPECT_EQ(Expand(*Parse({"--data", ""}).options.request.body), "") << "an empty body is one";
+}
+
+TEST_F(OptionsTest, ABodyWithoutAMethodIsAPost) {
+  EXPECT_EQ(FetchOf("http://h/", Parse({}).options.request).method, HttpMethod::kGet);
+  EXPECT_EQ(FetchOf("http://h/", Parse({"-d", "x"}).options.request).method, HttpMethod::kPost);
+  EXPECT_EQ(FetchOf("http://h/", Parse({"-d", "x", "-X", "PUT"}).options.request).method,
+            HttpMethod::kPut);
+  EXPECT_EQ(FetchOf("http://h/", Parse({"-X", "GET", "-d", "x"}).options.request).method,
+            HttpMethod::kGet)
+      << "-X wins, as in curl";
+}
+
+TEST_F(OptionsTest, EngineFlags) {
+  const Options defaults = Parse({}).options;
+  EXPECT_EQ(defaults.ca_file, "");
+  EXPECT_FALSE(defaults.insecure);
+  EXPECT_EQ(defaults.http_version, HttpVersion::kDefault);
+  EXPECT_EQ(Parse({"--http1.1"}).options.http_version, HttpVersion::kHttp11);
+  EXPECT_EQ(Parse({"--http2"}).options.http_version, HttpVersion::kHttp2);
+  EXPECT_TRUE(Parse({"-k"}).options.insecure);
+  EXPECT_TRUE(Parse({"--insecure"}).options.insecure);
+  const CommandLine cacert = Parse({"--cacert", ORCHESTRATOR_TEST_DATA_DIR "/test-cert.pem"});
+  ASSERT_EQ(cacert.action, CommandLine::Action::kRun) << cacert.text;
+  EXPECT_EQ(cacert.options.ca_file, ORCHESTRATOR_TEST_DATA_DIR "/test-cert.pem");
+  // Engine-wide: with a blueprint file too.
+  const CommandLine with_file = Parse({"--blueprints", "kinds.toml", "-k", "--http2", "--cacert",
+                                       ORCHESTRATOR_TEST_DATA_DIR "/test-cert.pem"});
+  ASSERT_EQ(with_file.action, CommandLine::Action::kRun) << with_file.text;
+  EXPECT_TRUE(with_file.options.insecure);
+  EXPECT_EQ(with_file.options.http_version, HttpVersion::kHttp2);
+}
+
+TEST_F(OptionsTest, RequestUsageErrorsSayWhatIsWrong) {
+  EXPECT_EQ(UsageError({"-X", "FETCH"}),
+            "-X: unknown method \"FETCH\" (known: GET, HEAD, POST, PUT, PATCH, DELETE)");
+  EXPECT_EQ(UsageError({"-X", "get"}),
+            "-X: unknown method \"get\" (known: GET, HEAD, POST, PUT, PATCH, DELETE)");
+  EXPECT_EQ(UsageError({"-H", "A: 1", "-H", "NoColonHere"}),
+            "-H: header 2 has no colon (write -H 'Name: value')");
+  EXPECT_EQ(UsageError({"-H", "Bad Name: 1"}),
+            "-H: header 1 has an invalid name (letters, digits and !#$%&'*+-.^_`|~, then a "
+            "colon)");
+  EXPECT_EQ(UsageError({"-H", ": 1"}),
+            "-H: header 1 has an invalid name (letters, digits and !#$%&'*+-.^_`|~, then a "
+            "colon)");
+  EXPECT_EQ(UsageError({"-H", "X-Id: {taskid}"}), "-H X-Id: unknown name \"taskid\" in {taskid}");
+  EXPECT_EQ(UsageError({"-H", "X-Id: {task_id"}),
+            "-H X-Id: \"{\" not closed (write {{ for a literal brace)");
+  EXPECT_EQ(UsageError({"-d", "{\"id\": 1}"}),
+            "-d: {\"id\": 1} is not a placeholder: a name has letters, digits, _ and - and starts "
+            "with a letter or _ (write {{ and }} for literal braces)")
+      << "JSON braces are doubled";
+  EXPECT_EQ(UsageError({"-d", "x", "--data-file", "b.json"}),
+            "-d and --data-file cannot be used together: the fetch has one body");
+  EXPECT_EQ(UsageError({"--data-file", ""}), "--data-file: the file name is empty");
+  EXPECT_EQ(UsageError({"-X", "HEAD", "-d", "x"}),
+            "-X HEAD cannot send a body (-d or --data-file)");
+  EXPECT_EQ(UsageError({"-X", "HEAD", "--data-file", "b.json"}),
+            "-X HEAD cannot send a body (-d or --data-file)");
+  EXPECT_EQ(UsageError({"--http1.1", "--http2"}), "--http1.1 and --http2 cannot be used together");
+  EXPECT_EQ(UsageError({"--cacert", "/no/such/ca.pem"}),
+            "--cacert: cannot read \"/no/such/ca.pem\": No such file or directory");
+  EXPECT_EQ(UsageError({"--cacert", "/"}), "--cacert: cannot read \"/\": Is a directory");
+  EXPECT_NE(UsageError({"-H"}).find("--header"), std::string::npos);
+  EXPECT_NE(UsageError({"-d"}).find("--data"), std::string::npos);
+  EXPECT_EQ(UsageError({"-d", "a", "-d", "b"}), "--data: At Most 1 required but received 2");
+  EXPECT_EQ(UsageError({"-X", "GET", "-X", "PUT"}), "--method: At Most 1 required but received 2");
+}
+
+TEST_F(OptionsTest, RequestFlagsBelongToTheBuiltInBlueprint) {
+  const std::string why =
+      " cannot be used with --blueprints: the file says what each task_type does (a "
+      "[types.\"*\"] entry for every other type)";
+  EXPECT_EQ(UsageError({"--blueprints", "k.toml", "-X", "POST"}), "-X/--method" + why);
+  EXPECT_EQ(UsageError({"--blueprints", "k.toml", "--method=PUT"}), "-X/--method" + why);
+  EXPECT_EQ(UsageError({"--blueprints", "k.toml", "-H", "A: b"}), "-H/--header" + why);
+  EXPECT_EQ(UsageError({"--blueprints", "k.toml", "-d", "x"}), "-d/--data" + why);
+  EXPECT_EQ(UsageError({"--blueprints", "k.toml", "--data-file", "b"}), "--data-file" + why);
+  EXPECT_EQ(UsageError({"--blueprints", "k.toml", "--url", "http://h/"}), "--url" + why);
+}
+
+// A usage error quotes what it quotes, but never a -H value or a URL's password.
+TEST_F(OptionsTest, UsageErrorsNeverShowASecret) {
+  const std::string token = "s3cr3t-t0ken";
+  const std::vector<std::vector<std::string>> cases = {
+      {"-H", "Authorization Bearer " + token},                            // no colon
+      {"-H", "Authorization: Bearer " + token, "a.csv", token + ".csv"},  // CLI11 quotes it
+      {"--header=Authorization: Bearer " + token, "a.csv", "b" + token},
+      {"-HAuthorization: Bearer " + token, "a.csv", "b" + token},
+      {"-kH", "Authorization: Bearer " + token, "a.csv", "b" + token},
+      {"-qkHAuthorization: Bearer " + token, "a.csv", "b" + token},
+      {"-H", "X-Key: " + token + "{oops}"},
+      {"--url", "ftp://user:" + token + "@example.com/"},
+      {"--url", "http://user:" + token + "@/nohost"},
+      {"--url", "user:" + token + "@example.com"},
+      {"a.csv", "http://user:" + token + "@example.com/"},  // an extra argument, quoted by CLI11
+      {"--url", "http://user:" + token + "@example.com/", "--blueprints", "k.toml"},
+  };
+  for (const std::vector<std::string>& args : cases) {
+    const std::string text = UsageError(args);
+    EXPECT_FALSE(text.empty());
+    EXPECT_EQ(text.find(token), std::string::npos) << text;
+    EXPECT_EQ(text.find("r3t-t0"), std::string::npos) << "no piece of it either: " << text;
+  }
+  EXPECT_EQ(UsageError({"--url", "ftp://user:" + token + "@example.com/"}),
+            "--url: only http and https URLs are supported: ftp://user:***@example.com/");
+  EXPECT_EQ(UsageError({"a.csv", "http://user:" + token + "@example.com/x"}),
+            "The following argument was not expected: http://user:***@example.com/x");
+}
+
+TEST_F(OptionsTest, HelpListsTheRequestFlagsAndNoSecret) {
+  ::setenv("ORCHESTRATOR_URL", "http://user:s3cr3t-pw@example.com/", 1);
+  const std::string help = Parse({"--help"}).text;
+  for (const char* flag : {"-X,", "--method", "-H,", "--header", "-d,", "--data", "--data-file",
+                           "--cacert", "-k,", "--insecure", "--http1.1", "--http2"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_EQ(help.find("s3cr3t"), std::string::npos) << help;
+  const std::string with_flags =
+      Parse({"--url", "http://u:s3cr3t-pw@h/", "-H", "Authorization: Bearer s3cr3t-pw", "--help"})
+          .text;
+  EXPECT_EQ(with_flags.find("s3cr3t"), std::string::npos) << with_flags;
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 #include <optional>
 #include <string>
 
+#include "orchestrator/blueprint.h"
 #include "orchestrator/blueprint_file.h"
+#include "orchestrator/curl_http_client.h"
 #include "orchestrator/duration.h"
 
 namespace orchestrator {
@@ -31,6 +33,12 @@ struct Options {
   /// The fetch settings given on the command line: they rank above a blueprint file's
   /// [defaults] and below a step's own.
   FetchSettings fetch_flags;
+  /// The built-in blueprint's request beyond --url: -X, -H, -d, --data-file.
+  RequestFlags request;
+  /// Engine-wide, with a blueprint file too: --cacert, -k, --http1.1 / --http2.
+  std::string ca_file;
+  bool insecure = false;
+  HttpVersion http_version = HttpVersion::kDefault;
   bool quiet = false;
 };
 
@@ -47,7 +55,9 @@ struct CommandLine {
 };
 
 /// Parses argv (CLI11); ORCHESTRATOR_URL stands in for --url when the flag is absent. Never
-/// throws and never prints.
+/// throws and never prints. A usage error's text never shows the password of a URL or the
+/// value of a -H header (each word of it), whatever it quotes. Reads no file: --cacert is
+/// only checked to be a readable file, --data-file is read by FetchOf.
 CommandLine ParseCommandLine(int argc, const char* const* argv);
 
 }  // namespace orchestrator

@@ -9,7 +9,8 @@
 //   - A run has only values the tool can run with: durations from 0 to a year (--retry-delay to 10
 //   minutes), --timeout,
 //     --connect-timeout above 0, --retries 0..100, --max-connections 1..100000, a --max-body
-//     above 0 if given, and an http(s) URL with a host (CheckFetchUrl accepts it).
+//     above 0 if given, and an http(s) URL with a host (CheckFetchUrl accepts it); no two
+//     bodies, no HEAD with a body, no -H without a header name.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -48,6 +49,17 @@ void CheckRun(const orchestrator::Options& o) {
   if (o.max_connections < 1 || o.max_connections > 100'000) Fail("--max-connections out of range");
   if (o.max_body && *o.max_body == 0) Fail("--max-body 0 accepted");
   if (auto problem = orchestrator::CheckFetchUrl(o.url)) Fail("URL accepted for a run", *problem);
+  // The request flags: one body at most, none for a HEAD, header names that are names.
+  const orchestrator::RequestFlags& r = o.request;
+  if (r.body && !r.body_file.empty()) Fail("-d and --data-file both accepted");
+  if (r.method == orchestrator::HttpMethod::kHead && (r.body || !r.body_file.empty())) {
+    Fail("-X HEAD with a body accepted");
+  }
+  for (const orchestrator::Header& header : r.headers) {
+    if (header.name.empty() || header.name.find_first_of(" :\t\r\n") != std::string::npos) {
+      Fail("-H with a bad name accepted", header.name);
+    }
+  }
 }
 
 }  // namespace
