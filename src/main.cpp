@@ -126,12 +126,25 @@ int Run(const Options& options, const SignalWatch& signals) {
   const auto started = std::chrono::steady_clock::now();
   IgnoreSigpipe();
 
-  // The blueprint file first: it says which columns each task_type's rows must carry.
+  if (options.insecure) {
+    fmt::print(stderr,
+               "orchestrator: warning: --insecure: TLS certificates and host names are not "
+               "checked; anyone on the path can read and change the requests\n");
+  }
+  // The blueprint file first: it says which columns each task_type's rows must carry. Or the
+  // built-in blueprint, its --data-file read now.
   std::optional<BlueprintFile> blueprint_file;
   std::optional<TaskKindTable> kinds;
+  std::optional<Blueprint> builtin;
   if (!options.blueprints_path.empty()) {
     blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
     kinds = KindsOf(*blueprint_file);
+  } else {
+    FetchStep fetch = FetchOf(options.url, options.request);  // checked with the options
+    fetch.timeout = options.timeout;
+    fetch.connect_timeout = options.connect_timeout;
+    fetch.retry = {.max_retries = options.retries, .base_delay = options.retry_delay};
+    builtin = DefaultBlueprint(std::move(fetch), options.delay);
   }
 
   // Read: a signal while reading (a slow producer, a terminal) ends the run here.
@@ -181,14 +194,6 @@ int Run(const Options& options, const SignalWatch& signals) {
   CurlLibrary curl;
   // Each task type's blueprint: the file's (the reader checked every type has one), or the
   // built-in one.
-  std::optional<Blueprint> builtin;
-  if (!blueprint_file) {
-    FetchStep fetch = GetOf(options.url);  // checked with the options
-    fetch.timeout = options.timeout;
-    fetch.connect_timeout = options.connect_timeout;
-    fetch.retry = {.max_retries = options.retries, .base_delay = options.retry_delay};
-    builtin = DefaultBlueprint(std::move(fetch), options.delay);
-  }
   std::vector<const Blueprint*> blueprints;
   for (const std::string& type : tasks.type_names) {
     blueprints.push_back(blueprint_file ? blueprint_file->Find(type) : &*builtin);
@@ -208,7 +213,10 @@ int Run(const Options& options, const SignalWatch& signals) {
         Worker::Options{.runner = {.max_fetches = fetches, .seed = seed + k},
                         .http = {.max_connections = fetches,
                                  .max_body = options.max_body,
-                                 .user_agent = fmt::format("orchestrator/{}", kVersion)},
+                                 .user_agent = fmt::format("orchestrator/{}", kVersion),
+                                 .ca_file = options.ca_file,
+                                 .insecure = options.insecure,
+                                 .http_version = options.http_version},
                         .own_thread = thread_count > 1},
         io, collector.Deliverer()));
   }

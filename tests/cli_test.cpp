@@ -1,12 +1,16 @@
 // End to end: the built binary, run as a user runs it, against the loopback test server.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -257,6 +261,433 @@ TEST(CliTest, AnUnresolvableHostFailsFastWithoutLeavingTheMachine) {
     EXPECT_EQ(row, "Failed,could not resolve host no-such-host.invalid") << id;
   }
   EXPECT_LT(result.seconds, 5.0);
+}
+
+// --- The built-in fetch in curl's words: -X, -H, -d, --data-file ---
+
+TEST(CliTest, EachMethodIsSentAsAsked) {
+  TestServer server;
+  for (const std::string method : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}) {
+    server.ResetCounters();
+    const ProcessResult result = RunOrchestrator(
+        {"-X", method, "--url", server.Url("/task/{task_id}"), "--delay", "0", "-q"},
+        Stdin(TasksCsv(1, 41)));
+    EXPECT_EQ(result.exit_status, 0) << method << ": " << result.err;
+    const auto sent = server.LastRequest();
+    ASSERT_TRUE(sent.has_value()) << method;
+    EXPECT_EQ(sent->method, method);
+    EXPECT_EQ(sent->target, "/task/41");
+    EXPECT_EQ(sent->body, "") << method;
+  }
+}
+
+TEST(CliTest, HeadersAndBodyArriveFilledInAndInOrder) {
+  TestServer server;
+  const ProcessResult result =
+      RunOrchestrator({"-X", "PUT", "--url", server.Url("/task/{task_id}?type={task_type}"), "-H",
+                       "X-Task: {task_id}", "--header", "Content-Type: application/json", "-H",
+                       "X-Type:{task_type}", "-H", "X-Task: again", "-d",
+                       "{{\"id\": {task_id}, \"type\": \"{task_type}\"}}", "--delay", "0", "-q"},
+                      Stdin("task_id,task_type\n5,alpha\n6,beta\n"));
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  const std::vector<TestServer::RecordedRequest> sent = server.RecordedRequests();
+  ASSERT_EQ(sent.size(), 2u);
+  for (const TestServer::RecordedRequest& request : sent) {
+    const bool five = request.target == "/task/5?type=alpha";
+    EXPECT_TRUE(five || request.target == "/task/6?type=beta") << request.target;
+    const std::string id = five ? "5" : "6", type = five ? "alpha" : "beta";
+    EXPECT_EQ(request.method, "PUT");
+    EXPECT_EQ(request.body, "{\"id\": " + id + ", \"type\": \"" + type + "\"}");
+    EXPECT_EQ(request.HeaderValues("X-Task"), (std::vector<std::string>{id, "again"}));
+    EXPECT_EQ(request.Header("X-Type"), type);
+    EXPECT_EQ(request.Header("Content-Type"), "application/json");
+    // Ours in the order given, after curl's own.
+    std::vector<std::string> ours;
+    for (const auto& [name, value] : request.headers) {
+      if (name.starts_with("X-") || name == "Content-Type") ours.push_back(name + ": " + value);
+    }
+    EXPECT_EQ(ours, (std::vector<std::string>{"X-Task: " + id, "Content-Type: application/json",
+                                              "X-Type: " + type, "X-Task: again"}));
+  }
+}
+
+TEST(CliTest, ABodyWithoutMethodIsAPostAndADataFileIsOne) {
+  TestServer server;
+  TempDir dir;
+  const ProcessResult data =
+      RunOrchestrator({"-d", "id={task_id}", "--url", server.Url("/ok"), "--delay", "0", "-q"},
+                      Stdin(TasksCsv(1, 7)));
+  EXPECT_EQ(data.exit_status, 0) << data.err;
+  ASSERT_TRUE(server.LastRequest().has_value());
+  EXPECT_EQ(server.LastRequest()->method, "POST");
+  EXPECT_EQ(server.LastRequest()->body, "id=7");
+  EXPECT_EQ(server.LastRequest()->Header("Content-Type"), std::nullopt) << "unlike curl: none";
+
+  // Sent byte for byte, line ends and all.
+  const std::string file =
+      dir.Write("body.json", "{{\r\n  \"id\": {task_id},\n  \"ok\": true\n}}\n");
+  const ProcessResult from_file =
+      RunOrchestrator({"--data-file", file, "--url", server.Url("/ok"), "--delay", "0", "-q"},
+                      Stdin(TasksCsv(1, 8)));
+  EXPECT_EQ(from_file.exit_status, 0) << from_file.err;
+  EXPECT_EQ(server.LastRequest()->method, "POST");
+  EXPECT_EQ(server.LastRequest()->body, "{\r\n  \"id\": 8,\n  \"ok\": true\n}\n");
+
+  const ProcessResult patch = RunOrchestrator(
+      {"-X", "PATCH", "--data-file", file, "--url", server.Url("/ok"), "--delay", "0", "-q"},
+      Stdin(TasksCsv(1, 9)));
+  EXPECT_EQ(patch.exit_status, 0) << patch.err;
+  EXPECT_EQ(server.LastRequest()->method, "PATCH");
+  EXPECT_EQ(server.LastRequest()->body, "{\r\n  \"id\": 9,\n  \"ok\": true\n}\n");
+}
+
+TEST(CliTest, AnUnreadableDataFileRunsNothing) {
+  TestServer server;
+  TempDir dir;
+  const auto run = [&](const std::string& file) {
+    const ProcessResult result = RunOrchestrator(
+        {"--data-file", file, "--url", server.Url("/ok"), "--delay", "0"}, Stdin(TasksCsv(2)));
+    EXPECT_EQ(result.exit_status, 2) << file;
+    EXPECT_EQ(result.out, "") << file;
+    return result.err;
+  };
+  EXPECT_EQ(run(dir.path() + "/missing.json"),
+            "orchestrator: " + dir.path() +
+                "/missing.json: cannot open the --data-file: No such file or directory\n");
+  EXPECT_EQ(run(dir.path()),
+            "orchestrator: " + dir.path() + ": cannot read the --data-file: Is a directory\n");
+  const std::string json = dir.Write("plain.json", "{\n  \"id\": 1\n}\n");
+  EXPECT_EQ(run(json), "orchestrator: " + json +
+                           ":1:2: {?  \"id\": 1?} is not a placeholder: a name has letters, "
+                           "digits, _ and - and starts with a letter or _ (write {{ and }} for "
+                           "literal braces) (--data-file is a template: {task_id}, {task_type})\n");
+  EXPECT_EQ(server.requests(), 0u);
+}
+
+TEST(CliTest, RequestUsageErrorsRunNothing) {
+  TestServer server;
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"-X", "BREW"},
+                                               {"-H", "no colon"},
+                                               {"-H", "X-Id: {id}"},
+                                               {"-d", "x", "--data-file", "b.json"},
+                                               {"-X", "HEAD", "-d", "x"},
+                                               {"--http1.1", "--http2"},
+                                               {"--cacert", "/no/such/ca.pem"},
+                                               {"--blueprints", "kinds.toml", "-H", "A: b"}}) {
+    std::vector<std::string> full = args;
+    full.insert(full.end(), {"--url", server.Url("/ok")});
+    const ProcessResult result = RunOrchestrator(full, Stdin(TasksCsv(1)));
+    EXPECT_EQ(result.exit_status, 2) << args[0] << ": " << result.err;
+    EXPECT_EQ(result.out, "");
+    EXPECT_EQ(result.err.rfind("orchestrator: ", 0), 0u) << result.err;
+    EXPECT_NE(result.err.find("Try 'orchestrator --help'"), std::string::npos) << result.err;
+  }
+  EXPECT_EQ(server.requests(), 0u);
+}
+
+// --- Proxies: libcurl's, from the environment ---
+
+TEST(CliTest, AProxyFromTheEnvironmentCarriesTheFetch) {
+  TestServer proxy;
+  // tasks.invalid cannot resolve: only the proxy can have answered.
+  const ProcessResult result = RunOrchestrator(
+      {"--url", "http://tasks.invalid/task/{task_id}", "--delay", "0", "-q"},
+      WithEnv(Stdin(TasksCsv(2)), "http_proxy=http://127.0.0.1:" + std::to_string(proxy.port())));
+  EXPECT_EQ(result.exit_status, 0) << result.out << result.err;
+  EXPECT_EQ(Rows(result.out),
+            (std::map<std::string, std::string>{{"1", "Completed,"}, {"2", "Completed,"}}));
+  EXPECT_EQ(proxy.RequestsFor("http://tasks.invalid/task/1"), 1u);
+  EXPECT_EQ(proxy.RequestsFor("http://tasks.invalid/task/2"), 1u);
+  ASSERT_TRUE(proxy.LastRequest().has_value());
+  EXPECT_EQ(proxy.LastRequest()->Header("Host"), "tasks.invalid");
+}
+
+TEST(CliTest, NoProxyFromTheEnvironmentIsHonoured) {
+  TestServer server;
+  auto gone = std::make_unique<TestServer>();
+  const std::string dead_proxy = "http_proxy=http://127.0.0.1:" + std::to_string(gone->port());
+  gone.reset();
+  const std::vector<std::string> args = {
+      "--url", server.Url("/ok"), "--delay", "0", "--retries", "0", "-q"};
+  const ProcessResult through = RunOrchestrator(args, WithEnv(Stdin(TasksCsv(1)), dead_proxy));
+  EXPECT_EQ(Rows(through.out)["1"], "Failed,connection refused") << "the proxy is used";
+  const ProcessResult around =
+      RunOrchestrator(args, WithEnv(WithEnv(Stdin(TasksCsv(1)), dead_proxy), "no_proxy=127.0.0.1"));
+  EXPECT_EQ(around.exit_status, 0) << around.out << around.err;
+  EXPECT_EQ(server.requests(), 1u);
+}
+
+// --- Secrets: a -H value or a URL's password never shows ---
+
+const std::string kToken = "s3cr3t-t0ken";
+
+void ExpectNoSecret(const ProcessResult& result, const std::string& what) {
+  for (const std::string& text : {result.out, result.err}) {
+    EXPECT_EQ(text.find(kToken), std::string::npos) << what << ":\n" << text;
+    EXPECT_EQ(text.find("r3t-t0"), std::string::npos) << what << ":\n" << text;
+  }
+}
+
+TEST(CliTest, SecretsNeverShowInResultsOrOnStderr) {
+  TestServer server;
+  const std::string auth = "Authorization: Bearer " + kToken;
+  const std::string with_password =
+      "http://user:" + kToken + "@127.0.0.1:" + std::to_string(server.port());
+  // Completed, Failed with a status, a URL that is no URL once filled in, with events and
+  // summary on stderr.
+  const ProcessResult ok = RunOrchestrator(
+      {"-H", auth, "--url", with_password + "/task/{task_id}", "--delay", "0"}, Stdin(TasksCsv(2)));
+  EXPECT_EQ(ok.exit_status, 0) << ok.err;
+  EXPECT_NE(ok.err.find("emit_event task_id=1"), std::string::npos) << ok.err;
+  ExpectNoSecret(ok, "completed");
+  ASSERT_TRUE(server.LastRequest().has_value());
+  EXPECT_EQ(server.LastRequest()->Header("Authorization"), "Bearer " + kToken) << "it is sent";
+
+  const ProcessResult failed = RunOrchestrator(
+      {"-H", auth, "--url", with_password + "/status/401", "--delay", "0"}, Stdin(TasksCsv(1)));
+  EXPECT_EQ(Rows(failed.out)["1"], "Failed,HTTP 401 Unauthorized");
+  ExpectNoSecret(failed, "401");
+
+  const ProcessResult bad_url =
+      RunOrchestrator({"-H", auth, "--url", with_password + "/x/{task_type:raw}", "--delay", "0"},
+                      Stdin("task_id,task_type\n1,a b\n"));
+  EXPECT_EQ(bad_url.exit_status, 1);
+  EXPECT_EQ(Rows(bad_url.out)["1"].rfind("Failed,\"URL not a valid absolute URL: ", 0), 0u)
+      << bad_url.out;
+  ExpectNoSecret(bad_url, "a URL that does not parse once filled in");
+
+  // Usage errors quoting the flags.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"-H", "Authorization Bearer " + kToken},
+        {"-H", auth, "--url", "ftp://user:" + kToken + "@example.com/"},
+        {"-H", auth, "a.csv", "http://user:" + kToken + "@example.com/", kToken},
+        {"-H", auth, "--blueprints", "k.toml"}}) {
+    const ProcessResult usage = RunOrchestrator(args);
+    EXPECT_EQ(usage.exit_status, 2) << usage.err;
+    ExpectNoSecret(usage, "usage error");
+  }
+  // --help, with a URL in the environment.
+  const ProcessResult help = RunOrchestrator(
+      {"-H", auth, "--help"}, WithEnv(Stdin(""), "ORCHESTRATOR_URL=" + with_password + "/ok"));
+  EXPECT_EQ(help.exit_status, 0);
+  EXPECT_NE(help.out.find("--header"), std::string::npos);
+  ExpectNoSecret(help, "--help");
+}
+
+TEST(CliTest, AServerEchoingTheTokenDoesNotGetItShown) {
+  // /redirect-to-token sends the client to http://TOKEN.invalid/, so curl's error names the
+  // token as a host. As in AnUnresolvableHost...: a private resolv.conf keeps the lookup here.
+  TestServer server;
+  TempDir dir;
+  const std::string resolv =
+      dir.Write("resolv.conf", "nameserver 127.0.0.1\noptions attempts:1 timeout:1\n");
+  const ProcessResult probe = RunProcess({"/usr/bin/unshare", "-m", "true"});
+  if (probe.exit_status != 0) GTEST_SKIP() << "unshare -m is not permitted here: " << probe.err;
+  const ProcessResult result =
+      RunProcess({"/usr/bin/unshare", "-m", "/bin/sh", "-c",
+                  "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"", resolv, kBinary, "-H",
+                  "Authorization: Bearer " + kToken, "--url", server.Url("/redirect-to-token"),
+                  "--delay", "0"},
+                 Stdin(TasksCsv(1)));
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  EXPECT_EQ(Rows(result.out)["1"], "Failed,could not resolve host ***.invalid");
+  ExpectNoSecret(result, "a token echoed into a redirect");
+}
+
+// --- TLS and HTTP versions: --cacert, -k, --http1.1, --http2 ---
+
+// Debian's nginx on 127.0.0.1, serving HTTPS (and HTTP/2 by ALPN) with a certificate from a
+// CA made for the test by the openssl command, logging each request's protocol. One process,
+// no master, as whoever runs the test; stopped (which flushes its log) by AccessLog().
+class NginxTls {
+ public:
+  NginxTls() {
+    const std::string& d = dir_.path();
+    const auto openssl = [](std::vector<std::string> args) {
+      args.insert(args.begin(), "/usr/bin/openssl");
+      const ProcessResult made = RunProcess(args);
+      EXPECT_EQ(made.exit_status, 0) << args[1] << ": " << made.err;
+    };
+    const std::vector<std::string> ec_key = {"-newkey", "ec", "-pkeyopt",
+                                             "ec_paramgen_curve:prime256v1", "-nodes"};
+    std::vector<std::string> ca = {
+        "req",     "-x509",       "-days", "2",          "-subj", "/CN=orchestrator test CA",
+        "-keyout", d + "/ca.key", "-out",  d + "/ca.pem"};
+    ca.insert(ca.end(), ec_key.begin(), ec_key.end());
+    openssl(ca);
+    std::vector<std::string> request = {
+        "req", "-subj", "/CN=127.0.0.1", "-keyout", d + "/server.key", "-out", d + "/server.csr"};
+    request.insert(request.end(), ec_key.begin(), ec_key.end());
+    openssl(request);
+    const std::string extensions =
+        dir_.Write("server.ext", "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+    openssl({"x509", "-req", "-days", "2", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey",
+             d + "/ca.key", "-CAcreateserial", "-out", d + "/server.pem", "-extfile", extensions});
+
+    port_ = FreePort();
+    std::filesystem::create_directory(d + "/tmp");
+    const std::string config = dir_.Write(
+        "nginx.conf",
+        "daemon off; master_process off; worker_processes 1;\n"
+        "pid " +
+            d + "/nginx.pid; error_log " + d +
+            "/error.log warn;\n"
+            "events { worker_connections 64; }\n"
+            "http {\n"
+            "  log_format protocol '$server_protocol $request_method $request_uri $status';\n"
+            "  access_log " +
+            d +
+            "/access.log protocol;\n"
+            "  client_body_temp_path " +
+            d + "/tmp/body; proxy_temp_path " + d +
+            "/tmp/proxy;\n"
+            "  fastcgi_temp_path " +
+            d + "/tmp/fastcgi; uwsgi_temp_path " + d +
+            "/tmp/uwsgi;\n"
+            "  scgi_temp_path " +
+            d +
+            "/tmp/scgi;\n"
+            "  server {\n"
+            "    listen 127.0.0.1:" +
+            std::to_string(port_) +
+            " ssl http2;\n"
+            "    ssl_certificate " +
+            d + "/server.pem; ssl_certificate_key " + d +
+            "/server.key;\n"
+            "    location / { return 200 'ok\\n'; }\n"
+            "  }\n"
+            "}\n");
+    EXPECT_TRUE(std::filesystem::exists(kNginx)) << kNginx << ": run scripts/install-deps --test";
+    nginx_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{kNginx, "-p", d + "/", "-c", config, "-e", d + "/error.log"},
+        ProcessOptions{});
+    // Ready once it accepts a connection.
+    for (int i = 0; i < 500 && nginx_->Running() && !Accepts(port_); ++i) {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    EXPECT_TRUE(Accepts(port_)) << "nginx did not start: " << Contents(d + "/error.log");
+  }
+  ~NginxTls() { Stop(); }
+
+  std::string Url(const std::string& target) const {
+    return "https://127.0.0.1:" + std::to_string(port_) + target;
+  }
+  std::string ca_file() const { return dir_.path() + "/ca.pem"; }
+  // Stops nginx, then reads what it logged: one line per request, "HTTP/2.0 GET /ok 200".
+  std::vector<std::string> AccessLog() {
+    Stop();
+    return Lines(Contents(dir_.path() + "/access.log"));
+  }
+
+ private:
+  static constexpr const char* kNginx = "/usr/sbin/nginx";
+
+  static std::uint16_t FreePort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+    ::close(fd);
+    return ntohs(address.sin_port);
+  }
+  static bool Accepts(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    const bool connected =
+        ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return connected;
+  }
+  void Stop() {
+    if (!nginx_) return;
+    nginx_->Signal(SIGQUIT);  // graceful: the log is written when it exits
+    const ProcessResult ended = nginx_->Wait();
+    EXPECT_EQ(ended.exit_status, 0) << ended.err << Contents(dir_.path() + "/error.log");
+    nginx_.reset();
+  }
+
+  TempDir dir_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<Subprocess> nginx_;
+};
+
+TEST(CliTest, APrivateCaNeedsCacert) {
+  NginxTls nginx;
+  const std::vector<std::string> args = {
+      "--url", nginx.Url("/task/{task_id}"), "--delay", "0", "--retries", "0", "-q"};
+  const ProcessResult without = RunOrchestrator(args, Stdin(TasksCsv(2)));
+  EXPECT_EQ(without.exit_status, 1);
+  for (const auto& [id, row] : Rows(without.out)) {
+    EXPECT_EQ(row, "Failed,TLS: certificate verify failed (unable to get local issuer certificate)")
+        << id;
+  }
+  std::vector<std::string> with_ca = args;
+  with_ca.insert(with_ca.end(), {"--cacert", nginx.ca_file()});
+  const ProcessResult with = RunOrchestrator(with_ca, Stdin(TasksCsv(2)));
+  EXPECT_EQ(with.exit_status, 0) << with.out << with.err;
+  EXPECT_EQ(Rows(with.out),
+            (std::map<std::string, std::string>{{"1", "Completed,"}, {"2", "Completed,"}}));
+  EXPECT_EQ(nginx.AccessLog().size(), 2u) << "the failed handshakes sent no request";
+}
+
+TEST(CliTest, InsecureSkipsTheCheckAndSaysSoOnce) {
+  NginxTls nginx;
+  for (const char* flag : {"-k", "--insecure"}) {
+    const ProcessResult result = RunOrchestrator(
+        {flag, "--url", nginx.Url("/ok"), "--delay", "0", "--threads", "2"}, Stdin(TasksCsv(4)));
+    EXPECT_EQ(result.exit_status, 0) << result.out << result.err;
+    EXPECT_EQ(Rows(result.out).size(), 4u);
+    const std::string warning =
+        "orchestrator: warning: --insecure: TLS certificates and host "
+        "names are not checked";
+    const std::size_t first = result.err.find(warning);
+    EXPECT_NE(first, std::string::npos) << result.err;
+    EXPECT_EQ(result.err.find(warning, first + 1), std::string::npos) << "once: " << result.err;
+  }
+  // Quiet runs warn too: it is no event.
+  const ProcessResult quiet =
+      RunOrchestrator({"-k", "-q", "--url", nginx.Url("/ok"), "--delay", "0"}, Stdin(TasksCsv(1)));
+  EXPECT_EQ(quiet.exit_status, 0);
+  EXPECT_EQ(quiet.err.rfind("orchestrator: warning: --insecure: ", 0), 0u) << quiet.err;
+}
+
+// The protocols nginx logged for a run of 3 tasks with `flags`.
+std::vector<std::string> ProtocolsOf(std::vector<std::string> flags) {
+  NginxTls nginx;
+  flags.insert(flags.end(), {"--cacert", nginx.ca_file(), "--url", nginx.Url("/task/{task_id}"),
+                             "--delay", "0", "-q"});
+  const ProcessResult result = RunOrchestrator(flags, Stdin(TasksCsv(3)));
+  EXPECT_EQ(result.exit_status, 0) << result.out << result.err;
+  std::vector<std::string> protocols;
+  for (const std::string& line : nginx.AccessLog())
+    protocols.push_back(line.substr(0, line.find(' ')));
+  return protocols;
+}
+
+TEST(CliTest, HttpVersionFlags) {
+  const std::vector<std::string> two(3, "HTTP/2.0"), one(3, "HTTP/1.1");
+  EXPECT_EQ(ProtocolsOf({}), two) << "the default: HTTP/2 over TLS when offered";
+  EXPECT_EQ(ProtocolsOf({"--http2"}), two);
+  EXPECT_EQ(ProtocolsOf({"--http1.1"}), one);
+}
+
+TEST(CliTest, EngineFlagsApplyToBlueprintFilesToo) {
+  NginxTls nginx;
+  TempDir dir;
+  const std::string kinds = dir.Write("kinds.toml", "[types.\"*\"]\nsteps = [ { fetch = \"" +
+                                                        nginx.Url("/file/{task_id}") + "\" } ]\n");
+  const ProcessResult result = RunOrchestrator(
+      {"--blueprints", kinds, "--cacert", nginx.ca_file(), "--http1.1", "-q"}, Stdin(TasksCsv(2)));
+  EXPECT_EQ(result.exit_status, 0) << result.out << result.err;
+  const std::vector<std::string> log = nginx.AccessLog();
+  ASSERT_EQ(log.size(), 2u);
+  for (const std::string& line : log) EXPECT_EQ(line.rfind("HTTP/1.1 GET /file/", 0), 0u) << line;
 }
 
 }  // namespace
