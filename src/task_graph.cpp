@@ -1,0 +1,175 @@
+#include "orchestrator/task_graph.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace orchestrator {
+namespace {
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+
+// An edge as one sortable number: parent, child, then the kind in the lowest bit, so that of
+// two edges between the same tasks the kSuccess one sorts first.
+std::uint64_t KeyOf(const TaskGraph::Edge& edge) {
+  return (std::uint64_t{edge.parent} << 33) | (std::uint64_t{edge.child} << 1) |
+         (edge.kind == Dependency::kFinish ? 1 : 0);
+}
+
+}  // namespace
+
+TaskGraph TaskGraph::FromEdges(std::size_t task_count, std::vector<Edge> edges) {
+  TaskGraph graph;
+  graph.task_count_ = task_count;
+  if (edges.empty()) return graph;
+  if (edges.size() >= kNone) throw std::length_error("a task graph holds fewer than 2^32 edges");
+  std::vector<std::uint64_t> keys(edges.size());
+  for (std::size_t e = 0; e < edges.size(); ++e) {
+    if (edges[e].parent >= task_count || edges[e].child >= task_count) {
+      throw std::out_of_range("a task graph edge names a task out of range");
+    }
+    keys[e] = KeyOf(edges[e]);
+  }
+  std::vector<Edge>().swap(edges);  // the keys hold it all now, in 8 bytes instead of 12
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end(),
+                         [](std::uint64_t a, std::uint64_t b) { return a >> 1 == b >> 1; }),
+             keys.end());
+
+  graph.offsets_.assign(task_count + 1, 0);
+  graph.parent_counts_.assign(task_count, 0);
+  graph.children_.resize(keys.size());
+  graph.finish_bits_.assign((keys.size() + 63) / 64, 0);
+  for (std::size_t e = 0; e < keys.size(); ++e) {
+    const auto parent = static_cast<TaskIndex>(keys[e] >> 33);
+    const auto child = static_cast<TaskIndex>((keys[e] >> 1) & kNone);
+    ++graph.offsets_[parent + 1];
+    ++graph.parent_counts_[child];
+    graph.children_[e] = child;
+    if (keys[e] & 1) graph.finish_bits_[e / 64] |= std::uint64_t{1} << (e % 64);
+  }
+  for (std::size_t i = 0; i < task_count; ++i) graph.offsets_[i + 1] += graph.offsets_[i];
+  return graph;
+}
+
+std::optional<std::vector<TaskIndex>> TaskGraph::FindCycle() const {
+  if (empty()) return std::nullopt;
+  enum : std::uint8_t { kUnseen, kOnPath, kDone };
+  std::vector<std::uint8_t> state(task_count_, kUnseen);
+  // The depth-first path: each task on it with the next of its edges to follow.
+  struct Frame {
+    TaskIndex task;
+    std::uint32_t next_edge;
+  };
+  std::vector<Frame> path;
+  for (std::size_t start = 0; start < task_count_; ++start) {
+    if (state[start] != kUnseen || offsets_[start] == offsets_[start + 1]) continue;
+    state[start] = kOnPath;
+    path.push_back({static_cast<TaskIndex>(start), offsets_[start]});
+    while (!path.empty()) {
+      Frame& top = path.back();
+      if (top.next_edge == offsets_[top.task + 1]) {
+        state[top.task] = kDone;
+        path.pop_back();
+        continue;
+      }
+      const TaskIndex child = children_[top.next_edge++];
+      if (state[child] == kUnseen) {
+        state[child] = kOnPath;
+        path.push_back({child, offsets_[child]});
+      } else if (state[child] == kOnPath) {
+        // A back edge: the path from `child` to the top, and back to `child`, is a cycle.
+        std::size_t from = path.size() - 1;
+        while (path[from].task != child) --from;
+        std::vector<TaskIndex> cycle;
+        cycle.reserve(path.size() - from);
+        for (std::size_t k = from; k < path.size(); ++k) cycle.push_back(path[k].task);
+        std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+        return cycle;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+TaskGraph TaskGraph::Keep(const std::vector<bool>& keep) const {
+  TaskGraph graph;
+  if (empty()) {  // nothing to renumber (a default graph need not know its task count)
+    graph.task_count_ = static_cast<std::size_t>(std::count(keep.begin(), keep.end(), true));
+    return graph;
+  }
+  if (keep.size() != task_count_) {
+    throw std::invalid_argument("TaskGraph::Keep needs one flag per task");
+  }
+  std::vector<std::uint32_t> renumbered(task_count_, kNone);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < task_count_; ++i) {
+    if (keep[i]) renumbered[i] = static_cast<std::uint32_t>(kept++);
+  }
+  graph.task_count_ = kept;
+  // Renumbering keeps the order, so the children stay sorted per parent.
+  graph.offsets_.assign(kept + 1, 0);
+  graph.parent_counts_.assign(kept, 0);
+  for (std::size_t parent = 0; parent < task_count_; ++parent) {
+    const std::uint32_t new_parent = renumbered[parent];
+    if (new_parent == kNone) continue;
+    for (std::uint32_t e = offsets_[parent]; e < offsets_[parent + 1]; ++e) {
+      const std::uint32_t new_child = renumbered[children_[e]];
+      if (new_child == kNone) continue;
+      const std::size_t at = graph.children_.size();
+      if (at % 64 == 0) graph.finish_bits_.push_back(0);
+      if (KindOf(e) == Dependency::kFinish)
+        graph.finish_bits_[at / 64] |= std::uint64_t{1} << (at % 64);
+      graph.children_.push_back(new_child);
+      ++graph.parent_counts_[new_child];
+    }
+    graph.offsets_[new_parent + 1] = static_cast<std::uint32_t>(graph.children_.size());
+  }
+  if (graph.children_.empty()) return TaskGraph::FromEdges(kept, {});
+  graph.children_.shrink_to_fit();
+  graph.finish_bits_.shrink_to_fit();
+  return graph;
+}
+
+std::vector<std::uint32_t> TaskGraph::Components(std::uint32_t* count) const {
+  // Union-find, the root of a set being its lowest task; path halving keeps it flat.
+  std::vector<std::uint32_t> root(task_count_);
+  for (std::size_t i = 0; i < task_count_; ++i) root[i] = static_cast<std::uint32_t>(i);
+  const auto find = [&](std::uint32_t x) {
+    while (root[x] != x) {
+      root[x] = root[root[x]];
+      x = root[x];
+    }
+    return x;
+  };
+  if (!empty()) {
+    for (std::size_t parent = 0; parent < task_count_; ++parent) {
+      for (std::uint32_t e = offsets_[parent]; e < offsets_[parent + 1]; ++e) {
+        const std::uint32_t a = find(static_cast<std::uint32_t>(parent));
+        const std::uint32_t b = find(children_[e]);
+        if (a < b) {
+          root[b] = a;
+        } else if (b < a) {
+          root[a] = b;
+        }
+      }
+    }
+  }
+  // Every task straight to its root (lower tasks first, so each find is short)...
+  for (std::size_t i = 0; i < task_count_; ++i) root[i] = find(static_cast<std::uint32_t>(i));
+  // ...then, a root being its set's lowest task and so met before the other members, number
+  // the roots as they come and give each other task its root's number.
+  std::uint32_t next = 0;
+  for (std::size_t i = 0; i < task_count_; ++i) root[i] = root[i] == i ? next++ : root[root[i]];
+  if (count != nullptr) *count = next;
+  return root;
+}
+
+std::size_t TaskGraph::MemoryBytes() const {
+  return offsets_.capacity() * sizeof(std::uint32_t) + children_.capacity() * sizeof(TaskIndex) +
+         finish_bits_.capacity() * sizeof(std::uint64_t) +
+         parent_counts_.capacity() * sizeof(std::uint32_t);
+}
+
+}  // namespace orchestrator
