@@ -112,6 +112,11 @@ TEST(TaskGraphTest, FindsACycleOfOneAndOfTwo) {
       TaskGraph::FromEdges(4, {{0, 1, kSuccess}, {3, 2, kSuccess}, {2, 3, kFinish}}).FindCycle();
   ASSERT_TRUE(two);
   EXPECT_EQ(*two, (std::vector<TaskIndex>{2, 3})) << "starts at its lowest member";
+  // Entered through 5 from 0, the cycle still starts at 3.
+  const auto entered =
+      TaskGraph::FromEdges(6, {{0, 5, kSuccess}, {5, 3, kSuccess}, {3, 5, kSuccess}}).FindCycle();
+  ASSERT_TRUE(entered);
+  EXPECT_EQ(*entered, (std::vector<TaskIndex>{3, 5}));
 }
 
 TEST(TaskGraphTest, FindsACycleOfAThousandInEdgeOrder) {
