@@ -152,6 +152,9 @@ int Run(const Options& options, const SignalWatch& signals) {
   EarlierResults earlier;
   try {
     tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()), kinds ? &*kinds : nullptr);
+    for (const std::string& warning : tasks.warnings) {
+      fmt::print(stderr, "orchestrator: warning: {}\n", warning);
+    }
     earlier = ReadResumeFile(options, signals.fd());
   } catch (const Interrupted&) {
     fmt::print(stderr, "orchestrator: interrupted by {} while reading the input; nothing was run\n",

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -38,9 +40,237 @@ class TypeTable {
   std::uint32_t last_ = std::numeric_limits<std::uint32_t>::max();
 };
 
-void ReadRows(CsvReader<2>& csv, const std::string& file, TaskList& list) {
+constexpr const char* kDependsOn = "depends_on";
+constexpr const char* kAfter = "after";
+
+// The depends_on and after columns (issue #11), gathered row by row while the tasks are read
+// and resolved into a TaskGraph once the whole input is: a parent may come after its child.
+//
+// Each row's parents are checked as the row is read (a task_id each, not the row's own) and
+// kept sorted and without repeats, as ids. Rows follow the reader's list of tasks: when it
+// drops duplicates, so does this, keeping the first row of each task_id (and saying when a
+// later one names other dependencies), so memory follows the unique tasks here too.
+class Dependencies {
+ public:
+  explicit Dependencies(const std::string& file) : file_(file) {}
+
+  /// The row just read: task `id` on `line`, its depends_on and after fields (null when
+  /// the header has no such column).
+  void AddRow(TaskId id, std::size_t line, const char* depends_on, const char* after) {
+    const std::size_t first = parents_.size();
+    if (depends_on != nullptr) AddParents(id, line, depends_on, Dependency::kSuccess);
+    if (after != nullptr) AddParents(id, line, after, Dependency::kFinish);
+    // Sorted by parent, depends_on first, then one of each parent: depends_on wins.
+    const auto begin = parents_.begin() + static_cast<std::ptrdiff_t>(first);
+    std::sort(begin, parents_.end(), [](const Parent& a, const Parent& b) {
+      return a.id != b.id ? a.id < b.id : a.kind < b.kind;
+    });
+    parents_.erase(std::unique(begin, parents_.end(),
+                               [](const Parent& a, const Parent& b) { return a.id == b.id; }),
+                   parents_.end());
+    rows_.push_back({id, line, static_cast<std::uint32_t>(first)});
+  }
+
+  /// Keeps the first row of each task_id, as DropDuplicateTasks does with the tasks.
+  void DropDuplicates() {
+    std::vector<std::uint32_t> order(rows_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return rows_[a].id != rows_[b].id ? rows_[a].id < rows_[b].id : a < b;
+    });
+    std::vector<bool> drop(rows_.size());
+    std::vector<Differing> differing;
+    std::size_t first = 0;  // in `order`: the first row of the current task_id, the one kept
+    for (std::size_t k = 1; k < order.size(); ++k) {
+      if (rows_[order[k]].id != rows_[order[first]].id) {
+        first = k;
+        continue;
+      }
+      drop[order[k]] = true;
+      if (!SameParents(order[first], order[k])) {
+        differing.push_back({rows_[order[k]].line, rows_[order[first]].line, rows_[order[k]].id});
+      }
+    }
+    if (differing.empty() && std::find(drop.begin(), drop.end(), true) == drop.end()) return;
+    std::sort(differing.begin(), differing.end(),
+              [](const Differing& a, const Differing& b) { return a.line < b.line; });
+    for (const Differing& d : differing) {
+      if (warnings_.size() == kMaxWarnings) {
+        ++warnings_left_off_;
+        continue;
+      }
+      warnings_.push_back(fmt::format(
+          "{}:{}: task {} is a duplicate of line {} with other dependencies; line {}'s are used",
+          file_, d.line, d.id, d.first_line, d.first_line));
+    }
+    // Close the gaps the dropped rows leave, in rows_ and in parents_ alike.
+    std::size_t kept_rows = 0;
+    std::size_t kept_parents = 0;
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      if (drop[i]) continue;
+      const std::size_t begin = rows_[i].first_parent;
+      const std::size_t end = EndOf(i);
+      rows_[kept_rows] = rows_[i];
+      rows_[kept_rows].first_parent = static_cast<std::uint32_t>(kept_parents);
+      std::copy(parents_.begin() + static_cast<std::ptrdiff_t>(begin),
+                parents_.begin() + static_cast<std::ptrdiff_t>(end),
+                parents_.begin() + static_cast<std::ptrdiff_t>(kept_parents));
+      kept_parents += end - begin;
+      ++kept_rows;
+    }
+    rows_.resize(kept_rows);
+    parents_.resize(kept_parents);
+  }
+
+  /// Once the whole input is read without a problem: the graph of `tasks` (the unique tasks,
+  /// as the reader kept them), and the warnings. Throws InputError for a parent that is no
+  /// task of the input (the first in line order) or a cycle.
+  TaskGraph Finish(const std::vector<Task>& tasks, std::vector<std::string>& warnings) {
+    DropDuplicates();
+    warnings = std::move(warnings_);
+    if (warnings_left_off_ > 0) {
+      warnings.push_back(fmt::format(
+          "{}: {} more duplicate{} with other dependencies than the lines above (the first "
+          "row of each task is used)",
+          file_, warnings_left_off_, warnings_left_off_ == 1 ? "" : "s"));
+    }
+    if (rows_.size() != tasks.size()) {
+      throw std::logic_error("the dependency rows and the tasks went out of step");
+    }
+    if (parents_.empty()) return TaskGraph::FromEdges(tasks.size(), {});
+
+    // Each id's task, looked up by binary search: 12 bytes per task for a moment, no hash
+    // nodes.
+    struct IdIndex {
+      TaskId id;
+      TaskIndex index;
+    };
+    std::vector<IdIndex> by_id(tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      by_id[i] = {tasks[i].id, static_cast<TaskIndex>(i)};
+    }
+    std::sort(by_id.begin(), by_id.end(),
+              [](const IdIndex& a, const IdIndex& b) { return a.id < b.id; });
+    std::vector<TaskGraph::Edge> edges;
+    edges.reserve(parents_.size());
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      for (std::size_t p = rows_[i].first_parent; p < EndOf(i); ++p) {
+        const Parent& parent = parents_[p];
+        const auto it =
+            std::lower_bound(by_id.begin(), by_id.end(), parent.id,
+                             [](const IdIndex& entry, TaskId id) { return entry.id < id; });
+        if (it == by_id.end() || it->id != parent.id) {
+          throw InputError(
+              file_, rows_[i].line,
+              fmt::format("{} {} is not a task in this input", ColumnOf(parent.kind), parent.id));
+        }
+        edges.push_back({it->index, static_cast<TaskIndex>(i), parent.kind});
+      }
+    }
+    std::vector<IdIndex>().swap(by_id);
+    std::vector<Parent>().swap(parents_);
+    TaskGraph graph = TaskGraph::FromEdges(tasks.size(), std::move(edges));
+    if (const std::optional<std::vector<TaskIndex>> cycle = graph.FindCycle()) {
+      throw InputError(file_, 0, DescribeCycle(*cycle, tasks));
+    }
+    return graph;
+  }
+
+ private:
+  struct Parent {
+    TaskId id;
+    Dependency kind;
+  };
+  struct Row {
+    TaskId id;
+    std::size_t line;
+    std::uint32_t first_parent;  // its parents are parents_[first_parent, next row's)
+  };
+  struct Differing {
+    std::size_t line;
+    std::size_t first_line;
+    TaskId id;
+  };
+  static constexpr std::size_t kMaxWarnings = 100;
+  static constexpr std::size_t kMaxCycleShown = 10000;
+
+  static const char* ColumnOf(Dependency kind) {
+    return kind == Dependency::kSuccess ? kDependsOn : kAfter;
+  }
+
+  std::size_t EndOf(std::size_t row) const {
+    return row + 1 < rows_.size() ? rows_[row + 1].first_parent : parents_.size();
+  }
+
+  bool SameParents(std::size_t a, std::size_t b) const {
+    const auto first = [&](std::size_t row) {
+      return parents_.begin() + static_cast<std::ptrdiff_t>(rows_[row].first_parent);
+    };
+    const auto last = [&](std::size_t row) {
+      return parents_.begin() + static_cast<std::ptrdiff_t>(EndOf(row));
+    };
+    return std::equal(first(a), last(a), first(b), last(b), [](const Parent& x, const Parent& y) {
+      return x.id == y.id && x.kind == y.kind;
+    });
+  }
+
+  // Splits a field at spaces, tabs and semicolons; each piece must be a task_id.
+  void AddParents(TaskId child, std::size_t line, std::string_view text, Dependency kind) {
+    const auto separator = [](char c) { return c == ' ' || c == '\t' || c == ';'; };
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      if (separator(text[pos])) {
+        ++pos;
+        continue;
+      }
+      std::size_t end = pos;
+      while (end < text.size() && !separator(text[end])) ++end;
+      const std::string_view piece = text.substr(pos, end - pos);
+      pos = end;
+      const std::optional<TaskId> parent = ParseTaskId(piece);
+      if (!parent) {
+        throw InputError(
+            file_, line,
+            fmt::format("{} {} is not a task_id", ColumnOf(kind), QuoteForMessage(piece)));
+      }
+      if (*parent == child) {
+        throw InputError(file_, line, fmt::format("task {} depends on itself", child));
+      }
+      if (parents_.size() == std::numeric_limits<std::uint32_t>::max()) {
+        throw InputError(file_, line, "more dependencies than one run can hold (2^32 - 1)");
+      }
+      parents_.push_back({*parent, kind});
+    }
+  }
+
+  // `dependency cycle: 101 (line 2) -> 102 (line 3) -> 101`: each must finish before the
+  // next can start. A very long cycle shows its start and its end.
+  std::string DescribeCycle(const std::vector<TaskIndex>& cycle,
+                            const std::vector<Task>& tasks) const {
+    std::string text = "dependency cycle: ";
+    for (std::size_t k = 0; k < cycle.size(); ++k) {
+      if (cycle.size() > kMaxCycleShown && k == kMaxCycleShown / 2) {
+        text += fmt::format("... ({} tasks in all) -> ", cycle.size());
+        k = cycle.size() - kMaxCycleShown / 2;
+      }
+      text += fmt::format("{} (line {}) -> ", tasks[cycle[k]].id, rows_[cycle[k]].line);
+    }
+    text += fmt::format("{}", tasks[cycle.front()].id);
+    return text;
+  }
+
+  const std::string& file_;
+  std::vector<Row> rows_;
+  std::vector<Parent> parents_;
+  std::vector<std::string> warnings_;
+  std::size_t warnings_left_off_ = 0;
+};
+
+void ReadRows(CsvReader<4>& csv, const std::string& file, TaskList& list,
+              std::optional<Dependencies>& dependencies) {
   try {
-    csv.read_header(io::ignore_extra_column | io::ignore_missing_column, "task_id", "task_type");
+    csv.read_header(io::ignore_extra_column | io::ignore_missing_column, "task_id", "task_type",
+                    kDependsOn, kAfter);
   } catch (const io::error::header_missing&) {
     return;  // an empty input: no tasks, which is not an error
   }
@@ -48,6 +278,9 @@ void ReadRows(CsvReader<2>& csv, const std::string& file, TaskList& list) {
     throw InputError(file, csv.get_file_line(),
                      "the header has no task_id column (names are case-sensitive)");
   }
+  const bool has_depends_on = csv.has_column(kDependsOn);
+  const bool has_after = csv.has_column(kAfter);
+  if (has_depends_on || has_after) dependencies.emplace(file);
 
   TypeTable types(list.type_names);
   // Duplicates go every so often, not only at the end: ten million rows that name a
@@ -57,18 +290,26 @@ void ReadRows(CsvReader<2>& csv, const std::string& file, TaskList& list) {
   std::size_t compact_at = kFirstCompaction;
   char* id_text = nullptr;
   char* type_text = nullptr;
+  char* depends_on_text = nullptr;
+  char* after_text = nullptr;
   while (true) {
     type_text = nullptr;  // the parser leaves a missing column's variable untouched
-    if (!csv.read_row(id_text, type_text)) break;
+    depends_on_text = nullptr;
+    after_text = nullptr;
+    if (!csv.read_row(id_text, type_text, depends_on_text, after_text)) break;
     const std::optional<TaskId> id = ParseTaskId(id_text);
     if (!id) throw InputError(file, csv.get_file_line(), DescribeBadTaskId(id_text));
     if (list.tasks.size() == std::numeric_limits<TaskIndex>::max()) {
       throw InputError(file, csv.get_file_line(), "more rows than one run can hold (2^32 - 1)");
     }
+    if (dependencies) {
+      dependencies->AddRow(*id, csv.get_file_line(), depends_on_text, after_text);
+    }
     list.tasks.push_back({*id, types.Intern(type_text != nullptr ? type_text : "")});
     ++list.rows;
     if (list.tasks.size() >= compact_at) {
       DropDuplicateTasks(list.tasks);
+      if (dependencies) dependencies->DropDuplicates();
       compact_at = std::max(kFirstCompaction, 2 * list.tasks.size());
     }
   }
@@ -88,8 +329,14 @@ std::string ShowName(std::string_view name) {
 // first; a kind is matched with it the first time a row of one of its types comes.
 class KindReader {
  public:
-  KindReader(CsvRows& csv, const std::string& file, const TaskKinds& kinds, TaskList& list)
-      : csv_(csv), file_(file), kinds_(kinds), list_(list), types_(list.type_names) {}
+  KindReader(CsvRows& csv, const std::string& file, const TaskKinds& kinds, TaskList& list,
+             std::optional<Dependencies>& dependencies)
+      : csv_(csv),
+        file_(file),
+        kinds_(kinds),
+        list_(list),
+        types_(list.type_names),
+        dependencies_(dependencies) {}
 
   void Read() {
     if (!ReadHeader()) return;  // an empty input: no tasks, which is not an error
@@ -99,6 +346,7 @@ class KindReader {
       ReadRow();
       if (list_.tasks.size() >= compact_at) {
         DropDuplicateTasks(list_.tasks, list_.values);
+        if (dependencies_) dependencies_->DropDuplicates();
         compact_at = std::max(kFirstCompaction, 2 * list_.tasks.size());
       }
     }
@@ -122,9 +370,11 @@ class KindReader {
     for (std::size_t k = 0; k < names.size(); ++k) {
       auto [it, inserted] = header_.try_emplace(std::move(names[k]), k);
       if (!inserted) {
-        // A name the header has twice is refused where it matters: task_id and task_type
-        // at once (as without kinds), another column when a row's kind needs it.
-        if (it->first == "task_id" || it->first == "task_type") {
+        // A name the header has twice is refused where it matters: task_id, task_type and
+        // the dependency columns at once (as without kinds), another column when a row's kind
+        // needs it.
+        if (it->first == "task_id" || it->first == "task_type" || it->first == kDependsOn ||
+            it->first == kAfter) {
           throw InputError(
               file_, csv_.line(),
               fmt::format("column {} appears twice in the header", QuoteForMessage(it->first)));
@@ -134,6 +384,9 @@ class KindReader {
     }
     id_field_ = FieldOf("task_id");
     type_field_ = FieldOf("task_type");
+    depends_on_field_ = FieldOf(kDependsOn);
+    after_field_ = FieldOf(kAfter);
+    if (depends_on_field_ != kAbsent || after_field_ != kAbsent) dependencies_.emplace(file_);
     if (id_field_ == kAbsent) {
       throw InputError(file_, csv_.line(),
                        "the header has no task_id column (names are case-sensitive)");
@@ -152,6 +405,11 @@ class KindReader {
     if (!id) throw InputError(file_, csv_.line(), DescribeBadTaskId(id_text));
     if (list_.tasks.size() == std::numeric_limits<TaskIndex>::max()) {
       throw InputError(file_, csv_.line(), "more rows than one run can hold (2^32 - 1)");
+    }
+    if (dependencies_) {
+      dependencies_->AddRow(*id, csv_.line(),
+                            depends_on_field_ != kAbsent ? csv_.Field(depends_on_field_) : nullptr,
+                            after_field_ != kAbsent ? csv_.Field(after_field_) : nullptr);
     }
     const std::string_view type_name = type_field_ != kAbsent ? csv_.Field(type_field_) : "";
     const std::uint32_t type = types_.Intern(type_name);
@@ -217,6 +475,9 @@ class KindReader {
   std::unordered_map<std::string, std::size_t> header_;  // name -> field, or kTwice
   std::size_t id_field_ = kAbsent;
   std::size_t type_field_ = kAbsent;
+  std::size_t depends_on_field_ = kAbsent;
+  std::size_t after_field_ = kAbsent;
+  std::optional<Dependencies>& dependencies_;  // set when the header has either column
   std::vector<Plan> plans_;
   std::vector<std::uint32_t> plan_of_type_;  // per entry of list.type_names
   std::unordered_map<const TaskKinds::Kind*, std::uint32_t> plan_of_kind_;
@@ -229,15 +490,20 @@ TaskList ReadPlainTasks(const InputFile& input) {
   TaskList list;
   CheckedByteSource source(input);
   // The parser's 48 MiB of buffers go when this function returns, before the run starts.
-  CsvReader<2> csv(input.name(), source.Lend());
-  try {
-    ReadRows(csv, input.name(), list);
-  } catch (const InputError& error) {
-    throw source.EarlierOf(error);
-  } catch (const io::error::base& error) {
-    throw source.EarlierOf(TranslateCsvError(error, input.name(), csv.get_file_line()));
+  std::optional<Dependencies> dependencies;
+  {
+    CsvReader<4> csv(input.name(), source.Lend());
+    try {
+      ReadRows(csv, input.name(), list, dependencies);
+    } catch (const InputError& error) {
+      throw source.EarlierOf(error);
+    } catch (const io::error::base& error) {
+      throw source.EarlierOf(TranslateCsvError(error, input.name(), csv.get_file_line()));
+    }
+    source.ThrowIfFailed();
   }
-  source.ThrowIfFailed();
+  // Only once every row is read: a parent may come after its child.
+  if (dependencies) list.graph = dependencies->Finish(list.tasks, list.warnings);
   return list;
 }
 
@@ -246,15 +512,19 @@ TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds,
   TaskList list;
   list.values = ColumnTable(max_value_bytes);
   CheckedByteSource source(input);
-  CsvRows csv(input.name(), source.Lend());
-  try {
-    KindReader(csv, input.name(), kinds, list).Read();
-  } catch (const InputError& error) {
-    throw source.EarlierOf(error);
-  } catch (const io::error::base& error) {
-    throw source.EarlierOf(TranslateCsvError(error, input.name(), csv.line()));
+  std::optional<Dependencies> dependencies;
+  {
+    CsvRows csv(input.name(), source.Lend());
+    try {
+      KindReader(csv, input.name(), kinds, list, dependencies).Read();
+    } catch (const InputError& error) {
+      throw source.EarlierOf(error);
+    } catch (const io::error::base& error) {
+      throw source.EarlierOf(TranslateCsvError(error, input.name(), csv.line()));
+    }
+    source.ThrowIfFailed();
   }
-  source.ThrowIfFailed();
+  if (dependencies) list.graph = dependencies->Finish(list.tasks, list.warnings);
   return list;
 }
 

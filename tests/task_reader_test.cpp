@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "orchestrator/byte_size.h"
 #include "orchestrator/input_error.h"
@@ -522,6 +524,216 @@ TEST(TaskReaderColumnsTest, ReadsEveryInputAsTheReaderWithoutKinds) {
     EXPECT_EQ(Outcome([&] { return ReadWith(input, kinds); }), Outcome([&] { return Read(input); }))
         << QuoteForMessage(input, 200);
   }
+}
+
+// ---- Dependencies (depends_on and after) ----
+
+// The graph as (parent id, child id, kind).
+using IdEdge = std::tuple<TaskId, TaskId, Dependency>;
+std::set<IdEdge> EdgesOf(const TaskList& list) {
+  std::set<IdEdge> edges;
+  EXPECT_TRUE(list.graph.empty() || list.graph.task_count() == list.tasks.size());
+  for (TaskIndex p = 0; p < list.tasks.size(); ++p) {
+    list.graph.ForEachChild(p, [&](const Dependent& d) {
+      edges.emplace(list.tasks[p].id, list.tasks[d.child].id, d.kind);
+    });
+  }
+  return edges;
+}
+constexpr Dependency kS = Dependency::kSuccess;
+constexpr Dependency kF = Dependency::kFinish;
+
+// Reads `text` without kinds and with a catch-all kind: both readers must agree.
+TaskList ReadBoth(const std::string& text) {
+  TaskList plain = Read(text);
+  const TaskList with_kinds = ReadWith(text, Kinds(true));
+  EXPECT_EQ(Ids(plain), Ids(with_kinds));
+  EXPECT_EQ(EdgesOf(plain), EdgesOf(with_kinds));
+  EXPECT_EQ(plain.warnings, with_kinds.warnings);
+  return plain;
+}
+
+// The error `text` gives, the same with and without kinds.
+std::string ErrorOfBoth(const std::string& text) {
+  const std::string error = ErrorOf(text);
+  EXPECT_EQ(ErrorWith(text, Kinds(true)), error) << "with kinds";
+  return error;
+}
+
+TEST(TaskReaderDependenciesTest, WithoutTheColumnsTheGraphIsEmpty) {
+  const TaskList list = ReadBoth("task_id,task_type\n1,a\n2,a\n");
+  EXPECT_TRUE(list.graph.empty());
+  EXPECT_TRUE(list.warnings.empty());
+  // With the columns but nothing in them: no edges either.
+  const TaskList blank = ReadBoth("task_id,depends_on,after\n1,,\n2, ;, \n");
+  EXPECT_TRUE(blank.graph.empty());
+  EXPECT_EQ(Ids(blank), (std::vector<TaskId>{1, 2}));
+}
+
+TEST(TaskReaderDependenciesTest, ReadsBothColumnsAnywhereSplitAtSpacesAndSemicolons) {
+  const TaskList list = ReadBoth(
+      "after,task_id,note,depends_on,task_type\n"
+      ",101,x,,a\n"
+      ",102,x,,a\n"
+      "101,103,x,\"101;102\",a\n"
+      "\" 102 ;103\",104,x,101 102,b\n"
+      "\t101\t103 ,105,x,;;,a\n");
+  EXPECT_EQ(EdgesOf(list), (std::set<IdEdge>{{101, 103, kS},
+                                             {102, 103, kS},
+                                             {101, 104, kS},
+                                             {102, 104, kS},
+                                             {103, 104, kF},
+                                             {101, 105, kF},
+                                             {103, 105, kF}}));
+  // 101 in both columns of 103's row, 102 in both of 104's: one edge each, depends_on's.
+  EXPECT_EQ(list.graph.edge_count(), 7u);
+  EXPECT_EQ(list.graph.ParentCount(2), 2u);
+  EXPECT_EQ(list.graph.ParentCount(3), 3u);
+}
+
+TEST(TaskReaderDependenciesTest, EitherColumnAlone) {
+  EXPECT_EQ(EdgesOf(ReadBoth("task_id,after\n1,\n2,1\n")), (std::set<IdEdge>{{1, 2, kF}}));
+  EXPECT_EQ(EdgesOf(ReadBoth("depends_on,task_id\n,1\n1 1,2\n")), (std::set<IdEdge>{{1, 2, kS}}));
+}
+
+TEST(TaskReaderDependenciesTest, AParentMayComeOnALaterLine) {
+  const TaskList list = ReadBoth("task_id,depends_on\n1,3\n2,1\n3,\n");
+  EXPECT_EQ(Ids(list), (std::vector<TaskId>{1, 2, 3}));
+  EXPECT_EQ(EdgesOf(list), (std::set<IdEdge>{{3, 1, kS}, {1, 2, kS}}));
+  EXPECT_EQ(list.graph.ParentCount(0), 1u);
+}
+
+TEST(TaskReaderDependenciesTest, RefusesAnIdThatIsNoTaskId) {
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n1,\n2,1\n\n3,\"1;12x\"\n"),
+            "tasks.csv:5: depends_on \"12x\" is not a task_id");
+  EXPECT_EQ(ErrorOfBoth("task_id,after,depends_on\n1,,\n2,-1,\n"),
+            "tasks.csv:3: after \"-1\" is not a task_id");
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n1,\"2,3\"\n2,\n3,\n"),
+            "tasks.csv:2: depends_on \"2,3\" is not a task_id");
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n1,18446744073709551616\n"),
+            "tasks.csv:2: depends_on \"18446744073709551616\" is not a task_id");
+}
+
+TEST(TaskReaderDependenciesTest, RefusesAParentThatIsNoTaskOfTheInput) {
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n101,\n102,101\n\n103,101 999\n104,998\n"),
+            "tasks.csv:5: depends_on 999 is not a task in this input");
+  EXPECT_EQ(ErrorOfBoth("task_id,after\n101,\n102,7\n"),
+            "tasks.csv:3: after 7 is not a task in this input");
+  // Named in both columns, it is a depends_on.
+  EXPECT_EQ(ErrorOfBoth("task_id,after,depends_on\n101,7,7\n"),
+            "tasks.csv:2: depends_on 7 is not a task in this input");
+  // Only once the whole input is read: a problem of form on a later line comes first.
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n101,999\n1x,\n"),
+            "tasks.csv:3: task_id \"1x\" is not a whole number from 0 to 18446744073709551615");
+}
+
+TEST(TaskReaderDependenciesTest, RefusesATaskThatDependsOnItself) {
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n100,\n102,100\n\n101,100;101\n"),
+            "tasks.csv:5: task 101 depends on itself");
+  EXPECT_EQ(ErrorOfBoth("task_id,after\n0101,101\n"), "tasks.csv:2: task 101 depends on itself");
+}
+
+TEST(TaskReaderDependenciesTest, RefusesACycleOfTwoNamingEachMemberAndItsLine) {
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n101,102\n102,101\n"),
+            "tasks.csv: dependency cycle: 101 (line 2) -> 102 (line 3) -> 101");
+  // after counts too, and the cycle starts at its first task in the input.
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on,after\n7,,\n\n202,,201\n201,202,\n"),
+            "tasks.csv: dependency cycle: 202 (line 4) -> 201 (line 5) -> 202");
+  // Even when it is reached through its later task first (10 -> 12 -> 11 -> 12).
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n10,\n11,12\n12,10 11\n"),
+            "tasks.csv: dependency cycle: 11 (line 3) -> 12 (line 4) -> 11");
+  // A parent that is no task is reported before a cycle.
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n101,102\n102,101\n103,9\n"),
+            "tasks.csv:4: depends_on 9 is not a task in this input");
+}
+
+TEST(TaskReaderDependenciesTest, RefusesACycleOfAThousandNamingItWhole) {
+  // Task 1000 + i on line i + 2 depends on the next; the last on the first.
+  std::string text = "task_id,depends_on\n";
+  for (int i = 0; i < 1000; ++i) {
+    text += std::to_string(1000 + i) + "," + std::to_string(1000 + (i + 1) % 1000) + "\n";
+  }
+  // Each must finish before the next: 1000, then what waits for it (1999), and so on.
+  std::string expected = "tasks.csv: dependency cycle: 1000 (line 2)";
+  for (int i = 999; i >= 1; --i) {
+    expected += " -> " + std::to_string(1000 + i) + " (line " + std::to_string(i + 2) + ")";
+  }
+  expected += " -> 1000";
+  EXPECT_EQ(ErrorOfBoth(text), expected);
+}
+
+TEST(TaskReaderDependenciesTest, ADuplicateRowKeepsTheFirstRowsDependencies) {
+  const TaskList list = ReadBoth(
+      "task_id,depends_on,after\n"
+      "101,,\n"
+      "102,101,\n"
+      "103,,\n"
+      "102,101,\n"          // the same: no warning
+      "103,,\n"             // the same (none): no warning
+      "102,103,\n"          // other parents: ignored, with a warning
+      "101,,103\n"          // ditto
+      "102,\"101;101\",\n"  // the same set, written otherwise: no warning
+      "102,,101\n");        // same parent, other kind: a warning
+  EXPECT_EQ(Ids(list), (std::vector<TaskId>{101, 102, 103}));
+  EXPECT_EQ(list.rows, 9u);
+  EXPECT_EQ(EdgesOf(list), (std::set<IdEdge>{{101, 102, kS}}));
+  EXPECT_EQ(list.warnings,
+            (std::vector<std::string>{
+                "tasks.csv:7: task 102 is a duplicate of line 3 with other dependencies; line 3's "
+                "are used",
+                "tasks.csv:8: task 101 is a duplicate of line 2 with other dependencies; line 2's "
+                "are used",
+                "tasks.csv:10: task 102 is a duplicate of line 3 with other dependencies; line 3's "
+                "are used"}));
+}
+
+TEST(TaskReaderDependenciesTest, ADuplicatesIgnoredDependenciesMakeNoCycle) {
+  // 2 -> 1 from line 3 is ignored (line 2's row wins), so 1 -> 2 alone is no cycle.
+  const TaskList list = ReadBoth("task_id,depends_on\n1,\n1,2\n2,1\n");
+  EXPECT_EQ(EdgesOf(list), (std::set<IdEdge>{{1, 2, kS}}));
+  ASSERT_EQ(list.warnings.size(), 1u);
+  EXPECT_EQ(list.warnings[0],
+            "tasks.csv:3: task 1 is a duplicate of line 2 with other dependencies; line 2's are "
+            "used");
+}
+
+TEST(TaskReaderDependenciesTest, ManyDuplicatesAcrossCompactionsWarnInLineOrderUpToALimit) {
+  // More rows than the reader holds before it first drops duplicates (2^20): every later row
+  // of task 0 (every odd row from the third on: 524292 of them) names other dependencies.
+  constexpr std::size_t kRows = (std::size_t{1} << 20) + 10;
+  std::string text = "task_id,after\n0,\n1,\n";
+  for (std::size_t row = 2; row < kRows; ++row) text += row % 2 ? "0,1\n" : "1,\n";
+  const TaskList list = Read(text);
+  EXPECT_EQ(Ids(list), (std::vector<TaskId>{0, 1}));
+  EXPECT_TRUE(list.graph.empty());
+  ASSERT_EQ(list.warnings.size(), 101u);
+  EXPECT_EQ(list.warnings[0],
+            "tasks.csv:5: task 0 is a duplicate of line 2 with other dependencies; line 2's are "
+            "used");
+  EXPECT_EQ(list.warnings[1].substr(0, 12), "tasks.csv:7:");
+  EXPECT_EQ(list.warnings[100],
+            "tasks.csv: 524192 more duplicates with other dependencies than the lines above (the "
+            "first row of each task is used)");
+}
+
+TEST(TaskReaderDependenciesTest, RefusesADependencyColumnTwiceInTheHeader) {
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on,depends_on\n1,,\n"),
+            "tasks.csv:1: column \"depends_on\" appears twice in the header");
+}
+
+TEST(TaskReaderDependenciesTest, WorksWithTypedColumns) {
+  const TaskList list = ReadWith(
+      "task_id,task_type,region,size,depends_on\n"
+      "1,ingest,eu,5,2\n"
+      "2,ingest,us,6,\n"
+      "1,ingest,xx,7,\n",
+      Kinds());
+  EXPECT_EQ(EdgesOf(list), (std::set<IdEdge>{{2, 1, kS}}));
+  EXPECT_EQ(ValuesOf(list, list.tasks[0]), (Values{"eu", "5"}));
+  EXPECT_EQ(ValuesOf(list, list.tasks[1]), (Values{"us", "6"}));
+  EXPECT_EQ(list.warnings.size(), 1u);
+  EXPECT_EQ(ErrorWith("task_id,task_type,region,size,depends_on\n1,ingest,eu,5,3\n", Kinds()),
+            "tasks.csv:2: depends_on 3 is not a task in this input");
 }
 
 TEST(TaskKindTableTest, FindsTheTypeElseTheCatchAll) {

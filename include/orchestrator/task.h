@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "orchestrator/column_table.h"
+#include "orchestrator/task_graph.h"
 
 namespace orchestrator {
 
@@ -44,6 +45,13 @@ struct TaskList {
   ColumnTable values;
   /// Data rows read, duplicates included.
   std::size_t rows = 0;
+  /// Which tasks wait for which (the depends_on and after columns), by index into `tasks`;
+  /// empty when the input has neither column or names no dependency.
+  TaskGraph graph;
+  /// What the reader found worth saying but not worth refusing the input for, each a whole
+  /// message without the `orchestrator: warning: ` prefix (e.g. `tasks.csv:7: task 101 is a
+  /// duplicate of line 2 with other dependencies; line 2's are used`), in line order.
+  std::vector<std::string> warnings;
 
   const std::string& TypeName(const Task& task) const { return type_names[task.type]; }
   /// Column `k` of `task`'s blueprint, in canonical form; the task must have values.

@@ -87,6 +87,20 @@ class TaskKindTable final : public TaskKinds {
 ///   - column values of 4 GiB or more in all (ColumnTable's limit).
 /// A kind may declare any number of columns (a column named task_id or task_type reads that
 /// column).
+///
+/// Dependencies (issue #11): the optional columns `depends_on` (parents that must complete)
+/// and `after` (parents that must finish, whatever their outcome), anywhere in the header,
+/// each holding task_ids separated by spaces, tabs and/or `;` (empty: none), fill
+/// TaskList::graph; a parent named twice, or in both columns, is one edge, depends_on's. A
+/// duplicate row's dependencies are ignored (the first row wins), with a warning in
+/// TaskList::warnings when they differ. More input errors:
+///   - while reading, in file order with the others: `depends_on "12x" is not a task_id`,
+///     `task 101 depends on itself`, either column twice in the header;
+///   - once the whole input is read (a parent may come after its child), so after any of the
+///     above: `depends_on 999 is not a task in this input` on the first such row, then a
+///     cycle, on no line: `dependency cycle: 101 (line 2) -> 102 (line 3) -> 101`, each
+///     task a parent of the next, starting at its first task in the input (a cycle of more
+///     than 10,000 tasks shows its first and last 5,000).
 TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds = nullptr);
 /// The same with kinds, and a lower limit than 4 GiB on the column values (bytes as
 /// ColumnTable counts them): lets tests reach it.
