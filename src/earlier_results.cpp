@@ -104,18 +104,22 @@ EarlierResults ReadEarlierResults(const InputFile& file) {
   return results;
 }
 
-std::vector<TaskId> TakeCompleted(std::vector<Task>& tasks, const EarlierResults& earlier) {
+std::vector<TaskId> TakeCompleted(TaskList& list, const EarlierResults& earlier) {
   std::vector<TaskId> taken;
   if (earlier.completed.empty()) return taken;
+  std::vector<Task>& tasks = list.tasks;
+  std::vector<bool> keep(list.graph.empty() ? 0 : tasks.size());
   std::size_t kept = 0;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     if (earlier.Completed(tasks[i].id)) {
       taken.push_back(tasks[i].id);
     } else {
+      if (!keep.empty()) keep[i] = true;
       tasks[kept++] = tasks[i];
     }
   }
   tasks.resize(kept);
+  if (!list.graph.empty() && !taken.empty()) list.graph = list.graph.Keep(keep);
   return taken;
 }
 

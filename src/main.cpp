@@ -163,7 +163,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   }
   const std::size_t duplicates = tasks.rows - tasks.tasks.size();
   const std::size_t unique_tasks = tasks.tasks.size();
-  const std::vector<TaskId> carried = TakeCompleted(tasks.tasks, earlier);
+  const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
   const std::size_t threads = options.threads != 0 ? options.threads : DefaultThreadCount();
   const std::size_t max_fetches = ChooseMaxFetches(options, threads);
 

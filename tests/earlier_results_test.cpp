@@ -98,14 +98,57 @@ TEST(EarlierResultsTest, ReadsAPipeToItsEnd) {
   EXPECT_EQ(earlier.completed, (std::vector<TaskId>{5}));
 }
 
+std::vector<TaskId> Ids(const TaskList& list) {
+  std::vector<TaskId> ids;
+  for (const Task& task : list.tasks) ids.push_back(task.id);
+  return ids;
+}
+
 TEST(EarlierResultsTest, TakeCompletedKeepsInputOrderOnBothSides) {
-  std::vector<Task> tasks{{5, 0}, {1, 0}, {9, 0}, {3, 0}, {7, 0}};
+  TaskList tasks;
+  tasks.tasks = {{5, 0}, {1, 0}, {9, 0}, {3, 0}, {7, 0}};
   EarlierResults earlier;
   earlier.completed = {3, 5, 42};  // 42 is not in the input: ignored
   EXPECT_EQ(TakeCompleted(tasks, earlier), (std::vector<TaskId>{5, 3}));
-  std::vector<TaskId> left;
-  for (const Task& task : tasks) left.push_back(task.id);
-  EXPECT_EQ(left, (std::vector<TaskId>{1, 9, 7}));
+  EXPECT_EQ(Ids(tasks), (std::vector<TaskId>{1, 9, 7}));
+  EXPECT_TRUE(tasks.graph.empty());
+}
+
+TEST(EarlierResultsTest, TakeCompletedKeepsTheGraphInStepWithTheTasks) {
+  // 5 -> 1 (depends_on), 5 -> 9 (after), 1 -> 3, 9 -> 7 (after), by index.
+  TaskList tasks;
+  tasks.tasks = {{5, 0}, {1, 0}, {9, 0}, {3, 0}, {7, 0}};
+  tasks.graph = TaskGraph::FromEdges(5, {{0, 1, Dependency::kSuccess},
+                                         {0, 2, Dependency::kFinish},
+                                         {1, 3, Dependency::kSuccess},
+                                         {2, 4, Dependency::kFinish}});
+  EarlierResults earlier;
+  earlier.completed = {3, 5};  // a parent done, and a child done before its parent
+  EXPECT_EQ(TakeCompleted(tasks, earlier), (std::vector<TaskId>{5, 3}));
+  ASSERT_EQ(Ids(tasks), (std::vector<TaskId>{1, 9, 7}));
+  // 1 and 9 wait for nobody now; 7 still waits for 9, at their new indices.
+  ASSERT_EQ(tasks.graph.task_count(), 3u);
+  EXPECT_EQ(tasks.graph.edge_count(), 1u);
+  EXPECT_EQ(tasks.graph.ParentCount(0), 0u);
+  EXPECT_EQ(tasks.graph.ParentCount(1), 0u);
+  EXPECT_EQ(tasks.graph.ParentCount(2), 1u);
+  std::vector<TaskIndex> children_of_9;
+  tasks.graph.ForEachChild(1, [&](const Dependent& d) {
+    children_of_9.push_back(d.child);
+    EXPECT_EQ(d.kind, Dependency::kFinish);
+  });
+  EXPECT_EQ(children_of_9, (std::vector<TaskIndex>{2}));
+}
+
+TEST(EarlierResultsTest, TakeCompletedWithNothingEarlierLeavesTheGraph) {
+  TaskList tasks;
+  tasks.tasks = {{5, 0}, {1, 0}};
+  tasks.graph = TaskGraph::FromEdges(2, {{0, 1, Dependency::kSuccess}});
+  EarlierResults earlier;
+  earlier.completed = {42};
+  EXPECT_TRUE(TakeCompleted(tasks, earlier).empty());
+  EXPECT_EQ(tasks.graph.edge_count(), 1u);
+  EXPECT_EQ(tasks.graph.ParentCount(1), 1u);
 }
 
 }  // namespace

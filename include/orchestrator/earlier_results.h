@@ -28,8 +28,9 @@ struct EarlierResults {
 EarlierResults ReadEarlierResults(const InputFile& file);
 
 /// Removes from `tasks` those the earlier run completed and returns their ids, in the order
-/// of `tasks`. Earlier rows for ids not in `tasks` are ignored.
-std::vector<TaskId> TakeCompleted(std::vector<Task>& tasks, const EarlierResults& earlier);
+/// of `tasks`. Earlier rows for ids not in `tasks` are ignored. The graph follows: the tasks
+/// left are renumbered in it, and a dependency on a task taken is gone (it completed).
+std::vector<TaskId> TakeCompleted(TaskList& tasks, const EarlierResults& earlier);
 
 }  // namespace orchestrator
 
