@@ -5,9 +5,43 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <functional>
+#include <numeric>
+#include <queue>
 #include <utility>
 
 namespace orchestrator {
+
+namespace {
+
+// Which list each task goes to when tasks depend on each other: whole weakly connected
+// components, so that no dependency crosses workers, largest first onto the least loaded
+// list (the lowest such list on a tie), which spreads the tasks about as evenly as the
+// components allow.
+std::vector<std::uint32_t> DealComponents(const TaskGraph& graph, std::size_t count) {
+  std::uint32_t components = 0;
+  std::vector<std::uint32_t> deal = graph.Components(&components);
+  std::vector<std::size_t> size(components);
+  for (const std::uint32_t c : deal) ++size[c];
+  std::vector<std::uint32_t> order(components);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return size[a] > size[b]; });
+  using Load = std::pair<std::size_t, std::uint32_t>;  // tasks so far, list
+  std::priority_queue<Load, std::vector<Load>, std::greater<>> lightest;
+  for (std::size_t k = 0; k < count; ++k) lightest.push({0, static_cast<std::uint32_t>(k)});
+  std::vector<std::uint32_t> list_of_component(components);
+  for (const std::uint32_t c : order) {
+    auto [load, list] = lightest.top();
+    lightest.pop();
+    list_of_component[c] = list;
+    lightest.push({load + size[c], list});
+  }
+  for (std::uint32_t& d : deal) d = list_of_component[d];
+  return deal;
+}
+
+}  // namespace
 
 std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
   std::vector<TaskList> lists;
@@ -16,14 +50,19 @@ std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
     return lists;
   }
   lists.resize(count);
+  const bool dependencies = !tasks.graph.empty();
+  // Without dependencies, task i goes to list i % count.
+  const std::vector<std::uint32_t> list_of =
+      dependencies ? DealComponents(tasks.graph, count) : std::vector<std::uint32_t>();
   for (std::size_t k = 0; k < count; ++k) {
     lists[k].type_names = tasks.type_names;
-    lists[k].tasks.reserve(ShareOf(tasks.tasks.size(), count, k));
+    if (!dependencies) lists[k].tasks.reserve(ShareOf(tasks.tasks.size(), count, k));
   }
   // A task's column values go with it to its list's own table.
   std::vector<std::string_view> values;
+  std::vector<TaskIndex> index_in_list(dependencies ? tasks.tasks.size() : 0);
   for (std::size_t i = 0; i < tasks.tasks.size(); ++i) {
-    TaskList& list = lists[i % count];
+    TaskList& list = lists[dependencies ? list_of[i] : i % count];
     Task task = tasks.tasks[i];
     if (task.values != kNoValues) {
       values.clear();
@@ -33,7 +72,22 @@ std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
       // Each list holds a part of what the whole table held, so it fits.
       task.values = list.values.AddRow(values);
     }
+    if (dependencies) index_in_list[i] = static_cast<TaskIndex>(list.tasks.size());
     list.tasks.push_back(task);
+  }
+  if (dependencies) {
+    // Each list's own graph, in its own numbering: a parent and its children share a list.
+    std::vector<std::vector<TaskGraph::Edge>> edges(count);
+    for (std::size_t parent = 0; parent < tasks.tasks.size(); ++parent) {
+      const auto p = static_cast<TaskIndex>(parent);
+      tasks.graph.ForEachChild(p, [&](const Dependent& d) {
+        edges[list_of[parent]].push_back({index_in_list[parent], index_in_list[d.child], d.kind});
+      });
+    }
+    tasks.graph = TaskGraph();
+    for (std::size_t k = 0; k < count; ++k) {
+      lists[k].graph = TaskGraph::FromEdges(lists[k].tasks.size(), std::move(edges[k]));
+    }
   }
   for (std::size_t k = 0; k < count; ++k) {
     lists[k].rows = lists[k].tasks.size();

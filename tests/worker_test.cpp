@@ -10,7 +10,9 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <set>
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 #include "test_server.h"
@@ -48,6 +50,57 @@ TEST(SplitTasksTest, DealsTasksOutInTurnAndKeepsEveryTypeName) {
   }
   // A task keeps its type index, so it names the same type in every list.
   EXPECT_EQ(lists[1].TypeName(lists[1].tasks[0]), "other");
+}
+
+// Each list's edges as (parent id, child id, kind).
+std::set<std::tuple<TaskId, TaskId, Dependency>> EdgesById(const TaskList& list) {
+  std::set<std::tuple<TaskId, TaskId, Dependency>> edges;
+  for (TaskIndex p = 0; p < list.tasks.size(); ++p) {
+    list.graph.ForEachChild(p, [&](const Dependent& d) {
+      edges.emplace(list.tasks[p].id, list.tasks[d.child].id, d.kind);
+    });
+  }
+  return edges;
+}
+
+TEST(SplitTasksTest, WithDependenciesDealsWholeComponentsLargestFirstOntoTheLightest) {
+  TaskList tasks = Tasks(10);  // ids 1000..1009, at indices 0..9
+  // Components: {0, 3, 5, 9} (4 tasks), {2, 6, 7} (3), {1, 4} (2), {8} (1).
+  constexpr Dependency kS = Dependency::kSuccess;
+  constexpr Dependency kF = Dependency::kFinish;
+  tasks.graph = TaskGraph::FromEdges(
+      10, {{9, 0, kS}, {3, 5, kF}, {0, 3, kS}, {2, 6, kS}, {7, 6, kF}, {4, 1, kS}});
+  const std::vector<TaskList> lists = SplitTasks(std::move(tasks), 2);
+  ASSERT_EQ(lists.size(), 2u);
+  // 4 tasks to list 0, 3 to list 1, 2 to list 1 (3 < 4), 1 to list 0 (4 < 5); input order.
+  EXPECT_EQ(Ids(lists[0]), (std::vector<TaskId>{1000, 1003, 1005, 1008, 1009}));
+  EXPECT_EQ(Ids(lists[1]), (std::vector<TaskId>{1001, 1002, 1004, 1006, 1007}));
+  using E = std::tuple<TaskId, TaskId, Dependency>;
+  EXPECT_EQ(EdgesById(lists[0]),
+            (std::set<E>{{1009, 1000, kS}, {1003, 1005, kF}, {1000, 1003, kS}}));
+  EXPECT_EQ(EdgesById(lists[1]),
+            (std::set<E>{{1002, 1006, kS}, {1007, 1006, kF}, {1004, 1001, kS}}));
+  for (const TaskList& list : lists) {
+    EXPECT_EQ(list.graph.task_count(), list.tasks.size());
+    EXPECT_EQ(list.rows, list.tasks.size());
+    EXPECT_EQ(list.type_names, (std::vector<std::string>{"process_data", "other"}));
+  }
+  EXPECT_EQ(lists[0].graph.ParentCount(2), 1u);  // 1005, after 1003
+  EXPECT_EQ(lists[1].TypeName(lists[1].tasks[0]), "other");
+}
+
+TEST(SplitTasksTest, OneComponentGoesWholeToOneList) {
+  TaskList tasks = Tasks(4);
+  tasks.graph = TaskGraph::FromEdges(
+      4,
+      {{0, 1, Dependency::kSuccess}, {1, 2, Dependency::kSuccess}, {2, 3, Dependency::kSuccess}});
+  const std::vector<TaskList> lists = SplitTasks(std::move(tasks), 3);
+  ASSERT_EQ(lists.size(), 3u);
+  EXPECT_EQ(Ids(lists[0]), (std::vector<TaskId>{1000, 1001, 1002, 1003}));
+  EXPECT_EQ(lists[0].graph.edge_count(), 3u);
+  EXPECT_TRUE(lists[1].tasks.empty());
+  EXPECT_TRUE(lists[2].tasks.empty());
+  EXPECT_TRUE(lists[1].graph.empty());
 }
 
 TEST(SplitTasksTest, OneWorkerGetsTheListAsItIs) {

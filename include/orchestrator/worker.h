@@ -47,7 +47,10 @@ struct WorkerBatch {
 /// Deals `tasks` out to `count` lists in turn (task i to list i % count), so that each
 /// list gets the same mix of the input. Every list keeps all the type names, at the same
 /// indices, so a Task means the same in each; a task's column values move to its list's
-/// table.
+/// table. With dependencies (a graph that is not empty) no dependency may cross lists: whole
+/// weakly connected components are dealt instead, largest first onto the least loaded list
+/// (the lowest one on a tie), each list keeping input order and getting its own graph in
+/// its own numbering. One huge component leaves the other lists with little or nothing.
 std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count);
 
 /// Threads a run uses unless told: one per CPU this process may run on.
