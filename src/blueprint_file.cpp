@@ -290,6 +290,12 @@ class Reader {
       if (column == "task_id" || column == "task_type") {
         Fail(name.source(), fmt::format("{} is always there; it is no column to declare", column));
       }
+      if (column == "depends_on" || column == "after") {
+        // The reader takes these for the task's dependencies, whatever the blueprint says.
+        Fail(name.source(), fmt::format("{} names a task's dependencies in the tasks CSV; it is "
+                                        "no column to declare",
+                                        column));
+      }
       const std::string& type_name =
           String(type_node, fmt::format("the type of column {}", column));
       const std::optional<ColumnType> type = ColumnTypeNamed(type_name);

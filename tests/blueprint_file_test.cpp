@@ -213,6 +213,14 @@ TEST(BlueprintFileTest, APlaceholderMustNameAColumnOfItsType) {
   EXPECT_EQ(ErrorOf("[types.a]\ncolumns = { task_id = \"u64\" }\n" +
                     std::string("steps = [ { emit = \"\" } ]\n")),
             "kinds.toml:2:13: task_id is always there; it is no column to declare");
+  // The dependency columns (issue #11) are the reader's too.
+  EXPECT_EQ(ErrorOf("[types.a]\ncolumns = { region = \"string\", depends_on = \"string\" }\n" +
+                    std::string("steps = [ { emit = \"\" } ]\n")),
+            "kinds.toml:2:32: depends_on names a task's dependencies in the tasks CSV; it is no "
+            "column to declare");
+  EXPECT_EQ(ErrorOf("[types.b]\nsteps = [ { emit = \"\" } ]\ncolumns.after = \"u64\"\n"),
+            "kinds.toml:3:9: after names a task's dependencies in the tasks CSV; it is no column "
+            "to declare");
 }
 
 // A setting comes from the step, else the command line, else [defaults], else built in.
