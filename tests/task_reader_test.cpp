@@ -625,6 +625,13 @@ TEST(TaskReaderDependenciesTest, RefusesAParentThatIsNoTaskOfTheInput) {
   // Only once the whole input is read: a problem of form on a later line comes first.
   EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n101,999\n1x,\n"),
             "tasks.csv:3: task_id \"1x\" is not a whole number from 0 to 18446744073709551615");
+  // The same for what the byte checks find (the rows after it are never read), before a
+  // missing parent or a cycle.
+  EXPECT_EQ(ErrorOfBoth(std::string("task_id,depends_on\n101,103\n102,\n103") + '\0' + ",\n"),
+            "tasks.csv:4: NUL byte in the input (is this a text file?)");
+  EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n101,102\n102,101\n103,\r\r\n"),
+            "tasks.csv:4: carriage return not followed by a line feed (only LF and CRLF line "
+            "ends are read)");
 }
 
 TEST(TaskReaderDependenciesTest, RefusesATaskThatDependsOnItself) {
