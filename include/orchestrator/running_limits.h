@@ -1,0 +1,96 @@
+// --limit: how many tasks may run at once, per task_type and per value of a column.
+#ifndef ORCHESTRATOR_RUNNING_LIMITS_H_
+#define ORCHESTRATOR_RUNNING_LIMITS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "orchestrator/blueprint.h"
+#include "orchestrator/blueprint_file.h"
+#include "orchestrator/task.h"
+#include "orchestrator/task_reader.h"
+
+namespace orchestrator {
+
+/// One --limit: at most `max` running tasks of `type` ("*": of any type), or, with a
+/// `column`, at most `max` per distinct value of that column.
+struct RunningLimit {
+  std::string type;
+  std::string column;  ///< empty: the type as a whole
+  std::size_t max = 1;
+  std::string text;  ///< as given, for messages ("ingest[tenant]=3")
+};
+
+/// Parses `TYPE=N` or `TYPE[COLUMN]=N` (N >= 1; TYPE may be `*`). Returns the limit or a
+/// message saying what is wrong.
+std::variant<RunningLimit, std::string> ParseRunningLimit(std::string_view text);
+
+/// With a blueprint file: why `limits` cannot hold, if one names a column that a blueprint
+/// it applies to does not declare (every blueprint of the file, for TYPE `*`).
+std::optional<std::string> CheckLimitColumns(const std::vector<RunningLimit>& limits,
+                                             const BlueprintFile& file);
+
+/// Without a blueprint file: the columns `limits` name become string columns of the
+/// built-in blueprint, and `kinds` (for the reader) gets them as the kind "*" of every row.
+void AddLimitColumns(const std::vector<RunningLimit>& limits, Blueprint& builtin,
+                     TaskKindTable& kinds);
+
+/// A warning for each limit whose task_type no row has.
+std::vector<std::string> LimitWarnings(const std::vector<RunningLimit>& limits,
+                                       const std::vector<std::string>& type_names);
+
+/// The pools of a run's --limit options, and the tasks waiting for a place in them. A task
+/// enters every pool that applies to it at once, or none: when one is full it waits in that
+/// pool's line, in the order tasks came, holding nothing. Counts only; it never starts a
+/// task itself (the runner does, when TryEnter says yes).
+class RunningLimits {
+ public:
+  /// `blueprints[t]` is the blueprint of tasks of type t: a limit's column is read from its
+  /// template slot. A limit whose column a type's blueprint lacks does not apply to that
+  /// type (the caller has refused that already).
+  RunningLimits(std::vector<RunningLimit> limits, const TaskList& tasks,
+                const std::vector<const Blueprint*>& blueprints);
+
+  bool empty() const { return limits_.empty(); }
+
+  /// Takes a place in each pool of `task`, and returns true; or, when one is full, takes
+  /// none, puts the task in that pool's line and returns false.
+  bool TryEnter(TaskIndex task);
+  /// `task`, which entered, has ended: its places are free. The tasks at the head of the
+  /// lines of those pools, one per place, are appended to `retry`, to try again.
+  void Leave(TaskIndex task, std::vector<TaskIndex>& retry);
+
+  /// Tasks running in the pool of `limit` (an index into the limits given) and, for a
+  /// limit per column, `value`.
+  std::size_t Running(std::size_t limit, std::string_view value = {}) const;
+
+ private:
+  struct Pool {
+    std::size_t running = 0;
+    std::deque<TaskIndex> line;
+  };
+  struct Applied {
+    std::size_t limit;                // index into limits_
+    std::optional<std::size_t> slot;  // the column's template slot, for a limit per column
+  };
+
+  Pool& PoolOf(const Applied& applied, TaskIndex task);
+
+  std::vector<RunningLimit> limits_;
+  const TaskList& tasks_;
+  const std::vector<const Blueprint*>& blueprints_;
+  std::vector<std::vector<Applied>> by_type_;  // the limits that apply to each task type
+  std::vector<Pool> whole_;                    // by limit, for limits without a column
+  std::vector<std::unordered_map<std::string, Pool>> per_value_;  // by limit
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_RUNNING_LIMITS_H_
