@@ -8,12 +8,13 @@ namespace orchestrator {
 
 Collector::Collector(boost::asio::io_context& io, Reporter& reporter,
                      std::vector<std::string> type_names, const SignalWatch& signals,
-                     int watched_output)
+                     int watched_output, HaltPolicy halt)
     : io_(io),
       reporter_(reporter),
       type_names_(std::move(type_names)),
       signals_(signals),
-      watched_output_(watched_output) {}
+      watched_output_(watched_output),
+      halt_(halt) {}
 
 Collector::~Collector() { workers_.clear(); }
 
@@ -67,6 +68,7 @@ void Collector::Deliver(WorkerBatch batch) {
   for (const WorkerRecord& record : batch.records) {
     if (record.outcome) {
       reporter_.Result(record.task, *record.outcome);
+      CountForHalt(*record.outcome);
     } else if (!record.webhook.empty()) {
       reporter_.WebhookGaveUp(record.task, record.webhook, record.line);
     } else {
@@ -78,6 +80,26 @@ void Collector::Deliver(WorkerBatch batch) {
     owed_.reset();
     // Idle keep-alive sockets of a worker that shares this loop would keep it running.
     io_.stop();
+  }
+}
+
+// --halt: counts the tasks that ended and those that ran and failed, and on reaching the
+// policy's mark tells every worker to start nothing more (and, for `now`, to stop).
+void Collector::CountForHalt(const Outcome& outcome) {
+  if (halt_.when == HaltPolicy::When::kNever) return;
+  if (!not_started_reason_.empty()) {
+    if (!outcome.started && outcome.error_info == not_started_reason_) ++end_.not_started;
+    return;
+  }
+  if (!outcome.started) return;  // failed by its dependency: it never ran
+  ++ended_;
+  if (outcome.status == FinalStatus::kFailed) ++ran_and_failed_;
+  if (end_.signal != 0 || !end_.internal_error.empty() || end_.reader_gone) return;
+  if (!halt_.Reached(ran_and_failed_, ended_)) return;
+  end_.halted_after = ran_and_failed_;
+  not_started_reason_ = halt_.NotStartedReason(ran_and_failed_);
+  for (const auto& worker : workers_) {
+    worker->Halt(halt_.when == HaltPolicy::When::kNow, not_started_reason_);
   }
 }
 

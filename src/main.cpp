@@ -100,6 +100,13 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
                failed_output->name(), std::strerror(failed_output->error()));
     return kExitOutputError;
   }
+  if (end.halted_after) {
+    // Printed even with -q: the rows of the tasks it left say it too, but not why.
+    fmt::print(stderr,
+               "orchestrator: halted after {} failure{} (--halt {}): {} task{} not started\n",
+               *end.halted_after, *end.halted_after == 1 ? "" : "s", options.halt_text,
+               end.not_started, end.not_started == 1 ? "" : "s");
+  }
   if (!options.quiet) {
     std::vector<std::string> notes;
     if (duplicates > 0) {
@@ -113,8 +120,9 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
     fmt::print(stderr, "orchestrator: {} unique task{}{}: {} in {:.1f}s{}\n", unique_tasks,
                unique_tasks == 1 ? "" : "s",
                notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds,
-               given_up == 0 ? "" : fmt::format("; {} webhook{} given up", given_up,
-                                                given_up == 1 ? "" : "s"));
+               given_up == 0
+                   ? ""
+                   : fmt::format("; {} webhook{} given up", given_up, given_up == 1 ? "" : "s"));
   }
   return reporter.failed() > 0 ? kExitSomeFailed : kExitCompleted;
 }
@@ -138,6 +146,10 @@ int Run(const Options& options, const SignalWatch& signals) {
   std::optional<Blueprint> builtin;
   if (!options.blueprints_path.empty()) {
     blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
+    if (auto problem = CheckLimitColumns(options.limits, *blueprint_file)) {
+      fmt::print(stderr, "orchestrator: {}\n", *problem);
+      return kExitUsage;
+    }
     kinds = KindsOf(*blueprint_file);
   } else {
     FetchStep fetch = FetchOf(options.url, options.request);  // checked with the options
@@ -145,6 +157,10 @@ int Run(const Options& options, const SignalWatch& signals) {
     fetch.connect_timeout = options.connect_timeout;
     fetch.retry = {.max_retries = options.retries, .base_delay = options.retry_delay};
     builtin = DefaultBlueprint(std::move(fetch), options.delay);
+    // A --limit per column needs the column's values: the reader keeps them.
+    kinds.emplace("--limit");
+    AddLimitColumns(options.limits, *builtin, *kinds);
+    if (builtin->columns.empty()) kinds.reset();
   }
 
   // Read: a signal while reading (a slow producer, a terminal) ends the run here.
@@ -153,6 +169,9 @@ int Run(const Options& options, const SignalWatch& signals) {
   try {
     tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()), kinds ? &*kinds : nullptr);
     for (const std::string& warning : tasks.warnings) {
+      fmt::print(stderr, "orchestrator: warning: {}\n", warning);
+    }
+    for (const std::string& warning : LimitWarnings(options.limits, tasks.type_names)) {
       fmt::print(stderr, "orchestrator: warning: {}\n", warning);
     }
     earlier = ReadResumeFile(options, signals.fd());
@@ -164,7 +183,10 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::size_t duplicates = tasks.rows - tasks.tasks.size();
   const std::size_t unique_tasks = tasks.tasks.size();
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
-  const std::size_t threads = options.threads != 0 ? options.threads : DefaultThreadCount();
+  // The pools of --limit are counted in one place: one thread.
+  const std::size_t threads = !options.limits.empty() ? 1
+                              : options.threads != 0  ? options.threads
+                                                      : DefaultThreadCount();
   const std::size_t max_fetches = ChooseMaxFetches(options, threads);
 
   // The collector's loop: signals, the closed-reader watch and the output. With one
@@ -203,17 +225,32 @@ int Run(const Options& options, const SignalWatch& signals) {
   }
   // Each thread gets a share of the tasks and of the fetch slots; a thread without a task
   // or a slot would only cost.
-  const std::size_t thread_count =
-      std::max<std::size_t>(1, std::min({threads, max_fetches, tasks.tasks.size()}));
+  const std::size_t task_count = tasks.tasks.size();
   const std::uint64_t seed = std::random_device{}();
 
-  Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO);
-  std::vector<TaskList> shares = SplitTasks(std::move(tasks), thread_count);
+  Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO, options.halt);
+  // With dependencies a share is whole groups of connected tasks, so there may be fewer
+  // shares with tasks than threads: the empty ones get no thread.
+  std::vector<TaskList> shares = SplitTasks(
+      std::move(tasks), std::max<std::size_t>(1, std::min({threads, max_fetches, task_count})));
+  std::erase_if(shares, [](const TaskList& share) { return share.tasks.empty(); });
+  if (shares.empty()) shares.emplace_back();
+  const std::size_t thread_count = shares.size();
   for (std::size_t k = 0; k < thread_count; ++k) {
     const std::size_t fetches = ShareOf(max_fetches, thread_count, k);
+    // --rate: each thread its part, as it has of the tasks.
+    std::optional<double> rate;
+    if (options.rate) {
+      rate = task_count == 0 ? *options.rate
+                             : *options.rate * static_cast<double>(shares[k].tasks.size()) /
+                                   static_cast<double>(task_count);
+    }
     collector.Add(std::make_unique<Worker>(
         std::move(shares[k]), blueprints,
-        Worker::Options{.runner = {.max_fetches = fetches, .seed = seed + k},
+        Worker::Options{.runner = {.max_fetches = fetches,
+                                   .seed = seed + k,
+                                   .rate = rate,
+                                   .limits = options.limits},
                         .http = {.max_connections = fetches,
                                  .max_body = options.max_body,
                                  .user_agent = fmt::format("orchestrator/{}", kVersion),

@@ -15,7 +15,9 @@
 #include "orchestrator/blueprint.h"
 #include "orchestrator/byte_size.h"
 #include "orchestrator/input_error.h"
+#include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
+#include "orchestrator/running_limits.h"
 #include "orchestrator/url.h"
 #include "orchestrator/version.h"
 
@@ -255,6 +257,23 @@ CommandLine Parse(int argc, const char* const* argv) {
                  "Blueprint file (TOML): the steps, typed columns and webhooks of each "
                  "task_type, in place of fetch_data, long_delay and emit_event; see the README")
       ->type_name("FILE");
+  std::vector<std::string> limits;
+  app.add_option("--limit", limits,
+                 "At most N tasks of TYPE running at once (* for every type), or N per value of "
+                 "COLUMN with TYPE[COLUMN]=N; repeatable. Runs on one thread")
+      ->type_name("TYPE=N")
+      ->allow_extra_args(false);
+  std::string rate;
+  app.add_option("--rate", rate,
+                 "Start fetch attempts (retries and webhooks included) at most R a second, "
+                 "evenly spaced: 200/s, 6000/m, 3/h or a number per second [default: no limit]")
+      ->type_name("R");
+  app.add_option("--halt", options.halt_text,
+                 "Stop after failures, as GNU parallel: soon,fail=N or soon,fail=P% start no "
+                 "new task once N (or P% of those ended, from 10) have failed; now,fail=... "
+                 "also cancels the running ones")
+      ->type_name("WHEN,fail=N")
+      ->default_str("never");
   // The built-in blueprint's request, in curl's words.
   std::string method, data, data_file;
   std::vector<std::string> headers;
@@ -315,6 +334,27 @@ CommandLine Parse(int argc, const char* const* argv) {
     return {CommandLine::Action::kUsageError, options,
             fmt::format("--retry-delay: {} is longer than {}, the longest wait before a retry",
                         retry_delay, FormatDuration(longest))};
+  }
+  for (const std::string& text : limits) {
+    auto parsed = ParseRunningLimit(text);
+    if (auto* problem = std::get_if<std::string>(&parsed)) {
+      return {CommandLine::Action::kUsageError, options, *problem};
+    }
+    options.limits.push_back(std::get<RunningLimit>(std::move(parsed)));
+  }
+  if (!rate.empty()) {
+    auto parsed = ParseRate(rate);
+    if (auto* problem = std::get_if<std::string>(&parsed)) {
+      return {CommandLine::Action::kUsageError, options, *problem};
+    }
+    options.rate = std::get<double>(parsed);
+  }
+  {
+    auto halt = ParseHaltPolicy(options.halt_text);
+    if (auto* problem = std::get_if<std::string>(&halt)) {
+      return {CommandLine::Action::kUsageError, options, *problem};
+    }
+    options.halt = std::get<HaltPolicy>(halt);
   }
   if (!max_body.empty()) {
     options.max_body = ParseByteSize(max_body);

@@ -72,7 +72,16 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
     has_webhooks_ = has_webhooks_ || HasWebhooks(*blueprint);
   }
   if (options_.max_fetches == 0) throw std::invalid_argument("max_fetches must be at least 1");
+  if (options_.rate) rate_.emplace(*options_.rate);
+  if (!options_.limits.empty()) limits_.emplace(options_.limits, tasks_, blueprints_);
   if (has_webhooks_) times_.resize(tasks.tasks.size());
+  if (!tasks_.graph.empty()) {
+    parents_left_.resize(tasks.tasks.size());
+    for (TaskIndex index = 0; index < states_.size(); ++index) {
+      parents_left_[index] = tasks_.graph.ParentCount(index);
+      if (parents_left_[index] > 0) states_[index].phase = Phase::kBlocked;
+    }
+  }
 }
 
 Runner::Runner(const TaskList& tasks, const Blueprint& blueprint, RunnerOptions options,
@@ -86,7 +95,11 @@ void Runner::Start(std::function<void()> on_finished) {
     std::exchange(on_finished_, nullptr)();
     return;
   }
-  for (TaskIndex index = 0; index < states_.size() && !cancelled_; ++index) Advance(index);
+  // A task whose parents all ended at once (emit steps, failures) was started by the last
+  // of them already: only those still kReady start here.
+  for (TaskIndex index = 0; index < states_.size() && !cancelled_; ++index) {
+    if (states_[index].phase == Phase::kReady) Advance(index);
+  }
   StartFetches();
   ArmWake();
 }
@@ -118,6 +131,22 @@ void Runner::Cancel() {
   ending_.clear();
 }
 
+void Runner::Halt(bool stop_running, const std::string& reason) {
+  if (cancelled_ || finished()) return;
+  if (!halted_) {
+    halted_ = true;
+    // Queued fetches of started tasks (retries) stay; the others will never start.
+    std::erase_if(queued_, [this](TaskIndex index) { return !states_[index].started; });
+    for (TaskIndex index = 0; index < states_.size() && !cancelled_; ++index) {
+      const TaskState& state = states_[index];
+      if (state.phase != Phase::kDone && !state.started) {
+        WriteRow(index, Outcome::NotStarted(reason));
+      }
+    }
+  }
+  if (stop_running) Cancel();
+}
+
 const Blueprint& Runner::BlueprintOf(TaskIndex index) const {
   return *blueprints_[tasks_.tasks[index].type];
 }
@@ -131,6 +160,13 @@ void Runner::Advance(TaskIndex index) {
   TaskState& state = states_[index];
   const Blueprint& blueprint = BlueprintOf(index);
   const Task& task = tasks_.tasks[index];
+  if (limits_ && !state.admitted) {
+    if (!limits_->TryEnter(index)) {
+      state.phase = Phase::kPooled;  // a pool is full: the task waits in its line
+      return;
+    }
+    state.admitted = true;
+  }
   while (!cancelled_) {
     if (state.step == blueprint.steps.size()) {
       Finish(index, Outcome::Completed());
@@ -183,12 +219,25 @@ void Runner::Begin(TaskIndex index) {
 // Admission: hands queued webhooks, then queued fetches, to the client while there are free
 // slots. Webhooks go first: a task's row waits for its webhooks.
 void Runner::StartFetches() {
+  rate_wake_.reset();
   while (!cancelled_ && fetches_in_flight() < options_.max_fetches) {
+    if (!webhooks_.has_queued() && queued_.empty()) break;
+    Clock::TimePoint now{};
+    if (rate_) {
+      now = clock_.Now();
+      if (const Clock::TimePoint next = rate_->NextStart(now); next > now) {
+        rate_wake_ = next;  // ArmWake sets the clock for it
+        break;
+      }
+    }
     if (webhooks_.has_queued()) {
-      if (std::optional<WebhookProgress> unsent = webhooks_.SendNext()) Settle(*unsent);
+      if (std::optional<WebhookProgress> unsent = webhooks_.SendNext()) {
+        Settle(*unsent);
+      } else if (rate_) {
+        rate_->Started(now);
+      }
       continue;
     }
-    if (queued_.empty()) break;
     const TaskIndex index = queued_.front();
     queued_.pop_front();
     Begin(index);
@@ -200,6 +249,7 @@ void Runner::StartFetches() {
       continue;
     }
     states_[index].phase = Phase::kFetching;
+    if (rate_) rate_->Started(now);
     if (has_webhooks_) ++times_[index].attempts;
     ++in_flight_;
     http_.Fetch(std::move(request),
@@ -251,12 +301,13 @@ void Runner::OnWake() {
   ArmWake();
 }
 
-// Keeps the clock's one wake-up at or before the earliest deadline: a task's or a webhook's.
+// Keeps the clock's one wake-up at or before the earliest deadline: a task's, a webhook's, or
+// the next start --rate allows.
 void Runner::ArmWake() {
   if (cancelled_) return;
   std::optional<Clock::TimePoint> earliest = waiting_.Earliest();
-  if (const std::optional<Clock::TimePoint> webhook = webhooks_.Earliest()) {
-    earliest = earliest ? std::min(*earliest, *webhook) : *webhook;
+  for (const std::optional<Clock::TimePoint>& other : {webhooks_.Earliest(), rate_wake_}) {
+    if (other) earliest = earliest ? std::min(*earliest, *other) : *other;
   }
   if (!earliest) return;
   if (wake_at_ && *wake_at_ <= *earliest) return;
@@ -373,10 +424,65 @@ void Runner::WriteRow(TaskIndex index, const Outcome& outcome) {
   states_[index].phase = Phase::kDone;
   ++finished_;
   sink_.Result(tasks_.tasks[index], outcome);
+  // After a halt every task not started has its row already.
+  if ((!parents_left_.empty() || limits_) && !cancelled_ && !halted_) {
+    AfterRow(index, outcome.status);
+  }
   if (finished() && on_finished_) {
     // Moved out first: the sink may have cancelled the run, which finishes it re-entrantly.
     const auto on_finished = std::exchange(on_finished_, nullptr);
     on_finished();
+  }
+}
+
+// A task has its row: its places in the pools go to tasks waiting for them, and its children
+// wait for one parent less. Those may end at once (emit steps only, a failed dependency), and
+// what follows their rows is done by this same loop, further up the stack.
+void Runner::AfterRow(TaskIndex index, FinalStatus status) {
+  after_row_.emplace_back(index, status);
+  if (in_after_row_) return;
+  in_after_row_ = true;
+  while (!after_row_.empty() && !cancelled_ && !halted_) {
+    const auto [done, done_status] = after_row_.back();
+    after_row_.pop_back();
+    if (limits_) FreePlaces(done);
+    if (!parents_left_.empty()) ReleaseChildren(done, done_status);
+  }
+  after_row_.clear();
+  in_after_row_ = false;
+}
+
+void Runner::FreePlaces(TaskIndex index) {
+  if (!states_[index].admitted) return;
+  retry_.clear();
+  limits_->Leave(index, retry_);
+  for (std::size_t i = 0; i < retry_.size() && !cancelled_ && !halted_; ++i) {
+    // A copy: Advance may end the task, and come back here for the next one's places.
+    const TaskIndex waiting = retry_[i];
+    if (states_[waiting].phase != Phase::kPooled) continue;
+    states_[waiting].phase = Phase::kReady;
+    Advance(waiting);
+  }
+}
+
+// `done` has its row: each child waits for one parent less, and a child that needed it to
+// complete fails without running.
+void Runner::ReleaseChildren(TaskIndex done, FinalStatus done_status) {
+  {
+    tasks_.graph.ForEachChild(done, [&](const Dependent& dependent) {
+      const TaskIndex child = dependent.child;
+      TaskState& state = states_[child];
+      if (state.phase != Phase::kBlocked || cancelled_) return;  // failed by another parent
+      if (dependent.kind == Dependency::kSuccess && done_status != FinalStatus::kCompleted) {
+        WriteRow(child,
+                 Outcome::NotStarted(fmt::format("dependency {} failed", tasks_.tasks[done].id)));
+        return;
+      }
+      if (--parents_left_[child] == 0) {
+        state.phase = Phase::kReady;
+        Advance(child);
+      }
+    });
   }
 }
 

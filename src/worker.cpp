@@ -172,6 +172,12 @@ void Worker::Cancel() {
   boost::asio::post(io_, [this] { runner_.Cancel(); });
 }
 
+void Worker::Halt(bool stop_running, std::string reason) {
+  boost::asio::post(io_, [this, stop_running, reason = std::move(reason)] {
+    runner_.Halt(stop_running, reason);
+  });
+}
+
 void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string_view step,
                    std::string_view line) {
   Add({.task = task,

@@ -598,5 +598,220 @@ TEST_F(RunnerWebhookTest, AWebhookThatCannotBeFilledInIsGivenUpAndNamed) {
   EXPECT_EQ(sink_.rows, std::vector<std::string>{"7,Completed,"});
 }
 
+// --halt, as the collector asks for it.
+TEST_F(RunnerTest, HaltSoonLetsStartedTasksFinishAndFailsTheRest) {
+  StartRun(5, /*max_fetches=*/2, /*retries=*/1);
+  ASSERT_EQ(http_.pending.size(), 2u);  // 101 and 102 started
+  http_.Complete(0, k503);              // 101 backs off; its slot starts 103
+  runner_->Halt(/*stop_running=*/false, "not started (halted after 1 failure)");
+  EXPECT_EQ(sink_.rows,
+            (std::vector<std::string>{"104,Failed,not started (halted after 1 failure)",
+                                      "105,Failed,not started (halted after 1 failure)"}));
+  runner_->Halt(false, "again");  // a second halt changes nothing
+  EXPECT_EQ(sink_.rows.size(), 2u);
+  http_.CompleteCurrent(kOk);  // 102 and 103
+  clock_.Advance(milliseconds(2000));
+  ASSERT_EQ(http_.pending.size(), 1u) << "101's retry still goes out";
+  http_.Complete(0, kOk);
+  clock_.Advance(milliseconds(5000));
+  ASSERT_EQ(sink_.rows.size(), 5u);
+  EXPECT_EQ(sink_.rows[4], "101,Completed,");
+  EXPECT_EQ(finished_calls_, 1);
+  EXPECT_EQ(http_.started, 4u);
+}
+
+TEST_F(RunnerTest, HaltNowCancelsTheStartedTasksToo) {
+  StartRun(3, /*max_fetches=*/1);
+  runner_->Halt(/*stop_running=*/true, "not started (halted after 2 failures)");
+  EXPECT_EQ(sink_.rows,
+            (std::vector<std::string>{"102,Failed,not started (halted after 2 failures)",
+                                      "103,Failed,not started (halted after 2 failures)",
+                                      "101,Failed,cancelled"}));
+  EXPECT_EQ(finished_calls_, 1);
+  EXPECT_EQ(http_.cancels, 1);
+}
+
+// Dependencies: a task starts once each parent has its row.
+class DependencyTest : public RunnerTest {
+ protected:
+  // Tasks 101.. of the built-in blueprint (fetch, 5 s delay, emit), with `edges` between
+  // their indexes.
+  void StartGraph(std::size_t task_count, std::vector<TaskGraph::Edge> edges,
+                  std::size_t max_fetches = 64) {
+    tasks_ = MakeTasks(task_count);
+    tasks_.graph = TaskGraph::FromEdges(task_count, std::move(edges));
+    for (Step& step : blueprint_.steps) {
+      if (auto* fetch = std::get_if<FetchStep>(&step.action)) fetch->retry.max_retries = 0;
+    }
+    runner_.emplace(tasks_, blueprint_, RunnerOptions{.max_fetches = max_fetches, .seed = 42},
+                    http_, clock_, sink_);
+    runner_->Start([this] { ++finished_calls_; });
+  }
+  std::vector<std::string> PendingUrls() const {
+    std::vector<std::string> urls;
+    for (const auto& fetch : http_.pending) urls.push_back(fetch.request.url);
+    return urls;
+  }
+  static constexpr Dependency kSuccess = Dependency::kSuccess;
+  static constexpr Dependency kFinish = Dependency::kFinish;
+};
+
+TEST_F(DependencyTest, AChildStartsWhenItsParentsHaveTheirRows) {
+  // A diamond: 101 -> 102, 101 -> 103, 102 -> 104, 103 -> 104.
+  StartGraph(4, {{0, 1, kSuccess}, {0, 2, kSuccess}, {1, 3, kSuccess}, {2, 3, kFinish}});
+  EXPECT_EQ(http_.pending.size(), 1u) << "only 101 has no parent";
+  http_.Complete(0, kOk);
+  EXPECT_TRUE(http_.pending.empty()) << "102 and 103 wait for 101's row, after its delay";
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"101,Completed,"});
+  EXPECT_EQ(http_.pending.size(), 2u);
+  http_.Complete(0, kOk);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(http_.pending.size(), 1u) << "103's fetch; 104 still waits for 103";
+  http_.Complete(0, Status(404, "HTTP 404 Not Found"));  // 103 fails: 104 only needs it ended
+  ASSERT_EQ(http_.pending.size(), 1u);
+  http_.Complete(0, kOk);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows,
+            (std::vector<std::string>{"101,Completed,", "102,Completed,",
+                                      "103,Failed,HTTP 404 Not Found", "104,Completed,"}));
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(DependencyTest, AFailedParentFailsItsDescendantsWithoutRunningThem) {
+  // 101 -> 102 -> 103 (depends_on), 101 -> 104 (after), 102 -> 105 (after).
+  StartGraph(5, {{0, 1, kSuccess}, {1, 2, kSuccess}, {0, 3, kFinish}, {1, 4, kFinish}});
+  http_.Complete(0, Status(500, "HTTP 500 Internal Server Error"));
+  EXPECT_EQ(sink_.rows, (std::vector<std::string>{"101,Failed,HTTP 500 Internal Server Error",
+                                                  "102,Failed,dependency 101 failed",
+                                                  "103,Failed,dependency 102 failed"}));
+  // 104 runs (it only waited for 101 to end), and 105 too (102 ended, failed).
+  EXPECT_EQ(http_.pending.size(), 2u);
+  http_.CompleteCurrent(kOk);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows.size(), 5u);
+  EXPECT_EQ(http_.started, 3u);
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(DependencyTest, ALongChainThatFailsAtOnceNeedsNoDeepStack) {
+  constexpr std::size_t kTasks = 200'000;
+  std::vector<TaskGraph::Edge> chain;
+  for (TaskIndex i = 0; i + 1 < kTasks; ++i) chain.push_back({i, i + 1, kSuccess});
+  StartGraph(kTasks, std::move(chain));
+  http_.Complete(0, Status(404, "HTTP 404 Not Found"));
+  ASSERT_EQ(sink_.rows.size(), kTasks);
+  EXPECT_EQ(sink_.rows.back(),
+            fmt::format("{},Failed,dependency {} failed", 100 + kTasks, 99 + kTasks));
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(DependencyTest, CancelReportsBlockedTasksAsCancelled) {
+  StartGraph(3, {{0, 1, kSuccess}, {1, 2, kSuccess}});
+  runner_->Cancel();
+  EXPECT_EQ(sink_.rows, (std::vector<std::string>{"101,Failed,cancelled", "102,Failed,cancelled",
+                                                  "103,Failed,cancelled"}));
+}
+
+TEST_F(DependencyTest, AHaltFailsBlockedTasksAsNotStarted) {
+  StartGraph(3, {{0, 1, kSuccess}, {0, 2, kFinish}});
+  runner_->Halt(false, "not started (halted after 1 failure)");
+  EXPECT_EQ(sink_.rows,
+            (std::vector<std::string>{"102,Failed,not started (halted after 1 failure)",
+                                      "103,Failed,not started (halted after 1 failure)"}));
+  http_.Complete(0, kOk);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows.back(), "101,Completed,");
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(DependencyTest, ParentsThatEndAtOnceStartTheirChildOnce) {
+  // Emit-only tasks end as they start: the child is started by its last parent, not again
+  // by the start loop.
+  blueprint_ = Blueprint{};
+  blueprint_.steps.push_back({"say", EmitStep{}});
+  StartGraph(3, {{0, 2, kSuccess}, {1, 2, kSuccess}});
+  EXPECT_EQ(sink_.rows,
+            (std::vector<std::string>{"101,Completed,", "102,Completed,", "103,Completed,"}));
+  EXPECT_EQ(sink_.events.size(), 3u);
+}
+
+// --rate: fetch attempts, retries included, start evenly spaced.
+TEST_F(RunnerTest, ARateSpacesTheFetchesEvenly) {
+  blueprint_ = DefaultBlueprint(GetOf("http://test/get"), Duration(0));
+  tasks_ = MakeTasks(1000);
+  runner_.emplace(tasks_, blueprint_, RunnerOptions{.max_fetches = 64, .seed = 42, .rate = 100.0},
+                  http_, clock_, sink_);
+  runner_->Start([this] { ++finished_calls_; });
+  const Clock::TimePoint start = clock_.now;
+  std::vector<Clock::TimePoint> started;
+  // Answer each fetch at once, in 1 ms steps; the first answer is a 503, retried after 1 s
+  // in the same stream of starts.
+  std::size_t answered = 0;
+  while (finished_calls_ == 0 && clock_.now - start < std::chrono::seconds(60)) {
+    while (started.size() < http_.started) started.push_back(clock_.now);
+    while (!http_.pending.empty()) http_.Complete(0, ++answered == 1 ? k503 : kOk);
+    clock_.Advance(milliseconds(1));
+  }
+  ASSERT_EQ(finished_calls_, 1);
+  EXPECT_EQ(sink_.rows.size(), 1000u);
+  ASSERT_EQ(started.size(), http_.started);
+  EXPECT_EQ(started.size(), 1001u) << "the retry is an attempt too";
+  const double seconds = std::chrono::duration<double>(started.back() - started.front()).count();
+  EXPECT_NEAR(seconds, 10.0, 0.1);
+  for (std::size_t i = 1; i < started.size(); ++i) {
+    ASSERT_GE(started[i] - started[i - 1], milliseconds(10)) << i;
+  }
+}
+
+// --limit: a task holds its place from its first step to its row, its delay included.
+TEST_F(RunnerTest, ALimitKeepsThatManyTasksRunningDelaysIncluded) {
+  tasks_ = MakeTasks(5);
+  auto limit = ParseRunningLimit("process_data=2");
+  runner_.emplace(tasks_, blueprint_,
+                  RunnerOptions{.max_fetches = 64,
+                                .seed = 42,
+                                .rate = std::nullopt,
+                                .limits = {std::get<RunningLimit>(limit)}},
+                  http_, clock_, sink_);
+  runner_->Start([this] { ++finished_calls_; });
+  EXPECT_EQ(http_.pending.size(), 2u);
+  http_.CompleteCurrent(kOk);
+  EXPECT_TRUE(http_.pending.empty()) << "101 and 102 are in their delay: still running";
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows.size(), 2u);
+  EXPECT_EQ(http_.pending.size(), 2u) << "103 and 104 took their places";
+  std::size_t most = 0;
+  while (finished_calls_ == 0) {
+    most = std::max(most, http_.pending.size());
+    http_.CompleteCurrent(kOk);
+    clock_.Advance(milliseconds(5000));
+  }
+  EXPECT_EQ(most, 2u);
+  EXPECT_EQ(sink_.rows.size(), 5u);
+}
+
+TEST_F(DependencyTest, ALimitAndDependenciesTogether) {
+  // Emit-only tasks in a chain, one at a time: each ends as it starts, and the next starts
+  // from the loop after the row, not from a deeper frame.
+  blueprint_ = Blueprint{};
+  blueprint_.name = "process_data";
+  blueprint_.steps.push_back({"say", EmitStep{}});
+  constexpr std::size_t kTasks = 100'000;
+  tasks_ = MakeTasks(kTasks);
+  std::vector<TaskGraph::Edge> edges;
+  for (TaskIndex i = 0; i + 1 < kTasks; i += 2) edges.push_back({i, i + 1, kSuccess});
+  tasks_.graph = TaskGraph::FromEdges(kTasks, std::move(edges));
+  runner_.emplace(tasks_, blueprint_,
+                  RunnerOptions{.max_fetches = 64,
+                                .seed = 42,
+                                .rate = std::nullopt,
+                                .limits = {std::get<RunningLimit>(ParseRunningLimit("*=1"))}},
+                  http_, clock_, sink_);
+  runner_->Start([this] { ++finished_calls_; });
+  EXPECT_EQ(sink_.rows.size(), kTasks);
+  EXPECT_EQ(finished_calls_, 1);
+}
+
 }  // namespace
 }  // namespace orchestrator

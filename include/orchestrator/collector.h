@@ -3,6 +3,7 @@
 #define ORCHESTRATOR_COLLECTOR_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "orchestrator/halt_policy.h"
 #include "orchestrator/interrupts.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/worker.h"
@@ -23,11 +25,15 @@ struct RunEnd {
   bool reader_gone = false;  ///< stdout's reader went away.
   /// What a thread's loop threw (a bug), or empty. The first one, if several did.
   std::string internal_error;
+  /// Set when --halt stopped the run: the failures counted then.
+  std::optional<std::uint64_t> halted_after;
+  std::uint64_t not_started = 0;  ///< Tasks the halt left unstarted.
 };
 
 /// Runs the collector's side of a run on its io_context (the main thread): it starts the
 /// workers, hands each record they deliver to the Reporter, and stops every worker at the
 /// first of a signal, a closed stdout, a failed result stream or an exception in a loop.
+/// It counts the failures of tasks that ran, and halts every worker when `halt` says so.
 /// Every task still gets its row (the stopped ones as cancelled), because Run() returns only
 /// once every worker has delivered its last batch.
 class Collector {
@@ -36,7 +42,7 @@ class Collector {
   /// tasks' types in event lines. `watched_output` is the descriptor whose reader is watched
   /// (stdout).
   Collector(boost::asio::io_context& io, Reporter& reporter, std::vector<std::string> type_names,
-            const SignalWatch& signals, int watched_output);
+            const SignalWatch& signals, int watched_output, HaltPolicy halt = {});
   ~Collector();  // stops and joins the workers
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
@@ -53,6 +59,7 @@ class Collector {
   void Deliver(WorkerBatch batch);
   void StopAll();
   void OnInternalError(std::string what);
+  void CountForHalt(const Outcome& outcome);
 
   boost::asio::io_context& io_;
   Reporter& reporter_;
@@ -65,6 +72,10 @@ class Collector {
   // workers on their own threads the collector's loop may have nothing else to wait for.
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> owed_;
   RunEnd end_;
+  HaltPolicy halt_;
+  std::string not_started_reason_;  // set once halted
+  std::uint64_t ran_and_failed_ = 0;
+  std::uint64_t ended_ = 0;
 };
 
 }  // namespace orchestrator

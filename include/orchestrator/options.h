@@ -11,6 +11,8 @@
 #include "orchestrator/blueprint_file.h"
 #include "orchestrator/curl_http_client.h"
 #include "orchestrator/duration.h"
+#include "orchestrator/halt_policy.h"
+#include "orchestrator/running_limits.h"
 
 namespace orchestrator {
 
@@ -33,6 +35,10 @@ struct Options {
   /// The fetch settings given on the command line: they rank above a blueprint file's
   /// [defaults] and below a step's own.
   FetchSettings fetch_flags;
+  std::optional<double> rate;        ///< --rate, fetch attempts a second
+  std::vector<RunningLimit> limits;  ///< --limit, each
+  HaltPolicy halt;                   ///< --halt: when the run stops starting tasks
+  std::string halt_text = "never";   ///< --halt as given, for messages
   /// The built-in blueprint's request beyond --url: -X, -H, -d, --data-file.
   RequestFlags request;
   /// Engine-wide, with a blueprint file too: --cacert, -k, --http1.1 / --http2.

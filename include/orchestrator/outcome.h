@@ -16,9 +16,17 @@ std::string_view FinalStatusName(FinalStatus status);
 struct Outcome {
   FinalStatus status = FinalStatus::kCompleted;
   std::string error_info;  ///< Empty when Completed; a short reason when Failed.
+  /// False for a task failed without starting (its dependency failed, the run halted): it
+  /// does not count towards --halt.
+  bool started = true;
 
   static Outcome Completed() { return {}; }
-  static Outcome Failed(std::string reason) { return {FinalStatus::kFailed, std::move(reason)}; }
+  static Outcome Failed(std::string reason) {
+    return {FinalStatus::kFailed, std::move(reason), true};
+  }
+  static Outcome NotStarted(std::string reason) {
+    return {FinalStatus::kFailed, std::move(reason), false};
+  }
 };
 
 /// The error_info of tasks that a signal or an output failure stopped before they ended.

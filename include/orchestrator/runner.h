@@ -19,7 +19,9 @@
 #include "orchestrator/deadline_queue.h"
 #include "orchestrator/http_client.h"
 #include "orchestrator/outcome.h"
+#include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
+#include "orchestrator/running_limits.h"
 #include "orchestrator/task.h"
 #include "orchestrator/task_values.h"
 #include "orchestrator/webhook_queue.h"
@@ -46,6 +48,11 @@ struct RunnerOptions {
   /// Fetches in flight at once, webhooks included; the rest wait their turn.
   std::size_t max_fetches = 64;
   std::uint64_t seed = 0;  ///< Seeds the backoff jitter.
+  /// --rate: fetch attempts (retries and webhooks included) start at most this many a
+  /// second, evenly spaced. None: no limit.
+  std::optional<double> rate{};
+  /// --limit: at most so many tasks running at once, per type or per value of a column.
+  std::vector<RunningLimit> limits{};
 };
 
 /// Drives each task through the blueprint's steps on one event loop. Knows nothing of curl or
@@ -55,6 +62,9 @@ struct RunnerOptions {
 /// cost a million deadline-queue entries and nothing else. Only `max_fetches` fetches are
 /// handed to the HttpClient at a time; the others wait in a FIFO here, so the client's
 /// timeouts measure the attempt itself and never time spent queueing.
+///
+/// With dependencies (TaskList::graph) a task waits until each of its parents has its row; a
+/// task whose `depends_on` parent failed never runs, and its row says which parent failed.
 ///
 /// Webhooks take fetch slots too, ahead of the tasks' fetches. A task starts when its first
 /// step does (a fetch when it gets its slot): its on_start webhooks go out then, beside its
@@ -80,13 +90,25 @@ class Runner {
   /// as Failed with error_info "cancelled", in input order. Safe to call more than once.
   void Cancel();
 
+  /// --halt: every task not yet started gets its row now, Failed with `reason` ("not started
+  /// (halted after 3 failures)"), and none starts after. With `stop_running` the started ones
+  /// are cancelled too (Cancel); else they run to their end. Safe to call more than once.
+  void Halt(bool stop_running, const std::string& reason);
+
   bool finished() const { return finished_ == tasks_.tasks.size(); }
   bool cancelled() const { return cancelled_; }
   std::size_t fetches_in_flight() const { return in_flight_ + webhooks_.in_flight(); }
 
  private:
+  // A task's phases, in the order it goes through them:
+  //   kBlocked -> kReady -> kPooled -> (kQueued -> kFetching | kWaiting)* -> kEnding -> kDone
+  // kBlocked is skipped by a task without parents, kPooled by one that finds a place in its
+  // --limit pools at once, kEnding by one without webhooks, and any phase but kDone may go
+  // to kDone at once (a failed dependency, a halt, a cancel).
   enum class Phase : std::uint8_t {
+    kBlocked,   // waiting for its parents' rows
     kReady,     // not started
+    kPooled,    // waiting for a place in its --limit pools
     kQueued,    // waiting for a fetch slot
     kFetching,  // its fetch is in flight
     kWaiting,   // in a delay or a retry's backoff
@@ -100,6 +122,7 @@ class Runner {
     std::uint8_t webhooks_out = 0;   // its webhooks not yet delivered or given up
     bool started = false;            // its first step has begun
     bool end_webhooks_sent = false;  // on_success or on_failure went out
+    bool admitted = false;           // it has its places in its --limit pools
   };
   // For tasks whose blueprints have webhooks: what their records tell.
   struct TaskTimes {
@@ -126,6 +149,9 @@ class Runner {
   std::variant<WebhookQueue::Prepared, std::string> PrepareWebhook(
       const WebhookDelivery& delivery) const;
   void WriteRow(TaskIndex index, const Outcome& outcome);
+  void AfterRow(TaskIndex index, FinalStatus status);
+  void ReleaseChildren(TaskIndex parent, FinalStatus status);
+  void FreePlaces(TaskIndex index);
   const Blueprint& BlueprintOf(TaskIndex index) const;
   const Step& CurrentStep(TaskIndex index) const;
 
@@ -140,13 +166,25 @@ class Runner {
   std::vector<TaskState> states_;
   std::vector<TaskTimes> times_;  // by task, when has_webhooks_
   std::unordered_map<TaskIndex, Ending> ending_;
+  // With dependencies: the parents each task still waits for.
+  std::vector<std::uint32_t> parents_left_;
+  std::optional<RunningLimits> limits_;  // with --limit
+  // Tasks whose rows are written but whose children and pools have not yet heard. They are
+  // told from one loop, not by recursion: a chain of a million tasks that fail at once must
+  // not need a million frames.
+  std::vector<std::pair<TaskIndex, FinalStatus>> after_row_;
+  bool in_after_row_ = false;
+  std::vector<TaskIndex> retry_;  // tasks a pool let try again
   WebhookQueue webhooks_;
   std::deque<TaskIndex> queued_;  // waiting for a fetch slot, in arrival order
   DeadlineQueue waiting_;         // in a delay or a retry backoff
   std::optional<Clock::TimePoint> wake_at_;
+  std::optional<RateLimiter> rate_;
+  std::optional<Clock::TimePoint> rate_wake_;  // when --rate lets the next fetch start
   std::size_t in_flight_ = 0;
   std::size_t finished_ = 0;
   bool cancelled_ = false;
+  bool halted_ = false;
   std::function<void()> on_finished_;
   std::mt19937_64 random_;
   std::string line_;  // an emit step's line, filled in

@@ -91,6 +91,8 @@ class Worker final : private RunSink {
   /// Stops the run as Runner::Cancel does; the cancelled rows arrive as records. Call from
   /// the collector's thread, any number of times.
   void Cancel();
+  /// Halts the run as Runner::Halt does. Call from the collector's thread.
+  void Halt(bool stop_running, std::string reason);
 
   /// The loop the worker's tasks run on (its own, or the collector's).
   boost::asio::io_context& io() { return io_; }

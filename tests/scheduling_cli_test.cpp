@@ -1,0 +1,159 @@
+// End to end: the scheduling rules of a run: --limit, --rate and --halt.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli_support.h"
+#include "subprocess.h"
+#include "test_server.h"
+
+namespace orchestrator::testing {
+namespace {
+
+std::size_t CountRows(const std::map<std::string, std::string>& rows, std::string_view prefix) {
+  std::size_t count = 0;
+  for (const auto& [id, row] : rows) count += row.starts_with(prefix) ? 1 : 0;
+  return count;
+}
+
+// --limit: the server sees no more requests at once than the pools allow.
+TEST(SchedulingTest, ALimitHoldsOverallAndPerTenant) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(30));
+  const ProcessResult overall = RunOrchestrator({"--url", server.Url("/delay/100"), "--delay", "0",
+                                                 "--limit", "*=3", "--threads", "4", "-q", tasks});
+  EXPECT_EQ(overall.exit_status, 0) << overall.err;
+  EXPECT_EQ(server.requests(), 30u);
+  EXPECT_EQ(server.max_in_flight(), 3u);
+
+  // Per tenant, from a blueprint file: two tenants, two each, four at once in all.
+  std::string csv = "task_id,task_type,tenant\n";
+  for (int i = 1; i <= 40; ++i)
+    csv += std::to_string(i) + ",ingest,t" + std::to_string(i % 2) + "\n";
+  const std::string kinds = dir.Write(
+      "kinds.toml", "[types.ingest]\ncolumns = { tenant = \"string\" }\nsteps = [ { fetch = \"" +
+                        server.Url("/delay/100?{tenant}") + "\" } ]\n");
+  server.ResetCounters();
+  const ProcessResult per_tenant = RunOrchestrator(
+      {"--blueprints", kinds, "--limit", "ingest[tenant]=2", "-q", dir.Write("tenants.csv", csv)});
+  EXPECT_EQ(per_tenant.exit_status, 0) << per_tenant.err;
+  EXPECT_EQ(server.requests(), 40u);
+  EXPECT_EQ(server.max_in_flight(), 4u);
+  EXPECT_LE(server.RequestsFor("/delay/100?t0"), 20u);
+
+  // Without a file the column is read for the limit alone.
+  server.ResetCounters();
+  const ProcessResult builtin =
+      RunOrchestrator({"--url", server.Url("/delay/100"), "--delay", "0", "--limit", "*[tenant]=1",
+                       "-q", dir.Write("tenants.csv", csv)});
+  EXPECT_EQ(builtin.exit_status, 0) << builtin.err;
+  EXPECT_EQ(server.max_in_flight(), 2u);
+
+  // Mistakes: a malformed limit, a column the blueprint lacks, a type no row has.
+  const ProcessResult bad = RunOrchestrator({"--limit", "ingest=0", tasks});
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_NE(bad.err.find("orchestrator: --limit \"ingest=0\": expected TYPE=N"), std::string::npos)
+      << bad.err;
+  const ProcessResult no_column = RunOrchestrator(
+      {"--blueprints", kinds, "--limit", "ingest[region]=2", dir.Write("t.csv", csv)});
+  EXPECT_EQ(no_column.exit_status, 2);
+  EXPECT_NE(no_column.err.find("--limit \"ingest[region]=2\": [types.ingest] in " + kinds +
+                               " declares no column region"),
+            std::string::npos)
+      << no_column.err;
+  EXPECT_EQ(no_column.out, "");
+  const ProcessResult absent = RunOrchestrator(
+      {"--url", server.Url("/ok"), "--delay", "0", "--limit", "ingset=2", "-q", tasks});
+  EXPECT_EQ(absent.exit_status, 0);
+  EXPECT_NE(absent.err.find("orchestrator: warning: --limit \"ingset=2\": no task has task_type "
+                            "ingset"),
+            std::string::npos)
+      << absent.err;
+}
+
+// --halt soon: once enough tasks have failed, nothing new starts; every task still has its row.
+TEST(SchedulingTest, HaltSoonStopsStartingTasksAfterTheFailures) {
+  constexpr int kTasks = 200;
+  TestServer server;
+  TempDir dir;
+  for (const int threads : {1, 2}) {
+    SCOPED_TRACE("--threads " + std::to_string(threads));
+    server.ResetCounters();
+    const ProcessResult result =
+        RunOrchestrator({"--url", server.Url("/status/500"), "--retries", "0", "--delay", "0",
+                         "--max-connections", "2", "--threads", std::to_string(threads), "--halt",
+                         "soon,fail=3", dir.Write("tasks.csv", TasksCsv(kTasks))});
+    EXPECT_EQ(result.exit_status, 1) << result.err;
+    const auto rows = Rows(result.out);
+    EXPECT_EQ(rows.size(), static_cast<std::size_t>(kTasks));
+    const std::size_t failed = CountRows(rows, "Failed,HTTP 500");
+    const std::size_t not_started = CountRows(rows, "Failed,not started (halted after 3 failures)");
+    EXPECT_GE(failed, 3u);
+    EXPECT_EQ(failed + not_started, static_cast<std::size_t>(kTasks));
+    EXPECT_LT(failed, 20u) << "the run went on long after the halt";
+    EXPECT_EQ(server.requests(), failed);
+    EXPECT_NE(result.err.find("orchestrator: halted after 3 failures (--halt soon,fail=3): " +
+                              std::to_string(not_started) + " tasks not started\n"),
+              std::string::npos)
+        << result.err;
+  }
+}
+
+// --halt now: the running tasks are cancelled too; a percentage waits for ten ended tasks.
+TEST(SchedulingTest, HaltNowCancelsTheRunningTasks) {
+  TestServer server;
+  TempDir dir;
+  // Two slots: tasks 1 and 2 fail at once, and their slots go to 3 and 4 (5 s fetches)
+  // before the halt comes; 5 to 7 never start.
+  const std::string tasks = dir.Write("tasks.csv",
+                                      "task_id,task_type\n1,status/500\n2,status/500\n"
+                                      "3,delay/5000\n4,delay/5000\n5,delay/5000\n6,delay/5000\n"
+                                      "7,delay/5000\n");
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/{task_type:raw}"), "--retries", "0", "--delay", "0",
+                       "--max-connections", "2", "--threads", "1", "--halt", "now,fail=2", tasks});
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  EXPECT_LT(result.seconds, 4.0);
+  const auto rows = Rows(result.out);
+  ASSERT_EQ(rows.size(), 7u) << result.out;
+  EXPECT_EQ(rows.at("1"), "Failed,HTTP 500 Internal Server Error");
+  EXPECT_EQ(rows.at("2"), "Failed,HTTP 500 Internal Server Error");
+  for (const char* id : {"3", "4"}) EXPECT_EQ(rows.at(id), "Failed,cancelled") << id;
+  for (const char* id : {"5", "6", "7"}) {
+    EXPECT_EQ(rows.at(id), "Failed,not started (halted after 2 failures)") << id;
+  }
+
+  // 50% of ten: nine failures in a row do not halt; the run ends with every task run.
+  const ProcessResult percent = RunOrchestrator(
+      {"--url", server.Url("/status/500"), "--retries", "0", "--delay", "0", "--threads", "1",
+       "--halt", "soon,fail=50%", dir.Write("nine.csv", TasksCsv(9))});
+  EXPECT_EQ(CountRows(Rows(percent.out), "Failed,HTTP 500"), 9u) << percent.out;
+  EXPECT_EQ(percent.err.find("halted"), std::string::npos) << percent.err;
+}
+
+// --rate: 300 fetches at 100 a second take three seconds, whatever the threads.
+TEST(SchedulingTest, ARateSpacesTheFetches) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(300));
+  for (const char* threads : {"1", "2"}) {
+    SCOPED_TRACE(std::string("--threads ") + threads);
+    server.ResetCounters();
+    const ProcessResult result =
+        RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", "--rate", "100/s", "--threads",
+                         threads, "-q", tasks});
+    EXPECT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_EQ(server.requests(), 300u);
+    EXPECT_GE(result.seconds, 2.9);
+    EXPECT_LT(result.seconds, 4.0);
+  }
+  const ProcessResult bad = RunOrchestrator({"--rate", "fast", tasks});
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_NE(bad.err.find("orchestrator: --rate \"fast\": expected"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace orchestrator::testing
