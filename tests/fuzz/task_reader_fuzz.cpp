@@ -14,6 +14,9 @@
 //     line.
 //   - DropDuplicateTasks on all the rows (duplicates included) leaves every id once, keeps
 //     the first occurrence of each in input order, and returns the number of rows dropped.
+//   - Dependencies (depends_on, after): the same edges as the model, the same number of
+//     warnings, or an error on the same line; a cycle is reported on no line
+//     ("tasks.csv: dependency cycle: ...") and what it names is a cycle of the input.
 #include <sanitizer/asan_interface.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -23,11 +26,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <map>
 #include <new>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -145,6 +150,13 @@ namespace {
 //     spaces and tabs around it, is 1 or more decimal digits worth at most 2^64 - 1.
 //   - The first problem in file order decides the line. No problem: every data row is a task,
 //     and the reader keeps each task_id's first row.
+//   - depends_on and after (issue #11) are optional columns like task_type (twice is an error).
+//     Each holds task_ids separated by spaces, tabs and semicolons; a piece that is no task_id,
+//     or the row's own id, is an error on its row, in file order with the above. Then, once
+//     every line is read, on the rows kept (each task_id's first): a parent that is no task_id
+//     of the input is an error on the first such row; then a cycle is an error on no line.
+//     A parent in both columns is one edge, depends_on's. A later duplicate row whose set of
+//     (parent, kind) differs from the kept row's gives a warning (at most 100 and a summary).
 //   - An input that RFC 4180 does not call CSV, and for which the README does not say what
 //     happens, is "unspecified" from its first such line on: a quote inside a plain field, or
 //     text after a quoted field's closing quote. The reader may then accept or refuse, but not
@@ -157,12 +169,17 @@ static_assert(kMaxLine == orchestrator::kMaxLineLength);
 struct ModelTask {
   std::uint64_t id;
   std::string type;
+  std::size_t line = 0;
+  std::map<std::uint64_t, bool> parents = {};  // parent -> must complete (depends_on)
 };
 
 struct ModelResult {
   enum Kind { kAccept, kReject, kUnspecified } kind = kAccept;
-  std::size_t line = 0;  // kReject: the line of the first problem; kUnspecified: first such line
+  // kReject: the line of the first problem (0 for a cycle); kUnspecified: first such line.
+  std::size_t line = 0;
   std::vector<ModelTask> rows;  // every data row; before `line` unless kAccept
+  bool cycle = false;           // kReject for a dependency cycle
+  std::size_t warnings = 0;     // kAccept: how many the reader gives
 };
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
@@ -241,7 +258,7 @@ ModelResult Model(std::string_view input) {
 
   bool have_header = false;
   std::size_t columns = 0;
-  std::optional<std::size_t> id_column, type_column;
+  std::optional<std::size_t> id_column, type_column, depends_on_column, after_column;
   std::vector<std::string> fields;
   for (std::size_t number = 1; !input.empty(); ++number) {
     const std::size_t lf = input.find('\n');
@@ -266,9 +283,11 @@ ModelResult Model(std::string_view input) {
     }
     if (!have_header) {
       for (std::size_t k = 0; k < fields.size(); ++k) {
-        auto* column = fields[k] == "task_id"     ? &id_column
-                       : fields[k] == "task_type" ? &type_column
-                                                  : nullptr;
+        auto* column = fields[k] == "task_id"      ? &id_column
+                       : fields[k] == "task_type"  ? &type_column
+                       : fields[k] == "depends_on" ? &depends_on_column
+                       : fields[k] == "after"      ? &after_column
+                                                   : nullptr;
         if (column == nullptr) continue;
         if (column->has_value()) return stop(ModelResult::kReject, number);
         *column = k;
@@ -281,9 +300,95 @@ ModelResult Model(std::string_view input) {
     if (fields.size() != columns) return stop(ModelResult::kReject, number);
     const std::optional<std::uint64_t> id = ModelId(fields[*id_column]);
     if (!id) return stop(ModelResult::kReject, number);
-    result.rows.push_back({*id, type_column ? fields[*type_column] : std::string()});
+    ModelTask row{*id, type_column ? fields[*type_column] : std::string(), number};
+    for (const auto& [column, success] :
+         {std::pair{depends_on_column, true}, {after_column, false}}) {
+      if (!column) continue;
+      std::string piece;
+      const std::string& text = fields[*column];
+      for (std::size_t pos = 0; pos <= text.size(); ++pos) {
+        if (pos < text.size() && text[pos] != ' ' && text[pos] != '\t' && text[pos] != ';') {
+          piece += text[pos];
+          continue;
+        }
+        if (piece.empty()) continue;
+        const std::optional<std::uint64_t> parent = ModelId(piece);
+        piece.clear();
+        if (!parent || *parent == *id) return stop(ModelResult::kReject, number);
+        row.parents[*parent] = row.parents[*parent] || success;
+      }
+    }
+    result.rows.push_back(std::move(row));
+  }
+
+  // Dependencies, once every line is read: on the rows kept.
+  std::map<std::uint64_t, const ModelTask*> kept;
+  std::size_t warnings = 0;
+  for (const ModelTask& row : result.rows) {
+    const auto [it, first] = kept.emplace(row.id, &row);
+    if (!first && it->second->parents != row.parents) ++warnings;
+  }
+  result.warnings = warnings > 100 ? 101 : warnings;
+  for (const ModelTask& row : result.rows) {
+    if (kept[row.id] != &row) continue;
+    for (const auto& [parent, success] : row.parents) {
+      if (!kept.contains(parent)) return stop(ModelResult::kReject, row.line);
+    }
+  }
+  // Kahn: take the tasks whose parents are all taken; what is left holds a cycle.
+  std::map<std::uint64_t, std::size_t> waiting;
+  std::map<std::uint64_t, std::vector<std::uint64_t>> children;
+  std::vector<std::uint64_t> ready;
+  for (const auto& [id, row] : kept) {
+    waiting[id] = row->parents.size();
+    if (row->parents.empty()) ready.push_back(id);
+    for (const auto& [parent, success] : row->parents) children[parent].push_back(id);
+  }
+  std::size_t taken = 0;
+  while (!ready.empty()) {
+    const std::uint64_t id = ready.back();
+    ready.pop_back();
+    ++taken;
+    for (const std::uint64_t child : children[id]) {
+      if (--waiting[child] == 0) ready.push_back(child);
+    }
+  }
+  if (taken != kept.size()) {
+    result.cycle = true;
+    return stop(ModelResult::kReject, 0);
   }
   return result;
+}
+
+// Whether `message` ("dependency cycle: 1 (line 2) -> 3 (line 4) -> 1") names a cycle of the
+// model's kept rows: each a parent of the next, on its kept row's line, none twice.
+bool NamesACycle(const std::string& message, const std::vector<ModelTask>& rows) {
+  const std::string prefix = "dependency cycle: ";
+  if (message.compare(0, prefix.size(), prefix) != 0) return false;
+  std::map<std::uint64_t, const ModelTask*> kept;
+  for (const ModelTask& row : rows) kept.emplace(row.id, &row);
+  std::vector<std::uint64_t> ids;
+  std::size_t pos = prefix.size();
+  while (true) {
+    std::size_t end = message.find(' ', pos);
+    const std::optional<std::uint64_t> id =
+        ModelId(message.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+    if (!id || !kept.contains(*id)) return false;
+    if (end == std::string::npos) {
+      if (ids.empty() || *id != ids.front()) return false;
+      break;
+    }
+    const std::string line = " (line " + std::to_string(kept[*id]->line) + ") -> ";
+    if (message.compare(end, line.size(), line) != 0) return false;
+    ids.push_back(*id);
+    pos = end + line.size();
+  }
+  if (std::set<std::uint64_t>(ids.begin(), ids.end()).size() != ids.size()) return false;
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    // ids[k] must finish before ids[k + 1]: it is one of its parents.
+    if (!kept[ids[(k + 1) % ids.size()]]->parents.contains(ids[k])) return false;
+  }
+  return true;
 }
 
 // The rows with each task_id's first row only, in input order.
@@ -337,6 +442,7 @@ struct Outcome {
   std::optional<orchestrator::TaskList> list;
   std::size_t error_line = 0;
   std::string error;
+  std::string message;  // the error without its FILE:LINE: prefix
 };
 
 std::string Describe(const ModelResult& model) {
@@ -362,7 +468,15 @@ std::string Disagreement(const Outcome& outcome, const ModelResult& model) {
     if (model.kind == ModelResult::kReject && outcome.error_line != model.line) {
       return "refused another line than the model";
     }
-    if (model.kind == ModelResult::kUnspecified && outcome.error_line < model.line) {
+    if (model.kind == ModelResult::kReject && model.cycle &&
+        !NamesACycle(outcome.message, model.rows)) {
+      return "named no cycle of the input";
+    }
+    // Past an unspecified line the model does not know the tasks a parent may name.
+    const bool resolution =
+        outcome.error_line == 0 ||
+        outcome.message.find("is not a task in this input") != std::string::npos;
+    if (model.kind == ModelResult::kUnspecified && outcome.error_line < model.line && !resolution) {
       return "refused a line before the model's first unspecified one";
     }
     return {};
@@ -386,6 +500,26 @@ std::string Disagreement(const Outcome& outcome, const ModelResult& model) {
              ", the model's " + Describe(unique[i]);
     }
   }
+  if (!whole) return {};
+  if (list.warnings.size() != model.warnings) {
+    return "warnings " + std::to_string(list.warnings.size()) + " vs the model's " +
+           std::to_string(model.warnings);
+  }
+  std::set<std::tuple<std::uint64_t, std::uint64_t, bool>> edges, model_edges;
+  for (orchestrator::TaskIndex p = 0; p < list.tasks.size(); ++p) {
+    list.graph.ForEachChild(p, [&](const orchestrator::Dependent& d) {
+      edges.emplace(list.tasks[p].id, list.tasks[d.child].id,
+                    d.kind == orchestrator::Dependency::kSuccess);
+    });
+  }
+  for (const ModelTask& task : unique) {
+    for (const auto& [parent, success] : task.parents)
+      model_edges.emplace(parent, task.id, success);
+  }
+  if (edges != model_edges) {
+    return std::to_string(edges.size()) + " edges, the model's " +
+           std::to_string(model_edges.size()) + ", or others";
+  }
   return {};
 }
 
@@ -394,6 +528,16 @@ void CheckError(const orchestrator::InputError& error, std::size_t physical_line
   const std::string prefix = std::string(kFileName) + ":";
   if (what.compare(0, prefix.size(), prefix) != 0)
     Fail("message does not start with tasks.csv:", what);
+  if (error.line() == 0) {  // a dependency cycle, the one error on no line
+    if (what.compare(prefix.size(), 19, " dependency cycle: ") != 0 || error.file() != kFileName) {
+      Fail("an error on no line that is not a dependency cycle", what);
+    }
+    for (const char c : what) {
+      const auto b = static_cast<unsigned char>(c);
+      if (b < 0x20 || b == 0x7f) Fail("control character in the message", Show(what));
+    }
+    return;
+  }
   std::size_t pos = prefix.size();
   std::size_t line = 0;
   const std::size_t digits_start = pos;
@@ -462,6 +606,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CheckError(error, physical_lines);
     outcome.error_line = error.line();
     outcome.error = error.what();
+    outcome.message = error.message();
   } catch (const std::exception& error) {
     Fail("an exception other than InputError escaped", error.what());
   } catch (...) {
