@@ -155,5 +155,65 @@ TEST(SchedulingTest, ARateSpacesTheFetches) {
   EXPECT_NE(bad.err.find("orchestrator: --rate \"fast\": expected"), std::string::npos) << bad.err;
 }
 
+// data/dag.csv: the server's request log shows no task before its parents.
+TEST(SchedulingTest, TheExampleDagRunsEachTaskAfterItsParents) {
+  TestServer server;
+  for (const char* threads : {"1", "2"}) {
+    SCOPED_TRACE(std::string("--threads ") + threads);
+    server.ResetCounters();
+    const ProcessResult result =
+        RunOrchestrator({"--url", server.Url("/delay/50?id={task_id}"), "--delay", "0", "--threads",
+                         threads, ORCHESTRATOR_DATA_DIR "/dag.csv"});
+    EXPECT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_EQ(Rows(result.out).size(), 7u);
+    // The longest path, 1 -> 3 -> 4 -> 6 -> 7, is five fetches of 50 ms one after another.
+    EXPECT_GE(result.seconds, 0.25);
+    std::map<int, std::size_t> position;  // task_id -> its place in the request log
+    const auto requests = server.RecordedRequests();
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      position[std::stoi(requests[i].target.substr(requests[i].target.find("id=") + 3))] = i;
+    }
+    ASSERT_EQ(position.size(), 7u);
+    const std::pair<int, int> edges[] = {{1, 3}, {2, 3}, {3, 4}, {3, 5}, {4, 6}, {5, 6}, {6, 7}};
+    for (const auto& [parent, child] : edges) {
+      EXPECT_LT(position[parent], position[child]) << parent << " -> " << child;
+    }
+  }
+}
+
+TEST(SchedulingTest, AFailedDependencyFailsItsDescendantsWithoutRunningThem) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv",
+                                      "task_id,task_type,depends_on,after\n"
+                                      "1,status/500,,\n"
+                                      "2,ok,1,\n"
+                                      "3,ok,2,\n"
+                                      "4,ok,,1\n");
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/{task_type:raw}"), "--retries", "0", "--delay", "0",
+                       "--halt", "soon,fail=2", tasks});
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  const auto rows = Rows(result.out);
+  EXPECT_EQ(rows.at("1"), "Failed,HTTP 500 Internal Server Error");
+  EXPECT_EQ(rows.at("2"), "Failed,dependency 1 failed");
+  EXPECT_EQ(rows.at("3"), "Failed,dependency 2 failed");
+  EXPECT_EQ(rows.at("4"), "Completed,") << "after only waits for 1 to end";
+  EXPECT_EQ(server.requests(), 2u);
+  EXPECT_EQ(result.err.find("halted"), std::string::npos)
+      << "tasks that never ran are no failures for --halt";
+
+  const ProcessResult cycle = RunOrchestrator(
+      {"--url", server.Url("/ok"),
+       dir.Write("cycle.csv", "task_id,task_type,depends_on\n1,a,2\n2,a,3\n3,a,1\n")});
+  EXPECT_EQ(cycle.exit_status, 2);
+  EXPECT_EQ(cycle.out, "");
+  // Each member is a parent of the next: 3 depends on 1, 2 on 3, 1 on 2.
+  EXPECT_NE(cycle.err.find("cycle.csv: dependency cycle: 1 (line 2) -> 3 (line 4) -> 2 (line 3) "
+                           "-> 1"),
+            std::string::npos)
+      << cycle.err;
+}
+
 }  // namespace
 }  // namespace orchestrator::testing
