@@ -104,6 +104,7 @@ class Reader {
       if (name.str().empty()) Fail(name.source(), "a task type needs a name");
       file.kinds.push_back(Kind(std::string(name.str()), Table(node, "a task type")));
     }
+    file.limits = std::move(limits_);
     return file;
   }
 
@@ -128,6 +129,20 @@ class Reader {
     const auto* value = node.as_string();
     if (value == nullptr) Fail(node.source(), fmt::format("{} must be a string", what));
     return value->get();
+  }
+
+  // A count of tasks: a whole number from 1.
+  std::size_t Count(const toml::node& node, std::string_view what) const {
+    const std::int64_t value = Integer(node, what);
+    if (value < 1) Fail(node.source(), fmt::format("{} must be at least 1", what));
+    return static_cast<std::size_t>(value);
+  }
+
+  static RunningLimit RunningLimitOf(const std::string& type, std::string column, std::size_t max) {
+    RunningLimit limit{.type = type, .column = std::move(column), .max = max, .text = {}};
+    limit.text = limit.column.empty() ? fmt::format("{}={}", type, max)
+                                      : fmt::format("{}[{}]={}", type, limit.column, max);
+    return limit;
   }
 
   std::int64_t Integer(const toml::node& node, std::string_view what) const {
@@ -227,6 +242,37 @@ class Reader {
       if (key == "columns") continue;
       if (key == "steps") {
         steps = &node;
+      } else if ((key == "max_running" || key == "max_running_per") && kind.name == "*") {
+        // "*" here is the blueprint of the types not named, where --limit's "*" is every
+        // type: refuse rather than pick one meaning.
+        Fail(key.source(), fmt::format("{} cannot be set for [types.\"*\"]: say --limit "
+                                       "'TYPE=N' for a type, or '*=N' for every type",
+                                       key.str()));
+      } else if (key == "max_running") {
+        limits_.push_back(RunningLimitOf(kind.name, {}, Count(node, "max_running")));
+      } else if (key == "max_running_per") {
+        const toml::table& per = Table(node, "max_running_per");
+        std::optional<std::string> column;
+        std::optional<std::size_t> limit;
+        for (const auto& [per_key, per_node] : InFileOrder(per)) {
+          if (*per_key == "column") {
+            column = String(*per_node, "max_running_per's column");
+            if (!SlotOf(kind, *column) || *column == "task_id" || *column == "task_type") {
+              Fail(per_node->source(), fmt::format("max_running_per: {} is no column of [types.{}]",
+                                                   QuoteForMessage(*column), kind.name));
+            }
+          } else if (*per_key == "limit") {
+            limit = Count(*per_node, "max_running_per's limit");
+          } else {
+            Unknown(*per_key, "in max_running_per", {"column", "limit"});
+          }
+        }
+        if (!column || !limit) {
+          Fail(node.source(),
+               "max_running_per needs a column and a limit, like "
+               "{ column = \"tenant\", limit = 3 }");
+        }
+        limits_.push_back(RunningLimitOf(kind.name, *column, *limit));
       } else if (key == "on_start" || key == "on_success" || key == "on_failure") {
         auto& hooks = key == "on_start"     ? kind.on_start
                       : key == "on_success" ? kind.on_success
@@ -234,7 +280,8 @@ class Reader {
         hooks = Webhooks(node, key.str(), resolve);
       } else {
         Unknown(key, fmt::format("in {}", where),
-                {"columns", "steps", "on_start", "on_success", "on_failure"});
+                {"columns", "steps", "max_running", "max_running_per", "on_start", "on_success",
+                 "on_failure"});
       }
     }
     if (steps == nullptr) Fail(table.source(), fmt::format("{} has no steps", where));
@@ -486,7 +533,8 @@ class Reader {
   std::string path_;
   const FetchSettings& command_line_;
   FetchSettings defaults_;
-  const Blueprint* kind_ = nullptr;  // the kind being read
+  std::vector<RunningLimit> limits_;  // max_running and max_running_per, in file order
+  const Blueprint* kind_ = nullptr;   // the kind being read
 };
 
 }  // namespace

@@ -144,6 +144,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   std::optional<BlueprintFile> blueprint_file;
   std::optional<TaskKindTable> kinds;
   std::optional<Blueprint> builtin;
+  std::vector<RunningLimit> limits = options.limits;
   if (!options.blueprints_path.empty()) {
     blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
     if (auto problem = CheckLimitColumns(options.limits, *blueprint_file)) {
@@ -151,6 +152,7 @@ int Run(const Options& options, const SignalWatch& signals) {
       return kExitUsage;
     }
     kinds = KindsOf(*blueprint_file);
+    limits = MergeLimits(std::move(limits), blueprint_file->limits);
   } else {
     FetchStep fetch = FetchOf(options.url, options.request);  // checked with the options
     fetch.timeout = options.timeout;
@@ -171,7 +173,7 @@ int Run(const Options& options, const SignalWatch& signals) {
     for (const std::string& warning : tasks.warnings) {
       fmt::print(stderr, "orchestrator: warning: {}\n", warning);
     }
-    for (const std::string& warning : LimitWarnings(options.limits, tasks.type_names)) {
+    for (const std::string& warning : LimitWarnings(limits, tasks.type_names)) {
       fmt::print(stderr, "orchestrator: warning: {}\n", warning);
     }
     earlier = ReadResumeFile(options, signals.fd());
@@ -184,9 +186,9 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::size_t unique_tasks = tasks.tasks.size();
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
   // The pools of --limit are counted in one place: one thread.
-  const std::size_t threads = !options.limits.empty() ? 1
-                              : options.threads != 0  ? options.threads
-                                                      : DefaultThreadCount();
+  const std::size_t threads = !limits.empty()        ? 1
+                              : options.threads != 0 ? options.threads
+                                                     : DefaultThreadCount();
   const std::size_t max_fetches = ChooseMaxFetches(options, threads);
 
   // The collector's loop: signals, the closed-reader watch and the output. With one
@@ -247,17 +249,15 @@ int Run(const Options& options, const SignalWatch& signals) {
     }
     collector.Add(std::make_unique<Worker>(
         std::move(shares[k]), blueprints,
-        Worker::Options{.runner = {.max_fetches = fetches,
-                                   .seed = seed + k,
-                                   .rate = rate,
-                                   .limits = options.limits},
-                        .http = {.max_connections = fetches,
-                                 .max_body = options.max_body,
-                                 .user_agent = fmt::format("orchestrator/{}", kVersion),
-                                 .ca_file = options.ca_file,
-                                 .insecure = options.insecure,
-                                 .http_version = options.http_version},
-                        .own_thread = thread_count > 1},
+        Worker::Options{
+            .runner = {.max_fetches = fetches, .seed = seed + k, .rate = rate, .limits = limits},
+            .http = {.max_connections = fetches,
+                     .max_body = options.max_body,
+                     .user_agent = fmt::format("orchestrator/{}", kVersion),
+                     .ca_file = options.ca_file,
+                     .insecure = options.insecure,
+                     .http_version = options.http_version},
+            .own_thread = thread_count > 1},
         io, collector.Deliverer()));
   }
   shares.clear();

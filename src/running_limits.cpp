@@ -68,6 +68,19 @@ void AddLimitColumns(const std::vector<RunningLimit>& limits, Blueprint& builtin
   if (!kind.columns.empty()) kinds.Add("*", std::move(kind));
 }
 
+std::vector<RunningLimit> MergeLimits(std::vector<RunningLimit> command_line,
+                                      const std::vector<RunningLimit>& file) {
+  const std::size_t given = command_line.size();
+  for (const RunningLimit& limit : file) {
+    const auto end = command_line.begin() + static_cast<std::ptrdiff_t>(given);
+    const bool overridden = std::any_of(command_line.begin(), end, [&](const RunningLimit& cli) {
+      return cli.type == limit.type && cli.column == limit.column;
+    });
+    if (!overridden) command_line.push_back(limit);
+  }
+  return command_line;
+}
+
 std::vector<std::string> LimitWarnings(const std::vector<RunningLimit>& limits,
                                        const std::vector<std::string>& type_names) {
   std::vector<std::string> warnings;

@@ -139,7 +139,7 @@ TEST(BlueprintFileTest, EveryMistakeIsReportedAtFileLineColumn) {
             "connect_timeout, retries, retry_delay, max_body)");
   EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "colums = {}\n"),
             "kinds.toml:3:1: unknown key \"colums\" in [types.a] (known: columns, steps, "
-            "on_start, on_success, on_failure)");
+            "max_running, max_running_per, on_start, on_success, on_failure)");
   EXPECT_EQ(ErrorOf("top = 1\n"),
             "kinds.toml:1:1: unknown key \"top\" at the top of the file (known: defaults, types)");
   // A value of the wrong type.
@@ -285,6 +285,30 @@ TEST(BlueprintFileTest, WebhookErrorsHaveTheirPosition) {
 TEST(BlueprintFileTest, NoTypesIsAnError) {
   EXPECT_EQ(ErrorOf("[defaults]\nretries = 1\n"),
             "kinds.toml:1:1: no task types: the file needs a [types.NAME] table");
+}
+
+TEST(BlueprintFileTest, RunningLimitsPerType) {
+  const BlueprintFile file = ParseBlueprintFile(
+      "[types.a]\ncolumns = { tenant = \"string\" }\nsteps = [ { emit = \"\" } ]\n"
+      "max_running = 5\nmax_running_per = { column = \"tenant\", limit = 3 }\n"
+      "[types.b]\nsteps = [ { emit = \"\" } ]\n",
+      "kinds.toml");
+  ASSERT_EQ(file.limits.size(), 2u);
+  EXPECT_EQ(file.limits[0].text, "a=5");
+  EXPECT_EQ(file.limits[1].text, "a[tenant]=3");
+  EXPECT_EQ(file.limits[1].column, "tenant");
+  EXPECT_EQ(file.limits[1].max, 3u);
+  const std::string steps = "steps = [ { emit = \"\" } ]\n";
+  EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "max_running = 0\n"),
+            "kinds.toml:3:15: max_running must be at least 1");
+  EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "max_running_per = { column = \"x\", limit = 2 }\n"),
+            "kinds.toml:3:30: max_running_per: \"x\" is no column of [types.a]");
+  EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "max_running_per = { limit = 2 }\n"),
+            "kinds.toml:3:19: max_running_per needs a column and a limit, like { column = "
+            "\"tenant\", limit = 3 }");
+  EXPECT_EQ(ErrorOf("[types.\"*\"]\n" + steps + "max_running = 2\n"),
+            "kinds.toml:3:1: max_running cannot be set for [types.\"*\"]: say --limit 'TYPE=N' "
+            "for a type, or '*=N' for every type");
 }
 
 }  // namespace

@@ -101,5 +101,13 @@ TEST_F(PoolsTest, ATaskEntersEveryPoolOrNone) {
   EXPECT_EQ(retry_, (std::vector<TaskIndex>{4, 1}));
 }
 
+TEST(RunningLimitsTest, TheCommandLineWinsOverTheFile) {
+  const std::vector<RunningLimit> merged =
+      MergeLimits({Limit("a=2"), Limit("*=9")}, {Limit("a=5"), Limit("a[tenant]=3"), Limit("b=1")});
+  std::vector<std::string> texts;
+  for (const RunningLimit& limit : merged) texts.push_back(limit.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"a=2", "*=9", "a[tenant]=3", "b=1"}));
+}
+
 }  // namespace
 }  // namespace orchestrator

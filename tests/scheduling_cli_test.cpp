@@ -44,6 +44,23 @@ TEST(SchedulingTest, ALimitHoldsOverallAndPerTenant) {
   EXPECT_EQ(server.max_in_flight(), 4u);
   EXPECT_LE(server.RequestsFor("/delay/100?t0"), 20u);
 
+  // The same limit written in the file, and the command line winning over it.
+  const std::string limited = dir.Write("limited.toml",
+                                        "[types.ingest]\ncolumns = { tenant = \"string\" }\n"
+                                        "max_running_per = { column = \"tenant\", limit = 1 }\n"
+                                        "steps = [ { fetch = \"" +
+                                            server.Url("/delay/100?{tenant}") + "\" } ]\n");
+  server.ResetCounters();
+  EXPECT_EQ(
+      RunOrchestrator({"--blueprints", limited, "-q", dir.path() + "/tenants.csv"}).exit_status, 0);
+  EXPECT_EQ(server.max_in_flight(), 2u);
+  server.ResetCounters();
+  EXPECT_EQ(RunOrchestrator({"--blueprints", limited, "--limit", "ingest[tenant]=2", "-q",
+                             dir.path() + "/tenants.csv"})
+                .exit_status,
+            0);
+  EXPECT_EQ(server.max_in_flight(), 4u);
+
   // Without a file the column is read for the limit alone.
   server.ResetCounters();
   const ProcessResult builtin =

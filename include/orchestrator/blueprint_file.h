@@ -12,6 +12,7 @@
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/duration.h"
+#include "orchestrator/running_limit.h"
 #include "orchestrator/task_reader.h"
 
 namespace orchestrator {
@@ -31,6 +32,8 @@ struct FetchSettings {
 struct BlueprintFile {
   std::string path;
   std::vector<Blueprint> kinds;  ///< in file order; Blueprint::name is the task_type or "*"
+  /// Each type's max_running and max_running_per, as --limit would say them.
+  std::vector<RunningLimit> limits;
 
   /// The blueprint of `task_type`: its own, else "*", else null.
   const Blueprint* Find(std::string_view task_type) const;

@@ -14,23 +14,11 @@
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/blueprint_file.h"
+#include "orchestrator/running_limit.h"
 #include "orchestrator/task.h"
 #include "orchestrator/task_reader.h"
 
 namespace orchestrator {
-
-/// One --limit: at most `max` running tasks of `type` ("*": of any type), or, with a
-/// `column`, at most `max` per distinct value of that column.
-struct RunningLimit {
-  std::string type;
-  std::string column;  ///< empty: the type as a whole
-  std::size_t max = 1;
-  std::string text;  ///< as given, for messages ("ingest[tenant]=3")
-};
-
-/// Parses `TYPE=N` or `TYPE[COLUMN]=N` (N >= 1; TYPE may be `*`). Returns the limit or a
-/// message saying what is wrong.
-std::variant<RunningLimit, std::string> ParseRunningLimit(std::string_view text);
 
 /// With a blueprint file: why `limits` cannot hold, if one names a column that a blueprint
 /// it applies to does not declare (every blueprint of the file, for TYPE `*`).
@@ -41,6 +29,11 @@ std::optional<std::string> CheckLimitColumns(const std::vector<RunningLimit>& li
 /// built-in blueprint, and `kinds` (for the reader) gets them as the kind "*" of every row.
 void AddLimitColumns(const std::vector<RunningLimit>& limits, Blueprint& builtin,
                      TaskKindTable& kinds);
+
+/// The limits of a run: those of the command line, then those of the blueprint file that
+/// the command line does not set again (the same type, and column or none).
+std::vector<RunningLimit> MergeLimits(std::vector<RunningLimit> command_line,
+                                      const std::vector<RunningLimit>& file);
 
 /// A warning for each limit whose task_type no row has.
 std::vector<std::string> LimitWarnings(const std::vector<RunningLimit>& limits,
