@@ -1,6 +1,8 @@
 // Reading a blueprint file: TOML (toml++) in, our own types out, every mistake with its place.
 #include "orchestrator/blueprint_file.h"
 
+#include "orchestrator/rate_limiter.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -248,6 +250,13 @@ class Reader {
         Fail(key.source(), fmt::format("{} cannot be set for [types.\"*\"]: say --limit "
                                        "'TYPE=N' for a type, or '*=N' for every type",
                                        key.str()));
+      } else if (key == "rate") {
+        auto rate = ParseRate(String(node, "rate"));
+        if (auto* problem = std::get_if<std::string>(&rate)) {
+          // ParseRate speaks of --rate; here it is the key.
+          Fail(node.source(), "rate" + problem->substr(problem->find(' ')));
+        }
+        kind.rate = std::get<double>(rate);
       } else if (key == "max_running") {
         limits_.push_back(RunningLimitOf(kind.name, {}, Count(node, "max_running")));
       } else if (key == "max_running_per") {
@@ -280,8 +289,8 @@ class Reader {
         hooks = Webhooks(node, key.str(), resolve);
       } else {
         Unknown(key, fmt::format("in {}", where),
-                {"columns", "steps", "max_running", "max_running_per", "on_start", "on_success",
-                 "on_failure"});
+                {"columns", "steps", "rate", "max_running", "max_running_per", "on_start",
+                 "on_success", "on_failure"});
       }
     }
     if (steps == nullptr) Fail(table.source(), fmt::format("{} has no steps", where));

@@ -73,6 +73,23 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
   }
   if (options_.max_fetches == 0) throw std::invalid_argument("max_fetches must be at least 1");
   if (options_.rate) rate_.emplace(*options_.rate);
+  // A blueprint with a rate of its own gets a lane of the fetch queue; the types it serves
+  // share it.
+  std::vector<const Blueprint*> rated;
+  std::vector<double> lane_rates;
+  lane_of_type_.assign(blueprints_.size(), 0);
+  for (std::size_t type = 0; type < blueprints_.size(); ++type) {
+    const Blueprint* blueprint = blueprints_[type];
+    if (!blueprint->rate) continue;
+    auto found = std::find(rated.begin(), rated.end(), blueprint);
+    if (found == rated.end()) {
+      rated.push_back(blueprint);
+      lane_rates.push_back(*blueprint->rate);
+      found = rated.end() - 1;
+    }
+    lane_of_type_[type] = 1 + static_cast<std::size_t>(found - rated.begin());
+  }
+  queued_ = FetchQueue(lane_rates);
   if (!options_.limits.empty()) limits_.emplace(options_.limits, tasks_, blueprints_);
   if (has_webhooks_) times_.resize(tasks.tasks.size());
   if (!tasks_.graph.empty()) {
@@ -111,7 +128,7 @@ void Runner::Cancel() {
   clock_.CancelWake();
   wake_at_.reset();
   in_flight_ = 0;
-  queued_.clear();
+  queued_.Clear();
   waiting_.Clear();
   webhooks_.Clear();
   for (TaskIndex index = 0; index < states_.size(); ++index) {
@@ -136,7 +153,7 @@ void Runner::Halt(bool stop_running, const std::string& reason) {
   if (!halted_) {
     halted_ = true;
     // Queued fetches of started tasks (retries) stay; the others will never start.
-    std::erase_if(queued_, [this](TaskIndex index) { return !states_[index].started; });
+    queued_.EraseIf([this](TaskIndex index) { return !states_[index].started; });
     for (TaskIndex index = 0; index < states_.size() && !cancelled_; ++index) {
       const TaskState& state = states_[index];
       if (state.phase != Phase::kDone && !state.started) {
@@ -175,7 +192,7 @@ void Runner::Advance(TaskIndex index) {
     const Step& step = CurrentStep(index);
     if (std::holds_alternative<FetchStep>(step.action)) {
       state.phase = Phase::kQueued;  // it begins when it gets its fetch slot
-      queued_.push_back(index);
+      queued_.PushBack(index, lane_of_type_[task.type]);
       return;
     }
     Begin(index);
@@ -222,9 +239,8 @@ void Runner::StartFetches() {
   rate_wake_.reset();
   while (!cancelled_ && fetches_in_flight() < options_.max_fetches) {
     if (!webhooks_.has_queued() && queued_.empty()) break;
-    Clock::TimePoint now{};
+    const Clock::TimePoint now = clock_.Now();
     if (rate_) {
-      now = clock_.Now();
       if (const Clock::TimePoint next = rate_->NextStart(now); next > now) {
         rate_wake_ = next;  // ArmWake sets the clock for it
         break;
@@ -238,8 +254,13 @@ void Runner::StartFetches() {
       }
       continue;
     }
-    const TaskIndex index = queued_.front();
-    queued_.pop_front();
+    std::optional<Clock::TimePoint> lane_wake;
+    const std::optional<TaskIndex> next = queued_.Pop(now, lane_wake);
+    if (!next) {
+      rate_wake_ = lane_wake;  // every lane with tasks waits for its rate
+      break;
+    }
+    const TaskIndex index = *next;
     Begin(index);
     FetchRequest request;
     std::string error;
@@ -291,7 +312,7 @@ void Runner::OnWake() {
     if (std::holds_alternative<FetchStep>(CurrentStep(*index).action)) {
       // A retry's backoff is over. It goes to the front: it has waited its turn once.
       states_[*index].phase = Phase::kQueued;
-      queued_.push_front(*index);
+      queued_.PushFront(*index, lane_of_type_[tasks_.tasks[*index].type]);
     } else {
       ++states_[*index].step;  // the delay is over
       Advance(*index);

@@ -139,7 +139,7 @@ TEST(BlueprintFileTest, EveryMistakeIsReportedAtFileLineColumn) {
             "connect_timeout, retries, retry_delay, max_body)");
   EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "colums = {}\n"),
             "kinds.toml:3:1: unknown key \"colums\" in [types.a] (known: columns, steps, "
-            "max_running, max_running_per, on_start, on_success, on_failure)");
+            "rate, max_running, max_running_per, on_start, on_success, on_failure)");
   EXPECT_EQ(ErrorOf("top = 1\n"),
             "kinds.toml:1:1: unknown key \"top\" at the top of the file (known: defaults, types)");
   // A value of the wrong type.
@@ -299,6 +299,11 @@ TEST(BlueprintFileTest, RunningLimitsPerType) {
   EXPECT_EQ(file.limits[1].column, "tenant");
   EXPECT_EQ(file.limits[1].max, 3u);
   const std::string steps = "steps = [ { emit = \"\" } ]\n";
+  EXPECT_EQ(ParseBlueprintFile("[types.a]\nrate = \"120/m\"\n" + steps, "kinds.toml").kinds[0].rate,
+            2.0);
+  EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "rate = \"fast\"\n"),
+            "kinds.toml:3:8: rate \"fast\": expected starts per second, minute or hour above 0, "
+            "like 200/s, 6000/m, 3/h or 50");
   EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "max_running = 0\n"),
             "kinds.toml:3:15: max_running must be at least 1");
   EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "max_running_per = { column = \"x\", limit = 2 }\n"),

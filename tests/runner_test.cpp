@@ -813,5 +813,33 @@ TEST_F(DependencyTest, ALimitAndDependenciesTogether) {
   EXPECT_EQ(finished_calls_, 1);
 }
 
+// A blueprint's own rate paces its tasks only; the others pass them.
+TEST_F(KindsTest, ATypesRateHoldsBackOnlyItsTasks) {
+  Blueprint slow;
+  slow.name = "slow";
+  slow.rate = 2.0;  // 500 ms apart
+  slow.steps.push_back({"get", GetOf("http://test/slow")});
+  Blueprint fast;
+  fast.name = "fast";
+  fast.steps.push_back({"get", GetOf("http://test/fast")});
+  tasks_.type_names = {"slow", "fast"};
+  for (TaskId id = 1; id <= 6; ++id) tasks_.tasks.push_back({id, id <= 3 ? 0u : 1u, kNoValues});
+  runner_.emplace(tasks_, std::vector<const Blueprint*>{&slow, &fast},
+                  RunnerOptions{.max_fetches = 64, .seed = 1}, http_, clock_, sink_);
+  runner_->Start([this] { ++finished_calls_; });
+  std::vector<std::string> urls;
+  for (const auto& fetch : http_.pending) urls.push_back(fetch.request.url);
+  EXPECT_EQ(urls, (std::vector<std::string>{"http://test/slow", "http://test/fast",
+                                            "http://test/fast", "http://test/fast"}));
+  clock_.Advance(milliseconds(499));
+  EXPECT_EQ(http_.pending.size(), 4u);
+  clock_.Advance(milliseconds(1));
+  EXPECT_EQ(http_.pending.size(), 5u);
+  clock_.Advance(milliseconds(500));
+  EXPECT_EQ(http_.pending.size(), 6u);
+  http_.CompleteCurrent(kOk);
+  EXPECT_EQ(finished_calls_, 1);
+}
+
 }  // namespace
 }  // namespace orchestrator

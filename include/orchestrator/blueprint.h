@@ -80,6 +80,8 @@ struct Blueprint {
   std::vector<FetchStep> on_start;
   std::vector<FetchStep> on_success;
   std::vector<FetchStep> on_failure;
+  /// Fetch attempts of this blueprint's tasks start at most this many a second, together.
+  std::optional<double> rate;
 };
 
 /// The slot of a placeholder name in `blueprint`: task_id, task_type or one of its columns.

@@ -17,6 +17,7 @@
 #include "orchestrator/blueprint.h"
 #include "orchestrator/clock.h"
 #include "orchestrator/deadline_queue.h"
+#include "orchestrator/fetch_queue.h"
 #include "orchestrator/http_client.h"
 #include "orchestrator/outcome.h"
 #include "orchestrator/rate_limiter.h"
@@ -176,8 +177,9 @@ class Runner {
   bool in_after_row_ = false;
   std::vector<TaskIndex> retry_;  // tasks a pool let try again
   WebhookQueue webhooks_;
-  std::deque<TaskIndex> queued_;  // waiting for a fetch slot, in arrival order
-  DeadlineQueue waiting_;         // in a delay or a retry backoff
+  FetchQueue queued_;                      // waiting for a fetch slot, in arrival order
+  std::vector<std::size_t> lane_of_type_;  // its FetchQueue lane, by task type
+  DeadlineQueue waiting_;                  // in a delay or a retry backoff
   std::optional<Clock::TimePoint> wake_at_;
   std::optional<RateLimiter> rate_;
   std::optional<Clock::TimePoint> rate_wake_;  // when --rate lets the next fetch start
