@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -243,19 +244,31 @@ TEST(CliTest, AClosedStdoutEndsTheRunWithinASecond) {
   EXPECT_EQ(result.exit_status, 141);
 }
 
-TEST(CliTest, AnUnresolvableHostFailsFastWithoutLeavingTheMachine) {
-  // A private mount namespace whose resolv.conf names only 127.0.0.1 (where no DNS server
-  // listens), so the lookup fails at once and no query leaves the machine.
-  TempDir dir;
+// Runs the binary with `args` in a private mount namespace whose resolv.conf names only
+// 127.0.0.1 (where no DNS server listens), so a lookup fails at once and no query leaves the
+// machine. None when this machine does not permit `unshare -m`.
+std::optional<ProcessResult> RunWithoutDns(const TempDir& dir, std::vector<std::string> args,
+                                           ProcessOptions options) {
+  if (RunProcess({"/usr/bin/unshare", "-m", "true"}).exit_status != 0) return std::nullopt;
   const std::string resolv =
       dir.Write("resolv.conf", "nameserver 127.0.0.1\noptions attempts:1 timeout:1\n");
-  const ProcessResult probe = RunProcess({"/usr/bin/unshare", "-m", "true"});
-  if (probe.exit_status != 0) GTEST_SKIP() << "unshare -m is not permitted here: " << probe.err;
-  const ProcessResult result =
-      RunProcess({"/usr/bin/unshare", "-m", "/bin/sh", "-c",
-                  "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"", resolv, kBinary, "--url",
-                  "http://no-such-host.invalid/get", "--delay", "0", "-q"},
-                 Stdin(TasksCsv(2)));
+  std::vector<std::string> command = {"/usr/bin/unshare",
+                                      "-m",
+                                      "/bin/sh",
+                                      "-c",
+                                      "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
+                                      resolv,
+                                      kBinary};
+  command.insert(command.end(), args.begin(), args.end());
+  return RunProcess(command, std::move(options));
+}
+
+TEST(CliTest, AnUnresolvableHostFailsFastWithoutLeavingTheMachine) {
+  TempDir dir;
+  const std::optional<ProcessResult> run = RunWithoutDns(
+      dir, {"--url", "http://no-such-host.invalid/get", "--delay", "0", "-q"}, Stdin(TasksCsv(2)));
+  if (!run) GTEST_SKIP() << "unshare -m is not permitted here";
+  const ProcessResult& result = *run;
   EXPECT_EQ(result.exit_status, 1) << result.err;
   for (const auto& [id, row] : Rows(result.out)) {
     EXPECT_EQ(row, "Failed,could not resolve host no-such-host.invalid") << id;
@@ -479,16 +492,13 @@ TEST(CliTest, AServerEchoingTheTokenDoesNotGetItShown) {
   // token as a host. As in AnUnresolvableHost...: a private resolv.conf keeps the lookup here.
   TestServer server;
   TempDir dir;
-  const std::string resolv =
-      dir.Write("resolv.conf", "nameserver 127.0.0.1\noptions attempts:1 timeout:1\n");
-  const ProcessResult probe = RunProcess({"/usr/bin/unshare", "-m", "true"});
-  if (probe.exit_status != 0) GTEST_SKIP() << "unshare -m is not permitted here: " << probe.err;
-  const ProcessResult result =
-      RunProcess({"/usr/bin/unshare", "-m", "/bin/sh", "-c",
-                  "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"", resolv, kBinary, "-H",
-                  "Authorization: Bearer " + kToken, "--url", server.Url("/redirect-to-token"),
-                  "--delay", "0"},
-                 Stdin(TasksCsv(1)));
+  const std::optional<ProcessResult> run =
+      RunWithoutDns(dir,
+                    {"-H", "Authorization: Bearer " + kToken, "--url",
+                     server.Url("/redirect-to-token"), "--delay", "0"},
+                    Stdin(TasksCsv(1)));
+  if (!run) GTEST_SKIP() << "unshare -m is not permitted here";
+  const ProcessResult& result = *run;
   EXPECT_EQ(result.exit_status, 1) << result.err;
   EXPECT_EQ(Rows(result.out)["1"], "Failed,could not resolve host ***.invalid");
   ExpectNoSecret(result, "a token echoed into a redirect");
