@@ -86,6 +86,7 @@ struct Scenario {
   bool output_file;
   bool stalling_fetches;  // fetches take 300 ms, so some are out when the signal comes
   bool webhooks;          // a blueprint file whose webhooks take 200 ms each
+  bool graph;             // chains of 10 dependent tasks, at most 20 running (--limit)
 };
 
 std::string Describe(const Scenario& s) {
@@ -94,7 +95,7 @@ std::string Describe(const Scenario& s) {
          " ms, input open " + std::to_string(s.input_until.count()) + " ms, stdout " +
          out[static_cast<int>(s.out)] + ", --threads " + std::to_string(s.threads) +
          (s.output_file ? ", --output" : "") + (s.stalling_fetches ? ", stalling fetches" : "") +
-         (s.webhooks ? ", webhooks" : "");
+         (s.webhooks ? ", webhooks" : "") + (s.graph ? ", dependencies and --limit" : "");
 }
 
 class StressTest : public ::testing::Test {
@@ -161,9 +162,16 @@ TEST_F(StressTest, EverySignalAtEveryMomentLeavesOneRowPerTask) {
                          .threads = std::array{1, 2, 4}[(i / 9) % 3],
                          .output_file = random() % 2 == 0,
                          .stalling_fetches = random() % 3 == 0,
-                         .webhooks = random() % 3 == 0});
+                         .webhooks = i % 3 == 1,
+                         .graph = i % 3 == 2 && random() % 2 == 0});
   }
   const std::string csv = TasksCsv(kTasks);
+  // Chains of 10: each task but the first of its ten depends on the one before.
+  std::string chains = "task_id,task_type,depends_on\n";
+  for (int id = 1; id <= kTasks; ++id) {
+    chains +=
+        std::to_string(id) + ",process_data," + (id % 10 == 1 ? "" : std::to_string(id - 1)) + "\n";
+  }
   // A shorter delay: tasks end, and wait for their webhooks, while signals come.
   const std::string kinds[] = {WriteWebhookKinds("1500ms", false),
                                WriteWebhookKinds("1500ms", true)};
@@ -178,7 +186,8 @@ TEST_F(StressTest, EverySignalAtEveryMomentLeavesOneRowPerTask) {
                                        "--threads", std::to_string(s.threads)}
             : Command("3s", s.threads, s.stalling_fetches);
     if (s.output_file) args.insert(args.end(), {"--output", output_path});
-    ProcessOptions options = KeepStdinOpen(Stdin(csv));
+    if (s.graph) args.insert(args.end(), {"--limit", "*=20"});
+    ProcessOptions options = KeepStdinOpen(Stdin(s.graph ? chains : csv));
     options.timeout = milliseconds(30'000);
     if (s.out == Stdout::kFile) options = StdoutTo(std::move(options), stdout_path);
     if (s.out == Stdout::kDevNull) options = StdoutTo(std::move(options), "/dev/null");
