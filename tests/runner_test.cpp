@@ -841,5 +841,18 @@ TEST_F(KindsTest, ATypesRateHoldsBackOnlyItsTasks) {
   EXPECT_EQ(finished_calls_, 1);
 }
 
+// A delay of 0 ends at once, not at the clock's next wake-up: a chain pays it per link.
+TEST_F(DependencyTest, AZeroDelayDoesNotWaitForAWakeUp) {
+  blueprint_ = DefaultBlueprint(GetOf("http://test/get"), Duration(0));
+  StartGraph(3, {{0, 1, kSuccess}, {1, 2, kSuccess}});
+  for (int link = 0; link < 3; ++link) {
+    ASSERT_EQ(http_.pending.size(), 1u) << link;
+    http_.Complete(0, kOk);
+  }
+  EXPECT_EQ(sink_.rows.size(), 3u);
+  EXPECT_EQ(clock_.arms, 0) << "no wake-up was needed";
+  EXPECT_EQ(finished_calls_, 1);
+}
+
 }  // namespace
 }  // namespace orchestrator
