@@ -4,13 +4,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -61,8 +61,13 @@ struct RunnerOptions {
 ///
 /// A task is a few bytes of state, not a coroutine: a million tasks waiting in their delay
 /// cost a million deadline-queue entries and nothing else. Only `max_fetches` fetches are
-/// handed to the HttpClient at a time; the others wait in a FIFO here, so the client's
+/// handed to the HttpClient at a time; the others wait in a FetchQueue here, so the client's
 /// timeouts measure the attempt itself and never time spent queueing.
+///
+/// The rules of a run each live in their own class, which the runner consults at one step
+/// of a task's phases: RunningLimits (--limit) before a task starts, FetchQueue and
+/// RateLimiter (--rate) before each fetch, the graph (TaskList::graph) after each row, and
+/// Halt() when the collector says the run has failed enough.
 ///
 /// With dependencies (TaskList::graph) a task waits until each of its parents has its row; a
 /// task whose `depends_on` parent failed never runs, and its row says which parent failed.
