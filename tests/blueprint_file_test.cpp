@@ -54,6 +54,9 @@ TEST(BlueprintFileTest, ReadsTheExampleFile) {
   EXPECT_EQ(ingest.columns[0].type, ColumnType::kString);
   EXPECT_EQ(ingest.columns[1].type, ColumnType::kU32);
   ASSERT_EQ(ingest.steps.size(), 4u);
+  EXPECT_EQ(file.kinds[1].rate, 50.0);
+  ASSERT_EQ(file.limits.size(), 1u);
+  EXPECT_EQ(file.limits[0].text, "notify[channel]=2");
   ASSERT_EQ(ingest.on_start.size(), 1u);
   ASSERT_EQ(ingest.on_success.size(), 1u);
   ASSERT_EQ(ingest.on_failure.size(), 1u);
