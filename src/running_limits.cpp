@@ -123,22 +123,23 @@ RunningLimits::Pool& RunningLimits::PoolOf(const Applied& applied, TaskIndex tas
   const TaskValues values(tasks_, row, *blueprints_[row.type]);
   auto& pools = per_value_[applied.limit];
   const std::string_view value = values(*applied.slot).text;
-  // A transparent lookup would save the copy; the key is kept only for a new value.
-  auto found = pools.find(std::string(value));
+  auto found = pools.find(value);
   if (found == pools.end()) found = pools.emplace(std::string(value), Pool{}).first;
   return found->second;
 }
 
 bool RunningLimits::TryEnter(TaskIndex task) {
-  const std::vector<Applied>& applied = by_type_[tasks_.tasks[task].type];
-  for (const Applied& each : applied) {
+  // A pool's node stays where it is when others are added, so the pointers hold.
+  entering_.clear();
+  for (const Applied& each : by_type_[tasks_.tasks[task].type]) {
     Pool& pool = PoolOf(each, task);
     if (pool.running >= limits_[each.limit].max) {
       pool.line.push_back(task);
       return false;
     }
+    entering_.push_back(&pool);
   }
-  for (const Applied& each : applied) ++PoolOf(each, task).running;
+  for (Pool* pool : entering_) ++pool->running;
   return true;
 }
 
@@ -155,7 +156,7 @@ void RunningLimits::Leave(TaskIndex task, std::vector<TaskIndex>& retry) {
 
 std::size_t RunningLimits::Running(std::size_t limit, std::string_view value) const {
   if (limits_[limit].column.empty()) return whole_[limit].running;
-  const auto found = per_value_[limit].find(std::string(value));
+  const auto found = per_value_[limit].find(value);
   return found == per_value_[limit].end() ? 0 : found->second.running;
 }
 

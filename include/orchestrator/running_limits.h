@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,6 +75,15 @@ class RunningLimits {
     std::optional<std::size_t> slot;  // the column's template slot, for a limit per column
   };
 
+  // Looks a pool up by the value's text itself: no string is made but for a new value.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  using PoolsByValue = std::unordered_map<std::string, Pool, TextHash, std::equal_to<>>;
+
   Pool& PoolOf(const Applied& applied, TaskIndex task);
 
   std::vector<RunningLimit> limits_;
@@ -81,7 +91,8 @@ class RunningLimits {
   const std::vector<const Blueprint*>& blueprints_;
   std::vector<std::vector<Applied>> by_type_;  // the limits that apply to each task type
   std::vector<Pool> whole_;                    // by limit, for limits without a column
-  std::vector<std::unordered_map<std::string, Pool>> per_value_;  // by limit
+  std::vector<PoolsByValue> per_value_;        // by limit
+  std::vector<Pool*> entering_;                // TryEnter's pools, each looked up once
 };
 
 }  // namespace orchestrator
