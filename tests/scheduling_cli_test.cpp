@@ -96,7 +96,7 @@ TEST(SchedulingTest, HaltSoonStopsStartingTasksAfterTheFailures) {
   constexpr int kTasks = 200;
   TestServer server;
   TempDir dir;
-  for (const int threads : {1, 2}) {
+  for (const int threads : {1, 2, 4}) {
     SCOPED_TRACE("--threads " + std::to_string(threads));
     server.ResetCounters();
     const ProcessResult result =
