@@ -420,12 +420,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string_view text = parts[0];
   std::vector<TemplateValue> values;
+  // A TemplateValue is canonical, as ReadColumnValue writes it (template.h): a text that the
+  // reader would refuse for its type (an f64 of 1e+1111...) never reaches a template, so it
+  // goes in as a string instead.
+  std::string canonical[kSlots];
   for (std::size_t slot = 0; slot < kSlots; ++slot) {
     // At most kMaxValue bytes: the model's number check is a std::regex, which recurses
     // per character.
-    const std::string_view value = slot + 1 < parts.size() ? parts[slot + 1] : "";
-    values.push_back(
-        TemplateValue{static_cast<ColumnType>(data[1 + slot] % 7), value.substr(0, kMaxValue)});
+    const std::string_view value =
+        (slot + 1 < parts.size() ? parts[slot + 1] : std::string_view()).substr(0, kMaxValue);
+    ColumnType type = static_cast<ColumnType>(data[1 + slot] % 7);
+    std::string error;
+    if (!ReadColumnValue(type, value, canonical[slot], error)) {
+      type = ColumnType::kString;
+      canonical[slot] = std::string(value);
+    }
+    values.push_back(TemplateValue{type, canonical[slot]});
   }
 
   CheckSyntax(text, context);
