@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 
@@ -23,6 +24,7 @@ TaskGraph TaskGraph::FromEdges(std::size_t task_count, std::vector<Edge> edges) 
   TaskGraph graph;
   graph.task_count_ = task_count;
   if (edges.empty()) return graph;
+  auto rows = std::make_shared<Rows>();
   if (edges.size() >= kNone) throw std::length_error("a task graph holds fewer than 2^32 edges");
   std::vector<std::uint64_t> keys(edges.size());
   for (std::size_t e = 0; e < edges.size(); ++e) {
@@ -37,24 +39,27 @@ TaskGraph TaskGraph::FromEdges(std::size_t task_count, std::vector<Edge> edges) 
                          [](std::uint64_t a, std::uint64_t b) { return a >> 1 == b >> 1; }),
              keys.end());
 
-  graph.offsets_.assign(task_count + 1, 0);
-  graph.parent_counts_.assign(task_count, 0);
-  graph.children_.resize(keys.size());
-  graph.finish_bits_.assign((keys.size() + 63) / 64, 0);
+  rows->offsets.assign(task_count + 1, 0);
+  rows->parent_counts.assign(task_count, 0);
+  rows->children.resize(keys.size());
+  rows->finish_bits.assign((keys.size() + 63) / 64, 0);
   for (std::size_t e = 0; e < keys.size(); ++e) {
     const auto parent = static_cast<TaskIndex>(keys[e] >> 33);
     const auto child = static_cast<TaskIndex>((keys[e] >> 1) & kNone);
-    ++graph.offsets_[parent + 1];
-    ++graph.parent_counts_[child];
-    graph.children_[e] = child;
-    if (keys[e] & 1) graph.finish_bits_[e / 64] |= std::uint64_t{1} << (e % 64);
+    ++rows->offsets[parent + 1];
+    ++rows->parent_counts[child];
+    rows->children[e] = child;
+    if (keys[e] & 1) rows->finish_bits[e / 64] |= std::uint64_t{1} << (e % 64);
   }
-  for (std::size_t i = 0; i < task_count; ++i) graph.offsets_[i + 1] += graph.offsets_[i];
+  for (std::size_t i = 0; i < task_count; ++i) rows->offsets[i + 1] += rows->offsets[i];
+  graph.rows_ = std::move(rows);
   return graph;
 }
 
 std::optional<std::vector<TaskIndex>> TaskGraph::FindCycle() const {
   if (empty()) return std::nullopt;
+  const std::vector<std::uint32_t>& offsets = rows_->offsets;
+  const std::vector<TaskIndex>& children = rows_->children;
   enum : std::uint8_t { kUnseen, kOnPath, kDone };
   std::vector<std::uint8_t> state(task_count_, kUnseen);
   // The depth-first path: each task on it with the next of its edges to follow.
@@ -64,20 +69,20 @@ std::optional<std::vector<TaskIndex>> TaskGraph::FindCycle() const {
   };
   std::vector<Frame> path;
   for (std::size_t start = 0; start < task_count_; ++start) {
-    if (state[start] != kUnseen || offsets_[start] == offsets_[start + 1]) continue;
+    if (state[start] != kUnseen || offsets[start] == offsets[start + 1]) continue;
     state[start] = kOnPath;
-    path.push_back({static_cast<TaskIndex>(start), offsets_[start]});
+    path.push_back({static_cast<TaskIndex>(start), offsets[start]});
     while (!path.empty()) {
       Frame& top = path.back();
-      if (top.next_edge == offsets_[top.task + 1]) {
+      if (top.next_edge == offsets[top.task + 1]) {
         state[top.task] = kDone;
         path.pop_back();
         continue;
       }
-      const TaskIndex child = children_[top.next_edge++];
+      const TaskIndex child = children[top.next_edge++];
       if (state[child] == kUnseen) {
         state[child] = kOnPath;
-        path.push_back({child, offsets_[child]});
+        path.push_back({child, offsets[child]});
       } else if (state[child] == kOnPath) {
         // A back edge: the path from `child` to the top, and back to `child`, is a cycle.
         std::size_t from = path.size() - 1;
@@ -102,6 +107,9 @@ TaskGraph TaskGraph::Keep(const std::vector<bool>& keep) const {
   if (keep.size() != task_count_) {
     throw std::invalid_argument("TaskGraph::Keep needs one flag per task");
   }
+  const std::vector<std::uint32_t>& offsets = rows_->offsets;
+  const std::vector<TaskIndex>& children = rows_->children;
+  auto rows = std::make_shared<Rows>();
   std::vector<std::uint32_t> renumbered(task_count_, kNone);
   std::size_t kept = 0;
   for (std::size_t i = 0; i < task_count_; ++i) {
@@ -109,26 +117,27 @@ TaskGraph TaskGraph::Keep(const std::vector<bool>& keep) const {
   }
   graph.task_count_ = kept;
   // Renumbering keeps the order, so the children stay sorted per parent.
-  graph.offsets_.assign(kept + 1, 0);
-  graph.parent_counts_.assign(kept, 0);
+  rows->offsets.assign(kept + 1, 0);
+  rows->parent_counts.assign(kept, 0);
   for (std::size_t parent = 0; parent < task_count_; ++parent) {
     const std::uint32_t new_parent = renumbered[parent];
     if (new_parent == kNone) continue;
-    for (std::uint32_t e = offsets_[parent]; e < offsets_[parent + 1]; ++e) {
-      const std::uint32_t new_child = renumbered[children_[e]];
+    for (std::uint32_t e = offsets[parent]; e < offsets[parent + 1]; ++e) {
+      const std::uint32_t new_child = renumbered[children[e]];
       if (new_child == kNone) continue;
-      const std::size_t at = graph.children_.size();
-      if (at % 64 == 0) graph.finish_bits_.push_back(0);
+      const std::size_t at = rows->children.size();
+      if (at % 64 == 0) rows->finish_bits.push_back(0);
       if (KindOf(e) == Dependency::kFinish)
-        graph.finish_bits_[at / 64] |= std::uint64_t{1} << (at % 64);
-      graph.children_.push_back(new_child);
-      ++graph.parent_counts_[new_child];
+        rows->finish_bits[at / 64] |= std::uint64_t{1} << (at % 64);
+      rows->children.push_back(new_child);
+      ++rows->parent_counts[new_child];
     }
-    graph.offsets_[new_parent + 1] = static_cast<std::uint32_t>(graph.children_.size());
+    rows->offsets[new_parent + 1] = static_cast<std::uint32_t>(rows->children.size());
   }
-  if (graph.children_.empty()) return TaskGraph::FromEdges(kept, {});
-  graph.children_.shrink_to_fit();
-  graph.finish_bits_.shrink_to_fit();
+  if (rows->children.empty()) return TaskGraph::FromEdges(kept, {});
+  rows->children.shrink_to_fit();
+  rows->finish_bits.shrink_to_fit();
+  graph.rows_ = std::move(rows);
   return graph;
 }
 
@@ -145,9 +154,9 @@ std::vector<std::uint32_t> TaskGraph::Components(std::uint32_t* count) const {
   };
   if (!empty()) {
     for (std::size_t parent = 0; parent < task_count_; ++parent) {
-      for (std::uint32_t e = offsets_[parent]; e < offsets_[parent + 1]; ++e) {
+      for (std::uint32_t e = rows_->offsets[parent]; e < rows_->offsets[parent + 1]; ++e) {
         const std::uint32_t a = find(static_cast<std::uint32_t>(parent));
-        const std::uint32_t b = find(children_[e]);
+        const std::uint32_t b = find(rows_->children[e]);
         if (a < b) {
           root[b] = a;
         } else if (b < a) {
@@ -167,9 +176,11 @@ std::vector<std::uint32_t> TaskGraph::Components(std::uint32_t* count) const {
 }
 
 std::size_t TaskGraph::MemoryBytes() const {
-  return offsets_.capacity() * sizeof(std::uint32_t) + children_.capacity() * sizeof(TaskIndex) +
-         finish_bits_.capacity() * sizeof(std::uint64_t) +
-         parent_counts_.capacity() * sizeof(std::uint32_t);
+  if (empty()) return 0;
+  return sizeof(Rows) + rows_->offsets.capacity() * sizeof(std::uint32_t) +
+         rows_->children.capacity() * sizeof(TaskIndex) +
+         rows_->finish_bits.capacity() * sizeof(std::uint64_t) +
+         rows_->parent_counts.capacity() * sizeof(std::uint32_t);
 }
 
 }  // namespace orchestrator

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -27,8 +28,9 @@ struct Dependent {
 /// Which tasks wait for which, by TaskIndex. Compressed sparse rows: for each task its
 /// children, in one array (offsets per task), each edge 4 bytes and 1 bit for its kind, plus
 /// a parent count per task: 8 bytes per task and about 4.1 per edge, no container per task.
-/// A graph without edges holds nothing at all. Immutable once built; safe to read from
-/// several threads.
+/// A graph without edges holds nothing at all. Immutable once built, so copies share their
+/// storage (a copy costs a reference count, whatever the size) and any number of threads
+/// may read it at once.
 class TaskGraph {
  public:
   struct Edge {
@@ -45,8 +47,8 @@ class TaskGraph {
   /// std::length_error for 2^32 edges or more, std::out_of_range for an end out of range.
   static TaskGraph FromEdges(std::size_t task_count, std::vector<Edge> edges);
 
-  bool empty() const { return children_.empty(); }  ///< No edges at all.
-  std::size_t edge_count() const { return children_.size(); }
+  bool empty() const { return rows_ == nullptr; }  ///< No edges at all.
+  std::size_t edge_count() const { return empty() ? 0 : rows_->children.size(); }
   /// The tasks it was built for (0 for a default-constructed graph).
   std::size_t task_count() const { return task_count_; }
 
@@ -54,12 +56,15 @@ class TaskGraph {
   template <typename F>
   void ForEachChild(TaskIndex parent, F&& f) const {
     if (empty()) return;
-    for (std::uint32_t e = offsets_[parent]; e < offsets_[parent + 1]; ++e) {
-      f(Dependent{children_[e], KindOf(e)});
+    const Rows& rows = *rows_;
+    for (std::uint32_t e = rows.offsets[parent]; e < rows.offsets[parent + 1]; ++e) {
+      f(Dependent{rows.children[e], KindOf(e)});
     }
   }
   /// How many parents `child` has (each counted once).
-  std::uint32_t ParentCount(TaskIndex child) const { return empty() ? 0 : parent_counts_[child]; }
+  std::uint32_t ParentCount(TaskIndex child) const {
+    return empty() ? 0 : rows_->parent_counts[child];
+  }
 
   /// A cycle if there is one: its tasks in edge order, each a parent of the next and the last
   /// a parent of the first (the first is not repeated at the end). Starts at the member with
@@ -75,21 +80,24 @@ class TaskGraph {
   /// from 0 in the order of each component's first task. `*count` gets how many.
   std::vector<std::uint32_t> Components(std::uint32_t* count) const;
 
-  /// The bytes this graph holds on the heap.
+  /// The bytes this graph holds on the heap (shared with its copies).
   std::size_t MemoryBytes() const;
 
  private:
+  struct Rows {
+    std::vector<std::uint32_t> offsets;        // task_count_ + 1 offsets into children
+    std::vector<TaskIndex> children;           // per parent, sorted by child
+    std::vector<std::uint64_t> finish_bits;    // bit e set: edge e is kFinish
+    std::vector<std::uint32_t> parent_counts;  // per task
+  };
+
   Dependency KindOf(std::uint32_t edge) const {
-    return (finish_bits_[edge / 64] >> (edge % 64)) & 1 ? Dependency::kFinish
-                                                        : Dependency::kSuccess;
+    return (rows_->finish_bits[edge / 64] >> (edge % 64)) & 1 ? Dependency::kFinish
+                                                              : Dependency::kSuccess;
   }
 
   std::size_t task_count_ = 0;
-  // Empty when there are no edges; else task_count_ + 1 offsets into children_.
-  std::vector<std::uint32_t> offsets_;
-  std::vector<TaskIndex> children_;           // per parent, sorted by child
-  std::vector<std::uint64_t> finish_bits_;    // bit e set: edge e is kFinish
-  std::vector<std::uint32_t> parent_counts_;  // per task (empty when there are no edges)
+  std::shared_ptr<const Rows> rows_;  // null when there are no edges; shared by copies
 };
 
 }  // namespace orchestrator
