@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <exception>
+#include <stdexcept>
 #include <utility>
 
 namespace orchestrator {
@@ -22,7 +23,12 @@ Worker::Deliver Collector::Deliverer() {
   return [this](WorkerBatch batch) { Deliver(std::move(batch)); };
 }
 
-void Collector::Add(std::unique_ptr<Worker> worker) { workers_.push_back(std::move(worker)); }
+void Collector::Add(std::unique_ptr<Worker> worker) {
+  if (worker->list() != workers_.size()) {
+    throw std::invalid_argument("workers are added in the order of their lists");
+  }
+  workers_.push_back(std::move(worker));
+}
 
 RunEnd Collector::Run() {
   workers_running_ = workers_.size();
@@ -73,6 +79,12 @@ void Collector::Deliver(WorkerBatch batch) {
       reporter_.WebhookGaveUp(record.task, record.webhook, record.line);
     } else {
       reporter_.Event(record.task, type_names_[record.task.type], record.step, record.line);
+    }
+  }
+  // After the rows: a child starts once its parents' rows are written.
+  for (std::size_t list = 0; list < batch.parents_ended.size(); ++list) {
+    if (!batch.parents_ended[list].empty()) {
+      workers_[list]->ParentsEnded(std::move(batch.parents_ended[list]));
     }
   }
   if (!batch.error.empty()) OnInternalError(std::move(batch.error));

@@ -231,12 +231,8 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::uint64_t seed = std::random_device{}();
 
   Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO, options.halt);
-  // With dependencies a share is whole groups of connected tasks, so there may be fewer
-  // shares with tasks than threads: the empty ones get no thread.
   std::vector<TaskList> shares = SplitTasks(
       std::move(tasks), std::max<std::size_t>(1, std::min({threads, max_fetches, task_count})));
-  std::erase_if(shares, [](const TaskList& share) { return share.tasks.empty(); });
-  if (shares.empty()) shares.emplace_back();
   const std::size_t thread_count = shares.size();
   for (std::size_t k = 0; k < thread_count; ++k) {
     const std::size_t fetches = ShareOf(max_fetches, thread_count, k);

@@ -41,13 +41,15 @@ WebhookRecord::WallTime WallTimeOf(const Clock& clock, Clock::TimePoint moment) 
 }  // namespace
 
 Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
-               RunnerOptions options, HttpClient& http, Clock& clock, RunSink& sink)
+               RunnerOptions options, HttpClient& http, Clock& clock, RunSink& sink,
+               ParentEndSink* other_lists)
     : tasks_(tasks),
       blueprints_(std::move(blueprints)),
       options_(std::move(options)),
       http_(http),
       clock_(clock),
       sink_(sink),
+      other_lists_(other_lists),
       states_(tasks.tasks.size()),
       webhooks_(
           http, clock, [this](const WebhookDelivery& delivery) { return PrepareWebhook(delivery); },
@@ -93,18 +95,21 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
   if (!options_.limits.empty()) limits_.emplace(options_.limits, tasks_, blueprints_);
   if (has_webhooks_) times_.resize(tasks.tasks.size());
   if (!tasks_.graph.empty()) {
+    if (tasks_.deal.lists > 1 && other_lists_ == nullptr) {
+      throw std::invalid_argument("a list dealt from a graph needs the other lists");
+    }
     parents_left_.resize(tasks.tasks.size());
     for (TaskIndex index = 0; index < states_.size(); ++index) {
-      parents_left_[index] = tasks_.graph.ParentCount(index);
+      parents_left_[index] = tasks_.graph.ParentCount(tasks_.deal.WholeIndex(index));
       if (parents_left_[index] > 0) states_[index].phase = Phase::kBlocked;
     }
   }
 }
 
 Runner::Runner(const TaskList& tasks, const Blueprint& blueprint, RunnerOptions options,
-               HttpClient& http, Clock& clock, RunSink& sink)
+               HttpClient& http, Clock& clock, RunSink& sink, ParentEndSink* other_lists)
     : Runner(tasks, std::vector<const Blueprint*>{&blueprint}, std::move(options), http, clock,
-             sink) {}
+             sink, other_lists) {}
 
 void Runner::Start(std::function<void()> on_finished) {
   on_finished_ = std::move(on_finished);
@@ -116,6 +121,15 @@ void Runner::Start(std::function<void()> on_finished) {
   // of them already: only those still kReady start here.
   for (TaskIndex index = 0; index < states_.size() && !cancelled_; ++index) {
     if (states_[index].phase == Phase::kReady) Advance(index);
+  }
+  StartFetches();
+  ArmWake();
+}
+
+void Runner::ParentsEnded(std::span<const ParentEnd> news) {
+  for (const ParentEnd& one : news) {
+    if (cancelled_ || halted_) return;  // every task without a row got one
+    ReleaseChild(one);
   }
   StartFetches();
   ArmWake();
@@ -493,23 +507,35 @@ void Runner::FreePlaces(TaskIndex index) {
 }
 
 // `done` has its row: each child waits for one parent less, and a child that needed it to
-// complete fails without running.
+// complete fails without running. Children on other lists hear of it through their runners.
 void Runner::ReleaseChildren(TaskIndex done, FinalStatus done_status) {
-  {
-    tasks_.graph.ForEachChild(done, [&](const Dependent& dependent) {
-      const TaskIndex child = dependent.child;
-      TaskState& state = states_[child];
-      if (state.phase != Phase::kBlocked || cancelled_) return;  // failed by another parent
-      if (dependent.kind == Dependency::kSuccess && done_status != FinalStatus::kCompleted) {
-        WriteRow(child,
-                 Outcome::NotStarted(fmt::format("dependency {} failed", tasks_.tasks[done].id)));
-        return;
-      }
-      if (--parents_left_[child] == 0) {
-        state.phase = Phase::kReady;
-        Advance(child);
-      }
-    });
+  const Deal& deal = tasks_.deal;
+  const TaskId parent = tasks_.tasks[done].id;
+  const bool completed = done_status == FinalStatus::kCompleted;
+  tasks_.graph.ForEachChild(deal.WholeIndex(done), [&](const Dependent& dependent) {
+    const ParentEnd news{.parent = parent,
+                         .child = deal.OwnIndex(dependent.child),
+                         .kind = dependent.kind,
+                         .completed = completed};
+    if (const std::uint32_t list = deal.ListOf(dependent.child); list != deal.list) {
+      other_lists_->ParentEnded(list, news);
+    } else {
+      ReleaseChild(news);
+    }
+  });
+}
+
+void Runner::ReleaseChild(const ParentEnd& news) {
+  const TaskIndex child = news.child;
+  TaskState& state = states_[child];
+  if (state.phase != Phase::kBlocked || cancelled_) return;  // failed by another parent
+  if (news.kind == Dependency::kSuccess && !news.completed) {
+    WriteRow(child, Outcome::NotStarted(fmt::format("dependency {} failed", news.parent)));
+    return;
+  }
+  if (--parents_left_[child] == 0) {
+    state.phase = Phase::kReady;
+    Advance(child);
   }
 }
 

@@ -5,43 +5,9 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <functional>
-#include <numeric>
-#include <queue>
 #include <utility>
 
 namespace orchestrator {
-
-namespace {
-
-// Which list each task goes to when tasks depend on each other: whole weakly connected
-// components, so that no dependency crosses workers, largest first onto the least loaded
-// list (the lowest such list on a tie), which spreads the tasks about as evenly as the
-// components allow.
-std::vector<std::uint32_t> DealComponents(const TaskGraph& graph, std::size_t count) {
-  std::uint32_t components = 0;
-  std::vector<std::uint32_t> deal = graph.Components(&components);
-  std::vector<std::size_t> size(components);
-  for (const std::uint32_t c : deal) ++size[c];
-  std::vector<std::uint32_t> order(components);
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return size[a] > size[b]; });
-  using Load = std::pair<std::size_t, std::uint32_t>;  // tasks so far, list
-  std::priority_queue<Load, std::vector<Load>, std::greater<>> lightest;
-  for (std::size_t k = 0; k < count; ++k) lightest.push({0, static_cast<std::uint32_t>(k)});
-  std::vector<std::uint32_t> list_of_component(components);
-  for (const std::uint32_t c : order) {
-    auto [load, list] = lightest.top();
-    lightest.pop();
-    list_of_component[c] = list;
-    lightest.push({load + size[c], list});
-  }
-  for (std::uint32_t& d : deal) d = list_of_component[d];
-  return deal;
-}
-
-}  // namespace
 
 std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
   std::vector<TaskList> lists;
@@ -50,19 +16,17 @@ std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
     return lists;
   }
   lists.resize(count);
-  const bool dependencies = !tasks.graph.empty();
-  // Without dependencies, task i goes to list i % count.
-  const std::vector<std::uint32_t> list_of =
-      dependencies ? DealComponents(tasks.graph, count) : std::vector<std::uint32_t>();
   for (std::size_t k = 0; k < count; ++k) {
     lists[k].type_names = tasks.type_names;
-    if (!dependencies) lists[k].tasks.reserve(ShareOf(tasks.tasks.size(), count, k));
+    lists[k].tasks.reserve(ShareOf(tasks.tasks.size(), count, k));
+    lists[k].graph = tasks.graph;  // shared, not copied
+    lists[k].deal = {.list = static_cast<std::uint32_t>(k),
+                     .lists = static_cast<std::uint32_t>(count)};
   }
   // A task's column values go with it to its list's own table.
   std::vector<std::string_view> values;
-  std::vector<TaskIndex> index_in_list(dependencies ? tasks.tasks.size() : 0);
   for (std::size_t i = 0; i < tasks.tasks.size(); ++i) {
-    TaskList& list = lists[dependencies ? list_of[i] : i % count];
+    TaskList& list = lists[i % count];
     Task task = tasks.tasks[i];
     if (task.values != kNoValues) {
       values.clear();
@@ -72,22 +36,7 @@ std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
       // Each list holds a part of what the whole table held, so it fits.
       task.values = list.values.AddRow(values);
     }
-    if (dependencies) index_in_list[i] = static_cast<TaskIndex>(list.tasks.size());
     list.tasks.push_back(task);
-  }
-  if (dependencies) {
-    // Each list's own graph, in its own numbering: a parent and its children share a list.
-    std::vector<std::vector<TaskGraph::Edge>> edges(count);
-    for (std::size_t parent = 0; parent < tasks.tasks.size(); ++parent) {
-      const auto p = static_cast<TaskIndex>(parent);
-      tasks.graph.ForEachChild(p, [&](const Dependent& d) {
-        edges[list_of[parent]].push_back({index_in_list[parent], index_in_list[d.child], d.kind});
-      });
-    }
-    tasks.graph = TaskGraph();
-    for (std::size_t k = 0; k < count; ++k) {
-      lists[k].graph = TaskGraph::FromEdges(lists[k].tasks.size(), std::move(edges[k]));
-    }
   }
   for (std::size_t k = 0; k < count; ++k) {
     lists[k].rows = lists[k].tasks.size();
@@ -118,10 +67,12 @@ Worker::Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options
       // BOOST_ASIO_CONCURRENCY_HINT_UNSAFE hints turn Asio's locking off.
       own_io_(options.own_thread ? std::make_unique<boost::asio::io_context>(1) : nullptr),
       io_(own_io_ ? *own_io_ : collector),
+      busy_(boost::asio::make_work_guard(io_)),
       http_(io_, std::move(options.http)),
       clock_(io_),
-      runner_(tasks_, std::move(blueprints), std::move(options.runner), http_, clock_, *this),
-      deliver_(std::move(deliver)) {}
+      runner_(tasks_, std::move(blueprints), std::move(options.runner), http_, clock_, *this, this),
+      deliver_(std::move(deliver)),
+      parents_ended_(tasks_.graph.empty() ? 0 : tasks_.deal.lists) {}
 
 Worker::Worker(TaskList tasks, const Blueprint& blueprint, Options options,
                boost::asio::io_context& collector, Deliver deliver)
@@ -139,6 +90,7 @@ void Worker::Start() {
   boost::asio::post(io_, [this] {
     runner_.Start([this] {
       SendBatch(/*last=*/true);
+      busy_.reset();
       if (own_io_) own_io_->stop();  // idle keep-alive sockets and timers keep it busy
     });
   });
@@ -178,6 +130,15 @@ void Worker::Halt(bool stop_running, std::string reason) {
   });
 }
 
+void Worker::ParentsEnded(std::vector<ParentEnd> news) {
+  boost::asio::post(io_, [this, news = std::move(news)] { runner_.ParentsEnded(news); });
+}
+
+void Worker::ParentEnded(std::uint32_t list, const ParentEnd& news) {
+  parents_ended_[list].push_back(news);
+  SendSoon();
+}
+
 void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string_view step,
                    std::string_view line) {
   Add({.task = task,
@@ -202,18 +163,35 @@ void Worker::WebhookGaveUp(const Task& task, std::string_view webhook, std::stri
 // The records of one burst of events go out together, once the burst is handled: one
 // hand-over (and one wake-up of the collector) per burst rather than per record.
 void Worker::Add(WorkerRecord record) {
-  if (batch_.empty()) boost::asio::post(io_, [this] { SendBatch(/*last=*/false); });
   batch_.push_back(std::move(record));
+  SendSoon();
+}
+
+void Worker::SendSoon() {
+  if (send_posted_) return;
+  send_posted_ = true;
+  boost::asio::post(io_, [this] { SendBatch(/*last=*/false); });
 }
 
 void Worker::SendBatch(bool last) {
-  if (sent_last_ || (batch_.empty() && !last)) return;
+  send_posted_ = false;
+  if (sent_last_) return;
+  const bool news = std::any_of(parents_ended_.begin(), parents_ended_.end(),
+                                [](const std::vector<ParentEnd>& list) { return !list.empty(); });
+  if (batch_.empty() && !news && !last) return;
   sent_last_ = last;
-  boost::asio::post(collector_, [this, batch = WorkerBatch{.records = std::exchange(batch_, {}),
-                                                           .last = last,
-                                                           .error = last ? error_ : ""}]() mutable {
-    deliver_(std::move(batch));
-  });
+  WorkerBatch batch{.records = std::exchange(batch_, {}),
+                    .parents_ended = {},
+                    .last = last,
+                    .error = last ? error_ : ""};
+  if (news) {
+    batch.parents_ended.resize(parents_ended_.size());
+    for (std::size_t list = 0; list < parents_ended_.size(); ++list) {
+      batch.parents_ended[list].swap(parents_ended_[list]);
+    }
+  }
+  boost::asio::post(collector_,
+                    [this, batch = std::move(batch)]() mutable { deliver_(std::move(batch)); });
 }
 
 }  // namespace orchestrator

@@ -854,5 +854,138 @@ TEST_F(DependencyTest, AZeroDelayDoesNotWaitForAWakeUp) {
   EXPECT_EQ(finished_calls_, 1);
 }
 
+// Dependencies across lists: tasks dealt out in turn to several runners (TaskList::deal),
+// which hear of each other's rows only through ParentsEnded, when the test delivers them.
+class DealtDependencyTest : public ::testing::Test {
+ protected:
+  // The news each runner sent, by the list it is for.
+  struct Mailbox : ParentEndSink {
+    void ParentEnded(std::uint32_t list, const ParentEnd& news) override {
+      waiting[list].push_back(news);
+    }
+    std::map<std::uint32_t, std::vector<ParentEnd>> waiting;
+  };
+  struct Part {
+    TaskList tasks;
+    FakeHttpClient http;
+    FakeClock clock;
+    std::optional<Runner> runner;
+    int finished_calls = 0;
+  };
+
+  // Tasks 101.. dealt to `lists` runners (task i to list i % lists), `edges` between the
+  // whole input's indexes; every result goes to one sink, in the order the runners wrote.
+  void StartGraph(std::size_t task_count, std::uint32_t lists, std::vector<TaskGraph::Edge> edges) {
+    const TaskList whole = MakeTasks(task_count);
+    const TaskGraph graph = TaskGraph::FromEdges(task_count, std::move(edges));
+    for (Step& step : blueprint_.steps) {
+      if (auto* fetch = std::get_if<FetchStep>(&step.action)) fetch->retry.max_retries = 0;
+    }
+    for (std::uint32_t k = 0; k < lists; ++k) {
+      auto& part = *parts_.emplace_back(std::make_unique<Part>());
+      part.tasks.type_names = whole.type_names;
+      for (std::size_t i = k; i < task_count; i += lists)
+        part.tasks.tasks.push_back(whole.tasks[i]);
+      part.tasks.graph = graph;
+      part.tasks.deal = {.list = k, .lists = lists};
+      part.runner.emplace(part.tasks, blueprint_, RunnerOptions{.max_fetches = 8, .seed = k},
+                          part.http, part.clock, sink_, &mailbox_);
+    }
+    for (auto& part : parts_) part->runner->Start([&part = *part] { ++part.finished_calls; });
+  }
+  // Hands every runner the news waiting for it, until none is left.
+  void Deliver() {
+    while (!mailbox_.waiting.empty()) {
+      auto waiting = std::exchange(mailbox_.waiting, {});
+      for (const auto& [list, news] : waiting) parts_[list]->runner->ParentsEnded(news);
+    }
+  }
+  Part& part(std::size_t k) { return *parts_[k]; }
+
+  static constexpr Dependency kSuccess = Dependency::kSuccess;
+  static constexpr Dependency kFinish = Dependency::kFinish;
+  Blueprint blueprint_ = DefaultBlueprint(GetOf("http://test/get"), Duration(5000));
+  RecordingSink sink_;
+  Mailbox mailbox_;
+  std::vector<std::unique_ptr<Part>> parts_;
+};
+
+TEST_F(DealtDependencyTest, AChildOnAnotherListStartsWhenItHearsOfItsParentsRows) {
+  // A diamond over two lists: 101 and 103 on list 0, 102 and 104 on list 1.
+  StartGraph(4, 2, {{0, 1, kSuccess}, {0, 2, kSuccess}, {1, 3, kSuccess}, {2, 3, kFinish}});
+  EXPECT_EQ(part(0).http.pending.size(), 1u) << "101";
+  EXPECT_TRUE(part(1).http.pending.empty()) << "102 and 104 wait";
+  part(0).http.Complete(0, kOk);
+  part(0).clock.Advance(milliseconds(5000));
+  EXPECT_EQ(part(0).http.pending.size(), 1u) << "103, on 101's own list, starts at once";
+  EXPECT_TRUE(part(1).http.pending.empty()) << "102 has not heard yet";
+  ASSERT_EQ(mailbox_.waiting.size(), 1u);
+  EXPECT_EQ(mailbox_.waiting[1].size(), 1u);
+  Deliver();
+  EXPECT_EQ(part(1).http.pending.size(), 1u) << "102";
+  part(0).http.Complete(0, Status(404, "HTTP 404 Not Found"));  // 103: 104 only needs it ended
+  Deliver();
+  EXPECT_EQ(part(1).http.pending.size(), 1u) << "104 still waits for 102";
+  part(1).http.Complete(0, kOk);
+  part(1).clock.Advance(milliseconds(5000));
+  ASSERT_EQ(part(1).http.pending.size(), 1u) << "104, released on its own list";
+  part(1).http.Complete(0, kOk);
+  part(1).clock.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows, (std::vector<std::string>{"101,Completed,", "103,Failed,HTTP 404 Not Found",
+                                                  "102,Completed,", "104,Completed,"}));
+  EXPECT_EQ(part(0).finished_calls, 1);
+  EXPECT_EQ(part(1).finished_calls, 1);
+  EXPECT_TRUE(mailbox_.waiting.empty());
+}
+
+TEST_F(DealtDependencyTest, AFailureTravelsDownAChainFromListToList) {
+  // 101 -> 102 -> 103 -> 104 (depends_on), over three lists: every link crosses.
+  StartGraph(4, 3, {{0, 1, kSuccess}, {1, 2, kSuccess}, {2, 3, kSuccess}});
+  part(0).http.Complete(0, Status(500, "HTTP 500 Internal Server Error"));
+  Deliver();
+  EXPECT_EQ(sink_.rows,
+            (std::vector<std::string>{
+                "101,Failed,HTTP 500 Internal Server Error", "102,Failed,dependency 101 failed",
+                "103,Failed,dependency 102 failed", "104,Failed,dependency 103 failed"}));
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(part(k).finished_calls, 1) << k;
+    EXPECT_EQ(part(k).http.started, k == 0 ? 1u : 0u) << k;
+  }
+}
+
+TEST_F(DealtDependencyTest, NewsForATaskThatHasItsRowIsIgnored) {
+  // 101 (list 0) -> 102 (list 1), and 102 also after 103 (list 0).
+  StartGraph(3, 2, {{0, 1, kSuccess}, {2, 1, kFinish}});
+  part(1).runner->Cancel();
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{"102,Failed,cancelled"});
+  part(0).http.CompleteCurrent(kOk);
+  part(0).clock.Advance(milliseconds(5000));
+  Deliver();
+  EXPECT_EQ(sink_.rows_per_task, (std::map<TaskId, int>{{101, 1}, {102, 1}, {103, 1}}));
+  EXPECT_EQ(part(1).finished_calls, 1);
+}
+
+TEST_F(DealtDependencyTest, AHaltedListIgnoresTheNewsOfTheOthers) {
+  StartGraph(2, 2, {{0, 1, kSuccess}});
+  part(1).runner->Halt(/*stop_running=*/false, "not started (halted after 1 failure)");
+  part(0).http.Complete(0, kOk);
+  part(0).clock.Advance(milliseconds(5000));
+  Deliver();
+  EXPECT_EQ(sink_.rows, (std::vector<std::string>{"102,Failed,not started (halted after 1 failure)",
+                                                  "101,Completed,"}));
+  EXPECT_EQ(part(1).http.started, 0u);
+}
+
+TEST(DealtRunnerTest, AListDealtFromAGraphNeedsTheOtherLists) {
+  TaskList tasks = MakeTasks(1);
+  tasks.graph = TaskGraph::FromEdges(2, {{0, 1, Dependency::kSuccess}});
+  tasks.deal = {.list = 0, .lists = 2};
+  FakeHttpClient http;
+  FakeClock clock;
+  RecordingSink sink;
+  const Blueprint blueprint = DefaultBlueprint(GetOf("http://test/get"), Duration(0));
+  EXPECT_THROW(Runner(tasks, blueprint, RunnerOptions{}, http, clock, sink), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace orchestrator

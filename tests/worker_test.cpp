@@ -52,61 +52,40 @@ TEST(SplitTasksTest, DealsTasksOutInTurnAndKeepsEveryTypeName) {
   EXPECT_EQ(lists[1].TypeName(lists[1].tasks[0]), "other");
 }
 
-// Each list's edges as (parent id, child id, kind).
-std::set<std::tuple<TaskId, TaskId, Dependency>> EdgesById(const TaskList& list) {
-  std::set<std::tuple<TaskId, TaskId, Dependency>> edges;
-  for (TaskIndex p = 0; p < list.tasks.size(); ++p) {
-    list.graph.ForEachChild(p, [&](const Dependent& d) {
-      edges.emplace(list.tasks[p].id, list.tasks[d.child].id, d.kind);
-    });
-  }
-  return edges;
-}
-
-TEST(SplitTasksTest, WithDependenciesDealsWholeComponentsLargestFirstOntoTheLightest) {
-  TaskList tasks = Tasks(10);  // ids 1000..1009, at indices 0..9
-  // Components: {0, 3, 5, 9} (4 tasks), {2, 6, 7} (3), {1, 4} (2), {8} (1).
-  constexpr Dependency kS = Dependency::kSuccess;
-  constexpr Dependency kF = Dependency::kFinish;
+TEST(SplitTasksTest, WithDependenciesEveryListSharesTheWholeGraphAndKnowsItsPlace) {
+  TaskList tasks = Tasks(7);  // ids 1000..1006
   tasks.graph = TaskGraph::FromEdges(
-      10, {{9, 0, kS}, {3, 5, kF}, {0, 3, kS}, {2, 6, kS}, {7, 6, kF}, {4, 1, kS}});
-  const std::vector<TaskList> lists = SplitTasks(std::move(tasks), 2);
-  ASSERT_EQ(lists.size(), 2u);
-  // 4 tasks to list 0, 3 to list 1, 2 to list 1 (3 < 4), 1 to list 0 (4 < 5); input order.
-  EXPECT_EQ(Ids(lists[0]), (std::vector<TaskId>{1000, 1003, 1005, 1008, 1009}));
-  EXPECT_EQ(Ids(lists[1]), (std::vector<TaskId>{1001, 1002, 1004, 1006, 1007}));
-  using E = std::tuple<TaskId, TaskId, Dependency>;
-  EXPECT_EQ(EdgesById(lists[0]),
-            (std::set<E>{{1009, 1000, kS}, {1003, 1005, kF}, {1000, 1003, kS}}));
-  EXPECT_EQ(EdgesById(lists[1]),
-            (std::set<E>{{1002, 1006, kS}, {1007, 1006, kF}, {1004, 1001, kS}}));
-  for (const TaskList& list : lists) {
-    EXPECT_EQ(list.graph.task_count(), list.tasks.size());
-    EXPECT_EQ(list.rows, list.tasks.size());
-    EXPECT_EQ(list.type_names, (std::vector<std::string>{"process_data", "other"}));
-  }
-  EXPECT_EQ(lists[0].graph.ParentCount(2), 1u);  // 1005, after 1003
-  EXPECT_EQ(lists[1].TypeName(lists[1].tasks[0]), "other");
-}
-
-TEST(SplitTasksTest, OneComponentGoesWholeToOneList) {
-  TaskList tasks = Tasks(4);
-  tasks.graph = TaskGraph::FromEdges(
-      4,
-      {{0, 1, Dependency::kSuccess}, {1, 2, Dependency::kSuccess}, {2, 3, Dependency::kSuccess}});
+      7, {{0, 1, Dependency::kSuccess}, {1, 2, Dependency::kFinish}, {3, 6, Dependency::kSuccess}});
+  const std::size_t graph_bytes = tasks.graph.MemoryBytes();
   const std::vector<TaskList> lists = SplitTasks(std::move(tasks), 3);
   ASSERT_EQ(lists.size(), 3u);
-  EXPECT_EQ(Ids(lists[0]), (std::vector<TaskId>{1000, 1001, 1002, 1003}));
-  EXPECT_EQ(lists[0].graph.edge_count(), 3u);
-  EXPECT_TRUE(lists[1].tasks.empty());
-  EXPECT_TRUE(lists[2].tasks.empty());
-  EXPECT_TRUE(lists[1].graph.empty());
+  // Dealt in turn, dependencies or not: 1000 1003 1006 | 1001 1004 | 1002 1005.
+  EXPECT_EQ(Ids(lists[0]), (std::vector<TaskId>{1000, 1003, 1006}));
+  EXPECT_EQ(Ids(lists[1]), (std::vector<TaskId>{1001, 1004}));
+  EXPECT_EQ(Ids(lists[2]), (std::vector<TaskId>{1002, 1005}));
+  for (std::uint32_t k = 0; k < 3; ++k) {
+    const TaskList& list = lists[k];
+    EXPECT_EQ(list.deal.list, k);
+    EXPECT_EQ(list.deal.lists, 3u);
+    EXPECT_EQ(list.graph.task_count(), 7u) << "the whole input's graph";
+    EXPECT_EQ(list.graph.edge_count(), 3u);
+    EXPECT_EQ(list.graph.MemoryBytes(), graph_bytes);
+    for (TaskIndex own = 0; own < list.tasks.size(); ++own) {
+      const TaskIndex whole = list.deal.WholeIndex(own);
+      EXPECT_EQ(list.tasks[own].id, 1000 + whole);
+      EXPECT_EQ(list.deal.ListOf(whole), k);
+      EXPECT_EQ(list.deal.OwnIndex(whole), own);
+    }
+  }
+  // 1006 (list 0, own index 2) has one parent, 1003 (list 0, own index 1).
+  EXPECT_EQ(lists[0].graph.ParentCount(lists[0].deal.WholeIndex(2)), 1u);
 }
 
 TEST(SplitTasksTest, OneWorkerGetsTheListAsItIs) {
   const std::vector<TaskList> lists = SplitTasks(Tasks(5), 1);
   ASSERT_EQ(lists.size(), 1u);
   EXPECT_EQ(Ids(lists[0]), Ids(Tasks(5)));
+  EXPECT_EQ(lists[0].deal.lists, 1u);
 }
 
 TEST(ShareOfTest, SharesAddUpAndDifferByAtMostOne) {
@@ -130,6 +109,7 @@ class WorkerTest : public ::testing::Test {
  protected:
   struct Collected {
     std::map<TaskId, std::vector<Outcome>> results;
+    std::vector<TaskId> order;  // of the results
     std::map<TaskId, int> events;
     std::size_t last_batches = 0;
     std::vector<std::string> errors;
@@ -156,9 +136,16 @@ class WorkerTest : public ::testing::Test {
             for (WorkerRecord& record : batch.records) {
               if (record.outcome) {
                 got_.results[record.task.id].push_back(std::move(*record.outcome));
+                got_.order.push_back(record.task.id);
               } else {
                 EXPECT_EQ(record.step, "emit_event");
                 ++got_.events[record.task.id];
+              }
+            }
+            // As the collector does: the news of parents to the workers of their children.
+            for (std::size_t list = 0; list < batch.parents_ended.size(); ++list) {
+              if (!batch.parents_ended[list].empty()) {
+                workers_[list]->ParentsEnded(std::move(batch.parents_ended[list]));
               }
             }
             if (batch.last && ++got_.last_batches == count) io_.stop();
@@ -196,6 +183,33 @@ TEST_F(WorkerTest, EveryTaskOfEveryWorkerReachesTheCollectorOnce) {
     EXPECT_EQ(got_.events[id], 1) << id;
   }
   EXPECT_EQ(server_.requests(), 300u);
+}
+
+TEST_F(WorkerTest, DependenciesCrossWorkersAndEveryChildEndsAfterItsParents) {
+  // Chains of 30 dealt over 3 workers: every link crosses from one worker to the next; and
+  // a fan-in, 1090 after every task of the first chain.
+  TaskList tasks = Tasks(91);  // 1000..1090
+  std::vector<TaskGraph::Edge> edges;
+  for (TaskIndex i = 0; i + 1 < 90; ++i) {
+    if ((i + 1) % 30 != 0) edges.push_back({i, i + 1, Dependency::kSuccess});
+  }
+  for (TaskIndex i = 0; i < 30; ++i) edges.push_back({i, 90, Dependency::kFinish});
+  tasks.graph = TaskGraph::FromEdges(91, edges);
+  StartWorkers(std::move(tasks), 3, 6, server_.Url("/ok"), Duration(0));
+  RunCollector();
+  EXPECT_EQ(got_.last_batches, 3u);
+  ASSERT_EQ(got_.results.size(), 91u);
+  for (const auto& [id, outcomes] : got_.results) {
+    ASSERT_EQ(outcomes.size(), 1u) << id;
+    EXPECT_EQ(outcomes[0].status, FinalStatus::kCompleted) << id << outcomes[0].error_info;
+  }
+  std::map<TaskId, std::size_t> position;
+  for (std::size_t k = 0; k < got_.order.size(); ++k) position[got_.order[k]] = k;
+  for (const TaskGraph::Edge& edge : edges) {
+    EXPECT_LT(position[1000 + edge.parent], position[1000 + edge.child])
+        << 1000 + edge.parent << " before " << 1000 + edge.child;
+  }
+  EXPECT_EQ(server_.requests(), 91u);
 }
 
 TEST_F(WorkerTest, WorkersTogetherStayWithinTheFetchSlots) {

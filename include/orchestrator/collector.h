@@ -31,7 +31,8 @@ struct RunEnd {
 };
 
 /// Runs the collector's side of a run on its io_context (the main thread): it starts the
-/// workers, hands each record they deliver to the Reporter, and stops every worker at the
+/// workers, hands each record they deliver to the Reporter, passes the news of parents
+/// between them, and stops every worker at the
 /// first of a signal, a closed stdout, a failed result stream or an exception in a loop.
 /// It counts the failures of tasks that ran, and halts every worker when `halt` says so.
 /// Every task still gets its row (the stopped ones as cancelled), because Run() returns only
@@ -49,7 +50,8 @@ class Collector {
 
   /// What a worker made for this collector must deliver to.
   Worker::Deliver Deliverer();
-  /// The collector owns its workers. Add them all before Run().
+  /// The collector owns its workers. Add them all before Run(), in the order of their lists
+  /// (TaskList::deal): it passes the news of parents to the worker of each child's list.
   void Add(std::unique_ptr<Worker> worker);
 
   /// Starts the workers and runs the loop until each has delivered its last batch. Call once.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,6 +21,7 @@
 #include "orchestrator/fetch_queue.h"
 #include "orchestrator/http_client.h"
 #include "orchestrator/outcome.h"
+#include "orchestrator/parent_end.h"
 #include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
 #include "orchestrator/running_limits.h"
@@ -71,6 +73,8 @@ struct RunnerOptions {
 ///
 /// With dependencies (TaskList::graph) a task waits until each of its parents has its row; a
 /// task whose `depends_on` parent failed never runs, and its row says which parent failed.
+/// A parent may be a task of another list (TaskList::deal), another runner's: runners tell
+/// each other through a ParentEndSink and ParentsEnded, as their tasks get their rows.
 ///
 /// Webhooks take fetch slots too, ahead of the tasks' fetches. A task starts when its first
 /// step does (a fetch when it gets its slot): its on_start webhooks go out then, beside its
@@ -80,17 +84,25 @@ class Runner {
  public:
   /// `blueprints[t]` is the blueprint of the tasks of type t (TaskList::type_names); one
   /// blueprint alone serves every type. The tasks and the blueprints must outlive the runner.
+  /// `other_lists` hears of the rows other lists' tasks wait for; it may be null only if
+  /// `tasks` is a whole input (TaskList::deal) or without dependencies.
   Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints, RunnerOptions options,
-         HttpClient& http, Clock& clock, RunSink& sink);
+         HttpClient& http, Clock& clock, RunSink& sink, ParentEndSink* other_lists = nullptr);
   /// Every task through the same blueprint.
   Runner(const TaskList& tasks, const Blueprint& blueprint, RunnerOptions options, HttpClient& http,
-         Clock& clock, RunSink& sink);
+         Clock& clock, RunSink& sink, ParentEndSink* other_lists = nullptr);
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
   /// Starts every task. `on_finished` runs once, when every task has its result (at once if
   /// there are no tasks).
   void Start(std::function<void()> on_finished);
+
+  /// Parents on other lists have their rows (what their runners sent to their
+  /// ParentEndSink): each child waits for one parent less, or fails as its dependency did.
+  /// News of a task that has its row already (cancelled, halted, failed by another parent)
+  /// is ignored. Call after Start.
+  void ParentsEnded(std::span<const ParentEnd> news);
 
   /// Starts nothing new, abandons what is in flight and reports every task without a result
   /// as Failed with error_info "cancelled", in input order. Safe to call more than once.
@@ -157,6 +169,7 @@ class Runner {
   void WriteRow(TaskIndex index, const Outcome& outcome);
   void AfterRow(TaskIndex index, FinalStatus status);
   void ReleaseChildren(TaskIndex parent, FinalStatus status);
+  void ReleaseChild(const ParentEnd& news);
   void FreePlaces(TaskIndex index);
   const Blueprint& BlueprintOf(TaskIndex index) const;
   const Step& CurrentStep(TaskIndex index) const;
@@ -167,6 +180,7 @@ class Runner {
   HttpClient& http_;
   Clock& clock_;
   RunSink& sink_;
+  ParentEndSink* other_lists_;
 
   bool has_webhooks_ = false;  // some blueprint has webhooks
   std::vector<TaskState> states_;

@@ -36,6 +36,21 @@ struct Task {
 };
 static_assert(sizeof(Task) == 16, "a run may hold millions of tasks");
 
+/// Which tasks of a whole input a TaskList holds: SplitTasks deals the input out to `lists`
+/// lists in turn, and task i of list `list` is task i * lists + list of the whole. A list
+/// that was not dealt out is the whole: list 0 of 1, every index its own.
+struct Deal {
+  std::uint32_t list = 0;
+  std::uint32_t lists = 1;
+
+  /// The whole input's index of this list's task `own`.
+  TaskIndex WholeIndex(TaskIndex own) const { return own * lists + list; }
+  /// The list that holds the whole input's task `whole`...
+  std::uint32_t ListOf(TaskIndex whole) const { return whole % lists; }
+  /// ...and its index there.
+  TaskIndex OwnIndex(TaskIndex whole) const { return whole / lists; }
+};
+
 /// The tasks of one run, in input order.
 struct TaskList {
   std::vector<Task> tasks;
@@ -45,9 +60,12 @@ struct TaskList {
   ColumnTable values;
   /// Data rows read, duplicates included.
   std::size_t rows = 0;
-  /// Which tasks wait for which (the depends_on and after columns), by index into `tasks`;
-  /// empty when the input has neither column or names no dependency.
+  /// Which tasks wait for which (the depends_on and after columns), by index into the whole
+  /// input's tasks (see `deal`); empty when the input has neither column or names no
+  /// dependency. The lists dealt from one input share it.
   TaskGraph graph;
+  /// Which of the whole input's tasks `tasks` are.
+  Deal deal;
   /// What the reader found worth saying but not worth refusing the input for, each a whole
   /// message without the `orchestrator: warning: ` prefix (e.g. `tasks.csv:7: task 101 is a
   /// duplicate of line 2 with other dependencies; line 2's are used`), in line order.

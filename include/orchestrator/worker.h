@@ -11,16 +11,16 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include "orchestrator/asio_clock.h"
 #include "orchestrator/blueprint.h"
 #include "orchestrator/curl_http_client.h"
 #include "orchestrator/outcome.h"
+#include "orchestrator/parent_end.h"
 #include "orchestrator/runner.h"
 #include "orchestrator/task.h"
-
-namespace boost::asio {
-class io_context;
-}
 
 namespace orchestrator {
 
@@ -38,6 +38,9 @@ struct WorkerRecord {
 /// What a worker hands the collector at once: the records of one burst of events.
 struct WorkerBatch {
   std::vector<WorkerRecord> records;
+  /// By list (TaskList::deal): what the worker of each other list must hear of its tasks'
+  /// parents (Worker::ParentsEnded). Empty, or one vector per list.
+  std::vector<std::vector<ParentEnd>> parents_ended;
   bool last = false;  ///< The worker's final batch: it sends nothing after it.
   /// Set on the last batch of a worker whose loop threw (a bug): what the exception said.
   /// The worker has then reported its unfinished tasks as cancelled, as far as it could.
@@ -47,10 +50,8 @@ struct WorkerBatch {
 /// Deals `tasks` out to `count` lists in turn (task i to list i % count), so that each
 /// list gets the same mix of the input. Every list keeps all the type names, at the same
 /// indices, so a Task means the same in each; a task's column values move to its list's
-/// table. With dependencies (a graph that is not empty) no dependency may cross lists: whole
-/// weakly connected components are dealt instead, largest first onto the least loaded list
-/// (the lowest one on a tie), each list keeping input order and getting its own graph in
-/// its own numbering. One huge component leaves the other lists with little or nothing.
+/// table. Every list shares the whole input's graph, and says which list it is
+/// (TaskList::deal): a dependency may cross lists, and their runners tell each other.
 std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count);
 
 /// Threads a run uses unless told: one per CPU this process may run on.
@@ -63,8 +64,9 @@ std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index);
 /// which its own thread runs; or, when a run has one worker, on the collector's io_context
 /// and thread. A worker shares nothing mutable with the collector or other workers: records
 /// travel to the collector in batches, by value, through asio::post, and Cancel travels the
-/// other way the same way.
-class Worker final : private RunSink {
+/// other way the same way. So does the news of parents whose children are on other workers:
+/// in the batches to the collector, which passes it to those workers (ParentsEnded).
+class Worker final : private RunSink, private ParentEndSink {
  public:
   /// Runs on the collector's io_context with each batch, in the order the worker made them.
   using Deliver = std::function<void(WorkerBatch batch)>;
@@ -93,6 +95,12 @@ class Worker final : private RunSink {
   void Cancel();
   /// Halts the run as Runner::Halt does. Call from the collector's thread.
   void Halt(bool stop_running, std::string reason);
+  /// Hands the runner what other workers sent (WorkerBatch::parents_ended) for its tasks.
+  /// Call from the collector's thread, after Start.
+  void ParentsEnded(std::vector<ParentEnd> news);
+
+  /// Which list of the run's tasks it runs (TaskList::deal).
+  std::uint32_t list() const { return tasks_.deal.list; }
 
   /// The loop the worker's tasks run on (its own, or the collector's).
   boost::asio::io_context& io() { return io_; }
@@ -102,7 +110,9 @@ class Worker final : private RunSink {
              std::string_view line) override;
   void Result(const Task& task, const Outcome& outcome) override;
   void WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) override;
+  void ParentEnded(std::uint32_t list, const ParentEnd& news) override;
   void Add(WorkerRecord record);
+  void SendSoon();
   void SendBatch(bool last);
   void RunOwnLoop();
   void Fail(std::string what);
@@ -111,11 +121,16 @@ class Worker final : private RunSink {
   boost::asio::io_context& collector_;
   std::unique_ptr<boost::asio::io_context> own_io_;  // null without a thread of its own
   boost::asio::io_context& io_;
+  // Keeps the loop running while every task left waits for parents on other workers: there
+  // may be nothing else to wait for until their news comes.
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> busy_;
   CurlHttpClient http_;
   AsioClock clock_;
   Runner runner_;
   Deliver deliver_;
-  std::vector<WorkerRecord> batch_;  // records made since the last batch went out
+  std::vector<WorkerRecord> batch_;                    // records made since the last batch went out
+  std::vector<std::vector<ParentEnd>> parents_ended_;  // by list, since the last batch
+  bool send_posted_ = false;                           // a SendBatch is on its way
   bool sent_last_ = false;
   std::string error_;  // what the loop threw, for the last batch
   std::thread thread_;
