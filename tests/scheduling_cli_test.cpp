@@ -172,10 +172,11 @@ TEST(SchedulingTest, ARateSpacesTheFetches) {
   EXPECT_NE(bad.err.find("orchestrator: --rate \"fast\": expected"), std::string::npos) << bad.err;
 }
 
-// data/dag.csv: the server's request log shows no task before its parents.
+// data/dag.csv: the server's request log shows no task before its parents, whether they
+// run on the same thread or not.
 TEST(SchedulingTest, TheExampleDagRunsEachTaskAfterItsParents) {
   TestServer server;
-  for (const char* threads : {"1", "2"}) {
+  for (const char* threads : {"1", "2", "4"}) {
     SCOPED_TRACE(std::string("--threads ") + threads);
     server.ResetCounters();
     const ProcessResult result =
@@ -207,18 +208,23 @@ TEST(SchedulingTest, AFailedDependencyFailsItsDescendantsWithoutRunningThem) {
                                       "2,ok,1,\n"
                                       "3,ok,2,\n"
                                       "4,ok,,1\n");
-  const ProcessResult result =
-      RunOrchestrator({"--url", server.Url("/{task_type:raw}"), "--retries", "0", "--delay", "0",
-                       "--halt", "soon,fail=2", tasks});
-  EXPECT_EQ(result.exit_status, 1) << result.err;
-  const auto rows = Rows(result.out);
-  EXPECT_EQ(rows.at("1"), "Failed,HTTP 500 Internal Server Error");
-  EXPECT_EQ(rows.at("2"), "Failed,dependency 1 failed");
-  EXPECT_EQ(rows.at("3"), "Failed,dependency 2 failed");
-  EXPECT_EQ(rows.at("4"), "Completed,") << "after only waits for 1 to end";
-  EXPECT_EQ(server.requests(), 2u);
-  EXPECT_EQ(result.err.find("halted"), std::string::npos)
-      << "tasks that never ran are no failures for --halt";
+  // With 4 threads each task is on a thread of its own.
+  for (const char* threads : {"1", "2", "4"}) {
+    SCOPED_TRACE(std::string("--threads ") + threads);
+    server.ResetCounters();
+    const ProcessResult result =
+        RunOrchestrator({"--url", server.Url("/{task_type:raw}"), "--retries", "0", "--delay",
+                         "0", "--halt", "soon,fail=2", "--threads", threads, tasks});
+    EXPECT_EQ(result.exit_status, 1) << result.err;
+    const auto rows = Rows(result.out);
+    EXPECT_EQ(rows.at("1"), "Failed,HTTP 500 Internal Server Error");
+    EXPECT_EQ(rows.at("2"), "Failed,dependency 1 failed");
+    EXPECT_EQ(rows.at("3"), "Failed,dependency 2 failed");
+    EXPECT_EQ(rows.at("4"), "Completed,") << "after only waits for 1 to end";
+    EXPECT_EQ(server.requests(), 2u);
+    EXPECT_EQ(result.err.find("halted"), std::string::npos)
+        << "tasks that never ran are no failures for --halt";
+  }
 
   const ProcessResult cycle = RunOrchestrator(
       {"--url", server.Url("/ok"),
