@@ -234,14 +234,18 @@ int Run(const Options& options, const SignalWatch& signals) {
   std::vector<TaskList> shares = SplitTasks(
       std::move(tasks), std::max<std::size_t>(1, std::min({threads, max_fetches, task_count})));
   const std::size_t thread_count = shares.size();
-  for (std::size_t k = 0; k < thread_count; ++k) {
-    const std::size_t fetches = ShareOf(max_fetches, thread_count, k);
+  // The fetch slots go to the threads with tasks (one long chain leaves the others none);
+  // a thread without tasks keeps one it never uses.
+  const auto busy = static_cast<std::size_t>(std::count_if(
+      shares.begin(), shares.end(), [](const TaskList& share) { return !share.tasks.empty(); }));
+  for (std::size_t k = 0, busy_k = 0; k < thread_count; ++k) {
+    const bool idle = shares[k].tasks.empty();
+    const std::size_t fetches = idle ? 1 : ShareOf(max_fetches, busy, busy_k++);
     // --rate: each thread its part, as it has of the tasks.
     std::optional<double> rate;
-    if (options.rate) {
-      rate = task_count == 0 ? *options.rate
-                             : *options.rate * static_cast<double>(shares[k].tasks.size()) /
-                                   static_cast<double>(task_count);
+    if (options.rate && !idle) {
+      rate = *options.rate * static_cast<double>(shares[k].tasks.size()) /
+             static_cast<double>(task_count);
     }
     collector.Add(std::make_unique<Worker>(
         std::move(shares[k]), blueprints,

@@ -16,17 +16,21 @@ std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
     return lists;
   }
   lists.resize(count);
-  for (std::size_t k = 0; k < count; ++k) {
+  const auto lists_count = static_cast<std::uint32_t>(count);
+  const std::shared_ptr<const Placement> placement =
+      PlaceTasks(tasks.tasks.size(), tasks.graph, lists_count);
+  for (std::uint32_t k = 0; k < lists_count; ++k) {
     lists[k].type_names = tasks.type_names;
-    lists[k].tasks.reserve(ShareOf(tasks.tasks.size(), count, k));
+    lists[k].tasks.reserve(placement ? placement->whole_of[k].size()
+                                     : ShareOf(tasks.tasks.size(), count, k));
     lists[k].graph = tasks.graph;  // shared, not copied
-    lists[k].deal = {.list = static_cast<std::uint32_t>(k),
-                     .lists = static_cast<std::uint32_t>(count)};
+    lists[k].deal = {.list = k, .lists = lists_count, .placement = placement};
   }
+  const Deal& deal = lists[0].deal;
   // A task's column values go with it to its list's own table.
   std::vector<std::string_view> values;
   for (std::size_t i = 0; i < tasks.tasks.size(); ++i) {
-    TaskList& list = lists[i % count];
+    TaskList& list = lists[deal.ListOf(static_cast<TaskIndex>(i))];
     Task task = tasks.tasks[i];
     if (task.values != kNoValues) {
       values.clear();

@@ -887,7 +887,7 @@ class DealtDependencyTest : public ::testing::Test {
       for (std::size_t i = k; i < task_count; i += lists)
         part.tasks.tasks.push_back(whole.tasks[i]);
       part.tasks.graph = graph;
-      part.tasks.deal = {.list = k, .lists = lists};
+      part.tasks.deal = {.list = k, .lists = lists, .placement = nullptr};
       part.runner.emplace(part.tasks, blueprint_, RunnerOptions{.max_fetches = 8, .seed = k},
                           part.http, part.clock, sink_, &mailbox_);
     }
@@ -979,7 +979,7 @@ TEST_F(DealtDependencyTest, AHaltedListIgnoresTheNewsOfTheOthers) {
 TEST(DealtRunnerTest, AListDealtFromAGraphNeedsTheOtherLists) {
   TaskList tasks = MakeTasks(1);
   tasks.graph = TaskGraph::FromEdges(2, {{0, 1, Dependency::kSuccess}});
-  tasks.deal = {.list = 0, .lists = 2};
+  tasks.deal = {.list = 0, .lists = 2, .placement = nullptr};
   FakeHttpClient http;
   FakeClock clock;
   RecordingSink sink;

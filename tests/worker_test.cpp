@@ -54,8 +54,11 @@ TEST(SplitTasksTest, DealsTasksOutInTurnAndKeepsEveryTypeName) {
 
 TEST(SplitTasksTest, WithDependenciesEveryListSharesTheWholeGraphAndKnowsItsPlace) {
   TaskList tasks = Tasks(7);  // ids 1000..1006
-  tasks.graph = TaskGraph::FromEdges(
-      7, {{0, 1, Dependency::kSuccess}, {1, 2, Dependency::kFinish}, {3, 6, Dependency::kSuccess}});
+  // No chain (PlaceTasks): 0 has two children, 6 two parents.
+  tasks.graph = TaskGraph::FromEdges(7, {{0, 1, Dependency::kSuccess},
+                                         {0, 2, Dependency::kFinish},
+                                         {3, 6, Dependency::kSuccess},
+                                         {4, 6, Dependency::kSuccess}});
   const std::size_t graph_bytes = tasks.graph.MemoryBytes();
   const std::vector<TaskList> lists = SplitTasks(std::move(tasks), 3);
   ASSERT_EQ(lists.size(), 3u);
@@ -68,7 +71,8 @@ TEST(SplitTasksTest, WithDependenciesEveryListSharesTheWholeGraphAndKnowsItsPlac
     EXPECT_EQ(list.deal.list, k);
     EXPECT_EQ(list.deal.lists, 3u);
     EXPECT_EQ(list.graph.task_count(), 7u) << "the whole input's graph";
-    EXPECT_EQ(list.graph.edge_count(), 3u);
+    EXPECT_EQ(list.graph.edge_count(), 4u);
+    EXPECT_EQ(list.deal.placement, nullptr) << "dealt in turn";
     EXPECT_EQ(list.graph.MemoryBytes(), graph_bytes);
     for (TaskIndex own = 0; own < list.tasks.size(); ++own) {
       const TaskIndex whole = list.deal.WholeIndex(own);
@@ -77,8 +81,25 @@ TEST(SplitTasksTest, WithDependenciesEveryListSharesTheWholeGraphAndKnowsItsPlac
       EXPECT_EQ(list.deal.OwnIndex(whole), own);
     }
   }
-  // 1006 (list 0, own index 2) has one parent, 1003 (list 0, own index 1).
-  EXPECT_EQ(lists[0].graph.ParentCount(lists[0].deal.WholeIndex(2)), 1u);
+  // 1006 (list 0, own index 2) has two parents, 1003 and 1004.
+  EXPECT_EQ(lists[0].graph.ParentCount(lists[0].deal.WholeIndex(2)), 2u);
+}
+
+TEST(SplitTasksTest, AChainStaysOnOneList) {
+  TaskList tasks = Tasks(6);  // ids 1000..1005
+  // 1001 -> 1003 -> 1005, and 1000, 1002, 1004 on their own.
+  tasks.graph =
+      TaskGraph::FromEdges(6, {{1, 3, Dependency::kSuccess}, {3, 5, Dependency::kSuccess}});
+  const std::vector<TaskList> lists = SplitTasks(std::move(tasks), 2);
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(Ids(lists[0]), (std::vector<TaskId>{1001, 1003, 1005}));
+  EXPECT_EQ(Ids(lists[1]), (std::vector<TaskId>{1000, 1002, 1004}));
+  for (std::uint32_t k = 0; k < 2; ++k) {
+    ASSERT_NE(lists[k].deal.placement, nullptr);
+    for (TaskIndex own = 0; own < lists[k].tasks.size(); ++own) {
+      EXPECT_EQ(lists[k].tasks[own].id, 1000 + lists[k].deal.WholeIndex(own));
+    }
+  }
 }
 
 TEST(SplitTasksTest, OneWorkerGetsTheListAsItIs) {
@@ -186,12 +207,13 @@ TEST_F(WorkerTest, EveryTaskOfEveryWorkerReachesTheCollectorOnce) {
 }
 
 TEST_F(WorkerTest, DependenciesCrossWorkersAndEveryChildEndsAfterItsParents) {
-  // Chains of 30 dealt over 3 workers: every link crosses from one worker to the next; and
-  // a fan-in, 1090 after every task of the first chain.
+  // Each task after the two dealt just before it, on the other two workers (no chain, so
+  // dealt in turn); and a fan-in, 1090 after the first 30.
   TaskList tasks = Tasks(91);  // 1000..1090
   std::vector<TaskGraph::Edge> edges;
-  for (TaskIndex i = 0; i + 1 < 90; ++i) {
-    if ((i + 1) % 30 != 0) edges.push_back({i, i + 1, Dependency::kSuccess});
+  for (TaskIndex i = 2; i < 90; ++i) {
+    edges.push_back({i - 2, i, Dependency::kSuccess});
+    edges.push_back({i - 1, i, Dependency::kFinish});
   }
   for (TaskIndex i = 0; i < 30; ++i) edges.push_back({i, 90, Dependency::kFinish});
   tasks.graph = TaskGraph::FromEdges(91, edges);

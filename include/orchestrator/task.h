@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "orchestrator/column_table.h"
+#include "orchestrator/deal.h"
 #include "orchestrator/task_graph.h"
 
 namespace orchestrator {
@@ -35,21 +36,6 @@ struct Task {
   friend bool operator==(const Task&, const Task&) = default;
 };
 static_assert(sizeof(Task) == 16, "a run may hold millions of tasks");
-
-/// Which tasks of a whole input a TaskList holds: SplitTasks deals the input out to `lists`
-/// lists in turn, and task i of list `list` is task i * lists + list of the whole. A list
-/// that was not dealt out is the whole: list 0 of 1, every index its own.
-struct Deal {
-  std::uint32_t list = 0;
-  std::uint32_t lists = 1;
-
-  /// The whole input's index of this list's task `own`.
-  TaskIndex WholeIndex(TaskIndex own) const { return own * lists + list; }
-  /// The list that holds the whole input's task `whole`...
-  std::uint32_t ListOf(TaskIndex whole) const { return whole % lists; }
-  /// ...and its index there.
-  TaskIndex OwnIndex(TaskIndex whole) const { return whole / lists; }
-};
 
 /// The tasks of one run, in input order.
 struct TaskList {

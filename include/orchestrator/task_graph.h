@@ -61,6 +61,10 @@ class TaskGraph {
       f(Dependent{rows.children[e], KindOf(e)});
     }
   }
+  /// How many children `parent` has.
+  std::uint32_t ChildCount(TaskIndex parent) const {
+    return empty() ? 0 : rows_->offsets[parent + 1] - rows_->offsets[parent];
+  }
   /// How many parents `child` has (each counted once).
   std::uint32_t ParentCount(TaskIndex child) const {
     return empty() ? 0 : rows_->parent_counts[child];
