@@ -30,10 +30,25 @@ void Collector::Add(std::unique_ptr<Worker> worker) {
   workers_.push_back(std::move(worker));
 }
 
+void Collector::Watch(RunWatcher& watcher, std::chrono::milliseconds every) {
+  watches_.push_back({.watcher = &watcher,
+                      .every = every,
+                      .timer = std::make_unique<boost::asio::steady_timer>(io_)});
+}
+
 RunEnd Collector::Run() {
   workers_running_ = workers_.size();
   if (workers_running_ == 0) return end_;
   owed_.emplace(io_.get_executor());
+  if (!watches_.empty()) {
+    std::size_t tasks = 0;
+    for (const auto& worker : workers_) tasks += worker->task_count();
+    progress_.emplace(type_names_, workers_.size(), tasks, std::chrono::system_clock::now());
+    for (std::size_t w = 0; w < watches_.size(); ++w) {
+      watches_[w].watcher->Update(*progress_);
+      ArmWatch(w);
+    }
+  }
 
   // Each of these stops the run; the rows of the stopped tasks still arrive, as cancelled.
   SignalWait signal_wait(io_, signals_, [this](int number) {
@@ -70,10 +85,31 @@ RunEnd Collector::Run() {
   return end_;
 }
 
+void Collector::ArmWatch(std::size_t index) {
+  Watching& watch = watches_[index];
+  watch.timer->expires_after(watch.every);
+  watch.timer->async_wait([this, index](boost::system::error_code error) {
+    if (error || !progress_ || workers_running_ == 0) return;
+    watches_[index].watcher->Update(*progress_);
+    ArmWatch(index);
+  });
+}
+
+// Every task has its row: each watcher's last word.
+void Collector::EndWatches() {
+  if (!progress_) return;
+  for (Watching& watch : watches_) watch.timer->cancel();
+  for (Watching& watch : watches_) watch.watcher->Finish(*progress_);
+}
+
 void Collector::Deliver(WorkerBatch batch) {
+  if (progress_ && batch.stats) progress_->WorkerStats(batch.list, std::move(*batch.stats));
+  const auto now =
+      progress_ ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
   for (const WorkerRecord& record : batch.records) {
     if (record.outcome) {
       reporter_.Result(record.task, *record.outcome);
+      if (progress_) progress_->Row(record.task, *record.outcome, now);
       CountForHalt(*record.outcome);
     } else if (!record.webhook.empty()) {
       reporter_.WebhookGaveUp(record.task, record.webhook, record.line);
@@ -90,6 +126,7 @@ void Collector::Deliver(WorkerBatch batch) {
   if (!batch.error.empty()) OnInternalError(std::move(batch.error));
   if (batch.last && --workers_running_ == 0) {
     owed_.reset();
+    EndWatches();
     // Idle keep-alive sockets of a worker that shares this loop would keep it running.
     io_.stop();
   }

@@ -23,6 +23,7 @@
 #include "orchestrator/fd_budget.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/interrupts.h"
+#include "orchestrator/metrics_file.h"
 #include "orchestrator/options.h"
 #include "orchestrator/output_stream.h"
 #include "orchestrator/reporter.h"
@@ -32,6 +33,11 @@
 
 namespace orchestrator {
 namespace {
+
+// --metrics: how often the file is rewritten (its mtime is a heartbeat), and how often the
+// workers send their counts for it.
+constexpr std::chrono::milliseconds kMetricsEvery{5000};
+constexpr std::chrono::milliseconds kStatsEvery{250};
 
 // Fetches in flight: what the user asked for, within what the open-file limit allows.
 std::size_t ChooseMaxFetches(const Options& options, std::size_t threads) {
@@ -206,6 +212,8 @@ int Run(const Options& options, const SignalWatch& signals) {
     result_streams.push_back(&*file_results);
   }
   Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events);
+  std::optional<MetricsFile> metrics;
+  if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events);
 
   // The header and the carried-over rows go out in bulk; then the results file takes its
   // place under its name and gets each new row as it comes. A stream that failed here stops
@@ -231,6 +239,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::uint64_t seed = std::random_device{}();
 
   Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO, options.halt);
+  if (metrics) collector.Watch(*metrics, kMetricsEvery);
   std::vector<TaskList> shares = SplitTasks(
       std::move(tasks), std::max<std::size_t>(1, std::min({threads, max_fetches, task_count})));
   const std::size_t thread_count = shares.size();
@@ -257,7 +266,8 @@ int Run(const Options& options, const SignalWatch& signals) {
                      .ca_file = options.ca_file,
                      .insecure = options.insecure,
                      .http_version = options.http_version},
-            .own_thread = thread_count > 1},
+            .own_thread = thread_count > 1,
+            .stats_every = metrics ? kStatsEvery : std::chrono::milliseconds(0)},
         io, collector.Deliverer()));
   }
   shares.clear();

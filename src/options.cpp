@@ -249,6 +249,10 @@ CommandLine Parse(int argc, const char* const* argv) {
                  "Also write the result CSV to FILE, row by row, replacing it once the run "
                  "starts (with --resume FILE: continue it in place)")
       ->type_name("FILE");
+  app.add_option("--metrics", options.metrics_path,
+                 "Write the run's progress to FILE in Prometheus's text format every 5 s and at "
+                 "the end, for node_exporter's textfile collector (FILE ending in .prom)")
+      ->type_name("FILE");
   app.add_option("--resume", options.resume_path,
                  "Carry over the tasks an earlier result CSV records as Completed and run the "
                  "rest (a missing FILE runs everything)")

@@ -1,5 +1,7 @@
 #include "orchestrator/result_file.h"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include "orchestrator/input_error.h"
@@ -15,8 +18,8 @@
 namespace orchestrator {
 namespace {
 
-[[noreturn]] void CannotCreate(const std::string& path, int error) {
-  throw InputError(path, 0, std::string("cannot write results: ") + std::strerror(error));
+[[noreturn]] void CannotCreate(const std::string& path, std::string_view contents, int error) {
+  throw InputError(path, 0, fmt::format("cannot write {}: {}", contents, std::strerror(error)));
 }
 
 // Makes a rename in the directory holding `path` durable: the rename is an entry in that
@@ -37,18 +40,18 @@ int SyncDirectoryOf(const std::string& path) {
 
 }  // namespace
 
-ResultFile ResultFile::Create(const std::string& path) {
+ResultFile ResultFile::Create(const std::string& path, std::string_view contents) {
   struct stat info {};
   if (::stat(path.c_str(), &info) == 0) {
     if (S_ISDIR(info.st_mode)) throw InputError(path, 0, "is a directory, not a file");
     if (!S_ISREG(info.st_mode)) {
       // A device, FIFO or socket: there is nothing to replace, only something to write to.
       const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0) CannotCreate(path, errno);
+      if (fd < 0) CannotCreate(path, contents, errno);
       return ResultFile(fd, path, "");
     }
   } else if (errno != ENOENT) {
-    CannotCreate(path, errno);
+    CannotCreate(path, contents, errno);
   }
 
   // Replace the file a symlink points to, not the symlink.
@@ -56,7 +59,7 @@ ResultFile ResultFile::Create(const std::string& path) {
   if (char resolved[PATH_MAX]; ::realpath(path.c_str(), resolved) != nullptr) target = resolved;
   std::string temporary = target + ".partial-XXXXXX";
   const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
-  if (fd < 0) CannotCreate(path, errno);
+  if (fd < 0) CannotCreate(path, contents, errno);
   // mkstemp makes it 0600; give it what a new file gets (0666 less the umask), or keep the
   // mode of the file it replaces.
   mode_t mode = info.st_mode & 07777;
@@ -69,7 +72,7 @@ ResultFile ResultFile::Create(const std::string& path) {
     const int error = errno;
     ::close(fd);
     ::unlink(temporary.c_str());
-    CannotCreate(path, error);
+    CannotCreate(path, contents, error);
   }
   return ResultFile(fd, path, std::move(temporary));
 }

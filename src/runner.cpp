@@ -94,6 +94,8 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
   queued_ = FetchQueue(lane_rates);
   if (!options_.limits.empty()) limits_.emplace(options_.limits, tasks_, blueprints_);
   if (has_webhooks_) times_.resize(tasks.tasks.size());
+  stats_.fetch_seconds.resize(tasks.type_names.size());
+  stats_.phases[static_cast<std::size_t>(Phase::kReady)] = tasks.tasks.size();
   if (!tasks_.graph.empty()) {
     if (tasks_.deal.lists > 1 && other_lists_ == nullptr) {
       throw std::invalid_argument("a list dealt from a graph needs the other lists");
@@ -101,7 +103,7 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
     parents_left_.resize(tasks.tasks.size());
     for (TaskIndex index = 0; index < states_.size(); ++index) {
       parents_left_[index] = tasks_.graph.ParentCount(tasks_.deal.WholeIndex(index));
-      if (parents_left_[index] > 0) states_[index].phase = Phase::kBlocked;
+      if (parents_left_[index] > 0) SetPhase(index, Phase::kBlocked);
     }
   }
 }
@@ -178,6 +180,13 @@ void Runner::Halt(bool stop_running, const std::string& reason) {
   if (stop_running) Cancel();
 }
 
+void Runner::SetPhase(TaskIndex index, Phase phase) {
+  Phase& now = states_[index].phase;
+  --stats_.phases[static_cast<std::size_t>(now)];
+  ++stats_.phases[static_cast<std::size_t>(phase)];
+  now = phase;
+}
+
 const Blueprint& Runner::BlueprintOf(TaskIndex index) const {
   return *blueprints_[tasks_.tasks[index].type];
 }
@@ -193,7 +202,7 @@ void Runner::Advance(TaskIndex index) {
   const Task& task = tasks_.tasks[index];
   if (limits_ && !state.admitted) {
     if (!limits_->TryEnter(index)) {
-      state.phase = Phase::kPooled;  // a pool is full: the task waits in its line
+      SetPhase(index, Phase::kPooled);  // a pool is full: the task waits in its line
       return;
     }
     state.admitted = true;
@@ -205,7 +214,7 @@ void Runner::Advance(TaskIndex index) {
     }
     const Step& step = CurrentStep(index);
     if (std::holds_alternative<FetchStep>(step.action)) {
-      state.phase = Phase::kQueued;  // it begins when it gets its fetch slot
+      SetPhase(index, Phase::kQueued);  // it begins when it gets its fetch slot
       queued_.PushBack(index, lane_of_type_[task.type]);
       return;
     }
@@ -223,7 +232,7 @@ void Runner::Advance(TaskIndex index) {
         ++state.step;
         continue;
       }
-      state.phase = Phase::kWaiting;
+      SetPhase(index, Phase::kWaiting);
       waiting_.Push(clock_.Now(), duration, index);
       return;
     }
@@ -289,19 +298,22 @@ void Runner::StartFetches() {
       Fail(index, std::move(error));
       continue;
     }
-    states_[index].phase = Phase::kFetching;
+    SetPhase(index, Phase::kFetching);
     if (rate_) rate_->Started(now);
     if (has_webhooks_) ++times_[index].attempts;
     ++in_flight_;
     http_.Fetch(std::move(request),
-                [this, index](const FetchResult& result) { OnFetchDone(index, result); });
+                [this, index, now](const FetchResult& result) { OnFetchDone(index, result, now); });
   }
 }
 
-void Runner::OnFetchDone(TaskIndex index, const FetchResult& result) {
+void Runner::OnFetchDone(TaskIndex index, const FetchResult& result, Clock::TimePoint begun) {
   if (cancelled_) return;
   --in_flight_;
   TaskState& state = states_[index];
+  stats_.fetch_seconds[tasks_.tasks[index].type].Add(
+      std::chrono::duration<double>(clock_.Now() - begun).count());
+  ++stats_.responses[static_cast<std::size_t>(std::clamp(result.http_status, 0, 599))];
   if (result.ok()) {
     state.attempts = 0;
     ++state.step;
@@ -312,7 +324,8 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result) {
     const auto& fetch = std::get<FetchStep>(CurrentStep(index).action);
     const RetryDecision decision = fetch.retry.Decide(state.attempts, result, random01);
     if (decision.retry) {
-      state.phase = Phase::kWaiting;
+      ++stats_.retries[static_cast<std::size_t>(result.failure)];
+      SetPhase(index, Phase::kWaiting);
       waiting_.Push(clock_.Now(), decision.delay, index);
     } else {
       Fail(index, FailureReason(result, state.attempts, decision.note));
@@ -331,7 +344,7 @@ void Runner::OnWake() {
     if (!index) break;
     if (std::holds_alternative<FetchStep>(CurrentStep(*index).action)) {
       // A retry's backoff is over. It goes to the front: it has waited its turn once.
-      states_[*index].phase = Phase::kQueued;
+      SetPhase(*index, Phase::kQueued);
       queued_.PushFront(*index, lane_of_type_[tasks_.tasks[*index].type]);
     } else {
       ++states_[*index].step;  // the delay is over
@@ -373,7 +386,7 @@ void Runner::Finish(TaskIndex index, Outcome outcome) {
     WriteRow(index, outcome);
     return;
   }
-  state.phase = Phase::kEnding;
+  SetPhase(index, Phase::kEnding);
   ending_.emplace(index, Ending{.outcome = std::move(outcome), .finished = clock_.Now()});
   if (state.webhooks_out == 0) SendEndWebhooks(index);
 }
@@ -414,6 +427,7 @@ void Runner::Settle(const WebhookProgress& progress) {
   const WebhookDelivery& delivery = progress.delivery;
   const TaskIndex index = delivery.task;
   TaskState& state = states_[index];
+  ++(progress.failure.empty() ? stats_.webhooks_delivered : stats_.webhooks_given_up);
   if (!progress.failure.empty()) {
     const std::size_t hooks = WebhooksOf(BlueprintOf(index), delivery.event).size();
     const std::string webhook =
@@ -462,7 +476,7 @@ std::variant<WebhookQueue::Prepared, std::string> Runner::PrepareWebhook(
 }
 
 void Runner::WriteRow(TaskIndex index, const Outcome& outcome) {
-  states_[index].phase = Phase::kDone;
+  SetPhase(index, Phase::kDone);
   ++finished_;
   sink_.Result(tasks_.tasks[index], outcome);
   // After a halt every task not started has its row already.
@@ -501,7 +515,7 @@ void Runner::FreePlaces(TaskIndex index) {
     // A copy: Advance may end the task, and come back here for the next one's places.
     const TaskIndex waiting = retry_[i];
     if (states_[waiting].phase != Phase::kPooled) continue;
-    states_[waiting].phase = Phase::kReady;
+    SetPhase(waiting, Phase::kReady);
     Advance(waiting);
   }
 }
@@ -534,7 +548,7 @@ void Runner::ReleaseChild(const ParentEnd& news) {
     return;
   }
   if (--parents_left_[child] == 0) {
-    state.phase = Phase::kReady;
+    SetPhase(child, Phase::kReady);
     Advance(child);
   }
 }

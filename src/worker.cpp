@@ -76,7 +76,9 @@ Worker::Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options
       clock_(io_),
       runner_(tasks_, std::move(blueprints), std::move(options.runner), http_, clock_, *this, this),
       deliver_(std::move(deliver)),
-      parents_ended_(tasks_.graph.empty() ? 0 : tasks_.deal.lists) {}
+      parents_ended_(tasks_.graph.empty() ? 0 : tasks_.deal.lists),
+      stats_every_(options.stats_every),
+      stats_timer_(io_) {}
 
 Worker::Worker(TaskList tasks, const Blueprint& blueprint, Options options,
                boost::asio::io_context& collector, Deliver deliver)
@@ -92,7 +94,9 @@ Worker::~Worker() {
 
 void Worker::Start() {
   boost::asio::post(io_, [this] {
+    ArmStatsTimer();
     runner_.Start([this] {
+      stats_timer_.cancel();
       SendBatch(/*last=*/true);
       busy_.reset();
       if (own_io_) own_io_->stop();  // idle keep-alive sockets and timers keep it busy
@@ -122,6 +126,17 @@ void Worker::Fail(std::string what) {
   } catch (...) {
   }
   if (!sent_last_) SendBatch(/*last=*/true);
+}
+
+void Worker::ArmStatsTimer() {
+  if (stats_every_.count() <= 0) return;
+  stats_timer_.expires_after(stats_every_);
+  stats_timer_.async_wait([this](boost::system::error_code error) {
+    if (error || sent_last_) return;
+    stats_due_ = true;
+    SendSoon();
+    ArmStatsTimer();
+  });
 }
 
 void Worker::Cancel() {
@@ -182,12 +197,16 @@ void Worker::SendBatch(bool last) {
   if (sent_last_) return;
   const bool news = std::any_of(parents_ended_.begin(), parents_ended_.end(),
                                 [](const std::vector<ParentEnd>& list) { return !list.empty(); });
-  if (batch_.empty() && !news && !last) return;
+  if (batch_.empty() && !news && !stats_due_ && !last) return;
   sent_last_ = last;
   WorkerBatch batch{.records = std::exchange(batch_, {}),
                     .parents_ended = {},
                     .last = last,
+                    .list = tasks_.deal.list,
+                    .stats = std::nullopt,
                     .error = last ? error_ : ""};
+  if (stats_every_.count() > 0 && (stats_due_ || last)) batch.stats = runner_.stats();
+  stats_due_ = false;
   if (news) {
     batch.parents_ended.resize(parents_ended_.size());
     for (std::size_t list = 0; list < parents_ended_.size(); ++list) {

@@ -11,10 +11,13 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 
 #include "orchestrator/halt_policy.h"
 #include "orchestrator/interrupts.h"
 #include "orchestrator/reporter.h"
+#include "orchestrator/run_progress.h"
 #include "orchestrator/worker.h"
 
 namespace orchestrator {
@@ -54,6 +57,10 @@ class Collector {
   /// (TaskList::deal): it passes the news of parents to the worker of each child's list.
   void Add(std::unique_ptr<Worker> worker);
 
+  /// `watcher` is told of the run's progress at its start, every `every` while it goes, and
+  /// once at its end (RunWatcher). It must outlive Run(). Call before Run().
+  void Watch(RunWatcher& watcher, std::chrono::milliseconds every);
+
   /// Starts the workers and runs the loop until each has delivered its last batch. Call once.
   RunEnd Run();
 
@@ -62,6 +69,8 @@ class Collector {
   void StopAll();
   void OnInternalError(std::string what);
   void CountForHalt(const Outcome& outcome);
+  void ArmWatch(std::size_t index);
+  void EndWatches();
 
   boost::asio::io_context& io_;
   Reporter& reporter_;
@@ -78,6 +87,13 @@ class Collector {
   std::string not_started_reason_;  // set once halted
   std::uint64_t ran_and_failed_ = 0;
   std::uint64_t ended_ = 0;
+  struct Watching {
+    RunWatcher* watcher;
+    std::chrono::milliseconds every;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  std::vector<Watching> watches_;
+  std::optional<RunProgress> progress_;  // while Run() runs, when watched
 };
 
 }  // namespace orchestrator

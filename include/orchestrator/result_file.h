@@ -3,6 +3,7 @@
 #define ORCHESTRATOR_RESULT_FILE_H_
 
 #include <string>
+#include <string_view>
 
 namespace orchestrator {
 
@@ -14,8 +15,8 @@ namespace orchestrator {
 class ResultFile {
  public:
   /// Throws InputError (exit 2, nothing run) when the file cannot be created or given its
-  /// mode.
-  static ResultFile Create(const std::string& path);
+  /// mode: "FILE: cannot write `contents`: ...".
+  static ResultFile Create(const std::string& path, std::string_view contents = "results");
   ~ResultFile();  // removes the temporary file if it was never published
   ResultFile(ResultFile&& other) noexcept;
   ResultFile& operator=(ResultFile&&) = delete;

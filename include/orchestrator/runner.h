@@ -24,6 +24,7 @@
 #include "orchestrator/parent_end.h"
 #include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
+#include "orchestrator/run_stats.h"
 #include "orchestrator/running_limits.h"
 #include "orchestrator/task.h"
 #include "orchestrator/task_values.h"
@@ -116,23 +117,11 @@ class Runner {
   bool finished() const { return finished_ == tasks_.tasks.size(); }
   bool cancelled() const { return cancelled_; }
   std::size_t fetches_in_flight() const { return in_flight_ + webhooks_.in_flight(); }
+  /// Its tasks by phase now, and what its fetches and webhooks did so far.
+  const RunStats& stats() const { return stats_; }
 
  private:
-  // A task's phases, in the order it goes through them:
-  //   kBlocked -> kReady -> kPooled -> (kQueued -> kFetching | kWaiting)* -> kEnding -> kDone
-  // kBlocked is skipped by a task without parents, kPooled by one that finds a place in its
-  // --limit pools at once, kEnding by one without webhooks, and any phase but kDone may go
-  // to kDone at once (a failed dependency, a halt, a cancel).
-  enum class Phase : std::uint8_t {
-    kBlocked,   // waiting for its parents' rows
-    kReady,     // not started
-    kPooled,    // waiting for a place in its --limit pools
-    kQueued,    // waiting for a fetch slot
-    kFetching,  // its fetch is in flight
-    kWaiting,   // in a delay or a retry's backoff
-    kEnding,    // its steps are over; its webhooks are not yet
-    kDone,      // its row is written
-  };
+  using Phase = TaskPhase;
   struct TaskState {
     std::uint8_t step = 0;
     Phase phase = Phase::kReady;
@@ -154,7 +143,8 @@ class Runner {
 
   void Advance(TaskIndex index);
   void StartFetches();
-  void OnFetchDone(TaskIndex index, const FetchResult& result);
+  void OnFetchDone(TaskIndex index, const FetchResult& result, Clock::TimePoint begun);
+  void SetPhase(TaskIndex index, Phase phase);
   void OnWake();
   void ArmWake();
   void Begin(TaskIndex index);
@@ -209,6 +199,7 @@ class Runner {
   std::function<void()> on_finished_;
   std::mt19937_64 random_;
   std::string line_;  // an emit step's line, filled in
+  RunStats stats_;
 };
 
 }  // namespace orchestrator

@@ -13,12 +13,15 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 
 #include "orchestrator/asio_clock.h"
 #include "orchestrator/blueprint.h"
 #include "orchestrator/curl_http_client.h"
 #include "orchestrator/outcome.h"
 #include "orchestrator/parent_end.h"
+#include "orchestrator/run_stats.h"
 #include "orchestrator/runner.h"
 #include "orchestrator/task.h"
 
@@ -42,6 +45,11 @@ struct WorkerBatch {
   /// parents (Worker::ParentsEnded). Empty, or one vector per list.
   std::vector<std::vector<ParentEnd>> parents_ended;
   bool last = false;  ///< The worker's final batch: it sends nothing after it.
+  /// Which worker sent it (its list, TaskList::deal).
+  std::uint32_t list = 0;
+  /// The runner's counts, now and then (Options::stats_every) and in the last batch, when
+  /// the run is watched.
+  std::optional<RunStats> stats;
   /// Set on the last batch of a worker whose loop threw (a bug): what the exception said.
   /// The worker has then reported its unfinished tasks as cancelled, as far as it could.
   std::string error;
@@ -77,6 +85,9 @@ class Worker final : private RunSink, private ParentEndSink {
     RunnerOptions runner;
     CurlHttpClientOptions http;
     bool own_thread = true;  ///< false: run on the collector's io_context and thread
+    /// How often a batch carries the runner's counts (WorkerBatch::stats), the last batch
+    /// always; 0: never (nobody watches the run).
+    std::chrono::milliseconds stats_every{0};
   };
 
   /// `blueprint` and `collector` must outlive the worker.
@@ -101,6 +112,8 @@ class Worker final : private RunSink, private ParentEndSink {
   /// Call from the collector's thread, after Start.
   void ParentsEnded(std::vector<ParentEnd> news);
 
+  /// How many tasks it runs.
+  std::size_t task_count() const { return tasks_.tasks.size(); }
   /// Which list of the run's tasks it runs (TaskList::deal).
   std::uint32_t list() const { return tasks_.deal.list; }
 
@@ -117,6 +130,7 @@ class Worker final : private RunSink, private ParentEndSink {
   void SendSoon();
   void SendBatch(bool last);
   void RunOwnLoop();
+  void ArmStatsTimer();
   void Fail(std::string what);
 
   TaskList tasks_;
@@ -132,7 +146,10 @@ class Worker final : private RunSink, private ParentEndSink {
   Deliver deliver_;
   std::vector<WorkerRecord> batch_;                    // records made since the last batch went out
   std::vector<std::vector<ParentEnd>> parents_ended_;  // by list, since the last batch
-  bool send_posted_ = false;                           // a SendBatch is on its way
+  std::chrono::milliseconds stats_every_;
+  boost::asio::steady_timer stats_timer_;
+  bool stats_due_ = false;    // the next batch carries the runner's counts
+  bool send_posted_ = false;  // a SendBatch is on its way
   bool sent_last_ = false;
   std::string error_;  // what the loop threw, for the last batch
   std::thread thread_;
