@@ -51,6 +51,8 @@ void Family(std::string& out, std::string_view name, std::string_view type, std:
 
 }  // namespace
 
+// Labels are written in the order node_exporter gives them back (by name, `le` last), so a
+// series reads the same in the file and in a scrape.
 std::string MetricsText(const RunProgress& progress) {
   const RunStats stats = progress.Combined();
   const std::vector<std::string>& types = progress.type_names();
@@ -63,9 +65,9 @@ std::string MetricsText(const RunProgress& progress) {
          "Tasks that have their result row, by task type and final status.");
   for (std::size_t t = 0; t < types.size(); ++t) {
     fmt::format_to(to,
-                   "orchestrator_tasks_total{{task_type=\"{}\",final_status=\"Completed\"}} {}\n",
+                   "orchestrator_tasks_total{{final_status=\"Completed\",task_type=\"{}\"}} {}\n",
                    type_labels[t], progress.completed(t));
-    fmt::format_to(to, "orchestrator_tasks_total{{task_type=\"{}\",final_status=\"Failed\"}} {}\n",
+    fmt::format_to(to, "orchestrator_tasks_total{{final_status=\"Failed\",task_type=\"{}\"}} {}\n",
                    type_labels[t], progress.failed(t));
   }
 

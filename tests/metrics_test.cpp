@@ -77,8 +77,8 @@ TEST(MetricsTextTest, WritesEveryKnownSeriesFromTheStart) {
   const RunProgress progress({"ingest"}, 1, 3, RunProgress::WallTime(std::chrono::seconds(100)));
   const std::string text = MetricsText(progress);
   for (const char* series : {
-           "orchestrator_tasks_total{task_type=\"ingest\",final_status=\"Completed\"} 0\n",
-           "orchestrator_tasks_total{task_type=\"ingest\",final_status=\"Failed\"} 0\n",
+           "orchestrator_tasks_total{final_status=\"Completed\",task_type=\"ingest\"} 0\n",
+           "orchestrator_tasks_total{final_status=\"Failed\",task_type=\"ingest\"} 0\n",
            "orchestrator_tasks{state=\"pending\"} 3\n",
            "orchestrator_tasks{state=\"blocked\"} 0\n",
            "orchestrator_tasks{state=\"done\"} 0\n",
@@ -98,10 +98,10 @@ TEST(MetricsTextTest, WritesEveryKnownSeriesFromTheStart) {
 TEST(MetricsTextTest, AddsUpTheWorkersAndEscapesLabelValues) {
   const std::string text = MetricsText(SomeProgress());
   for (const char* series : {
-           "orchestrator_tasks_total{task_type=\"ingest\",final_status=\"Completed\"} 1\n",
+           "orchestrator_tasks_total{final_status=\"Completed\",task_type=\"ingest\"} 1\n",
            // Backslash, double quote and line feed escaped.
-           "orchestrator_tasks_total{task_type=\"say "
-           "\\\"hi\\\"\\\\now\\n\",final_status=\"Failed\"} 0\n",
+           "orchestrator_tasks_total{final_status=\"Failed\",task_type=\"say "
+           "\\\"hi\\\"\\\\now\\n\"} 0\n",
            // Worker 0's 5 tasks as it said; worker 1's 5 (10 - 5) pending; done from the rows.
            "orchestrator_tasks{state=\"fetching\"} 2\n",
            "orchestrator_tasks{state=\"waiting\"} 2\n",
