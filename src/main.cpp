@@ -28,6 +28,7 @@
 #include "orchestrator/output_stream.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/result_file.h"
+#include "orchestrator/status_line.h"
 #include "orchestrator/task_reader.h"
 #include "orchestrator/version.h"
 
@@ -38,6 +39,10 @@ namespace {
 // workers send their counts for it.
 constexpr std::chrono::milliseconds kMetricsEvery{5000};
 constexpr std::chrono::milliseconds kStatsEvery{250};
+// The status line: redrawn 10 times a second on a terminal (the workers' counts as often),
+// a plain line every 10 s with --progress.
+constexpr std::chrono::milliseconds kStatusLineEvery{100};
+constexpr std::chrono::milliseconds kProgressLineEvery{10'000};
 
 // Fetches in flight: what the user asked for, within what the open-file limit allows.
 std::size_t ChooseMaxFetches(const Options& options, std::size_t threads) {
@@ -214,6 +219,20 @@ int Run(const Options& options, const SignalWatch& signals) {
   Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events);
   std::optional<MetricsFile> metrics;
   if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events);
+  std::optional<StatusLine> status;
+  std::chrono::milliseconds status_every{0};
+  // Not when the rows go to the terminal too: they would be written through it.
+  if (!options.quiet && !options.no_progress && IsStatusTerminal(STDERR_FILENO) &&
+      ::isatty(STDOUT_FILENO) != 1) {
+    status.emplace(events, StatusLine::Mode::kTerminal, STDERR_FILENO);
+    status_every = kStatusLineEvery;
+  } else if (!options.quiet && options.progress) {
+    status.emplace(events, StatusLine::Mode::kPlain, STDERR_FILENO);
+    status_every = kProgressLineEvery;
+  }
+  const std::chrono::milliseconds stats_every = status && status_every < kStatsEvery ? status_every
+                                                : status || metrics                  ? kStatsEvery
+                                                                    : std::chrono::milliseconds(0);
 
   // The header and the carried-over rows go out in bulk; then the results file takes its
   // place under its name and gets each new row as it comes. A stream that failed here stops
@@ -240,6 +259,7 @@ int Run(const Options& options, const SignalWatch& signals) {
 
   Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO, options.halt);
   if (metrics) collector.Watch(*metrics, kMetricsEvery);
+  if (status) collector.Watch(*status, status_every);
   std::vector<TaskList> shares = SplitTasks(
       std::move(tasks), std::max<std::size_t>(1, std::min({threads, max_fetches, task_count})));
   const std::size_t thread_count = shares.size();
@@ -267,13 +287,14 @@ int Run(const Options& options, const SignalWatch& signals) {
                      .insecure = options.insecure,
                      .http_version = options.http_version},
             .own_thread = thread_count > 1,
-            .stats_every = metrics ? kStatsEvery : std::chrono::milliseconds(0)},
+            .stats_every = stats_every},
         io, collector.Deliverer()));
   }
   shares.clear();
 
   const RunEnd end = collector.Run();
   reporter.Flush();
+  events.SetBottomLine({});  // gone already, unless the run ended in an internal error
   return Conclude(options, end, reporter, unique_tasks, duplicates, carried.size(), started);
 }
 

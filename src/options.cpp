@@ -308,7 +308,12 @@ CommandLine Parse(int argc, const char* const* argv) {
   app.add_flag("--http2", http2,
                "Ask for HTTP/2 over plain HTTP too (an Upgrade) [default: HTTP/2 over TLS when "
                "the server offers it, else HTTP/1.1]");
-  app.add_flag("-q,--quiet", options.quiet, "No event lines or summary on stderr");
+  app.add_flag("--progress", options.progress,
+               "When stderr is not a terminal, a progress line every 10 s (for CI logs)");
+  app.add_flag("--no-progress", options.no_progress,
+               "No status line on stderr, even when it is a terminal");
+  app.add_flag("-q,--quiet", options.quiet,
+               "No event lines, status line, progress lines or summary on stderr");
 
   try {
     app.parse(argc, argv);

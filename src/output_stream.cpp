@@ -25,8 +25,27 @@ void OutputStream::Write(std::string_view text) {
   }
 }
 
+namespace {
+// Back to the start of the line, and erase to its end (ECMA-48 EL), as ninja does.
+constexpr std::string_view kEraseLine = "\r\x1b[K";
+}  // namespace
+
+void OutputStream::SetBottomLine(std::string line) {
+  if (bottom_line_.empty() && line.empty()) return;
+  if (line.empty()) buffer_.insert(0, kEraseLine);  // the old line goes, and no other comes
+  bottom_line_ = std::move(line);
+  redraw_ = true;
+  Flush();
+}
+
 bool OutputStream::Flush() {
   flush_pending_ = false;
+  // Text above the bottom line: erase it, write the text, draw it again, in one write.
+  if (!bottom_line_.empty() && (redraw_ || !buffer_.empty())) {
+    buffer_.insert(0, kEraseLine);
+    buffer_ += bottom_line_;
+  }
+  redraw_ = false;
   std::size_t done = 0;
   while (!failed() && done < buffer_.size()) {
     const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);

@@ -190,5 +190,111 @@ TEST(WatchingTest, AMetricsFileThatCannotBeWrittenRunsNothing) {
   EXPECT_EQ(server.requests(), 0u);
 }
 
+// Each place `needle` occurs in `text`.
+std::vector<std::size_t> Find(const std::string& text, const std::string& needle) {
+  std::vector<std::size_t> at;
+  for (std::size_t i = text.find(needle); i != std::string::npos; i = text.find(needle, i + 1)) {
+    at.push_back(i);
+  }
+  return at;
+}
+
+// Under a real pseudo-terminal (`script`, from util-linux), 60 columns wide: the status line
+// appears and is redrawn, stays one line within the width, event lines print above it and
+// never through it, and it is gone before the summary.
+TEST(WatchingTest, TheStatusLineUnderAPseudoTerminal) {
+  TestServer server;
+  TempDir dir;
+  const std::string out_csv = dir.path() + "/out.csv";
+  const std::string command = "stty cols 60 && exec " + kBinary + " --url " +
+                              server.Url("/delay/300") + " --delay 1500ms --max-connections 4 " +
+                              dir.Write("tasks.csv", TasksCsv(20)) + " > " + out_csv;
+  Subprocess script({"/usr/bin/script", "-qfec", command, "/dev/null"},
+                    WithEnv(ProcessOptions{}, "TERM=xterm"));
+  const ProcessResult result = script.Wait();
+  ASSERT_EQ(result.exit_status, 0) << result.out << result.err;
+  EXPECT_EQ(Rows(Contents(out_csv)).size(), 20u);
+  const std::string& tty = result.out;  // what the terminal got: the orchestrator's stderr
+
+  // What a terminal shows: the lines that scrolled up, and the line the cursor is on, with
+  // the widest that line ever was. Knows \r, \n and ESC [ K, which is all it is sent.
+  std::vector<std::string> scrolled;
+  std::string current;
+  std::size_t cursor = 0, widest_status = 0, status_draws = 0;
+  for (std::size_t i = 0; i < tty.size(); ++i) {
+    if (tty[i] == '\r') {
+      cursor = 0;
+    } else if (tty[i] == '\n') {
+      scrolled.push_back(current);
+      current.clear();
+      cursor = 0;
+    } else if (tty.compare(i, 3, "\x1b[K") == 0) {
+      current.resize(cursor);
+      i += 2;
+    } else {
+      if (cursor == current.size())
+        current += tty[i];
+      else
+        current[cursor] = tty[i];
+      ++cursor;
+      if (current == "[") ++status_draws;
+      if (current.starts_with("[")) widest_status = std::max(widest_status, current.size());
+    }
+  }
+  EXPECT_GE(status_draws, 10u) << "redrawn 10 times a second for about 3 s: " << tty;
+  EXPECT_LE(widest_status, 59u) << "cut to the 60 columns, one short of the edge";
+  EXPECT_EQ(current, "") << "the status line is gone at the end";
+  // No status text ever scrolled up: it stayed one line, and the event lines went above it.
+  std::size_t event_lines = 0;
+  for (const std::string& line : scrolled) {
+    EXPECT_TRUE(line.starts_with("orchestrator: ")) << line;
+    EXPECT_FALSE(std::regex_search(line, std::regex(R"(\[\d+/20 )"))) << line;
+    event_lines += line.starts_with("orchestrator: emit_event") ? 1 : 0;
+  }
+  EXPECT_EQ(event_lines, 20u);
+  ASSERT_FALSE(scrolled.empty());
+  EXPECT_TRUE(scrolled.back().starts_with("orchestrator: 20 unique tasks")) << scrolled.back();
+}
+
+TEST(WatchingTest, NoStatusLineOffATerminalOrOnADumbOneOrWhenAskedNot) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(5));
+  const std::string run = kBinary + " --url " + server.Url("/ok") + " --delay 500ms " + tasks;
+  for (const auto& [term, command] : std::vector<std::pair<std::string, std::string>>{
+           {"TERM=dumb", run + " > /dev/null"},
+           {"TERM=xterm", run + " --no-progress > /dev/null"},
+           {"TERM=xterm", run + " 2>&1 > /dev/null | cat"},  // stderr a pipe
+           {"TERM=xterm", run},  // the rows to the terminal too
+       }) {
+    SCOPED_TRACE(term + " " + command);
+    Subprocess script({"/usr/bin/script", "-qfec", command, "/dev/null"},
+                      WithEnv(ProcessOptions{}, term));
+    const ProcessResult result = script.Wait();
+    EXPECT_EQ(result.exit_status, 0) << result.out << result.err;
+    EXPECT_EQ(result.out.find("\x1b["), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("orchestrator: 5 unique tasks"), std::string::npos) << result.out;
+  }
+}
+
+// --progress off a terminal, for CI logs: a plain line every 10 s, nothing redrawn.
+TEST(WatchingTest, ProgressLinesForLogs) {
+  TestServer server;
+  TempDir dir;
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "10500ms", "--progress",
+                       dir.Write("tasks.csv", TasksCsv(30))});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(result.err.find("\x1b["), std::string::npos);
+  const std::vector<std::size_t> lines = Find(result.err, "orchestrator: [");
+  ASSERT_EQ(lines.size(), 1u) << result.err;
+  const std::string line = result.err.substr(lines[0], result.err.find('\n', lines[0]) - lines[0]);
+  EXPECT_EQ(line.find("orchestrator: [0/30 0%] 0 fetching, 30 waiting, "), 0u) << line;
+  const ProcessResult quiet =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", "--progress", "-q",
+                       dir.Write("tasks2.csv", TasksCsv(3))});
+  EXPECT_EQ(quiet.err, "");
+}
+
 }  // namespace
 }  // namespace orchestrator::testing

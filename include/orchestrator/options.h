@@ -47,6 +47,8 @@ struct Options {
   bool insecure = false;
   HttpVersion http_version = HttpVersion::kDefault;
   bool quiet = false;
+  bool progress = false;     ///< --progress: a plain progress line every 10 s off a terminal
+  bool no_progress = false;  ///< --no-progress: no status line on a terminal
 };
 
 /// What the command line asks for.

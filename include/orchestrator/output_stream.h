@@ -36,6 +36,12 @@ class OutputStream {
 
   void set_on_pending(std::function<void()> on_pending) { on_pending_ = std::move(on_pending); }
 
+  /// A line kept below everything the stream writes (a terminal's status line), written now
+  /// in place of the one before: every later flush first erases it, writes its text, and
+  /// draws it again, in one write(2). Without a newline; `line` must have none either. An
+  /// empty line erases it for good. For a terminal only: it writes "\r" and "ESC [K".
+  void SetBottomLine(std::string line);
+
   /// Marks the stream failed with `error` (an errno) from outside, as when the file behind
   /// it could not be put in place: nothing is written after it.
   void Fail(int error) {
@@ -52,6 +58,8 @@ class OutputStream {
   std::string name_;
   FlushPolicy policy_;
   std::string buffer_;
+  std::string bottom_line_;  // drawn below the text, when not empty
+  bool redraw_ = false;      // the next flush draws the bottom line even without text
   std::function<void()> on_pending_;
   bool flush_pending_ = false;
   int error_ = 0;

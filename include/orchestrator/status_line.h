@@ -1,0 +1,75 @@
+// The status line: a run's progress on stderr, for a person.
+#ifndef ORCHESTRATOR_STATUS_LINE_H_
+#define ORCHESTRATOR_STATUS_LINE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "orchestrator/output_stream.h"
+#include "orchestrator/run_progress.h"
+
+namespace orchestrator {
+
+/// Rows a second over the last few seconds, from samples of the row count.
+class RateMeter {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  explicit RateMeter(std::chrono::steady_clock::duration window = std::chrono::seconds(5))
+      : window_(window) {}
+
+  void Sample(TimePoint now, std::uint64_t rows);
+  /// Rows a second between the oldest sample in the window and the newest; 0 until there
+  /// are two samples at least 100 ms apart.
+  double PerSecond() const;
+
+ private:
+  std::chrono::steady_clock::duration window_;
+  std::deque<std::pair<TimePoint, std::uint64_t>> samples_;
+};
+
+/// `[45,210/100,000 45%] 64 fetching, 1,203 waiting, 3 blocked, 12 failed, 3,400/s, ETA 0:16`:
+/// rows written of the run's tasks, the tasks in each phase that has any (fetching and
+/// waiting always), the failed rows if any, the rate of rows, and the time left at that
+/// rate ("ETA --" while it is 0). Cut to `width` columns (never wrapped), `width` 0: not.
+std::string StatusText(const RunProgress& progress, double rows_per_second, std::size_t width);
+
+/// `1234567` as `1,234,567`.
+std::string WithThousands(std::uint64_t number);
+
+/// Draws the status line on `stderr_stream`. On a terminal it is the stream's bottom line,
+/// redrawn on every Update (the collector calls it 10 times a second) and erased by Finish,
+/// before the summary; text written to the stream goes above it. Fit to the terminal's
+/// width each time. Not on a terminal (--progress) it is a plain line of its own on every
+/// Update but the first, at the start (every 10 s), for logs.
+class StatusLine final : public RunWatcher {
+ public:
+  enum class Mode { kTerminal, kPlain };
+
+  /// `terminal_fd`: the descriptor whose window size gives the width (kTerminal).
+  StatusLine(OutputStream& stderr_stream, Mode mode, int terminal_fd);
+
+  void Update(const RunProgress& progress) override;
+  void Finish(const RunProgress& progress) override;
+
+ private:
+  std::size_t Width() const;
+
+  OutputStream& stream_;
+  Mode mode_;
+  int terminal_fd_;
+  RateMeter rate_;
+  std::uint64_t updates_ = 0;
+};
+
+/// Whether `fd` is a terminal a status line can be drawn on: a tty, and TERM set and not
+/// "dumb".
+bool IsStatusTerminal(int fd);
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_STATUS_LINE_H_
