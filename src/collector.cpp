@@ -87,6 +87,7 @@ RunEnd Collector::Run() {
 
 void Collector::ArmWatch(std::size_t index) {
   Watching& watch = watches_[index];
+  if (watch.every.count() <= 0) return;  // the start and the end only
   watch.timer->expires_after(watch.every);
   watch.timer->async_wait([this, index](boost::system::error_code error) {
     if (error || !progress_ || workers_running_ == 0) return;

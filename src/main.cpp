@@ -28,6 +28,7 @@
 #include "orchestrator/output_stream.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/result_file.h"
+#include "orchestrator/run_report.h"
 #include "orchestrator/status_line.h"
 #include "orchestrator/task_reader.h"
 #include "orchestrator/version.h"
@@ -230,9 +231,19 @@ int Run(const Options& options, const SignalWatch& signals) {
     status.emplace(events, StatusLine::Mode::kPlain, STDERR_FILENO);
     status_every = kProgressLineEvery;
   }
-  const std::chrono::milliseconds stats_every = status && status_every < kStatsEvery ? status_every
-                                                : status || metrics                  ? kStatsEvery
-                                                                    : std::chrono::milliseconds(0);
+  // The closing report, unless -q; to --report-file FILE even then.
+  std::optional<RunReport> report;
+  if (!options.quiet || !options.report_path.empty()) {
+    report.emplace(options.quiet ? nullptr : &events,
+                   options.report_json ? RunReport::Format::kJson : RunReport::Format::kText,
+                   options.report_path, events);
+  }
+  // How often the workers send their counts: as often as a watcher redraws, at most every
+  // 250 ms; at their end only, for the report alone.
+  std::optional<std::chrono::milliseconds> stats_every;
+  if (status) stats_every = std::min(status_every, kStatsEvery);
+  if (metrics) stats_every = std::min(stats_every.value_or(kStatsEvery), kStatsEvery);
+  if (report && !stats_every) stats_every = std::chrono::milliseconds(0);
 
   // The header and the carried-over rows go out in bulk; then the results file takes its
   // place under its name and gets each new row as it comes. A stream that failed here stops
@@ -260,6 +271,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO, options.halt);
   if (metrics) collector.Watch(*metrics, kMetricsEvery);
   if (status) collector.Watch(*status, status_every);
+  if (report) collector.Watch(*report, std::chrono::milliseconds(0));
   std::vector<TaskList> shares = SplitTasks(
       std::move(tasks), std::max<std::size_t>(1, std::min({threads, max_fetches, task_count})));
   const std::size_t thread_count = shares.size();

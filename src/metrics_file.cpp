@@ -149,12 +149,7 @@ void MetricsFile::Write(const RunProgress& progress) {
   try {
     ResultFile file = ResultFile::Create(path_, "metrics");
     const std::string text = MetricsText(progress);
-    std::string_view rest = text;
-    while (!rest.empty() && error == 0) {
-      const ssize_t written = ::write(file.fd(), rest.data(), rest.size());
-      if (written < 0 && errno != EINTR) error = errno;
-      if (written > 0) rest.remove_prefix(static_cast<std::size_t>(written));
-    }
+    error = file.Write(text);
     if (error == 0) error = file.Publish();
   } catch (const std::exception& failure) {
     if (!failing_) {

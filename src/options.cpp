@@ -308,6 +308,15 @@ CommandLine Parse(int argc, const char* const* argv) {
   app.add_flag("--http2", http2,
                "Ask for HTTP/2 over plain HTTP too (an Upgrade) [default: HTTP/2 over TLS when "
                "the server offers it, else HTTP/1.1]");
+  std::string report = "text";
+  app.add_option("--report", report,
+                 "The closing report on stderr (per task_type counts, retries and fetch "
+                 "latency; the top failure reasons): text, or json (one object on one line)")
+      ->type_name("FORMAT")
+      ->default_str("text");
+  app.add_option("--report-file", options.report_path,
+                 "Also write the closing report to FILE, as JSON (even with -q)")
+      ->type_name("FILE");
   app.add_flag("--progress", options.progress,
                "When stderr is not a terminal, a progress line every 10 s (for CI logs)");
   app.add_flag("--no-progress", options.no_progress,
@@ -357,6 +366,12 @@ CommandLine Parse(int argc, const char* const* argv) {
       return {CommandLine::Action::kUsageError, options, *problem};
     }
     options.rate = std::get<double>(parsed);
+  }
+  if (report == "json") {
+    options.report_json = true;
+  } else if (report != "text") {
+    return {CommandLine::Action::kUsageError, options,
+            fmt::format("--report \"{}\": expected text or json", report)};
   }
   {
     auto halt = ParseHaltPolicy(options.halt_text);

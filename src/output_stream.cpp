@@ -25,6 +25,13 @@ void OutputStream::Write(std::string_view text) {
   }
 }
 
+void AppendPrintable(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
+  }
+}
+
 namespace {
 // Back to the start of the line, and erase to its end (ECMA-48 EL), as ninja does.
 constexpr std::string_view kEraseLine = "\r\x1b[K";

@@ -5,18 +5,6 @@
 #include "orchestrator/result_csv.h"
 
 namespace orchestrator {
-namespace {
-
-// A task_type comes from the input: keep it from writing escape sequences to a terminal.
-void AppendPrintable(std::string& out, std::string_view text) {
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
-  }
-}
-
-}  // namespace
-
 Reporter::Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings)
     : results_(std::move(results)), events_(events), warnings_(warnings) {}
 

@@ -40,6 +40,15 @@ int SyncDirectoryOf(const std::string& path) {
 
 }  // namespace
 
+int ResultFile::Write(std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t written = ::write(fd_, text.data(), text.size());
+    if (written < 0 && errno != EINTR) return errno;
+    if (written > 0) text.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return 0;
+}
+
 ResultFile ResultFile::Create(const std::string& path, std::string_view contents) {
   struct stat info {};
   if (::stat(path.c_str(), &info) == 0) {

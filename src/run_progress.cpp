@@ -1,5 +1,6 @@
 #include "orchestrator/run_progress.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace orchestrator {
@@ -23,7 +24,25 @@ void RunProgress::Row(const Task& task, const Outcome& outcome, WallTime now) {
   } else {
     ++failed_[task.type];
     ++failed_rows_;
+    const auto found = reason_index_.find(outcome.error_info);
+    if (found != reason_index_.end()) {
+      ++reasons_[found->second].second;
+    } else if (reasons_.size() < kMaxReasons) {
+      reason_index_.emplace(outcome.error_info, reasons_.size());
+      reasons_.emplace_back(outcome.error_info, 1);
+    } else {
+      ++other_failures_;
+    }
   }
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> RunProgress::TopFailures(
+    std::size_t count) const {
+  std::vector<std::pair<std::string, std::uint64_t>> top = reasons_;
+  std::stable_sort(top.begin(), top.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (top.size() > count) top.resize(count);
+  return top;
 }
 
 void RunProgress::WorkerStats(std::size_t worker, RunStats stats) {

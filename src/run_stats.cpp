@@ -64,6 +64,12 @@ void RunStats::Add(const RunStats& other) {
   }
   for (std::size_t i = 0; i < responses.size(); ++i) responses[i] += other.responses[i];
   for (std::size_t i = 0; i < retries.size(); ++i) retries[i] += other.retries[i];
+  if (retries_by_type.size() < other.retries_by_type.size()) {
+    retries_by_type.resize(other.retries_by_type.size());
+  }
+  for (std::size_t t = 0; t < other.retries_by_type.size(); ++t) {
+    retries_by_type[t] += other.retries_by_type[t];
+  }
   webhooks_delivered += other.webhooks_delivered;
   webhooks_given_up += other.webhooks_given_up;
 }

@@ -95,6 +95,7 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
   if (!options_.limits.empty()) limits_.emplace(options_.limits, tasks_, blueprints_);
   if (has_webhooks_) times_.resize(tasks.tasks.size());
   stats_.fetch_seconds.resize(tasks.type_names.size());
+  stats_.retries_by_type.resize(tasks.type_names.size());
   stats_.phases[static_cast<std::size_t>(Phase::kReady)] = tasks.tasks.size();
   if (!tasks_.graph.empty()) {
     if (tasks_.deal.lists > 1 && other_lists_ == nullptr) {
@@ -325,6 +326,7 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result, Clock::Time
     const RetryDecision decision = fetch.retry.Decide(state.attempts, result, random01);
     if (decision.retry) {
       ++stats_.retries[static_cast<std::size_t>(result.failure)];
+      ++stats_.retries_by_type[tasks_.tasks[index].type];
       SetPhase(index, Phase::kWaiting);
       waiting_.Push(clock_.Now(), decision.delay, index);
     } else {

@@ -129,8 +129,8 @@ void Worker::Fail(std::string what) {
 }
 
 void Worker::ArmStatsTimer() {
-  if (stats_every_.count() <= 0) return;
-  stats_timer_.expires_after(stats_every_);
+  if (!stats_every_ || stats_every_->count() <= 0) return;
+  stats_timer_.expires_after(*stats_every_);
   stats_timer_.async_wait([this](boost::system::error_code error) {
     if (error || sent_last_) return;
     stats_due_ = true;
@@ -205,7 +205,7 @@ void Worker::SendBatch(bool last) {
                     .list = tasks_.deal.list,
                     .stats = std::nullopt,
                     .error = last ? error_ : ""};
-  if (stats_every_.count() > 0 && (stats_due_ || last)) batch.stats = runner_.stats();
+  if (stats_every_ && (stats_due_ || last)) batch.stats = runner_.stats();
   stats_due_ = false;
   if (news) {
     batch.parents_ended.resize(parents_ended_.size());

@@ -13,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
 #include "cli_support.h"
 #include "subprocess.h"
 #include "test_server.h"
@@ -265,7 +268,7 @@ TEST(WatchingTest, NoStatusLineOffATerminalOrOnADumbOneOrWhenAskedNot) {
            {"TERM=dumb", run + " > /dev/null"},
            {"TERM=xterm", run + " --no-progress > /dev/null"},
            {"TERM=xterm", run + " 2>&1 > /dev/null | cat"},  // stderr a pipe
-           {"TERM=xterm", run},  // the rows to the terminal too
+           {"TERM=xterm", run},                              // the rows to the terminal too
        }) {
     SCOPED_TRACE(term + " " + command);
     Subprocess script({"/usr/bin/script", "-qfec", command, "/dev/null"},
@@ -294,6 +297,70 @@ TEST(WatchingTest, ProgressLinesForLogs) {
       RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", "--progress", "-q",
                        dir.Write("tasks2.csv", TasksCsv(3))});
   EXPECT_EQ(quiet.err, "");
+}
+
+// The closing report: a table before the summary; --report json, one line of JSON in its
+// place; --report-file, the JSON in a file, -q or not.
+TEST(WatchingTest, TheClosingReport) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks =
+      dir.Write("tasks.csv", "task_id,task_type\n1,ok\n2,ok\n3,status/503\n4,ok\n");
+  const std::vector<std::string> run = {
+      "--url", server.Url("/{task_type:raw}"), "--delay", "0", "--retries", "1", "--retry-delay",
+      "10ms"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = run;
+    args.insert(args.end(), more.begin(), more.end());
+    args.push_back(tasks);
+    return RunOrchestrator(args);
+  };
+  const ProcessResult text = with({});
+  EXPECT_EQ(text.exit_status, 1) << text.err;
+  const std::vector<std::string> lines = Lines(text.err);
+  ASSERT_GE(lines.size(), 6u) << text.err;
+  // emit_event lines, then the report, then the summary last.
+  const std::size_t header = text.err.find("orchestrator: task_type  tasks Completed Failed");
+  ASSERT_NE(header, std::string::npos) << text.err;
+  EXPECT_TRUE(std::regex_search(text.err, std::regex(R"(\norchestrator: ok\s+3\s+3\s+0\s+0 \d)")))
+      << text.err;
+  EXPECT_TRUE(
+      std::regex_search(text.err, std::regex(R"(\norchestrator: status/503\s+1\s+0\s+1\s+1 \d)")))
+      << text.err;
+  EXPECT_NE(text.err.find("orchestrator: top failure reasons:\norchestrator:        1 HTTP 503 "
+                          "Service Unavailable (after 2 attempts)\n"),
+            std::string::npos)
+      << text.err;
+  EXPECT_TRUE(lines.back().starts_with("orchestrator: 4 unique tasks: 3 Completed, 1 Failed"))
+      << text.err;
+  for (const std::string& line : lines) EXPECT_TRUE(line.starts_with("orchestrator: ")) << line;
+
+  const std::string file = dir.path() + "/report.json";
+  const ProcessResult json = with({"--report", "json", "--report-file", file});
+  EXPECT_EQ(json.exit_status, 1) << json.err;
+  EXPECT_EQ(json.err.find("orchestrator: task_type"), std::string::npos) << "in place of the text";
+  std::string line;
+  for (const std::string& each : Lines(json.err)) {
+    if (each.starts_with("{")) line = each;
+  }
+  const boost::json::value report = boost::json::parse(line);
+  EXPECT_EQ(report.at("tasks").as_int64(), 4);
+  EXPECT_EQ(report.at("failed").as_int64(), 1);
+  EXPECT_EQ(report.at("retries").as_int64(), 1);
+  EXPECT_EQ(report.at("top_failures").at(0).at("reason").as_string(),
+            "HTTP 503 Service Unavailable (after 2 attempts)");
+  EXPECT_EQ(boost::json::parse(Contents(file)).at("task_types").as_array().size(), 2u);
+
+  std::filesystem::remove(file);
+  const ProcessResult quiet = with({"-q", "--report-file", file});
+  EXPECT_EQ(quiet.err, "");
+  EXPECT_EQ(boost::json::parse(Contents(file)).at("completed").as_int64(), 3);
+
+  const ProcessResult bad = with({"--report", "yaml"});
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_NE(bad.err.find("orchestrator: --report \"yaml\": expected text or json"),
+            std::string::npos)
+      << bad.err;
 }
 
 }  // namespace

@@ -57,8 +57,8 @@ class Collector {
   /// (TaskList::deal): it passes the news of parents to the worker of each child's list.
   void Add(std::unique_ptr<Worker> worker);
 
-  /// `watcher` is told of the run's progress at its start, every `every` while it goes, and
-  /// once at its end (RunWatcher). It must outlive Run(). Call before Run().
+  /// `watcher` is told of the run's progress at its start, every `every` while it goes (0:
+  /// never), and once at its end (RunWatcher). It must outlive Run(). Call before Run().
   void Watch(RunWatcher& watcher, std::chrono::milliseconds every);
 
   /// Starts the workers and runs the loop until each has delivered its last batch. Call once.

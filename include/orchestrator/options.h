@@ -49,6 +49,8 @@ struct Options {
   bool quiet = false;
   bool progress = false;     ///< --progress: a plain progress line every 10 s off a terminal
   bool no_progress = false;  ///< --no-progress: no status line on a terminal
+  bool report_json = false;  ///< --report json: the closing report as one line of JSON
+  std::string report_path;   ///< --report-file: the closing report as JSON ("" = none)
 };
 
 /// What the command line asks for.

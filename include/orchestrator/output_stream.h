@@ -9,6 +9,10 @@
 
 namespace orchestrator {
 
+/// Appends `text` (from the input: a task_type, a line) with each control character as '?',
+/// so that it cannot write escape sequences to a terminal.
+void AppendPrintable(std::string& out, std::string_view text);
+
 /// Buffers text for a descriptor (stdout, stderr, a results file) and writes it with
 /// write(2), so that errors are seen where they happen: EPIPE, ENOSPC and EIO become
 /// failed() with the errno, and nothing is written after the first error.

@@ -26,6 +26,10 @@ class ResultFile {
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
 
+  /// Writes all of `text` (write(2), again after a short write or EINTR). Returns 0 or the
+  /// errno.
+  int Write(std::string_view text);
+
   /// Syncs what was written, renames it into place and syncs the directory, so that the
   /// rename survives a crash or power loss. Returns 0, or the errno of the step that failed
   /// (when the sync or the rename failed, the earlier FILE is untouched).

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "orchestrator/outcome.h"
@@ -42,6 +44,12 @@ class RunProgress {
   /// Every worker's counts added up; the tasks of a worker that has not sent any yet count
   /// as pending.
   RunStats Combined() const;
+  /// The error_info of failed rows, with how many rows gave each, most first (then in
+  /// order of first appearance); at most `count`. The first kMaxReasons distinct reasons are
+  /// counted; the rows with any other are in `other_failures()`.
+  std::vector<std::pair<std::string, std::uint64_t>> TopFailures(std::size_t count) const;
+  std::uint64_t other_failures() const { return other_failures_; }
+  static constexpr std::size_t kMaxReasons = 1000;
 
  private:
   std::vector<std::string> type_names_;
@@ -51,7 +59,10 @@ class RunProgress {
   std::uint64_t rows_ = 0;
   std::uint64_t failed_rows_ = 0;
   std::vector<RunStats> workers_;
-  std::vector<bool> reported_;  // by worker: its counts have come
+  std::vector<bool> reported_;                                  // by worker: its counts have come
+  std::vector<std::pair<std::string, std::uint64_t>> reasons_;  // in order of appearance
+  std::unordered_map<std::string, std::size_t> reason_index_;   // into reasons_
+  std::uint64_t other_failures_ = 0;
   WallTime started_;
   WallTime last_row_{};
   WallTime last_success_{};

@@ -50,8 +50,10 @@ struct RunStats {
   std::vector<LatencyHistogram> fetch_seconds;
   /// Fetch attempts by the HTTP status of their response; [0]: no response at all.
   std::array<std::uint64_t, 600> responses{};
-  /// Retries by the failure that led to them (FetchFailure).
+  /// Retries by the failure that led to them (FetchFailure)...
   std::array<std::uint64_t, kFetchFailureCount> retries{};
+  /// ...and by task type.
+  std::vector<std::uint64_t> retries_by_type;
   std::uint64_t webhooks_delivered = 0;
   std::uint64_t webhooks_given_up = 0;
 

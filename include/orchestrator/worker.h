@@ -86,8 +86,8 @@ class Worker final : private RunSink, private ParentEndSink {
     CurlHttpClientOptions http;
     bool own_thread = true;  ///< false: run on the collector's io_context and thread
     /// How often a batch carries the runner's counts (WorkerBatch::stats), the last batch
-    /// always; 0: never (nobody watches the run).
-    std::chrono::milliseconds stats_every{0};
+    /// always; 0: only the last batch; none: no batch (nobody watches the run).
+    std::optional<std::chrono::milliseconds> stats_every{};
   };
 
   /// `blueprint` and `collector` must outlive the worker.
@@ -146,7 +146,7 @@ class Worker final : private RunSink, private ParentEndSink {
   Deliver deliver_;
   std::vector<WorkerRecord> batch_;                    // records made since the last batch went out
   std::vector<std::vector<ParentEnd>> parents_ended_;  // by list, since the last batch
-  std::chrono::milliseconds stats_every_;
+  std::optional<std::chrono::milliseconds> stats_every_;
   boost::asio::steady_timer stats_timer_;
   bool stats_due_ = false;    // the next batch carries the runner's counts
   bool send_posted_ = false;  // a SendBatch is on its way
