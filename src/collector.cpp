@@ -107,9 +107,11 @@ void Collector::Deliver(WorkerBatch batch) {
   if (progress_ && batch.stats) progress_->WorkerStats(batch.list, std::move(*batch.stats));
   const auto now =
       progress_ ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
+  if (event_log_ != nullptr) event_log_->Write(batch.task_events);
   for (const WorkerRecord& record : batch.records) {
     if (record.outcome) {
       reporter_.Result(record.task, *record.outcome);
+      if (event_log_ != nullptr) event_log_->Finished(record.task, *record.outcome);
       if (progress_) progress_->Row(record.task, *record.outcome, now);
       CountForHalt(*record.outcome);
     } else if (!record.webhook.empty()) {
@@ -123,6 +125,11 @@ void Collector::Deliver(WorkerBatch batch) {
     if (!batch.parents_ended[list].empty()) {
       workers_[list]->ParentsEnded(std::move(batch.parents_ended[list]));
     }
+  }
+  if (event_log_ != nullptr && !event_log_->Flush() && end_.events_error == 0) {
+    // Like a failed --output: the run stops, and every task still gets its row.
+    end_.events_error = event_log_->stream().error();
+    StopAll();
   }
   if (!batch.error.empty()) OnInternalError(std::move(batch.error));
   if (batch.last && --workers_running_ == 0) {

@@ -19,6 +19,7 @@
 #include "orchestrator/collector.h"
 #include "orchestrator/curl_http_client.h"
 #include "orchestrator/earlier_results.h"
+#include "orchestrator/event_log.h"
 #include "orchestrator/exit_status.h"
 #include "orchestrator/fd_budget.h"
 #include "orchestrator/input_error.h"
@@ -110,6 +111,11 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
   if (failed_output != nullptr) {
     fmt::print(stderr, "orchestrator: error: cannot write results to {}: {}; they are incomplete\n",
                failed_output->name(), std::strerror(failed_output->error()));
+    return kExitOutputError;
+  }
+  if (end.events_error != 0) {
+    fmt::print(stderr, "orchestrator: error: cannot write events to {}: {}; they are incomplete\n",
+               options.events_path, std::strerror(end.events_error));
     return kExitOutputError;
   }
   if (end.halted_after) {
@@ -218,6 +224,16 @@ int Run(const Options& options, const SignalWatch& signals) {
     result_streams.push_back(&*file_results);
   }
   Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events);
+  // Each task type's blueprint: the file's (the reader checked every type has one), or the
+  // built-in one.
+  std::vector<const Blueprint*> blueprints;
+  for (const std::string& type : tasks.type_names) {
+    blueprints.push_back(blueprint_file ? blueprint_file->Find(type) : &*builtin);
+  }
+  std::optional<EventLog> event_log;
+  if (!options.events_path.empty()) {
+    event_log.emplace(options.events_path, tasks.type_names, blueprints);
+  }
   std::optional<MetricsFile> metrics;
   if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events);
   std::optional<StatusLine> status;
@@ -257,12 +273,6 @@ int Run(const Options& options, const SignalWatch& signals) {
   }
 
   CurlLibrary curl;
-  // Each task type's blueprint: the file's (the reader checked every type has one), or the
-  // built-in one.
-  std::vector<const Blueprint*> blueprints;
-  for (const std::string& type : tasks.type_names) {
-    blueprints.push_back(blueprint_file ? blueprint_file->Find(type) : &*builtin);
-  }
   // Each thread gets a share of the tasks and of the fetch slots; a thread without a task
   // or a slot would only cost.
   const std::size_t task_count = tasks.tasks.size();
@@ -272,6 +282,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   if (metrics) collector.Watch(*metrics, kMetricsEvery);
   if (status) collector.Watch(*status, status_every);
   if (report) collector.Watch(*report, std::chrono::milliseconds(0));
+  if (event_log) collector.set_event_log(&*event_log);
   std::vector<TaskList> shares = SplitTasks(
       std::move(tasks), std::max<std::size_t>(1, std::min({threads, max_fetches, task_count})));
   const std::size_t thread_count = shares.size();
@@ -299,7 +310,8 @@ int Run(const Options& options, const SignalWatch& signals) {
                      .insecure = options.insecure,
                      .http_version = options.http_version},
             .own_thread = thread_count > 1,
-            .stats_every = stats_every},
+            .stats_every = stats_every,
+            .events = event_log.has_value()},
         io, collector.Deliverer()));
   }
   shares.clear();

@@ -249,6 +249,10 @@ CommandLine Parse(int argc, const char* const* argv) {
                  "Also write the result CSV to FILE, row by row, replacing it once the run "
                  "starts (with --resume FILE: continue it in place)")
       ->type_name("FILE");
+  app.add_option("--events", options.events_path,
+                 "Write what happens to every task to FILE as JSON Lines (queued, started, "
+                 "each step, retries, webhooks, finished); FILE may be a FIFO or /dev/stderr")
+      ->type_name("FILE");
   app.add_option("--metrics", options.metrics_path,
                  "Write the run's progress to FILE in Prometheus's text format every 5 s and at "
                  "the end, for node_exporter's textfile collector (FILE ending in .prom)")

@@ -114,8 +114,26 @@ Runner::Runner(const TaskList& tasks, const Blueprint& blueprint, RunnerOptions 
     : Runner(tasks, std::vector<const Blueprint*>{&blueprint}, std::move(options), http, clock,
              sink, other_lists) {}
 
+template <typename Fill>
+void Runner::Note(TaskIndex index, TaskEventKind kind, Fill&& fill) {
+  if (events_ == nullptr) return;
+  TaskEvent event{.task = tasks_.tasks[index], .at = clock_.Now(), .kind = kind};
+  fill(event);
+  events_->OnTaskEvent(event);
+}
+
+void Runner::Note(TaskIndex index, TaskEventKind kind) {
+  Note(index, kind, [](TaskEvent&) {});
+}
+
 void Runner::Start(std::function<void()> on_finished) {
   on_finished_ = std::move(on_finished);
+  for (TaskIndex index = 0; events_ != nullptr && index < states_.size(); ++index) {
+    if (states_[index].phase == Phase::kBlocked) {
+      Note(index, TaskEventKind::kBlocked,
+           [](TaskEvent& event) { event.blocker = Blocker::kDependencies; });
+    }
+  }
   if (finished()) {
     std::exchange(on_finished_, nullptr)();
     return;
@@ -204,6 +222,8 @@ void Runner::Advance(TaskIndex index) {
   if (limits_ && !state.admitted) {
     if (!limits_->TryEnter(index)) {
       SetPhase(index, Phase::kPooled);  // a pool is full: the task waits in its line
+      Note(index, TaskEventKind::kBlocked,
+           [](TaskEvent& event) { event.blocker = Blocker::kPool; });
       return;
     }
     state.admitted = true;
@@ -216,20 +236,20 @@ void Runner::Advance(TaskIndex index) {
     const Step& step = CurrentStep(index);
     if (std::holds_alternative<FetchStep>(step.action)) {
       SetPhase(index, Phase::kQueued);  // it begins when it gets its fetch slot
+      Note(index, TaskEventKind::kQueued);
       queued_.PushBack(index, lane_of_type_[task.type]);
       return;
     }
     Begin(index);
-    if (const auto* delay = std::get_if<DelayStep>(&step.action)) {
-      Duration duration = delay->duration;
-      if (delay->column) {
-        // The reader checked the value, so it parses.
-        const TaskValues values(tasks_, task, blueprint);
-        duration = ParseDuration(values(*delay->column).text).value_or(Duration(0));
-      }
+    const std::uint8_t step_index = state.step;
+    Note(index, TaskEventKind::kStepStarted, [&](TaskEvent& event) { event.step = step_index; });
+    if (std::holds_alternative<DelayStep>(step.action)) {
+      const Duration duration = DelayOf(index);
       if (duration <= Duration(0)) {
         // Nothing to wait for: a wake-up would cost a tick of the clock's grid (10 ms) per
         // task, which a chain of tasks pays once per link.
+        Note(index, TaskEventKind::kStepFinished,
+             [&](TaskEvent& event) { event.step = step_index; });
         ++state.step;
         continue;
       }
@@ -249,8 +269,18 @@ void Runner::Advance(TaskIndex index) {
     }
     sink_.Event(task, tasks_.TypeName(task), step.name,
                 emit.text ? std::string_view(line_) : std::string_view());
+    Note(index, TaskEventKind::kStepFinished, [&](TaskEvent& event) { event.step = step_index; });
     ++state.step;
   }
+}
+
+// How long the task's current step, a delay, waits: its own, or its row's value.
+Duration Runner::DelayOf(TaskIndex index) const {
+  const auto& delay = std::get<DelayStep>(CurrentStep(index).action);
+  if (!delay.column) return delay.duration;
+  // The reader checked the value, so it parses.
+  const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index));
+  return ParseDuration(values(*delay.column).text).value_or(Duration(0));
 }
 
 // The task's first step begins: its on_start webhooks go out.
@@ -258,6 +288,7 @@ void Runner::Begin(TaskIndex index) {
   TaskState& state = states_[index];
   if (state.started) return;
   state.started = true;
+  Note(index, TaskEventKind::kStarted);
   if (!has_webhooks_) return;
   times_[index].started = clock_.Now();
   SendWebhooks(index, WebhookEvent::kStart);
@@ -300,6 +331,10 @@ void Runner::StartFetches() {
       continue;
     }
     SetPhase(index, Phase::kFetching);
+    Note(index, TaskEventKind::kStepStarted, [&](TaskEvent& event) {
+      event.step = states_[index].step;
+      event.attempt = static_cast<std::uint16_t>(states_[index].attempts + 1);
+    });
     if (rate_) rate_->Started(now);
     if (has_webhooks_) ++times_[index].attempts;
     ++in_flight_;
@@ -312,8 +347,15 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result, Clock::Time
   if (cancelled_) return;
   --in_flight_;
   TaskState& state = states_[index];
-  stats_.fetch_seconds[tasks_.tasks[index].type].Add(
-      std::chrono::duration<double>(clock_.Now() - begun).count());
+  const auto took = clock_.Now() - begun;
+  stats_.fetch_seconds[tasks_.tasks[index].type].Add(std::chrono::duration<double>(took).count());
+  Note(index, TaskEventKind::kStepFinished, [&](TaskEvent& event) {
+    event.step = state.step;
+    event.attempt = static_cast<std::uint16_t>(state.attempts + 1);
+    event.micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+    event.http_status = static_cast<std::uint16_t>(std::clamp(result.http_status, 0, 599));
+    event.failure = result.failure;
+  });
   ++stats_.responses[static_cast<std::size_t>(std::clamp(result.http_status, 0, 599))];
   if (result.ok()) {
     state.attempts = 0;
@@ -327,6 +369,14 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result, Clock::Time
     if (decision.retry) {
       ++stats_.retries[static_cast<std::size_t>(result.failure)];
       ++stats_.retries_by_type[tasks_.tasks[index].type];
+      Note(index, TaskEventKind::kRetry, [&](TaskEvent& event) {
+        event.step = state.step;
+        event.attempt = state.attempts;
+        event.micros =
+            std::chrono::duration_cast<std::chrono::microseconds>(decision.delay).count();
+        event.http_status = static_cast<std::uint16_t>(std::clamp(result.http_status, 0, 599));
+        event.failure = result.failure;
+      });
       SetPhase(index, Phase::kWaiting);
       waiting_.Push(clock_.Now(), decision.delay, index);
     } else {
@@ -347,8 +397,14 @@ void Runner::OnWake() {
     if (std::holds_alternative<FetchStep>(CurrentStep(*index).action)) {
       // A retry's backoff is over. It goes to the front: it has waited its turn once.
       SetPhase(*index, Phase::kQueued);
+      Note(*index, TaskEventKind::kQueued);
       queued_.PushFront(*index, lane_of_type_[tasks_.tasks[*index].type]);
     } else {
+      Note(*index, TaskEventKind::kStepFinished, [&](TaskEvent& event) {
+        event.step = states_[*index].step;
+        event.micros =
+            std::chrono::duration_cast<std::chrono::microseconds>(DelayOf(*index)).count();
+      });
       ++states_[*index].step;  // the delay is over
       Advance(*index);
     }
@@ -430,6 +486,11 @@ void Runner::Settle(const WebhookProgress& progress) {
   const TaskIndex index = delivery.task;
   TaskState& state = states_[index];
   ++(progress.failure.empty() ? stats_.webhooks_delivered : stats_.webhooks_given_up);
+  Note(delivery.task, TaskEventKind::kWebhook, [&](TaskEvent& event) {
+    event.hook = static_cast<std::uint8_t>(delivery.event);
+    event.hook_index = delivery.hook;
+    event.given_up = !progress.failure.empty();
+  });
   if (!progress.failure.empty()) {
     const std::size_t hooks = WebhooksOf(BlueprintOf(index), delivery.event).size();
     const std::string webhook =
@@ -518,6 +579,8 @@ void Runner::FreePlaces(TaskIndex index) {
     const TaskIndex waiting = retry_[i];
     if (states_[waiting].phase != Phase::kPooled) continue;
     SetPhase(waiting, Phase::kReady);
+    Note(waiting, TaskEventKind::kReleased,
+         [](TaskEvent& event) { event.blocker = Blocker::kPool; });
     Advance(waiting);
   }
 }
@@ -551,6 +614,8 @@ void Runner::ReleaseChild(const ParentEnd& news) {
   }
   if (--parents_left_[child] == 0) {
     SetPhase(child, Phase::kReady);
+    Note(child, TaskEventKind::kReleased,
+         [](TaskEvent& event) { event.blocker = Blocker::kDependencies; });
     Advance(child);
   }
 }

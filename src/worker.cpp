@@ -78,7 +78,9 @@ Worker::Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options
       deliver_(std::move(deliver)),
       parents_ended_(tasks_.graph.empty() ? 0 : tasks_.deal.lists),
       stats_every_(options.stats_every),
-      stats_timer_(io_) {}
+      stats_timer_(io_) {
+  if (options.events) runner_.set_event_sink(this);
+}
 
 Worker::Worker(TaskList tasks, const Blueprint& blueprint, Options options,
                boost::asio::io_context& collector, Deliver deliver)
@@ -158,6 +160,11 @@ void Worker::ParentEnded(std::uint32_t list, const ParentEnd& news) {
   SendSoon();
 }
 
+void Worker::OnTaskEvent(const TaskEvent& event) {
+  task_events_.push_back(event);
+  SendSoon();
+}
+
 void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string_view step,
                    std::string_view line) {
   Add({.task = task,
@@ -197,11 +204,12 @@ void Worker::SendBatch(bool last) {
   if (sent_last_) return;
   const bool news = std::any_of(parents_ended_.begin(), parents_ended_.end(),
                                 [](const std::vector<ParentEnd>& list) { return !list.empty(); });
-  if (batch_.empty() && !news && !stats_due_ && !last) return;
+  if (batch_.empty() && task_events_.empty() && !news && !stats_due_ && !last) return;
   sent_last_ = last;
   WorkerBatch batch{.records = std::exchange(batch_, {}),
                     .parents_ended = {},
                     .last = last,
+                    .task_events = std::exchange(task_events_, {}),
                     .list = tasks_.deal.list,
                     .stats = std::nullopt,
                     .error = last ? error_ : ""};

@@ -363,5 +363,87 @@ TEST(WatchingTest, TheClosingReport) {
       << bad.err;
 }
 
+// --events: every line of a run that meets every kind of event validates against
+// docs/events.schema.json (Debian's python3-jsonschema), each task's events come in the
+// order they happened, and each task has exactly one "finished", as in the result CSV.
+TEST(WatchingTest, EveryEventLineFollowsTheSchema) {
+  TestServer server;
+  TempDir dir;
+  const std::string kinds = dir.Write("kinds.toml",
+                                      "[defaults]\nretries = 1\nretry_delay = \"10ms\"\n"
+                                      "[types.ingest]\n"
+                                      "on_success = [ { url = \"" +
+                                          server.Url("/ok") +
+                                          "\" } ]\n"
+                                          "steps = [ { fetch = \"" +
+                                          server.Url("/ok") +
+                                          "\" }, { delay = \"50ms\" }, "
+                                          "{ emit = \"\" } ]\n"
+                                          "[types.flaky]\n"
+                                          "steps = [ { fetch = \"" +
+                                          server.Url("/status/503") + "\" } ]\n");
+  const std::string tasks = dir.Write("tasks.csv",
+                                      "task_id,task_type,depends_on\n"
+                                      "1,ingest,\n2,ingest,1\n3,ingest,\n4,flaky,\n5,ingest,4\n"
+                                      "6,ingest,\n7,ingest,3\n");
+  const std::string events = dir.path() + "/events.jsonl";
+  const ProcessResult result =
+      RunOrchestrator({"--blueprints", kinds, "--limit", "ingest=2", "--events", events, tasks});
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  const auto rows = Rows(result.out);
+  ASSERT_EQ(rows.size(), 7u);
+
+  const std::string check = dir.Write("check.py", R"(
+import collections, json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+validator = jsonschema.Draft202012Validator(schema)
+kinds, finished, last = collections.Counter(), collections.Counter(), {}
+for number, line in enumerate(open(sys.argv[2]), 1):
+    event = json.loads(line)
+    validator.validate(event)
+    kinds[event["event"] + ("/" + event["by"] if "by" in event else "")] += 1
+    task = event["task_id"]
+    if task in last and last[task] == "finished":
+        sys.exit(f"line {number}: an event of task {task} after its finished")
+    last[task] = event["event"]
+    if event["event"] == "finished":
+        finished[task] += 1
+print(" ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
+print("finished", " ".join(f"{t}:{n}" for t, n in sorted(finished.items())))
+)");
+  Subprocess python(
+      {"/usr/bin/python3", check, ORCHESTRATOR_SOURCE_DIR "/docs/events.schema.json", events}, {});
+  const ProcessResult checked = python.Wait();
+  ASSERT_EQ(checked.exit_status, 0) << checked.out << checked.err << Contents(events);
+  const std::vector<std::string> summary = Lines(checked.out);
+  ASSERT_EQ(summary.size(), 2u) << checked.out;
+  // Every kind of event: dependencies and the pool, retries, webhooks.
+  for (const char* kind : {"blocked/dependencies=", "released/dependencies=", "blocked/pool=",
+                           "released/pool=", "queued=", "started=", "step_started=",
+                           "step_finished=", "retry=1", "webhook=5", "finished=7"}) {
+    EXPECT_NE(summary[0].find(kind), std::string::npos) << kind << " in " << summary[0];
+  }
+  EXPECT_EQ(summary[1], "finished 1:1 2:1 3:1 4:1 5:1 6:1 7:1");
+  EXPECT_EQ(rows.at("5"), "Failed,dependency 4 failed");
+}
+
+// A full events file is an error like a full --output: the run stops, every row is written,
+// and the exit status says the output failed.
+TEST(WatchingTest, AFullEventsFileStopsTheRun) {
+  TestServer server;
+  TempDir dir;
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "30s", "--events", "/dev/full",
+                       dir.Write("tasks.csv", TasksCsv(50))});
+  EXPECT_EQ(result.exit_status, 3) << result.err;  // kExitOutputError
+  EXPECT_LT(result.seconds, 10);
+  EXPECT_EQ(Rows(result.out).size(), 50u);
+  EXPECT_NE(result.err.find("orchestrator: error: cannot write events to /dev/full: No space left "
+                            "on device; they are incomplete"),
+            std::string::npos)
+      << result.err;
+}
+
 }  // namespace
 }  // namespace orchestrator::testing

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 
+#include "orchestrator/event_log.h"
 #include "orchestrator/halt_policy.h"
 #include "orchestrator/interrupts.h"
 #include "orchestrator/reporter.h"
@@ -31,6 +32,7 @@ struct RunEnd {
   /// Set when --halt stopped the run: the failures counted then.
   std::optional<std::uint64_t> halted_after;
   std::uint64_t not_started = 0;  ///< Tasks the halt left unstarted.
+  int events_error = 0;           ///< The errno that stopped the --events file being written, or 0.
 };
 
 /// Runs the collector's side of a run on its io_context (the main thread): it starts the
@@ -60,6 +62,10 @@ class Collector {
   /// `watcher` is told of the run's progress at its start, every `every` while it goes (0:
   /// never), and once at its end (RunWatcher). It must outlive Run(). Call before Run().
   void Watch(RunWatcher& watcher, std::chrono::milliseconds every);
+
+  /// --events: the workers' TaskEvents and every row go to `log` as they come. A log that
+  /// fails stops the run (RunEnd::events_error). Call before Run().
+  void set_event_log(EventLog* log) { event_log_ = log; }
 
   /// Starts the workers and runs the loop until each has delivered its last batch. Call once.
   RunEnd Run();
@@ -94,6 +100,7 @@ class Collector {
   };
   std::vector<Watching> watches_;
   std::optional<RunProgress> progress_;  // while Run() runs, when watched
+  EventLog* event_log_ = nullptr;
 };
 
 }  // namespace orchestrator

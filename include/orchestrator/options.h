@@ -31,6 +31,7 @@ struct Options {
   std::optional<std::uint64_t> max_body;  ///< a larger response body fails the fetch
   std::string output_path;                ///< also write the result CSV here ("" = no)
   std::string metrics_path;               ///< --metrics: Prometheus textfile ("" = no)
+  std::string events_path;                ///< --events: JSON Lines of task events ("" = no)
   std::string resume_path;                ///< skip tasks this earlier result CSV completed
   std::string blueprints_path;            ///< the blueprint file ("" = the built-in blueprint)
   /// The fetch settings given on the command line: they rank above a blueprint file's

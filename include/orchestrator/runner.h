@@ -27,6 +27,7 @@
 #include "orchestrator/run_stats.h"
 #include "orchestrator/running_limits.h"
 #include "orchestrator/task.h"
+#include "orchestrator/task_event.h"
 #include "orchestrator/task_values.h"
 #include "orchestrator/webhook_queue.h"
 
@@ -119,6 +120,9 @@ class Runner {
   std::size_t fetches_in_flight() const { return in_flight_ + webhooks_.in_flight(); }
   /// Its tasks by phase now, and what its fetches and webhooks did so far.
   const RunStats& stats() const { return stats_; }
+  /// --events: what happens to each task from now on goes to `sink` (null: nowhere, at no
+  /// cost). Call before Start.
+  void set_event_sink(TaskEventSink* sink) { events_ = sink; }
 
  private:
   using Phase = TaskPhase;
@@ -145,6 +149,10 @@ class Runner {
   void StartFetches();
   void OnFetchDone(TaskIndex index, const FetchResult& result, Clock::TimePoint begun);
   void SetPhase(TaskIndex index, Phase phase);
+  // With an event sink: `fill` completes the task's event of `kind` before it goes out.
+  template <typename Fill>
+  void Note(TaskIndex index, TaskEventKind kind, Fill&& fill);
+  void Note(TaskIndex index, TaskEventKind kind);
   void OnWake();
   void ArmWake();
   void Begin(TaskIndex index);
@@ -163,6 +171,7 @@ class Runner {
   void FreePlaces(TaskIndex index);
   const Blueprint& BlueprintOf(TaskIndex index) const;
   const Step& CurrentStep(TaskIndex index) const;
+  Duration DelayOf(TaskIndex index) const;
 
   const TaskList& tasks_;
   std::vector<const Blueprint*> blueprints_;  // by task type
@@ -200,6 +209,7 @@ class Runner {
   std::mt19937_64 random_;
   std::string line_;  // an emit step's line, filled in
   RunStats stats_;
+  TaskEventSink* events_ = nullptr;
 };
 
 }  // namespace orchestrator

@@ -24,6 +24,7 @@
 #include "orchestrator/run_stats.h"
 #include "orchestrator/runner.h"
 #include "orchestrator/task.h"
+#include "orchestrator/task_event.h"
 
 namespace orchestrator {
 
@@ -45,6 +46,8 @@ struct WorkerBatch {
   /// parents (Worker::ParentsEnded). Empty, or one vector per list.
   std::vector<std::vector<ParentEnd>> parents_ended;
   bool last = false;  ///< The worker's final batch: it sends nothing after it.
+  /// --events: what happened to its tasks, in order (Options::events).
+  std::vector<TaskEvent> task_events;
   /// Which worker sent it (its list, TaskList::deal).
   std::uint32_t list = 0;
   /// The runner's counts, now and then (Options::stats_every) and in the last batch, when
@@ -76,7 +79,7 @@ std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index);
 /// travel to the collector in batches, by value, through asio::post, and Cancel travels the
 /// other way the same way. So does the news of parents whose children are on other workers:
 /// in the batches to the collector, which passes it to those workers (ParentsEnded).
-class Worker final : private RunSink, private ParentEndSink {
+class Worker final : private RunSink, private ParentEndSink, private TaskEventSink {
  public:
   /// Runs on the collector's io_context with each batch, in the order the worker made them.
   using Deliver = std::function<void(WorkerBatch batch)>;
@@ -88,6 +91,8 @@ class Worker final : private RunSink, private ParentEndSink {
     /// How often a batch carries the runner's counts (WorkerBatch::stats), the last batch
     /// always; 0: only the last batch; none: no batch (nobody watches the run).
     std::optional<std::chrono::milliseconds> stats_every{};
+    /// --events: the batches carry the runner's TaskEvents.
+    bool events = false;
   };
 
   /// `blueprint` and `collector` must outlive the worker.
@@ -126,6 +131,7 @@ class Worker final : private RunSink, private ParentEndSink {
   void Result(const Task& task, const Outcome& outcome) override;
   void WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) override;
   void ParentEnded(std::uint32_t list, const ParentEnd& news) override;
+  void OnTaskEvent(const TaskEvent& event) override;
   void Add(WorkerRecord record);
   void SendSoon();
   void SendBatch(bool last);
@@ -146,6 +152,7 @@ class Worker final : private RunSink, private ParentEndSink {
   Deliver deliver_;
   std::vector<WorkerRecord> batch_;                    // records made since the last batch went out
   std::vector<std::vector<ParentEnd>> parents_ended_;  // by list, since the last batch
+  std::vector<TaskEvent> task_events_;                 // since the last batch
   std::optional<std::chrono::milliseconds> stats_every_;
   boost::asio::steady_timer stats_timer_;
   bool stats_due_ = false;    // the next batch carries the runner's counts

@@ -1,0 +1,68 @@
+// --events FILE: what happens to every task, as JSON Lines, for programs.
+#ifndef ORCHESTRATOR_EVENT_LOG_H_
+#define ORCHESTRATOR_EVENT_LOG_H_
+
+#include <chrono>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "orchestrator/blueprint.h"
+#include "orchestrator/outcome.h"
+#include "orchestrator/output_stream.h"
+#include "orchestrator/task_event.h"
+
+namespace orchestrator {
+
+/// Writes one JSON object a line (Boost.JSON), in the order the collector gets them:
+///   {"ts":"2026-12-02T09:00:05.012Z","elapsed_ms":12,"task_id":101,"task_type":"ingest",
+///    "event":"step_finished","step":"fetch_data","attempt":1,"duration_ms":3.2,"http_status":200}
+/// Every event has ts (RFC 3339, UTC, milliseconds), elapsed_ms (since the run started),
+/// task_id, task_type and event; then what the event needs (docs/events.schema.json):
+///   blocked, released: "by" (dependencies or pool)
+///   queued, started: nothing more
+///   step_started: "step" (its name), "kind" (fetch, delay, emit), fetches "attempt"
+///   step_finished: "step", "kind", "duration_ms" (fetch: the attempt; delay: its length;
+///     emit: 0), fetches "attempt", "http_status" (0: no response), "outcome" (ok or the
+///     failure: http_status, timeout, connect, ...)
+///   retry: "step", "attempt" (the one that failed), "reason", "http_status", "wait_ms"
+///   webhook: "webhook" (on_start, on_success, on_failure), "index", "outcome" (delivered
+///     or given_up)
+///   finished: "final_status", "error_info"
+/// A task's own events are in the order they happened. The file is written as the run goes
+/// (at most 64 KiB buffered); a write that fails (a full disk, a closed FIFO) stops the run,
+/// as a failed --output does.
+class EventLog {
+ public:
+  /// Opens FILE for writing (created, or truncated; a FIFO or /dev/stderr as it is): throws
+  /// InputError (exit 2, nothing run) if it cannot. `blueprints[t]` names the steps of type t.
+  EventLog(const std::string& path, std::vector<std::string> type_names,
+           std::vector<const Blueprint*> blueprints);
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  void Write(std::span<const TaskEvent> events);
+  /// The task's row.
+  void Finished(const Task& task, const Outcome& outcome);
+  /// Writes out what is buffered; false if the file has failed.
+  bool Flush();
+
+  const OutputStream& stream() const { return *stream_; }
+
+ private:
+  void WriteLine(const TaskEvent* event, const Task& task, const Outcome* outcome);
+
+  int fd_;
+  std::unique_ptr<OutputStream> stream_;
+  std::vector<std::string> type_names_;
+  std::vector<const Blueprint*> blueprints_;
+  // The run's start on both clocks: an event's steady time becomes calendar time.
+  std::chrono::steady_clock::time_point steady_start_;
+  std::chrono::system_clock::time_point wall_start_;
+  std::string line_;
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_EVENT_LOG_H_
