@@ -3,8 +3,10 @@
 #define ORCHESTRATOR_EVENT_LOG_H_
 
 #include <chrono>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "orchestrator/blueprint.h"
@@ -14,7 +16,8 @@
 
 namespace orchestrator {
 
-/// Writes one JSON object a line (Boost.JSON), in the order the collector gets them:
+/// Writes one JSON object a line (strings escaped by Boost.JSON), in the order the
+/// collector gets them:
 ///   {"ts":"2026-12-02T09:00:05.012Z","elapsed_ms":12,"task_id":101,"task_type":"ingest",
 ///    "event":"step_finished","step":"fetch_data","attempt":1,"duration_ms":3.2,"http_status":200}
 /// Every event has ts (RFC 3339, UTC, milliseconds), elapsed_ms (since the run started),
@@ -52,6 +55,7 @@ class EventLog {
 
  private:
   void WriteLine(const TaskEvent* event, const Task& task, const Outcome* outcome);
+  std::string_view Timestamp(std::chrono::system_clock::time_point wall);
 
   int fd_;
   std::unique_ptr<OutputStream> stream_;
@@ -61,6 +65,11 @@ class EventLog {
   std::chrono::steady_clock::time_point steady_start_;
   std::chrono::system_clock::time_point wall_start_;
   std::string line_;
+  // JSON strings, quoted and escaped once: each type's name, and its steps' names.
+  std::vector<std::string> type_json_;
+  std::vector<std::vector<std::string>> step_json_;
+  std::chrono::system_clock::time_point timestamp_second_{};
+  std::string timestamp_;  // its RFC 3339 text, milliseconds filled in per line
 };
 
 }  // namespace orchestrator
