@@ -213,8 +213,8 @@ TEST(SchedulingTest, AFailedDependencyFailsItsDescendantsWithoutRunningThem) {
     SCOPED_TRACE(std::string("--threads ") + threads);
     server.ResetCounters();
     const ProcessResult result =
-        RunOrchestrator({"--url", server.Url("/{task_type:raw}"), "--retries", "0", "--delay",
-                         "0", "--halt", "soon,fail=2", "--threads", threads, tasks});
+        RunOrchestrator({"--url", server.Url("/{task_type:raw}"), "--retries", "0", "--delay", "0",
+                         "--halt", "soon,fail=2", "--threads", threads, tasks});
     EXPECT_EQ(result.exit_status, 1) << result.err;
     const auto rows = Rows(result.out);
     EXPECT_EQ(rows.at("1"), "Failed,HTTP 500 Internal Server Error");

@@ -96,7 +96,8 @@ std::string Describe(const Scenario& s) {
          " ms, input open " + std::to_string(s.input_until.count()) + " ms, stdout " +
          out[static_cast<int>(s.out)] + ", --threads " + std::to_string(s.threads) +
          (s.output_file ? ", --output" : "") + (s.stalling_fetches ? ", stalling fetches" : "") +
-         (s.webhooks ? ", webhooks" : "") + (s.graph ? ", dependencies" : "") + (s.limit ? ", --limit" : "");
+         (s.webhooks ? ", webhooks" : "") + (s.graph ? ", dependencies" : "") +
+         (s.limit ? ", --limit" : "");
 }
 
 class StressTest : public ::testing::Test {
