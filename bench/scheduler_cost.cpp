@@ -31,9 +31,14 @@ struct Sink : RunSink {
   void Result(const Task&, const Outcome&) override { ++rows; }
   void WebhookGaveUp(const Task&, std::string_view, std::string_view) override {}
 };
-double Cpu() { timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+double Cpu() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
 double Run(std::size_t n, bool chain, std::size_t slots) {
-  TaskList tasks; tasks.type_names = {"t"};
+  TaskList tasks;
+  tasks.type_names = {"t"};
   for (std::size_t i = 0; i < n; ++i) tasks.tasks.push_back({i + 1, 0});
   if (chain) {
     std::vector<TaskGraph::Edge> edges;
@@ -41,11 +46,17 @@ double Run(std::size_t n, bool chain, std::size_t slots) {
     tasks.graph = TaskGraph::FromEdges(n, std::move(edges));
   }
   const Blueprint blueprint = DefaultBlueprint(GetOf("http://test/get"), Duration(0));
-  Http http; FakeClock clock; Sink sink;
+  Http http;
+  FakeClock clock;
+  Sink sink;
   const double start = Cpu();
   Runner runner(tasks, blueprint, RunnerOptions{.max_fetches = slots}, http, clock, sink);
   runner.Start([] {});
-  while (!http.pending.empty()) { auto done = std::move(http.pending.front()); http.pending.pop_front(); done(FetchResult{}); }
+  while (!http.pending.empty()) {
+    auto done = std::move(http.pending.front());
+    http.pending.pop_front();
+    done(FetchResult{});
+  }
   const double cpu = Cpu() - start;
   if (sink.rows != n) std::printf("rows %zu of %zu!\n", sink.rows, n);
   return cpu;
@@ -54,7 +65,9 @@ int main() {
   const std::size_t n = 100000;
   for (int turn = 0; turn < 5; ++turn) {
     const double flat = Run(n, false, 1), chain = Run(n, true, 1);
-    std::printf("turn %d: flat %.3f s, chain %.3f s: %.2f us/task flat, %.2f us/task chain, difference %.2f us\n",
-                turn, flat, chain, flat / n * 1e6, chain / n * 1e6, (chain - flat) / n * 1e6);
+    std::printf(
+        "turn %d: flat %.3f s, chain %.3f s: %.2f us/task flat, %.2f us/task chain, difference "
+        "%.2f us\n",
+        turn, flat, chain, flat / n * 1e6, chain / n * 1e6, (chain - flat) / n * 1e6);
   }
 }
