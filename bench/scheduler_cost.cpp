@@ -4,8 +4,9 @@
 // network, server or event loop is in the figure. Five turns, each the two side by side.
 // Build against a Release build of the library, from the repository's root:
 //   cmake -S . -B /tmp/bench-build -DCMAKE_BUILD_TYPE=Release && cmake --build /tmp/bench-build
-//   g++ -std=c++20 -O2 -Iinclude -I/tmp/bench-build/generated bench/scheduler_cost.cpp \
+//   g++ -std=c++20 -O2 -Iinclude -I/tmp/bench-build/generated bench/scheduler_cost.cpp
 //     /tmp/bench-build/liborchestrator_core.a -lcurl -lfmt -lboost_json -o /tmp/scheduler_cost
+//   (one command, on one line)
 //   /tmp/scheduler_cost
 #include <chrono>
 #include <cstdio>
