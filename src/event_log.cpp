@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 #include <cerrno>
 #include <cstring>
@@ -34,10 +33,9 @@ double Milliseconds(std::int64_t micros) { return static_cast<double>(micros) / 
 
 }  // namespace
 
-EventLog::EventLog(const std::string& path, std::vector<std::string> type_names,
+EventLog::EventLog(const std::string& path, const std::vector<std::string>& type_names,
                    std::vector<const Blueprint*> blueprints)
     : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)),
-      type_names_(std::move(type_names)),
       blueprints_(std::move(blueprints)),
       steady_start_(std::chrono::steady_clock::now()),
       wall_start_(std::chrono::system_clock::now()) {
@@ -45,8 +43,8 @@ EventLog::EventLog(const std::string& path, std::vector<std::string> type_names,
     throw InputError(path, 0, std::string("cannot write events: ") + std::strerror(errno));
   }
   stream_ = std::make_unique<OutputStream>(fd_, path, OutputStream::FlushPolicy::kWhenAsked);
-  for (std::size_t t = 0; t < type_names_.size(); ++t) {
-    type_json_.push_back(boost::json::serialize(boost::json::value(type_names_[t])));
+  for (std::size_t t = 0; t < type_names.size(); ++t) {
+    type_json_.push_back(boost::json::serialize(boost::json::value(type_names[t])));
     step_json_.emplace_back();
     for (const Step& step : blueprints_[t]->steps) {
       step_json_.back().push_back(boost::json::serialize(boost::json::value(step.name)));

@@ -25,6 +25,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// The Completed rows of the tests' task type, as the file and a scrape both write it.
+const std::string kCompletedSeries =
+    "orchestrator_tasks_total{final_status=\"Completed\",task_type=\"process_data\"}";
+
 // The value of the series `series` (name and labels, as written) in exposition `text`, or -1.
 double Value(const std::string& text, const std::string& series) {
   const std::size_t at = text.find("\n" + series + " ");
@@ -79,10 +83,7 @@ TEST(WatchingTest, TheMetricsFileFollowsTheRun) {
   run.PumpFor(milliseconds(500));
   std::string text = Contents(metrics);
   EXPECT_EQ(Value(text, "orchestrator_tasks{state=\"done\"}"), 0) << text;
-  EXPECT_EQ(
-      Value(text,
-            "orchestrator_tasks_total{final_status=\"Completed\",task_type=\"process_data\"}"),
-      0);
+  EXPECT_EQ(Value(text, kCompletedSeries), 0);
   const auto first = ModifiedAt(metrics);
   // 5 s on, the next: every task waits in its 6 s delay.
   for (int i = 0; i < 60 && ModifiedAt(metrics) == first; ++i) run.PumpFor(milliseconds(100));
@@ -94,11 +95,7 @@ TEST(WatchingTest, TheMetricsFileFollowsTheRun) {
   EXPECT_EQ(result.exit_status, 0) << result.err;
 
   text = Contents(metrics);
-  EXPECT_EQ(
-      Value(text,
-            "orchestrator_tasks_total{final_status=\"Completed\",task_type=\"process_data\"}"),
-      40)
-      << text;
+  EXPECT_EQ(Value(text, kCompletedSeries), 40) << text;
   EXPECT_EQ(Value(text, "orchestrator_tasks{state=\"done\"}"), 40);
   EXPECT_EQ(Value(text, "orchestrator_tasks{state=\"waiting\"}"), 0);
   EXPECT_EQ(Value(text, "orchestrator_http_responses_total{code=\"200\"}"), 40);
@@ -165,11 +162,7 @@ TEST(WatchingTest, NodeExporterServesTheMetricsDuringTheRun) {
   EXPECT_EQ(result.exit_status, 0) << result.err;
 
   scrape = Get(url);
-  EXPECT_EQ(
-      Value(scrape,
-            "orchestrator_tasks_total{final_status=\"Completed\",task_type=\"process_data\"}"),
-      30)
-      << scrape;
+  EXPECT_EQ(Value(scrape, kCompletedSeries), 30) << scrape;
   EXPECT_EQ(Value(scrape, "orchestrator_tasks{state=\"done\"}"), 30);
   EXPECT_GT(Value(scrape,
                   "orchestrator_fetch_duration_seconds_bucket{task_type=\"process_data\","
@@ -386,13 +379,6 @@ TEST(WatchingTest, EveryEventLineFollowsTheSchema) {
                                       "task_id,task_type,depends_on\n"
                                       "1,ingest,\n2,ingest,1\n3,ingest,\n4,flaky,\n5,ingest,4\n"
                                       "6,ingest,\n7,ingest,3\n");
-  const std::string events = dir.path() + "/events.jsonl";
-  const ProcessResult result =
-      RunOrchestrator({"--blueprints", kinds, "--limit", "ingest=2", "--events", events, tasks});
-  EXPECT_EQ(result.exit_status, 1) << result.err;
-  const auto rows = Rows(result.out);
-  ASSERT_EQ(rows.size(), 7u);
-
   const std::string check = dir.Write("check.py", R"(
 import collections, json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
@@ -412,20 +398,42 @@ for number, line in enumerate(open(sys.argv[2]), 1):
 print(" ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
 print("finished", " ".join(f"{t}:{n}" for t, n in sorted(finished.items())))
 )");
-  Subprocess python(
-      {"/usr/bin/python3", check, ORCHESTRATOR_SOURCE_DIR "/docs/events.schema.json", events}, {});
-  const ProcessResult checked = python.Wait();
-  ASSERT_EQ(checked.exit_status, 0) << checked.out << checked.err << Contents(events);
-  const std::vector<std::string> summary = Lines(checked.out);
-  ASSERT_EQ(summary.size(), 2u) << checked.out;
-  // Every kind of event: dependencies and the pool, retries, webhooks.
-  for (const char* kind : {"blocked/dependencies=", "released/dependencies=", "blocked/pool=",
-                           "released/pool=", "queued=", "started=", "step_started=",
-                           "step_finished=", "retry=1", "webhook=5", "finished=7"}) {
-    EXPECT_NE(summary[0].find(kind), std::string::npos) << kind << " in " << summary[0];
+  // --limit runs on one thread; without it the tasks and their parents are on 2 or 4.
+  for (const auto& [threads, limit] :
+       std::vector<std::pair<std::string, bool>>{{"1", true}, {"2", false}, {"4", false}}) {
+    SCOPED_TRACE("--threads " + threads + (limit ? " --limit ingest=2" : ""));
+    const std::string events = dir.path() + "/events-" + threads + ".jsonl";
+    std::vector<std::string> args = {"--blueprints", kinds,  "--threads", threads,
+                                     "--events",     events, tasks};
+    if (limit) args.insert(args.begin(), {"--limit", "ingest=2"});
+    const ProcessResult result = RunOrchestrator(args);
+    EXPECT_EQ(result.exit_status, 1) << result.err;
+    const auto rows = Rows(result.out);
+    ASSERT_EQ(rows.size(), 7u);
+    Subprocess python(
+        {"/usr/bin/python3", check, ORCHESTRATOR_SOURCE_DIR "/docs/events.schema.json", events},
+        {});
+    const ProcessResult checked = python.Wait();
+    ASSERT_EQ(checked.exit_status, 0) << checked.out << checked.err << Contents(events);
+    const std::vector<std::string> summary = Lines(checked.out);
+    ASSERT_EQ(summary.size(), 2u) << checked.out;
+    // Every kind of event: dependencies (and the pool, with --limit), retries, webhooks.
+    std::vector<std::string> kinds_seen = {"blocked/dependencies=",
+                                           "released/dependencies=",
+                                           "queued=",
+                                           "started=",
+                                           "step_started=",
+                                           "step_finished=",
+                                           "retry=1",
+                                           "webhook=5",
+                                           "finished=7"};
+    if (limit) kinds_seen.insert(kinds_seen.end(), {"blocked/pool=", "released/pool="});
+    for (const std::string& kind : kinds_seen) {
+      EXPECT_NE(summary[0].find(kind), std::string::npos) << kind << " in " << summary[0];
+    }
+    EXPECT_EQ(summary[1], "finished 1:1 2:1 3:1 4:1 5:1 6:1 7:1");
+    EXPECT_EQ(rows.at("5"), "Failed,dependency 4 failed");
   }
-  EXPECT_EQ(summary[1], "finished 1:1 2:1 3:1 4:1 5:1 6:1 7:1");
-  EXPECT_EQ(rows.at("5"), "Failed,dependency 4 failed");
 }
 
 // A full events file is an error like a full --output: the run stops, every row is written,

@@ -39,7 +39,7 @@ class EventLog {
  public:
   /// Opens FILE for writing (created, or truncated; a FIFO or /dev/stderr as it is): throws
   /// InputError (exit 2, nothing run) if it cannot. `blueprints[t]` names the steps of type t.
-  EventLog(const std::string& path, std::vector<std::string> type_names,
+  EventLog(const std::string& path, const std::vector<std::string>& type_names,
            std::vector<const Blueprint*> blueprints);
   ~EventLog();
   EventLog(const EventLog&) = delete;
@@ -59,7 +59,6 @@ class EventLog {
 
   int fd_;
   std::unique_ptr<OutputStream> stream_;
-  std::vector<std::string> type_names_;
   std::vector<const Blueprint*> blueprints_;
   // The run's start on both clocks: an event's steady time becomes calendar time.
   std::chrono::steady_clock::time_point steady_start_;
