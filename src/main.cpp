@@ -135,8 +135,9 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
       notes.push_back(fmt::format("{} carried over from {}", carried, options.resume_path));
     }
     const std::size_t given_up = reporter.webhooks_given_up();
-    fmt::print(stderr, "orchestrator: {} unique task{}{}: {} in {:.1f}s{}\n", unique_tasks,
-               unique_tasks == 1 ? "" : "s",
+    fmt::print(stderr, "orchestrator: {}{} unique task{}{}: {} in {:.1f}s{}\n",
+               options.shard ? fmt::format("shard {}: ", ShardName(*options.shard)) : "",
+               unique_tasks, unique_tasks == 1 ? "" : "s",
                notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds,
                given_up == 0
                    ? ""
@@ -201,6 +202,9 @@ int Run(const Options& options, const SignalWatch& signals) {
     return kExitSignalBase + signals.received();
   }
   const std::size_t duplicates = tasks.rows - tasks.tasks.size();
+  // A shard runs its share of the unique tasks, chosen before --resume takes any so that
+  // every process, rerun or not, draws the same lines.
+  if (options.shard) KeepShard(tasks, *options.shard);
   const std::size_t unique_tasks = tasks.tasks.size();
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
   // The pools of --limit are counted in one place: one thread.
@@ -235,7 +239,7 @@ int Run(const Options& options, const SignalWatch& signals) {
     event_log.emplace(options.events_path, tasks.type_names, blueprints);
   }
   std::optional<MetricsFile> metrics;
-  if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events);
+  if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events, options.shard);
   std::optional<StatusLine> status;
   std::chrono::milliseconds status_every{0};
   // Not when the rows go to the terminal too: they would be written through it.

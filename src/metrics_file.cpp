@@ -4,11 +4,15 @@
 #include <unistd.h>
 #include <utf8.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <iterator>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "orchestrator/result_file.h"
 
@@ -49,26 +53,63 @@ void Family(std::string& out, std::string_view name, std::string_view type, std:
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
+// A label: its name, and its value as the text format wants it (LabelValue).
+struct Label {
+  std::string_view name;
+  std::string_view value;
+};
+
+// Writes sample lines, `name{labels} value`, with the run's own labels (shard) added to each
+// and the labels in the order node_exporter gives them back (by name, `le` last), so a
+// series reads the same in the file and in a scrape.
+class Samples {
+ public:
+  Samples(std::string& out, std::vector<Label> own) : out_(out), own_(std::move(own)) {}
+
+  template <typename Value>
+  void Add(std::string_view name, std::initializer_list<Label> labels, const Value& value) {
+    std::vector<Label> all(labels);
+    all.insert(all.end(), own_.begin(), own_.end());
+    std::sort(all.begin(), all.end(), [](const Label& a, const Label& b) {
+      return std::pair(a.name == "le", a.name) < std::pair(b.name == "le", b.name);
+    });
+    const auto to = std::back_inserter(out_);
+    out_ += name;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      fmt::format_to(to, "{}{}=\"{}\"", i == 0 ? '{' : ',', all[i].name, all[i].value);
+    }
+    if (!all.empty()) out_ += '}';
+    if constexpr (std::is_floating_point_v<Value>) {
+      fmt::format_to(to, " {:.3f}\n", value);
+    } else {
+      fmt::format_to(to, " {}\n", value);
+    }
+  }
+
+ private:
+  std::string& out_;
+  std::vector<Label> own_;
+};
+
 }  // namespace
 
-// Labels are written in the order node_exporter gives them back (by name, `le` last), so a
-// series reads the same in the file and in a scrape.
-std::string MetricsText(const RunProgress& progress) {
+std::string MetricsText(const RunProgress& progress, std::optional<Shard> shard) {
   const RunStats stats = progress.Combined();
   const std::vector<std::string>& types = progress.type_names();
   std::vector<std::string> type_labels;
   for (const std::string& type : types) type_labels.push_back(LabelValue(type));
+  const std::string shard_label = shard ? std::to_string(shard->index) : std::string();
   std::string out;
-  const auto to = std::back_inserter(out);
+  Samples samples(out, shard ? std::vector<Label>{{"shard", shard_label}} : std::vector<Label>{});
 
   Family(out, "orchestrator_tasks_total", "counter",
          "Tasks that have their result row, by task type and final status.");
   for (std::size_t t = 0; t < types.size(); ++t) {
-    fmt::format_to(to,
-                   "orchestrator_tasks_total{{final_status=\"Completed\",task_type=\"{}\"}} {}\n",
-                   type_labels[t], progress.completed(t));
-    fmt::format_to(to, "orchestrator_tasks_total{{final_status=\"Failed\",task_type=\"{}\"}} {}\n",
-                   type_labels[t], progress.failed(t));
+    samples.Add("orchestrator_tasks_total",
+                {{"final_status", "Completed"}, {"task_type", type_labels[t]}},
+                progress.completed(t));
+    samples.Add("orchestrator_tasks_total",
+                {{"final_status", "Failed"}, {"task_type", type_labels[t]}}, progress.failed(t));
   }
 
   Family(out, "orchestrator_tasks", "gauge",
@@ -79,7 +120,7 @@ std::string MetricsText(const RunProgress& progress) {
     const auto phase = static_cast<TaskPhase>(p);
     // Done is the collector's count: the workers' may lag behind the rows.
     const std::uint64_t count = phase == TaskPhase::kDone ? progress.rows() : stats.phases[p];
-    fmt::format_to(to, "orchestrator_tasks{{state=\"{}\"}} {}\n", TaskPhaseName(phase), count);
+    samples.Add("orchestrator_tasks", {{"state", TaskPhaseName(phase)}}, count);
   }
 
   Family(out, "orchestrator_fetch_duration_seconds", "histogram",
@@ -89,58 +130,52 @@ std::string MetricsText(const RunProgress& progress) {
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b < LatencyHistogram::kBounds.size(); ++b) {
       cumulative += histogram.buckets()[b];
-      fmt::format_to(
-          to, "orchestrator_fetch_duration_seconds_bucket{{task_type=\"{}\",le=\"{}\"}} {}\n",
-          type_labels[t], LatencyHistogram::kBounds[b], cumulative);
+      const std::string bound = fmt::to_string(LatencyHistogram::kBounds[b]);
+      samples.Add("orchestrator_fetch_duration_seconds_bucket",
+                  {{"task_type", type_labels[t]}, {"le", bound}}, cumulative);
     }
-    fmt::format_to(
-        to, "orchestrator_fetch_duration_seconds_bucket{{task_type=\"{}\",le=\"+Inf\"}} {}\n",
-        type_labels[t], histogram.count());
-    fmt::format_to(to, "orchestrator_fetch_duration_seconds_sum{{task_type=\"{}\"}} {}\n",
-                   type_labels[t], histogram.sum());
-    fmt::format_to(to, "orchestrator_fetch_duration_seconds_count{{task_type=\"{}\"}} {}\n",
-                   type_labels[t], histogram.count());
+    samples.Add("orchestrator_fetch_duration_seconds_bucket",
+                {{"task_type", type_labels[t]}, {"le", "+Inf"}}, histogram.count());
+    samples.Add("orchestrator_fetch_duration_seconds_sum", {{"task_type", type_labels[t]}},
+                fmt::to_string(histogram.sum()));
+    samples.Add("orchestrator_fetch_duration_seconds_count", {{"task_type", type_labels[t]}},
+                histogram.count());
   }
 
   Family(out, "orchestrator_http_responses_total", "counter",
          "Fetch attempts by the HTTP status of their response; code \"none\": no response.");
   for (std::size_t code = 0; code < stats.responses.size(); ++code) {
     if (stats.responses[code] == 0) continue;
-    fmt::format_to(to, "orchestrator_http_responses_total{{code=\"{}\"}} {}\n",
-                   code == 0 ? std::string("none") : std::to_string(code), stats.responses[code]);
+    const std::string name = code == 0 ? std::string("none") : std::to_string(code);
+    samples.Add("orchestrator_http_responses_total", {{"code", name}}, stats.responses[code]);
   }
 
   Family(out, "orchestrator_retries_total", "counter",
          "Fetch attempts retried, by the failure that led to the retry.");
   for (std::size_t r = 1; r < kFetchFailureCount; ++r) {
-    fmt::format_to(to, "orchestrator_retries_total{{reason=\"{}\"}} {}\n",
-                   FetchFailureName(static_cast<FetchFailure>(r)), stats.retries[r]);
+    samples.Add("orchestrator_retries_total",
+                {{"reason", FetchFailureName(static_cast<FetchFailure>(r))}}, stats.retries[r]);
   }
 
   Family(out, "orchestrator_webhooks_total", "counter",
          "Webhooks settled: delivered, or given up after their retries.");
-  fmt::format_to(to, "orchestrator_webhooks_total{{outcome=\"delivered\"}} {}\n",
-                 stats.webhooks_delivered);
-  fmt::format_to(to, "orchestrator_webhooks_total{{outcome=\"given_up\"}} {}\n",
-                 stats.webhooks_given_up);
+  samples.Add("orchestrator_webhooks_total", {{"outcome", "delivered"}}, stats.webhooks_delivered);
+  samples.Add("orchestrator_webhooks_total", {{"outcome", "given_up"}}, stats.webhooks_given_up);
 
   Family(out, "orchestrator_run_start_timestamp_seconds", "gauge",
          "When this run started, in seconds since the Unix epoch.");
-  fmt::format_to(to, "orchestrator_run_start_timestamp_seconds {:.3f}\n",
-                 Seconds(progress.started()));
+  samples.Add("orchestrator_run_start_timestamp_seconds", {}, Seconds(progress.started()));
   Family(out, "orchestrator_last_completion_timestamp_seconds", "gauge",
          "When the last task got its row, in seconds since the Unix epoch; 0 before any.");
-  fmt::format_to(to, "orchestrator_last_completion_timestamp_seconds {:.3f}\n",
-                 Seconds(progress.last_row()));
+  samples.Add("orchestrator_last_completion_timestamp_seconds", {}, Seconds(progress.last_row()));
   Family(out, "orchestrator_last_success_timestamp_seconds", "gauge",
          "When the last task Completed, in seconds since the Unix epoch; 0 before any.");
-  fmt::format_to(to, "orchestrator_last_success_timestamp_seconds {:.3f}\n",
-                 Seconds(progress.last_success()));
+  samples.Add("orchestrator_last_success_timestamp_seconds", {}, Seconds(progress.last_success()));
   return out;
 }
 
-MetricsFile::MetricsFile(std::string path, OutputStream& warnings)
-    : path_(std::move(path)), warnings_(warnings) {
+MetricsFile::MetricsFile(std::string path, OutputStream& warnings, std::optional<Shard> shard)
+    : path_(std::move(path)), warnings_(warnings), shard_(shard) {
   ResultFile::Create(path_, "metrics");  // throws if it cannot; the unpublished file goes
 }
 
@@ -148,7 +183,7 @@ void MetricsFile::Write(const RunProgress& progress) {
   int error = 0;
   try {
     ResultFile file = ResultFile::Create(path_, "metrics");
-    const std::string text = MetricsText(progress);
+    const std::string text = MetricsText(progress, shard_);
     error = file.Write(text);
     if (error == 0) error = file.Publish();
   } catch (const std::exception& failure) {

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string_view>
@@ -58,6 +59,39 @@ std::optional<std::string> ApplyDuration(const DurationOption& option) {
     return fmt::format("{}: {} is more than a year", option.flag, option.text);
   }
   *option.target = *parsed;
+  return std::nullopt;
+}
+
+// --shard, else the environment; then "{shard}" in the paths that take it.
+std::optional<std::string> ChooseShard(const std::string& flag,
+                                       std::optional<std::uint32_t> shard_count,
+                                       const EnvironmentLookup& lookup, Options& options) {
+  if (!flag.empty()) {
+    auto parsed = ParseShard(flag);
+    if (auto* problem = std::get_if<std::string>(&parsed)) return "--shard " + *problem;
+    options.shard = std::get<Shard>(parsed);
+    if (shard_count && *shard_count != options.shard->count) {
+      return fmt::format("--shard {} and --shard-count {} disagree", flag, *shard_count);
+    }
+  } else {
+    auto found = ShardFromEnvironment(lookup, shard_count);
+    if (auto* problem = std::get_if<std::string>(&found)) return *problem;
+    options.shard = std::get<std::optional<Shard>>(found);
+  }
+  const std::pair<const char*, std::string*> paths[] = {
+      {"--output", &options.output_path},      {"--resume", &options.resume_path},
+      {"--metrics", &options.metrics_path},    {"--events", &options.events_path},
+      {"--report-file", &options.report_path},
+  };
+  for (const auto& [name, path] : paths) {
+    std::optional<std::string> expanded = ExpandShardPath(*path, options.shard);
+    if (!expanded) {
+      return fmt::format(
+          "{} {}: {{shard}} names a shard, but this run is not split: pass --shard K/N", name,
+          QuoteForMessage(*path, 200));
+    }
+    *path = std::move(*expanded);
+  }
   return std::nullopt;
 }
 
@@ -177,12 +211,13 @@ std::string Redact(std::string_view text, const std::vector<std::string>& secret
   return masked;
 }
 
-CommandLine Parse(int argc, const char* const* argv);
+CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lookup);
 
 }  // namespace
 
-CommandLine ParseCommandLine(int argc, const char* const* argv) {
-  CommandLine result = Parse(argc, argv);
+CommandLine ParseCommandLine(int argc, const char* const* argv, const EnvironmentLookup& lookup) {
+  CommandLine result = Parse(
+      argc, argv, lookup ? lookup : [](const char* name) { return std::getenv(name); });
   if (result.action == CommandLine::Action::kUsageError) {
     result.text = Redact(result.text, HeaderSecrets(argc, argv));
   }
@@ -191,7 +226,7 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
 
 namespace {
 
-CommandLine Parse(int argc, const char* const* argv) {
+CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lookup) {
   CommandLine result;
   Options& options = result.options;
   CLI::App app{std::string(kDescription), "orchestrator"};
@@ -321,6 +356,18 @@ CommandLine Parse(int argc, const char* const* argv) {
   app.add_option("--report-file", options.report_path,
                  "Also write the closing report to FILE, as JSON (even with -q)")
       ->type_name("FILE");
+  std::string shard;
+  app.add_option("--shard", shard,
+                 "Run only shard K of N: the tasks whose task_id hashes to K (a group "
+                 "connected by dependencies goes whole, by its smallest task_id) [default: "
+                 "from a Slurm job array or a Kubernetes Indexed Job, else the whole run]")
+      ->type_name("K/N");
+  std::optional<std::uint32_t> shard_count;
+  app.add_option("--shard-count", shard_count,
+                 "The number of shards when the index comes from JOB_COMPLETION_INDEX (a "
+                 "Kubernetes Indexed Job) [env ORCHESTRATOR_SHARDS]")
+      ->type_name("N")
+      ->check(CLI::Range(std::uint32_t{1}, kMaxShards));
   app.add_flag("--progress", options.progress,
                "When stderr is not a terminal, a progress line every 10 s (for CI logs)");
   app.add_flag("--no-progress", options.no_progress,
@@ -338,6 +385,9 @@ CommandLine Parse(int argc, const char* const* argv) {
     return {CommandLine::Action::kUsageError, options, error.what()};
   }
 
+  if (auto problem = ChooseShard(shard, shard_count, lookup, options)) {
+    return {CommandLine::Action::kUsageError, options, *problem};
+  }
   const bool connect_timeout_given = !connect_timeout.empty();
   if (connect_timeout.empty()) connect_timeout = timeout;
   const DurationOption durations[] = {

@@ -128,12 +128,46 @@ TEST(MetricsTextTest, AddsUpTheWorkersAndEscapesLabelValues) {
 TEST(MetricsTextTest, PromtoolFindsNothingWrong) {
   for (const RunProgress& progress :
        {SomeProgress(), RunProgress({"a"}, 1, 0, RunProgress::WallTime(std::chrono::seconds(1)))}) {
-    const std::string text = MetricsText(progress);
-    Subprocess promtool({"/usr/bin/promtool", "check", "metrics"}, testing::Stdin(text));
-    const auto result = promtool.Wait();
-    EXPECT_EQ(result.exit_status, 0) << result.out << result.err << text;
-    EXPECT_EQ(result.out + result.err, "") << "no lint warning either";
+    for (const std::optional<Shard> shard : {std::optional<Shard>(), std::optional(Shard{3, 8})}) {
+      const std::string text = MetricsText(progress, shard);
+      Subprocess promtool({"/usr/bin/promtool", "check", "metrics"}, testing::Stdin(text));
+      const auto result = promtool.Wait();
+      EXPECT_EQ(result.exit_status, 0) << result.out << result.err << text;
+      EXPECT_EQ(result.out + result.err, "") << "no lint warning either";
+    }
   }
+}
+
+// A shard's file labels every series with it, in node_exporter's order of labels, so the
+// shards' files add up in one query (sum without (shard)).
+TEST(MetricsTextTest, AShardLabelsEverySeries) {
+  const std::string text = MetricsText(SomeProgress(), Shard{3, 8});
+  for (const char* series : {
+           "orchestrator_tasks_total{final_status=\"Completed\",shard=\"3\",task_type=\"ingest\"} "
+           "1\n",
+           "orchestrator_tasks{shard=\"3\",state=\"done\"} 1\n",
+           "orchestrator_fetch_duration_seconds_bucket{shard=\"3\",task_type=\"ingest\",le="
+           "\"0.025\"} 1\n",
+           "orchestrator_fetch_duration_seconds_count{shard=\"3\",task_type=\"ingest\"} 2\n",
+           "orchestrator_http_responses_total{code=\"200\",shard=\"3\"} 1\n",
+           "orchestrator_retries_total{reason=\"http_status\",shard=\"3\"} 1\n",
+           "orchestrator_webhooks_total{outcome=\"given_up\",shard=\"3\"} 1\n",
+           "orchestrator_last_success_timestamp_seconds{shard=\"3\"} 1796200003.000\n",
+       }) {
+    EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
+  }
+  std::size_t samples = 0, labelled = 0;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = text.find('\n', at);
+    const std::string_view line(text.data() + at, end - at);
+    if (!line.starts_with('#')) {
+      ++samples;
+      if (line.find("shard=\"3\"") != std::string_view::npos) ++labelled;
+    }
+    at = end + 1;
+  }
+  EXPECT_GT(samples, 20u);
+  EXPECT_EQ(labelled, samples);
 }
 
 }  // namespace

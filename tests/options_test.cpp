@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,18 @@ CommandLine Parse(std::vector<std::string> args) {
   std::vector<const char*> argv;
   for (const std::string& arg : args) argv.push_back(arg.c_str());
   return ParseCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+
+// With this environment in place of the process's.
+CommandLine ParseIn(std::vector<std::string> args, std::map<std::string, std::string> env) {
+  args.insert(args.begin(), "orchestrator");
+  std::vector<const char*> argv;
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  return ParseCommandLine(static_cast<int>(argv.size()), argv.data(),
+                          [&env](const char* name) -> const char* {
+                            const auto found = env.find(name);
+                            return found == env.end() ? nullptr : found->second.c_str();
+                          });
 }
 
 class OptionsTest : public ::testing::Test {
@@ -295,6 +308,67 @@ TEST_F(OptionsTest, HelpListsTheRequestFlagsAndNoSecret) {
       Parse({"--url", "http://u:s3cr3t-pw@h/", "-H", "Authorization: Bearer s3cr3t-pw", "--help"})
           .text;
   EXPECT_EQ(with_flags.find("s3cr3t"), std::string::npos) << with_flags;
+}
+
+TEST_F(OptionsTest, ShardFromTheFlagOrTheEnvironmentAndPathsNameIt) {
+  const std::map<std::string, std::string> slurm = {
+      {"SLURM_ARRAY_TASK_ID", "6"},    {"SLURM_ARRAY_TASK_MIN", "4"},
+      {"SLURM_ARRAY_TASK_MAX", "10"},  {"SLURM_ARRAY_TASK_STEP", "2"},
+      {"SLURM_ARRAY_TASK_COUNT", "4"},
+  };
+  const std::vector<std::string> paths = {
+      "--output",     "r-{shard}.csv", "--resume",       "r-{shard}.csv", "--metrics",
+      "{shard}.prom", "--events",      "e{shard}.jsonl", "--report-file", "report-{shard}.json"};
+  CommandLine line = ParseIn(paths, slurm);
+  ASSERT_EQ(line.action, CommandLine::Action::kRun) << line.text;
+  EXPECT_EQ(line.options.shard, (Shard{1, 4}));
+  EXPECT_EQ(line.options.output_path, "r-1.csv");
+  EXPECT_EQ(line.options.resume_path, "r-1.csv");
+  EXPECT_EQ(line.options.metrics_path, "1.prom");
+  EXPECT_EQ(line.options.events_path, "e1.jsonl");
+  EXPECT_EQ(line.options.report_path, "report-1.json");
+
+  // The flag wins over the environment, whatever the environment says.
+  std::vector<std::string> with_flag = paths;
+  with_flag.insert(with_flag.end(), {"--shard", "3/8"});
+  line = ParseIn(with_flag, slurm);
+  ASSERT_EQ(line.action, CommandLine::Action::kRun) << line.text;
+  EXPECT_EQ(line.options.shard, (Shard{3, 8}));
+  EXPECT_EQ(line.options.output_path, "r-3.csv");
+  line = ParseIn({"--shard", "0/1"}, {{"SLURM_ARRAY_TASK_ID", "4"}});
+  ASSERT_EQ(line.action, CommandLine::Action::kRun) << line.text;
+  EXPECT_EQ(line.options.shard, (Shard{0, 1}));
+
+  line = ParseIn({"--shard-count", "5"}, {{"JOB_COMPLETION_INDEX", "4"}});
+  ASSERT_EQ(line.action, CommandLine::Action::kRun) << line.text;
+  EXPECT_EQ(line.options.shard, (Shard{4, 5}));
+  line = ParseIn({}, {});
+  ASSERT_EQ(line.action, CommandLine::Action::kRun) << line.text;
+  EXPECT_EQ(line.options.shard, std::nullopt);
+}
+
+TEST_F(OptionsTest, AShardThatCannotBeIsAUsageError) {
+  const auto error = [](std::vector<std::string> args,
+                        std::map<std::string, std::string> env = {}) {
+    const CommandLine line = ParseIn(std::move(args), std::move(env));
+    EXPECT_EQ(line.action, CommandLine::Action::kUsageError);
+    return line.text;
+  };
+  EXPECT_EQ(error({"--shard", "4/4"}),
+            "--shard 4/4: shard 4 is out of range for 4 shards (0 to 3)");
+  EXPECT_EQ(error({"--shard", "1/4", "--shard-count", "3"}),
+            "--shard 1/4 and --shard-count 3 disagree");
+  EXPECT_EQ(error({"--output", "r-{shard}.csv"}),
+            "--output \"r-{shard}.csv\": {shard} names a shard, but this run is not split: "
+            "pass --shard K/N");
+  EXPECT_NE(error({}, {{"SLURM_ARRAY_TASK_ID", "4"},
+                       {"SLURM_ARRAY_TASK_MIN", "1"},
+                       {"SLURM_ARRAY_TASK_MAX", "9"},
+                       {"SLURM_ARRAY_TASK_STEP", "1"},
+                       {"SLURM_ARRAY_TASK_COUNT", "3"}})
+                .find("not one arithmetic range"),
+            std::string::npos);
+  EXPECT_NE(error({"--shard-count", "0"}).find("--shard-count"), std::string::npos);
 }
 
 }  // namespace

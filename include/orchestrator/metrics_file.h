@@ -2,10 +2,12 @@
 #ifndef ORCHESTRATOR_METRICS_FILE_H_
 #define ORCHESTRATOR_METRICS_FILE_H_
 
+#include <optional>
 #include <string>
 
 #include "orchestrator/output_stream.h"
 #include "orchestrator/run_progress.h"
+#include "orchestrator/shard.h"
 
 namespace orchestrator {
 
@@ -22,8 +24,9 @@ namespace orchestrator {
 ///   orchestrator_last_completion_timestamp_seconds      the last row (0: none yet)
 ///   orchestrator_last_success_timestamp_seconds         the last Completed row (0: none yet)
 /// Every label set known from the start (types, statuses, states, reasons, outcomes) is
-/// written from the first file on, as 0; response codes appear as they are seen.
-std::string MetricsText(const RunProgress& progress);
+/// written from the first file on, as 0; response codes appear as they are seen. A shard's
+/// run (--shard K/N) labels every series shard="K", so the shards' files add up in one query.
+std::string MetricsText(const RunProgress& progress, std::optional<Shard> shard = std::nullopt);
 
 /// Writes MetricsText to FILE each time the collector says (every 5 s) and once at the end.
 /// Each version is written beside FILE and renamed over it (ResultFile), so a scrape never
@@ -33,7 +36,7 @@ class MetricsFile final : public RunWatcher {
  public:
   /// Checks that FILE can be written (its directory exists and lets us): throws InputError
   /// (exit 2, nothing run) if not.
-  MetricsFile(std::string path, OutputStream& warnings);
+  MetricsFile(std::string path, OutputStream& warnings, std::optional<Shard> shard);
 
   void Update(const RunProgress& progress) override { Write(progress); }
   void Finish(const RunProgress& progress) override { Write(progress); }
@@ -45,6 +48,7 @@ class MetricsFile final : public RunWatcher {
 
   std::string path_;
   OutputStream& warnings_;
+  std::optional<Shard> shard_;
   bool failing_ = false;
 };
 

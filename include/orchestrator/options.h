@@ -13,6 +13,7 @@
 #include "orchestrator/duration.h"
 #include "orchestrator/halt_policy.h"
 #include "orchestrator/running_limits.h"
+#include "orchestrator/shard.h"
 
 namespace orchestrator {
 
@@ -52,6 +53,10 @@ struct Options {
   bool no_progress = false;  ///< --no-progress: no status line on a terminal
   bool report_json = false;  ///< --report json: the closing report as one line of JSON
   std::string report_path;   ///< --report-file: the closing report as JSON ("" = none)
+  /// This process's share of a run split over several (--shard, or the environment of a
+  /// Slurm job array or a Kubernetes Indexed Job); none: the whole run. The paths above have
+  /// had "{shard}" replaced.
+  std::optional<Shard> shard;
 };
 
 /// What the command line asks for.
@@ -66,11 +71,14 @@ struct CommandLine {
   std::string text;
 };
 
-/// Parses argv (CLI11); ORCHESTRATOR_URL stands in for --url when the flag is absent. Never
-/// throws and never prints. A usage error's text never shows the password of a URL or the
+/// Parses argv (CLI11); ORCHESTRATOR_URL stands in for --url when the flag is absent, and
+/// the environment of a Slurm job array or a Kubernetes Indexed Job for --shard (see
+/// ShardFromEnvironment; `lookup` reads it, std::getenv by default). Never throws and never
+/// prints. A usage error's text never shows the password of a URL or the
 /// value of a -H header (each word of it), whatever it quotes. Reads no file: --cacert is
 /// only checked to be a readable file, --data-file is read by FetchOf.
-CommandLine ParseCommandLine(int argc, const char* const* argv);
+CommandLine ParseCommandLine(int argc, const char* const* argv,
+                             const EnvironmentLookup& lookup = nullptr);
 
 }  // namespace orchestrator
 
