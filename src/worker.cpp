@@ -8,6 +8,12 @@
 #include <utility>
 
 namespace orchestrator {
+namespace {
+
+// --events: the most TaskEvents a batch carries (160 KiB of them).
+constexpr std::size_t kEventsABatch = 4096;
+
+}  // namespace
 
 std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
   std::vector<TaskList> lists;
@@ -162,7 +168,13 @@ void Worker::ParentEnded(std::uint32_t list, const ParentEnd& news) {
 
 void Worker::OnTaskEvent(const TaskEvent& event) {
   task_events_.push_back(event);
-  SendSoon();
+  // A long burst (every task queued at the start) goes out in pieces, which the collector
+  // writes while the rest are made, rather than as one vector of a million events.
+  if (task_events_.size() >= kEventsABatch) {
+    SendBatch(/*last=*/false);
+  } else {
+    SendSoon();
+  }
 }
 
 void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string_view step,

@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+
 #include <fstream>
 #include <sstream>
 
@@ -105,6 +107,44 @@ TEST(EventLogTest, WritesEachEventWithWhatItNeeds) {
 TEST(EventLogTest, AFileThatCannotBeOpenedIsAnInputError) {
   const Blueprint blueprint = DefaultBlueprint(GetOf("http://test/get"), Duration(0));
   EXPECT_THROW(EventLog("/nonexistent/dir/events.jsonl", {"t"}, {&blueprint}), InputError);
+}
+
+// Durations are written without floating point: the same text fmt gives micros / 1000.0,
+// whatever the value. And a line longer than the usual room (a long error_info) is whole.
+TEST(EventLogTest, WritesDurationsAsFmtWouldAndLongLinesWhole) {
+  const std::string path =
+      ::testing::TempDir() + "event_log_durations-" + std::to_string(::getpid()) + ".jsonl";
+  const Blueprint blueprint = DefaultBlueprint(GetOf("http://test/get"), Duration(5000));
+  const Task task{.id = 7, .type = 0};
+  const std::int64_t micros[] = {
+      0,    1,    10,      100,       999,  1000,    1001,           1050,
+      2500, 3200, 123'456, 5'000'000, -250, 999'999, 86'400'000'000, 31'536'000'000'000};
+  const std::string long_error(5000, 'x');
+  {
+    EventLog log(path, {"t"}, {&blueprint});
+    std::vector<TaskEvent> events;
+    for (const std::int64_t value : micros) {
+      events.push_back({.task = task,
+                        .at = std::chrono::steady_clock::now(),
+                        .micros = value,
+                        .kind = TaskEventKind::kStepFinished,
+                        .step = 1});
+    }
+    log.Write(events);
+    log.Finished(task, Outcome::Failed(long_error));
+    ASSERT_TRUE(log.Flush());
+  }
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), std::size(micros) + 1);
+  for (std::size_t i = 0; i < std::size(micros); ++i) {
+    const std::string expected =
+        "\"duration_ms\":" + fmt::format("{}", static_cast<double>(micros[i]) / 1000.0) + "}";
+    EXPECT_TRUE(lines[i].ends_with(expected)) << lines[i] << " vs " << expected;
+  }
+  EXPECT_EQ(boost::json::parse(lines.back()).as_object().at("error_info").as_string(), long_error);
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -63,10 +63,11 @@ class EventLog {
   // The run's start on both clocks: an event's steady time becomes calendar time.
   std::chrono::steady_clock::time_point steady_start_;
   std::chrono::system_clock::time_point wall_start_;
-  std::string line_;
+  std::string line_;  // room for a line, written through a LineCursor
   // JSON strings, quoted and escaped once: each type's name, and its steps' names.
   std::vector<std::string> type_json_;
   std::vector<std::vector<std::string>> step_json_;
+  std::vector<std::size_t> longest_step_json_;  // per type
   std::chrono::system_clock::time_point timestamp_second_{};
   std::string timestamp_;  // its RFC 3339 text, milliseconds filled in per line
 };
