@@ -188,7 +188,15 @@ int Run(const Options& options, const SignalWatch& signals) {
   TaskList tasks;
   EarlierResults earlier;
   try {
-    tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()), kinds ? &*kinds : nullptr);
+    // A shard keeps only its share as it reads, so its memory follows its share.
+    TaskFilter in_shard;
+    if (options.shard) {
+      in_shard = [shard = *options.shard](TaskId id) {
+        return ShardOf(id, shard.count) == shard.index;
+      };
+    }
+    tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()), kinds ? &*kinds : nullptr,
+                      in_shard);
     for (const std::string& warning : tasks.warnings) {
       fmt::print(stderr, "orchestrator: warning: {}\n", warning);
     }
@@ -202,8 +210,9 @@ int Run(const Options& options, const SignalWatch& signals) {
     return kExitSignalBase + signals.received();
   }
   const std::size_t duplicates = tasks.rows - tasks.tasks.size();
-  // A shard runs its share of the unique tasks, chosen before --resume takes any so that
-  // every process, rerun or not, draws the same lines.
+  // A shard runs its share of the unique tasks (with dependencies, drawn only now that the
+  // groups are known), before --resume takes any, so that every process, rerun or not, draws
+  // the same lines.
   if (options.shard) KeepShard(tasks, *options.shard);
   const std::size_t unique_tasks = tasks.tasks.size();
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);

@@ -267,7 +267,7 @@ class Dependencies {
 };
 
 void ReadRows(CsvReader<4>& csv, const std::string& file, TaskList& list,
-              std::optional<Dependencies>& dependencies) {
+              std::optional<Dependencies>& dependencies, const TaskFilter& keep) {
   try {
     csv.read_header(io::ignore_extra_column | io::ignore_missing_column, "task_id", "task_type",
                     kDependsOn, kAfter);
@@ -305,7 +305,9 @@ void ReadRows(CsvReader<4>& csv, const std::string& file, TaskList& list,
     if (dependencies) {
       dependencies->AddRow(*id, csv.get_file_line(), depends_on_text, after_text);
     }
-    list.tasks.push_back({*id, types.Intern(type_text != nullptr ? type_text : "")});
+    const std::uint32_t type = types.Intern(type_text != nullptr ? type_text : "");
+    if (keep && !dependencies && !keep(*id)) continue;
+    list.tasks.push_back({*id, type});
     ++list.rows;
     if (list.tasks.size() >= compact_at) {
       DropDuplicateTasks(list.tasks);
@@ -330,13 +332,14 @@ std::string ShowName(std::string_view name) {
 class KindReader {
  public:
   KindReader(CsvRows& csv, const std::string& file, const TaskKinds& kinds, TaskList& list,
-             std::optional<Dependencies>& dependencies)
+             std::optional<Dependencies>& dependencies, const TaskFilter& keep)
       : csv_(csv),
         file_(file),
         kinds_(kinds),
         list_(list),
         types_(list.type_names),
-        dependencies_(dependencies) {}
+        dependencies_(dependencies),
+        keep_(keep) {}
 
   void Read() {
     if (!ReadHeader()) return;  // an empty input: no tasks, which is not an error
@@ -415,6 +418,8 @@ class KindReader {
     const std::uint32_t type = types_.Intern(type_name);
     if (type == plan_of_type_.size()) plan_of_type_.push_back(PlanFor(type_name));
     const Plan& plan = plans_[plan_of_type_[type]];
+    // A row another shard runs is checked all the same: every shard refuses the same input.
+    const bool kept = !keep_ || dependencies_ || keep_(*id);
 
     std::uint32_t values = kNoValues;
     if (!plan.fields.empty()) {
@@ -428,6 +433,7 @@ class KindReader {
         }
         views_[k] = texts_[k];
       }
+      if (!kept) return;
       values = list_.values.AddRow(views_);
       if (values == ColumnTable::kNoRow) {
         throw InputError(file_, csv_.line(),
@@ -436,6 +442,7 @@ class KindReader {
                                      FormatByteSize(list_.values.max_bytes() + 1)));
       }
     }
+    if (!kept) return;
     list_.tasks.push_back({*id, type, values});
     ++list_.rows;
   }
@@ -478,6 +485,7 @@ class KindReader {
   std::size_t depends_on_field_ = kAbsent;
   std::size_t after_field_ = kAbsent;
   std::optional<Dependencies>& dependencies_;  // set when the header has either column
+  const TaskFilter& keep_;
   std::vector<Plan> plans_;
   std::vector<std::uint32_t> plan_of_type_;  // per entry of list.type_names
   std::unordered_map<const TaskKinds::Kind*, std::uint32_t> plan_of_kind_;
@@ -486,7 +494,7 @@ class KindReader {
   std::string error_;
 };
 
-TaskList ReadPlainTasks(const InputFile& input) {
+TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep) {
   TaskList list;
   CheckedByteSource source(input);
   // The parser's 48 MiB of buffers go when this function returns, before the run starts.
@@ -494,7 +502,7 @@ TaskList ReadPlainTasks(const InputFile& input) {
   {
     CsvReader<4> csv(input.name(), source.Lend());
     try {
-      ReadRows(csv, input.name(), list, dependencies);
+      ReadRows(csv, input.name(), list, dependencies, keep);
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {
@@ -508,7 +516,7 @@ TaskList ReadPlainTasks(const InputFile& input) {
 }
 
 TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds,
-                          std::size_t max_value_bytes) {
+                          std::size_t max_value_bytes, const TaskFilter& keep) {
   TaskList list;
   list.values = ColumnTable(max_value_bytes);
   CheckedByteSource source(input);
@@ -516,7 +524,7 @@ TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds,
   {
     CsvRows csv(input.name(), source.Lend());
     try {
-      KindReader(csv, input.name(), kinds, list, dependencies).Read();
+      KindReader(csv, input.name(), kinds, list, dependencies, keep).Read();
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {
@@ -530,13 +538,13 @@ TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds,
 
 }  // namespace
 
-TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds) {
-  return kinds != nullptr ? ReadTasksOfKinds(input, *kinds, ColumnTable::kMaxBytes)
-                          : ReadPlainTasks(input);
+TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds, const TaskFilter& keep) {
+  return kinds != nullptr ? ReadTasksOfKinds(input, *kinds, ColumnTable::kMaxBytes, keep)
+                          : ReadPlainTasks(input, keep);
 }
 
 TaskList ReadTasks(const InputFile& input, const TaskKinds& kinds, std::size_t max_value_bytes) {
-  return ReadTasksOfKinds(input, kinds, max_value_bytes);
+  return ReadTasksOfKinds(input, kinds, max_value_bytes, {});
 }
 
 void TaskKindTable::Add(std::string task_type, Kind kind) {

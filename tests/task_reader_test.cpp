@@ -772,5 +772,49 @@ TEST(TaskKindTableTest, UnknownTypeMessageNamesTheKnownTypesInTheirOrder) {
             "t5, t6, ... (13 in all))");
 }
 
+// ---- A shard's share (ReadTasks with a filter) ----
+
+TEST(TaskReaderFilterTest, KeepsOnlyTheTasksTheFilterWantsAndCountsOnlyTheirRows) {
+  const TaskFilter even = [](TaskId id) { return id % 2 == 0; };
+  const TaskList plain =
+      ReadTasks(MemoryFile("task_id,task_type\n1,a\n2,b\n3,c\n2,b\n4,a\n"), nullptr, even);
+  EXPECT_EQ(Ids(plain), (std::vector<TaskId>{2, 4}));
+  EXPECT_EQ(plain.rows, 3u) << "2, 2 again, and 4";
+  EXPECT_EQ(plain.TypeName(plain.tasks[1]), "a");
+
+  const TaskKindTable kinds = Kinds();
+  const TaskList typed = ReadTasks(
+      MemoryFile("task_id,task_type,region,size\n1,ingest,eu,1\n2,ingest,us,2\n3,ingest,ap,3\n"),
+      &kinds, even);
+  ASSERT_EQ(Ids(typed), (std::vector<TaskId>{2}));
+  EXPECT_EQ(ValuesOf(typed, typed.tasks[0]), (Values{"us", "2"}));
+  EXPECT_EQ(typed.values.rows(), 1u) << "no values kept for another shard's tasks";
+}
+
+TEST(TaskReaderFilterTest, ARowAnotherShardRunsIsStillChecked) {
+  const TaskFilter none = [](TaskId) { return false; };
+  const auto error = [&](const std::string& text, const TaskKinds* kinds) -> std::string {
+    try {
+      ReadTasks(MemoryFile(text), kinds, none);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(error("task_id,task_type\n1,a\nx,b\n", nullptr),
+            "tasks.csv:3: task_id \"x\" is not a whole number from 0 to 18446744073709551615");
+  const TaskKindTable kinds = Kinds();
+  EXPECT_EQ(error("task_id,task_type,region,size\n1,ingest,eu,12x\n", &kinds),
+            "tasks.csv:2: column size: \"12x\" is not a u32");
+}
+
+TEST(TaskReaderFilterTest, WithDependenciesEveryTaskIsKeptForTheGroupsToBeKnown) {
+  const TaskFilter none = [](TaskId) { return false; };
+  const TaskList list =
+      ReadTasks(MemoryFile("task_id,task_type,depends_on\n1,a,\n2,a,1\n3,a,\n"), nullptr, none);
+  EXPECT_EQ(Ids(list), (std::vector<TaskId>{1, 2, 3}));
+  EXPECT_EQ(list.graph.edge_count(), 1u);
+}
+
 }  // namespace
 }  // namespace orchestrator

@@ -15,6 +15,9 @@
 
 namespace orchestrator {
 
+/// Which tasks a reader keeps: true to keep the task with this id.
+using TaskFilter = std::function<bool(TaskId)>;
+
 /// The longest line the readers accept: a longer one is an input error, not gigabytes of
 /// memory spent on a file that is not what we think it is.
 inline constexpr std::size_t kMaxLineLength = std::size_t{1} << 20;
@@ -101,7 +104,13 @@ class TaskKindTable final : public TaskKinds {
 ///     cycle, on no line: `dependency cycle: 101 (line 2) -> 102 (line 3) -> 101`, each
 ///     task a parent of the next, starting at its first task in the input (a cycle of more
 ///     than 10,000 tasks shows its first and last 5,000).
-TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds = nullptr);
+///
+/// With `keep` (a shard's share), a task it refuses is checked like any other but not kept,
+/// and its rows are not counted in TaskList::rows, so memory follows the tasks kept; unless
+/// the input has dependencies, whose groups are known only once every row is read: then
+/// every task is kept (KeepShard draws the share afterwards).
+TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds = nullptr,
+                   const TaskFilter& keep = {});
 /// The same with kinds, and a lower limit than 4 GiB on the column values (bytes as
 /// ColumnTable counts them): lets tests reach it.
 TaskList ReadTasks(const InputFile& input, const TaskKinds& kinds, std::size_t max_value_bytes);
