@@ -1,0 +1,499 @@
+#include "orchestrator/result_merge.h"
+
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <new>
+#include <utility>
+
+#include "orchestrator/input_error.h"
+#include "orchestrator/input_file.h"
+#include "orchestrator/result_csv.h"
+#include "orchestrator/task_reader.h"
+
+namespace orchestrator {
+namespace {
+
+// Reads: 256 KiB at a time, into a buffer that also holds the longest row allowed.
+constexpr std::size_t kReadSize = std::size_t{256} << 10;
+constexpr std::size_t kBufferSize = kMaxLineLength + 2 * kReadSize;
+// Pass 2 copies a file with no lost row in pieces of this size.
+constexpr std::size_t kCopySize = std::size_t{1} << 20;
+
+std::int64_t MtimeNs(const struct stat& info) {
+  return static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+}
+
+// One result row as the scanner found it.
+struct Row {
+  TaskId id = 0;
+  bool failed = false;
+  std::uint32_t reason_hash = 0;  // FNV-1a of error_info, unquoted
+  std::size_t line = 0;           // physical line where the row starts
+  std::string_view raw;           // the row's bytes, line feed included; valid until Next()
+};
+
+// Reads the rows of a result CSV from a descriptor, checking each as ResultMerge documents.
+// Rows may hold line breaks inside quotes, so it splits records itself rather than lines.
+class RowScanner {
+ public:
+  RowScanner(int fd, std::string name) : fd_(fd), name_(std::move(name)), buffer_(kBufferSize) {}
+
+  // Reads the header. False for a file without one (empty, or torn within the header).
+  bool ReadHeader() {
+    while (end_ - pos_ < kResultHeader.size() && !eof_) Fill();
+    const std::string_view start(buffer_.data() + pos_,
+                                 std::min(end_ - pos_, kResultHeader.size()));
+    if (start == kResultHeader) {
+      pos_ += kResultHeader.size();
+      line_ = 2;
+      return true;
+    }
+    if (start.empty()) return false;
+    if (eof_ && kResultHeader.starts_with(start) && start.find('\n') == std::string_view::npos) {
+      torn_line_ = 1;
+      return false;
+    }
+    throw InputError(name_, 1, 1,
+                     fmt::format("not a result CSV: the first line must be {}",
+                                 kResultHeader.substr(0, kResultHeader.size() - 1)));
+  }
+
+  // The next row; false at the end of the file (torn_line() says if a torn row was left).
+  bool Next(Row& row) {
+    while (true) {
+      if (pos_ == end_ && eof_) return false;
+      if (pos_ < end_ && Parse(row)) return true;
+      if (eof_) {
+        torn_line_ = line_;
+        return false;
+      }
+      if (end_ - pos_ > kMaxLineLength) {
+        throw InputError(name_, line_, fmt::format("row longer than {} bytes", kMaxLineLength));
+      }
+      Fill();
+    }
+  }
+
+  // The file offset of the next row (after the header, after the last row read).
+  std::uint64_t offset() const { return base_ + pos_; }
+  std::optional<std::size_t> torn_line() const { return torn_line_; }
+
+ private:
+  [[noreturn]] void Fail(std::size_t line, const char* line_start, const char* at,
+                         std::string message) const {
+    throw InputError(name_, line, static_cast<std::size_t>(at - line_start) + 1,
+                     std::move(message));
+  }
+
+  // Moves what is left to the front and reads more after it.
+  void Fill() {
+    if (pos_ > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + pos_, end_ - pos_);
+      base_ += pos_;
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    while (end_ < buffer_.size()) {
+      const ssize_t n =
+          ::read(fd_, buffer_.data() + end_, std::min(kReadSize, buffer_.size() - end_));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        throw InputError(name_, line_, std::string("read error: ") + std::strerror(errno));
+      }
+      if (n == 0) eof_ = true;
+      end_ += static_cast<std::size_t>(n);
+      return;
+    }
+  }
+
+  // Parses the row at pos_: true when whole (and advances), false when the buffer ends
+  // first. Throws on a malformed row.
+  bool Parse(Row& row) {
+    const char* const begin = buffer_.data() + pos_;
+    const char* const end = buffer_.data() + end_;
+    const char* line_start = begin;
+    std::size_t line = line_;
+
+    // task_id
+    const char* p = begin;
+    while (p < end && *p != ',' && *p != '\n') ++p;
+    if (p == end) return false;
+    if (*p == '\n') {
+      Fail(line, line_start, begin,
+           p == begin ? "blank line (a result CSV has none)" : "fewer fields than the header has");
+    }
+    const std::string_view id_text(begin, static_cast<std::size_t>(p - begin));
+    const std::optional<TaskId> id = ParseTaskId(id_text);
+    if (!id) Fail(line, line_start, begin, DescribeBadTaskId(id_text));
+
+    // final_status
+    const char* const status = ++p;
+    while (p < end && *p != ',' && *p != '\n') ++p;
+    if (p == end) return false;
+    if (*p == '\n') Fail(line, line_start, p, "fewer fields than the header has");
+    const std::string_view status_text(status, static_cast<std::size_t>(p - status));
+    bool failed = false;
+    if (status_text == "Failed") {
+      failed = true;
+    } else if (status_text != "Completed") {
+      Fail(line, line_start, status,
+           fmt::format("final_status {} is neither Completed nor Failed",
+                       QuoteForMessage(status_text)));
+    }
+
+    // error_info: plain, or quoted with "" for a quote; then the line feed.
+    std::uint32_t hash = 2166136261u;
+    const auto add = [&hash](char c) { hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u; };
+    ++p;
+    if (p < end && *p == '"') {
+      ++p;
+      while (true) {
+        if (p == end) return false;
+        const char c = *p;
+        if (c == '"') {
+          if (p + 1 == end) return false;
+          if (p[1] == '"') {
+            add('"');
+            p += 2;
+            continue;
+          }
+          ++p;
+          if (*p != '\n') Fail(line, line_start, p, "text after a quoted field's closing quote");
+          break;
+        }
+        if (c == '\0') Fail(line, line_start, p, "NUL byte in the input (is this a text file?)");
+        if (c == '\n') {
+          ++line;
+          line_start = p + 1;
+        }
+        add(c);
+        ++p;
+      }
+    } else {
+      while (true) {
+        if (p == end) return false;
+        const char c = *p;
+        if (c == '\n') break;
+        if (c == ',') Fail(line, line_start, p, "more fields than the header has");
+        if (c == '"') Fail(line, line_start, p, "quote inside an unquoted field");
+        if (c == '\r') {
+          Fail(line, line_start, p,
+               "carriage return outside quotes (result CSVs have LF line ends)");
+        }
+        if (c == '\0') Fail(line, line_start, p, "NUL byte in the input (is this a text file?)");
+        add(c);
+        ++p;
+      }
+    }
+    ++p;  // the line feed
+    if (static_cast<std::size_t>(p - begin) > kMaxLineLength) {
+      Fail(line_, begin, begin, fmt::format("row longer than {} bytes", kMaxLineLength));
+    }
+    row.id = *id;
+    row.failed = failed;
+    row.reason_hash = failed ? hash : 0;
+    row.line = line_;
+    row.raw = std::string_view(begin, static_cast<std::size_t>(p - begin));
+    pos_ += row.raw.size();
+    line_ = line + 1;
+    return true;
+  }
+
+  int fd_;
+  std::string name_;
+  std::vector<char> buffer_;
+  std::size_t pos_ = 0;     // next unread byte in buffer_
+  std::size_t end_ = 0;     // end of the bytes read into buffer_
+  std::uint64_t base_ = 0;  // file offset of buffer_[0]
+  bool eof_ = false;
+  std::size_t line_ = 1;  // physical line at pos_
+  std::optional<std::size_t> torn_line_;
+};
+
+// Opens `path` for one of the passes: a regular file only, since it is read twice.
+InputFile OpenRegular(const std::string& path, struct stat& info) {
+  if (path == "-") {
+    throw InputError(path, 0, "merge reads each file twice, which standard input cannot be");
+  }
+  InputFile file = InputFile::Open(path);
+  if (::fstat(file.fd(), &info) != 0) {
+    throw InputError(path, 0, std::string("cannot stat: ") + std::strerror(errno));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    throw InputError(path, 0,
+                     "not a regular file: merge reads each file twice, which a pipe cannot be "
+                     "(save it to a file first)");
+  }
+  return file;
+}
+
+std::string Plural(std::size_t count, std::string_view word) {
+  return fmt::format("{} {}{}", count, word, count == 1 ? "" : "s");
+}
+
+}  // namespace
+
+ResultMerge::EntryArray::~EntryArray() { clear(); }
+
+void ResultMerge::EntryArray::clear() {
+  if (data_ != nullptr) ::munmap(data_, capacity_ * sizeof(Entry));
+  data_ = nullptr;
+  size_ = capacity_ = 0;
+}
+
+void ResultMerge::EntryArray::push_back(const Entry& entry) {
+  if (size_ == capacity_) {
+    const std::size_t capacity = capacity_ == 0 ? (std::size_t{1} << 16) : capacity_ * 2;
+    void* memory =
+        data_ == nullptr
+            ? ::mmap(nullptr, capacity * sizeof(Entry), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+            : ::mremap(data_, capacity_ * sizeof(Entry), capacity * sizeof(Entry), MREMAP_MAYMOVE);
+    if (memory == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<Entry*>(memory);
+    capacity_ = capacity;
+  }
+  data_[size_++] = entry;
+}
+
+ResultMerge::ResultMerge(std::vector<std::string> paths) {
+  if (paths.size() > kMaxFiles) {
+    throw InputError("merge", 0, fmt::format("more than {} files", kMaxFiles));
+  }
+  for (std::string& path : paths) files_.push_back(File{.path = std::move(path)});
+  summary_.files = files_.size();
+}
+
+void ResultMerge::Read() {
+  for (std::size_t k = 0; k < files_.size(); ++k) ReadFile(k);
+  Resolve();
+  read_ = true;
+}
+
+void ResultMerge::ReadFile(std::size_t index) {
+  File& file = files_[index];
+  struct stat info {};
+  const InputFile input = OpenRegular(file.path, info);
+  file.device = info.st_dev;
+  file.inode = info.st_ino;
+  file.size = info.st_size;
+  file.mtime_ns = MtimeNs(info);
+
+  RowScanner rows(input.fd(), file.path);
+  if (rows.ReadHeader()) {
+    file.rows_begin = rows.offset();
+    Row row;
+    while (rows.Next(row)) {
+      entries_.push_back(Entry{.id = row.id,
+                               .reason_hash = row.reason_hash,
+                               .file = static_cast<std::uint16_t>(index),
+                               .flags = static_cast<std::uint8_t>(row.failed ? kFailed : 0)});
+      ++file.rows;
+    }
+  } else if (!rows.torn_line()) {
+    warnings_.push_back(fmt::format("{}: empty (not even a header): no rows from it", file.path));
+  }
+  file.rows_end = rows.offset();
+  if (rows.torn_line()) {
+    warnings_.push_back(
+        fmt::format("{}:{}: ignoring a torn last row (a shard was cut short while writing it)",
+                    file.path, *rows.torn_line()));
+    ++summary_.torn;
+  }
+  summary_.rows_read += file.rows;
+  if (::fstat(input.fd(), &info) != 0 || info.st_size != file.size ||
+      MtimeNs(info) != file.mtime_ns) {
+    throw InputError(file.path, 0, "changed while it was read (is a shard still writing it?)");
+  }
+}
+
+void ResultMerge::Resolve() {
+  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+    return a.id != b.id ? a.id < b.id : a.file < b.file;
+  });
+  // Per pair of files (earlier, later): tasks Failed in both with different reasons, and
+  // one of them.
+  std::map<std::pair<std::uint16_t, std::uint16_t>, std::pair<std::size_t, TaskId>> differing;
+  Entry* const end = entries_.end();
+  for (Entry* group = entries_.begin(); group != end;) {
+    Entry* group_end = group + 1;
+    while (group_end != end && group_end->id == group->id) {
+      if (group_end->file == group_end[-1].file) {
+        ThrowRowError(group_end->file, group->id, true,
+                      fmt::format("task_id {} is on an earlier row of this file too (a result "
+                                  "CSV has each task once)",
+                                  group->id));
+      }
+      ++group_end;
+    }
+    // The last Completed row, else the last Failed one.
+    Entry* winner = group_end - 1;
+    for (Entry* e = group_end - 1; e >= group; --e) {
+      if ((e->flags & kFailed) == 0) {
+        winner = e;
+        break;
+      }
+    }
+    for (Entry* e = group; e != group_end; ++e) {
+      if (e == winner) continue;
+      e->flags |= kLost;
+      ++files_[e->file].lost;
+      ++summary_.duplicates;
+      if ((winner->flags & kFailed) != 0 && e->reason_hash != winner->reason_hash) {
+        auto& [count, example] = differing[{e->file, winner->file}];
+        if (count++ == 0) example = e->id;
+      }
+    }
+    ++((winner->flags & kFailed) != 0 ? summary_.failed : summary_.completed);
+    group = group_end;
+  }
+  for (const auto& [files, counted] : differing) {
+    const auto& [count, example] = counted;
+    warnings_.push_back(fmt::format(
+        "{} Failed in both {} and {} with different reasons (task {}{}): {}'s kept, the later "
+        "file",
+        Plural(count, "task"), files_[files.first].path, files_[files.second].path, example,
+        count > 1 ? " and more" : "", files_[files.second].path));
+  }
+}
+
+void ResultMerge::ExpectTasks(const std::vector<TaskId>& ids, const std::string& tasks_name) {
+  auto expected = ids.begin();
+  for (const Entry& entry : entries_) {
+    if ((entry.flags & kLost) != 0) continue;
+    while (expected != ids.end() && *expected < entry.id) missing_.push_back(*expected++);
+    if (expected == ids.end() || *expected != entry.id) {
+      ThrowRowError(entry.file, entry.id, false,
+                    fmt::format("task_id {} is not a task of {} (--tasks)", entry.id, tasks_name));
+    }
+    ++expected;
+  }
+  missing_.insert(missing_.end(), expected, ids.end());
+  summary_.missing = missing_.size();
+  summary_.failed += missing_.size();
+  if (!missing_.empty()) {
+    warnings_.push_back(fmt::format("{} of {} in no file (written Failed, {}), e.g. task {}",
+                                    Plural(missing_.size(), "task"), tasks_name, kNotRunReason,
+                                    missing_.front()));
+  }
+}
+
+MergeSummary ResultMerge::Write(OutputStream& out) {
+  // Each file as pass 1 read it, or nothing is written.
+  for (const File& file : files_) {
+    struct stat info {};
+    if (::stat(file.path.c_str(), &info) != 0 || info.st_dev != file.device ||
+        info.st_ino != file.inode || info.st_size != file.size || MtimeNs(info) != file.mtime_ns) {
+      throw InputError(file.path, 0,
+                       "changed since it was first read (is a shard still writing it?); nothing "
+                       "was written");
+    }
+  }
+  // The rows that lost, by file and task_id; the rest of the entries are no longer needed.
+  std::vector<Entry> lost;
+  lost.reserve(summary_.duplicates);
+  for (const Entry& entry : entries_) {
+    if ((entry.flags & kLost) != 0) lost.push_back(entry);
+  }
+  entries_.clear();
+  std::sort(lost.begin(), lost.end(), [](const Entry& a, const Entry& b) {
+    return a.file != b.file ? a.file < b.file : a.id < b.id;
+  });
+
+  out.Write(kResultHeader);
+  std::vector<char> chunk;
+  auto lost_begin = lost.begin();
+  for (std::size_t k = 0; k < files_.size() && !out.failed(); ++k) {
+    const File& file = files_[k];
+    const auto lost_end =
+        std::find_if(lost_begin, lost.end(), [k](const Entry& e) { return e.file != k; });
+    struct stat info {};
+    const InputFile input = OpenRegular(file.path, info);
+    if (info.st_ino != file.inode || info.st_size != file.size || MtimeNs(info) != file.mtime_ns) {
+      throw InputError(file.path, 0,
+                       "changed since it was first read (is a shard still writing it?); the "
+                       "output is incomplete");
+    }
+    if (lost_begin == lost_end) {
+      // Nothing to leave out: the rows as they are, in bulk.
+      chunk.resize(kCopySize);
+      for (std::uint64_t at = file.rows_begin; at < file.rows_end && !out.failed();) {
+        const std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(kCopySize, file.rows_end - at));
+        const ssize_t n = ::pread(input.fd(), chunk.data(), want, static_cast<off_t>(at));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          throw InputError(file.path, 0,
+                           n < 0 ? std::string("read error: ") + std::strerror(errno)
+                                 : std::string("shorter than when first read"));
+        }
+        out.Write(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+        at += static_cast<std::uint64_t>(n);
+      }
+    } else {
+      RowScanner rows(input.fd(), file.path);
+      rows.ReadHeader();
+      Row row;
+      while (rows.offset() < file.rows_end && rows.Next(row) && !out.failed()) {
+        const auto found = std::lower_bound(lost_begin, lost_end, row.id,
+                                            [](const Entry& e, TaskId id) { return e.id < id; });
+        const bool skip = found != lost_end && found->id == row.id;
+        if (!skip) out.Write(row.raw);
+      }
+    }
+    lost_begin = lost_end;
+  }
+  std::string text;
+  for (const TaskId id : missing_) {
+    if (out.failed()) break;
+    text.clear();
+    AppendResultRow(text, id, Outcome::Failed(std::string(kNotRunReason)));
+    out.Write(text);
+  }
+  out.Flush();
+  return summary_;
+}
+
+void ResultMerge::ThrowRowError(std::size_t index, TaskId id, bool second,
+                                const std::string& message) const {
+  const File& file = files_[index];
+  std::size_t line = 0;
+  try {
+    struct stat info {};
+    const InputFile input = OpenRegular(file.path, info);
+    RowScanner rows(input.fd(), file.path);
+    if (rows.ReadHeader()) {
+      Row row;
+      bool seen = false;
+      while (rows.Next(row)) {
+        if (row.id != id) continue;
+        if (!second || seen) {
+          line = row.line;
+          break;
+        }
+        seen = true;
+      }
+    }
+  } catch (const InputError&) {
+    // Changed since: the message stands without its line.
+  }
+  throw InputError(file.path, line, message);
+}
+
+std::vector<TaskId> SortedUniqueIds(const TaskList& tasks) {
+  std::vector<TaskId> ids;
+  ids.reserve(tasks.tasks.size());
+  for (const Task& task : tasks.tasks) ids.push_back(task.id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+}  // namespace orchestrator

@@ -1,0 +1,262 @@
+#include "orchestrator/result_merge.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "orchestrator/input_error.h"
+#include "orchestrator/output_stream.h"
+
+namespace orchestrator {
+namespace {
+
+const std::string kHeader = "task_id,final_status,error_info\n";
+
+class ResultMergeTest : public ::testing::Test {
+ protected:
+  ResultMergeTest() {
+    char pattern[] = "/tmp/result-merge-test-XXXXXX";
+    dir_ = ::mkdtemp(pattern);
+  }
+  ~ResultMergeTest() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  // Runs both passes; the merged CSV in `out`.
+  MergeSummary Merge(ResultMerge& merge, std::string& out,
+                     const std::vector<TaskId>* tasks = nullptr) {
+    merge.Read();
+    if (tasks != nullptr) merge.ExpectTasks(*tasks, "tasks.csv");
+    const std::string path = dir_ + "/merged.csv";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    MergeSummary summary;
+    {
+      OutputStream stream(fd, "merged", OutputStream::FlushPolicy::kWhenAsked);
+      summary = merge.Write(stream);
+      EXPECT_FALSE(stream.failed());
+    }
+    ::close(fd);
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    out = text.str();
+    return summary;
+  }
+
+  // The InputError that reading `content` as a result file throws (FILE:LINE[:COLUMN]: ...).
+  std::string ReadError(const std::string& content) {
+    const std::string path = Write("bad.csv", content);
+    ResultMerge merge({path});
+    try {
+      merge.Read();
+    } catch (const InputError& error) {
+      return std::string(error.what()).substr(dir_.size() + std::string("/bad.csv:").size());
+    }
+    return "no error";
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ResultMergeTest, WritesTheHeaderOnceAndEveryRowOnceInFileOrder) {
+  const std::string a = Write("a.csv", kHeader + "1,Completed,\n3,Failed,HTTP 500\n");
+  const std::string b = Write("b.csv", kHeader);
+  const std::string c = Write("c.csv", kHeader + "2,Completed,\n");
+  ResultMerge merge({a, b, c});
+  std::string out;
+  const MergeSummary summary = Merge(merge, out);
+  EXPECT_EQ(out, kHeader + "1,Completed,\n3,Failed,HTTP 500\n2,Completed,\n");
+  EXPECT_EQ(summary.completed, 2u);
+  EXPECT_EQ(summary.failed, 1u);
+  EXPECT_EQ(summary.duplicates, 0u);
+  EXPECT_TRUE(merge.warnings().empty());
+}
+
+TEST_F(ResultMergeTest, CompletedBeatsFailedWhicheverFileComesFirst) {
+  const std::string failed = Write("f.csv", kHeader + "1,Failed,timeout\n2,Completed,\n");
+  const std::string completed = Write("c.csv", kHeader + "1,Completed,\n2,Failed,HTTP 503\n");
+  for (const bool completed_first : {true, false}) {
+    ResultMerge merge(completed_first ? std::vector<std::string>{completed, failed}
+                                      : std::vector<std::string>{failed, completed});
+    std::string out;
+    const MergeSummary summary = Merge(merge, out);
+    EXPECT_EQ(summary.completed, 2u) << completed_first;
+    EXPECT_EQ(summary.failed, 0u);
+    EXPECT_EQ(summary.duplicates, 2u);
+    EXPECT_EQ(out.find("Failed"), std::string::npos) << out;
+    EXPECT_NE(out.find("\n1,Completed,\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("\n2,Completed,\n"), std::string::npos) << out;
+    EXPECT_TRUE(merge.warnings().empty());
+  }
+}
+
+TEST_F(ResultMergeTest, DifferentFailedReasonsKeepTheLaterFilesWithOneWarningPerPair) {
+  const std::string a = Write("a.csv", kHeader + "1,Failed,timeout\n2,Failed,HTTP 500\n");
+  const std::string b = Write("b.csv", kHeader + "2,Failed,HTTP 503\n1,Failed,HTTP 404\n");
+  ResultMerge merge({a, b});
+  std::string out;
+  const MergeSummary summary = Merge(merge, out);
+  EXPECT_EQ(out, kHeader + "2,Failed,HTTP 503\n1,Failed,HTTP 404\n");
+  EXPECT_EQ(summary.failed, 2u);
+  ASSERT_EQ(merge.warnings().size(), 1u);
+  const std::string& warning = merge.warnings()[0];
+  EXPECT_NE(warning.find("2 tasks Failed in both " + a + " and " + b), std::string::npos)
+      << warning;
+  EXPECT_NE(warning.find(b + "'s kept"), std::string::npos) << warning;
+}
+
+TEST_F(ResultMergeTest, TheSameFailedReasonTwiceIsNoWarning) {
+  const std::string a = Write("a.csv", kHeader + "1,Failed,\"x, \"\"y\"\"\"\n");
+  const std::string b = Write("b.csv", kHeader + "1,Failed,\"x, \"\"y\"\"\"\n");
+  ResultMerge merge({a, b});
+  std::string out;
+  Merge(merge, out);
+  EXPECT_EQ(out, kHeader + "1,Failed,\"x, \"\"y\"\"\"\n");
+  EXPECT_TRUE(merge.warnings().empty());
+}
+
+TEST_F(ResultMergeTest, QuotedErrorInfoIsCopiedByteForByteInBothWaysOfCopying) {
+  const std::string rows =
+      "1,Failed,\"a, b\"\n"
+      "2,Failed,\"say \"\"hi\"\"\"\n"
+      "3,Failed,\"two\nlines\r\nand CRLF\"\n"
+      "4,Completed,\n";
+  // a.csv has no lost row (copied in bulk); b.csv has one (read row by row).
+  const std::string a = Write("a.csv", kHeader + rows);
+  const std::string b = Write(
+      "b.csv", kHeader + rows.substr(0, rows.find("4,")) + "5,Completed,\n" + "4,Failed,lost\n");
+  ResultMerge one({a});
+  std::string out;
+  Merge(one, out);
+  EXPECT_EQ(out, kHeader + rows);
+
+  const std::string c = Write("c.csv", kHeader + "9,Completed,\n4,Completed,\n");
+  ResultMerge two({b, c});
+  Merge(two, out);
+  EXPECT_EQ(out, kHeader + rows.substr(0, rows.find("4,")) + "5,Completed,\n" +
+                     "9,Completed,\n4,Completed,\n");
+}
+
+TEST_F(ResultMergeTest, MalformedFilesAreInputErrorsAtFileLineColumn) {
+  EXPECT_EQ(ReadError("task_id,status\n1,Completed,\n"),
+            "1:1: not a result CSV: the first line must be task_id,final_status,error_info");
+  EXPECT_EQ(ReadError(kHeader + "1,Completed,\n2,Done,\n"),
+            "3:3: final_status \"Done\" is neither Completed nor Failed");
+  EXPECT_EQ(ReadError(kHeader + "1,Completed\n"), "2:12: fewer fields than the header has");
+  EXPECT_EQ(ReadError(kHeader + "1,Failed,a,b\n"), "2:11: more fields than the header has");
+  EXPECT_EQ(ReadError(kHeader + "x1,Completed,\n").substr(0, 6), "2:1: t");
+  EXPECT_EQ(ReadError(kHeader + "1,Completed,\n\n2,Completed,\n"),
+            "3:1: blank line (a result CSV has none)");
+  EXPECT_EQ(ReadError(kHeader + "1,Failed,\"a\"b\n"),
+            "2:13: text after a quoted field's closing quote");
+  EXPECT_EQ(ReadError(kHeader + "1,Failed,\"a\nb\nc\"x\n"),
+            "4:3: text after a quoted field's closing quote");
+  EXPECT_EQ(ReadError(kHeader + "1,Failed,a\r\n"),
+            "2:11: carriage return outside quotes (result CSVs have LF line ends)");
+  EXPECT_EQ(ReadError(kHeader + std::string("1,Failed,a\0b\n", 13)),
+            "2:11: NUL byte in the input (is this a text file?)");
+}
+
+TEST_F(ResultMergeTest, ATaskOnTwoRowsOfOneFileIsAnErrorOnTheSecondRow) {
+  EXPECT_EQ(ReadError(kHeader + "7,Completed,\n8,Completed,\n7,Failed,x\n"),
+            "4: task_id 7 is on an earlier row of this file too (a result CSV has each task "
+            "once)");
+}
+
+TEST_F(ResultMergeTest, ATornLastRowIsLeftOutWithAWarning) {
+  const std::string a = Write("a.csv", kHeader + "1,Completed,\n2,Fail");
+  const std::string b = Write("b.csv", kHeader + "3,Failed,\"torn\ninside quotes\n");
+  const std::string c = Write("c.csv", "task_id,fin");
+  ResultMerge merge({a, b, c});
+  std::string out;
+  const MergeSummary summary = Merge(merge, out);
+  EXPECT_EQ(out, kHeader + "1,Completed,\n");
+  EXPECT_EQ(summary.torn, 3u);
+  ASSERT_EQ(merge.warnings().size(), 3u);
+  EXPECT_EQ(merge.warnings()[0],
+            a + ":3: ignoring a torn last row (a shard was cut short while writing it)");
+  EXPECT_EQ(merge.warnings()[1].substr(0, b.size() + 3), b + ":2:");
+  EXPECT_EQ(merge.warnings()[2].substr(0, c.size() + 3), c + ":1:");
+}
+
+TEST_F(ResultMergeTest, AnEmptyFileHasNoRows) {
+  const std::string a = Write("a.csv", "");
+  const std::string b = Write("b.csv", kHeader + "1,Completed,\n");
+  ResultMerge merge({a, b});
+  std::string out;
+  Merge(merge, out);
+  EXPECT_EQ(out, kHeader + "1,Completed,\n");
+  ASSERT_EQ(merge.warnings().size(), 1u);
+  EXPECT_NE(merge.warnings()[0].find("empty"), std::string::npos);
+}
+
+TEST_F(ResultMergeTest, ExpectedTasksNoFileHasAreWrittenFailedAtTheEnd) {
+  const std::string a = Write("a.csv", kHeader + "3,Completed,\n");
+  const std::string b = Write("b.csv", kHeader + "1,Completed,\n");
+  const std::vector<TaskId> tasks{1, 2, 3, 4, 5};
+  ResultMerge merge({a, b});
+  std::string out;
+  const MergeSummary summary = Merge(merge, out, &tasks);
+  EXPECT_EQ(out, kHeader +
+                     "3,Completed,\n1,Completed,\n2,Failed,not run (no shard reported it)\n"
+                     "4,Failed,not run (no shard reported it)\n"
+                     "5,Failed,not run (no shard reported it)\n");
+  EXPECT_EQ(summary.missing, 3u);
+  EXPECT_EQ(summary.failed, 3u);
+  ASSERT_EQ(merge.warnings().size(), 1u);
+  EXPECT_NE(merge.warnings()[0].find("3 tasks of tasks.csv in no file"), std::string::npos)
+      << merge.warnings()[0];
+}
+
+TEST_F(ResultMergeTest, ARowOfATaskNotExpectedIsAnErrorOnItsLine) {
+  const std::string a = Write("a.csv", kHeader + "1,Completed,\n2,Completed,\n9,Failed,x\n");
+  ResultMerge merge({a});
+  merge.Read();
+  try {
+    merge.ExpectTasks({1, 2, 3}, "tasks.csv");
+    FAIL() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_EQ(error.file(), a);
+    EXPECT_EQ(error.line(), 4u);
+    EXPECT_EQ(error.message(), "task_id 9 is not a task of tasks.csv (--tasks)");
+  }
+}
+
+TEST_F(ResultMergeTest, APipeOrStandardInputIsRefused) {
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, std::string("-")}) {
+    ResultMerge merge({path});
+    try {
+      merge.Read();
+      FAIL() << "no error for " << path;
+    } catch (const InputError& error) {
+      EXPECT_EQ(error.file(), path);
+      EXPECT_NE(error.message().find("twice"), std::string::npos) << error.message();
+    }
+  }
+}
+
+TEST_F(ResultMergeTest, AFileChangedBetweenThePassesIsAnErrorBeforeAnythingIsWritten) {
+  const std::string a = Write("a.csv", kHeader + "1,Completed,\n");
+  ResultMerge merge({a});
+  merge.Read();
+  std::ofstream(a, std::ios::binary | std::ios::app) << "2,Completed,\n";
+  OutputStream stream(-1, "nowhere", OutputStream::FlushPolicy::kWhenAsked);
+  EXPECT_THROW(merge.Write(stream), InputError);
+  EXPECT_EQ(stream.bytes_written(), 0u);
+}
+
+}  // namespace
+}  // namespace orchestrator
