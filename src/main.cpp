@@ -24,11 +24,13 @@
 #include "orchestrator/fd_budget.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/interrupts.h"
+#include "orchestrator/merge_options.h"
 #include "orchestrator/metrics_file.h"
 #include "orchestrator/options.h"
 #include "orchestrator/output_stream.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/result_file.h"
+#include "orchestrator/result_merge.h"
 #include "orchestrator/run_report.h"
 #include "orchestrator/status_line.h"
 #include "orchestrator/task_reader.h"
@@ -335,12 +337,73 @@ int Run(const Options& options, const SignalWatch& signals) {
   return Conclude(options, end, reporter, unique_tasks, duplicates, carried.size(), started);
 }
 
+// `orchestrator merge`: the shards' result files into one result CSV on stdout.
+int RunMerge(const MergeOptions& options) {
+  ResultMerge merge(options.files);
+  std::vector<TaskId> task_ids;  // 8 bytes a task: the TaskList is gone before the merge
+  if (!options.tasks_path.empty()) {
+    const TaskList tasks = ReadTasks(InputFile::Open(options.tasks_path));
+    for (const std::string& warning : tasks.warnings) {
+      fmt::print(stderr, "orchestrator: warning: {}\n", warning);
+    }
+    task_ids = SortedUniqueIds(tasks);
+  }
+  merge.Read();
+  if (!options.tasks_path.empty()) {
+    merge.ExpectTasks(task_ids, options.tasks_path);
+    task_ids = {};
+  }
+  for (const std::string& warning : merge.warnings()) {
+    fmt::print(stderr, "orchestrator: warning: {}\n", warning);
+  }
+
+  IgnoreSigpipe();
+  OutputStream out(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
+  const MergeSummary summary = merge.Write(out);
+  if (out.error() == EPIPE) return kExitReaderGone;
+  if (out.failed()) {
+    fmt::print(stderr,
+               "orchestrator: error: cannot write the merge to stdout: {}; it is "
+               "incomplete\n",
+               std::strerror(out.error()));
+    return kExitOutputError;
+  }
+  if (!options.quiet) {
+    std::vector<std::string> notes;
+    if (summary.duplicates > 0) {
+      notes.push_back(fmt::format("{} duplicate row{} left out", summary.duplicates,
+                                  summary.duplicates == 1 ? "" : "s"));
+    }
+    if (summary.missing > 0) notes.push_back(fmt::format("{} missing", summary.missing));
+    fmt::print(stderr, "orchestrator: merged {} file{}: {} Completed, {} Failed{}\n", summary.files,
+               summary.files == 1 ? "" : "s", summary.completed, summary.failed,
+               notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")));
+  }
+  return summary.failed > 0 ? kExitSomeFailed : kExitCompleted;
+}
+
 }  // namespace
 }  // namespace orchestrator
 
 int main(int argc, char** argv) {
   using namespace orchestrator;
   try {
+    if (IsMergeCommand(argc, argv)) {
+      const MergeCommandLine merge = ParseMergeCommandLine(argc, argv);
+      switch (merge.action) {
+        case MergeCommandLine::Action::kPrint:
+          std::fputs(merge.text.c_str(), stdout);
+          return std::fflush(stdout) == 0 ? kExitCompleted : kExitOutputError;
+        case MergeCommandLine::Action::kUsageError:
+          fmt::print(stderr,
+                     "orchestrator: merge: {}\nTry 'orchestrator merge --help' for more "
+                     "information.\n",
+                     merge.text);
+          return kExitUsage;
+        case MergeCommandLine::Action::kRun:
+          return RunMerge(merge.options);
+      }
+    }
     const CommandLine command_line = ParseCommandLine(argc, argv);
     switch (command_line.action) {
       case CommandLine::Action::kPrint:

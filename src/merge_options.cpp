@@ -1,0 +1,52 @@
+#include "orchestrator/merge_options.h"
+
+#include <CLI/CLI.hpp>
+#include <string_view>
+
+namespace orchestrator {
+namespace {
+
+constexpr std::string_view kDescription =
+    "Merges the result CSVs of a run's shards (--shard K/N) into one, on stdout: the header "
+    "once, each task once. A task in two files keeps its Completed row over a Failed one, "
+    "else the later file's (further right); different Failed reasons are warned about. Each "
+    "FILE must be a regular file: it is read twice.";
+
+constexpr std::string_view kFooter =
+    "Exit status: 0 every row Completed, 1 some Failed (or missing from every file with\n"
+    "--tasks), 2 usage or input error (nothing written), 3 the output could not be written,\n"
+    "141 stdout was closed by its reader.";
+
+}  // namespace
+
+bool IsMergeCommand(int argc, const char* const* argv) {
+  return argc >= 2 && std::string_view(argv[1]) == "merge";
+}
+
+MergeCommandLine ParseMergeCommandLine(int argc, const char* const* argv) {
+  MergeCommandLine result;
+  MergeOptions& options = result.options;
+  CLI::App app{std::string(kDescription), "orchestrator merge"};
+  app.footer(std::string(kFooter));
+  app.add_option("FILE", options.files, "Result CSVs of the shards, in order")
+      ->required()
+      ->type_name("FILE...");
+  app.add_option("--tasks", options.tasks_path,
+                 "The run's tasks CSV: each unique task must be in a file (a missing one is "
+                 "written Failed, exit 1), and no file may have another")
+      ->type_name("TASKS_CSV");
+  app.add_flag("-q,--quiet", options.quiet, "No closing summary on stderr (warnings stay)");
+  try {
+    // argv[0] and "merge" are the command's name.
+    app.parse(argc - 1, argv + 1);
+  } catch (const CLI::CallForHelp&) {
+    result.action = MergeCommandLine::Action::kPrint;
+    result.text = app.help();
+  } catch (const CLI::ParseError& error) {
+    result.action = MergeCommandLine::Action::kUsageError;
+    result.text = error.what();
+  }
+  return result;
+}
+
+}  // namespace orchestrator
