@@ -349,6 +349,7 @@ int RunMerge(const MergeOptions& options) {
     task_ids = SortedUniqueIds(tasks);
   }
   merge.Read();
+  merge.CheckOutput(STDOUT_FILENO);
   if (!options.tasks_path.empty()) {
     merge.ExpectTasks(task_ids, options.tasks_path);
     task_ids = {};

@@ -385,6 +385,16 @@ void ResultMerge::ExpectTasks(const std::vector<TaskId>& ids, const std::string&
   }
 }
 
+void ResultMerge::CheckOutput(int fd) const {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return;
+  for (const File& file : files_) {
+    if (file.device == info.st_dev && file.inode == info.st_ino) {
+      throw InputError(file.path, 0, "is also the output: merge into another file");
+    }
+  }
+}
+
 MergeSummary ResultMerge::Write(OutputStream& out) {
   // Each file as pass 1 read it, or nothing is written.
   for (const File& file : files_) {

@@ -154,6 +154,15 @@ TEST(MergeCliTest, APipeIsAnInputError) {
       << result.err;
 }
 
+TEST(MergeCliTest, AnInputThatIsAlsoTheOutputIsAnInputError) {
+  TempDir dir;
+  const std::string a = dir.Write("a.csv", kHead + "1,Completed,\n");
+  const std::string b = dir.Write("b.csv", kHead + "2,Completed,\n");
+  const ProcessResult result = Merge({a, b}, StdoutTo({}, a));
+  EXPECT_EQ(result.exit_status, 2);
+  EXPECT_EQ(result.err, "orchestrator: " + a + ": is also the output: merge into another file\n");
+}
+
 TEST(MergeCliTest, UsageAndHelp) {
   const ProcessResult none = Merge({});
   EXPECT_EQ(none.exit_status, 2);

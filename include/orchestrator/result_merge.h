@@ -69,6 +69,10 @@ class ResultMerge {
   /// (FILE:LINE); those no file has are written Failed by Write(). After Read().
   void ExpectTasks(const std::vector<TaskId>& ids, const std::string& tasks_name);
 
+  /// Throws InputError when `fd`, where Write() will write, is one of the files (as in
+  /// `merge a.csv b.csv > b.csv`): it would change under pass 2. After Read().
+  void CheckOutput(int fd) const;
+
   /// Pass 2: writes the merged CSV to `out` and returns what it wrote, or stops at the
   /// first failed write (out.failed()). Throws InputError when a file changed since
   /// Read() (a shard still writing it): what was written then is incomplete.
