@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -146,6 +148,51 @@ TEST_F(ResultMergeTest, QuotedErrorInfoIsCopiedByteForByteInBothWaysOfCopying) {
   Merge(two, out);
   EXPECT_EQ(out, kHeader + rows.substr(0, rows.find("4,")) + "5,Completed,\n" +
                      "9,Completed,\n4,Completed,\n");
+}
+
+// Many rows, ids spread over all 64 bits and clustered, tasks in up to 3 files: the merge
+// against the rule worked out here, row by row.
+TEST_F(ResultMergeTest, ManyOverlappingFilesGiveEachTaskItsWinningRowOnce) {
+  std::mt19937_64 random(13);
+  std::vector<TaskId> ids;
+  for (int i = 0; i < 20000; ++i) ids.push_back(random());
+  for (TaskId i = 0; i < 20000; ++i) ids.push_back(i * 7);         // small, one high byte
+  for (TaskId i = 0; i < 300; ++i) ids.push_back(~TaskId{0} - i);  // the largest
+  constexpr int kFiles = 5;
+  std::vector<std::string> texts(kFiles, kHeader);
+  std::map<TaskId, std::string> winner;  // task_id -> its row, by the documented rule
+  for (const TaskId id : ids) {
+    const int copies = 1 + static_cast<int>(random() % 3);
+    int file = static_cast<int>(random() % kFiles);
+    for (int c = 0; c < copies && file < kFiles; ++c, file += 1 + static_cast<int>(random() % 2)) {
+      const bool failed = random() % 2 == 0;
+      const std::string row =
+          std::to_string(id) +
+          (failed ? ",Failed,\"e, " + std::to_string(random() % 3) + "\"" : ",Completed,") + "\n";
+      texts[static_cast<std::size_t>(file)] += row;
+      auto [it, added] = winner.emplace(id, row);
+      if (!added && (failed ? it->second.find(",Failed,") != std::string::npos : true)) {
+        it->second = row;
+      }
+    }
+  }
+  std::vector<std::string> paths;
+  for (int k = 0; k < kFiles; ++k) paths.push_back(Write(std::to_string(k) + ".csv", texts[k]));
+  ResultMerge merge(paths);
+  std::string out;
+  const MergeSummary summary = Merge(merge, out);
+  ASSERT_EQ(out.substr(0, kHeader.size()), kHeader);
+  std::map<TaskId, std::string> merged;
+  std::size_t start = kHeader.size();
+  while (start < out.size()) {
+    const std::size_t end = out.find('\n', start) + 1;
+    const std::string row = out.substr(start, end - start);
+    EXPECT_TRUE(merged.emplace(std::stoull(row), row).second) << "twice: " << row;
+    start = end;
+  }
+  EXPECT_EQ(merged.size(), winner.size());
+  EXPECT_TRUE(merged == winner);
+  EXPECT_EQ(summary.completed + summary.failed, winner.size());
 }
 
 TEST_F(ResultMergeTest, MalformedFilesAreInputErrorsAtFileLineColumn) {
