@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -244,23 +245,25 @@ bool EntryBefore(const ResultMerge::Entry& a, const ResultMerge::Entry& b) {
 }
 
 // Sorts by (id, file) in place: a most-significant-byte-first radix sort on the id (an
-// American flag sort), std::sort for small buckets and for ties. No buffer, so a sort of
-// 10 million entries costs no memory, and about a third of std::sort's time.
-void SortEntries(ResultMerge::Entry* first, ResultMerge::Entry* last, int shift = 56) {
+// American flag sort) from the highest byte in which the ids differ, std::sort for small
+// buckets and for ties. No buffer, so a sort of 10 million entries costs no memory, and
+// less than half of std::sort's time.
+void SortEntries(ResultMerge::Entry* first, ResultMerge::Entry* last) {
   const auto n = static_cast<std::size_t>(last - first);
-  if (n < 256 || shift < 0) {
+  TaskId differ = 0;  // the bits in which some id differs from the first
+  if (n >= 256) {
+    for (const ResultMerge::Entry* e = first; e != last; ++e) differ |= e->id ^ first->id;
+  }
+  if (differ == 0) {
     std::sort(first, last, EntryBefore);
     return;
   }
+  const int shift = (63 - std::countl_zero(differ)) / 8 * 8;
   const auto digit = [shift](const ResultMerge::Entry& e) {
     return static_cast<std::size_t>((e.id >> shift) & 0xff);
   };
   std::array<std::size_t, 256> count{};
   for (const ResultMerge::Entry* e = first; e != last; ++e) ++count[digit(*e)];
-  if (count[digit(*first)] == n) {  // one bucket: the next byte
-    SortEntries(first, last, shift - 8);
-    return;
-  }
   std::array<std::size_t, 256> next{};
   std::array<std::size_t, 256> end{};
   for (std::size_t b = 0, sum = 0; b < 256; ++b) {
@@ -278,7 +281,7 @@ void SortEntries(ResultMerge::Entry* first, ResultMerge::Entry* last, int shift 
     }
   }
   for (std::size_t b = 0, start = 0; b < 256; start = end[b++]) {
-    if (count[b] > 1) SortEntries(first + start, first + end[b], shift - 8);
+    if (count[b] > 1) SortEntries(first + start, first + end[b]);
   }
 }
 
