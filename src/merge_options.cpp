@@ -30,7 +30,7 @@ MergeCommandLine ParseMergeCommandLine(int argc, const char* const* argv) {
   app.footer(std::string(kFooter));
   app.add_option("FILE", options.files, "Result CSVs of the shards, in order")
       ->required()
-      ->type_name("FILE...");
+      ->type_name("FILE");
   app.add_option("--tasks", options.tasks_path,
                  "The run's tasks CSV: each unique task must be in a file (a missing one is "
                  "written Failed, exit 1), and no file may have another")
