@@ -39,9 +39,11 @@ struct MergeSummary {
 ///      one. Disjoint shards cost exactly 16 bytes per task; a task in k files costs k
 ///      entries.
 ///   2. Write() reads the files again and copies each winning row byte for byte (quotes
-///      and all), the header once first, then the tasks ExpectTasks() found missing, as
-///      `ID,Failed,not run (no shard reported it)`, in task_id order. A file in which no
-///      row lost is copied in bulk, without parsing.
+///      and all), in file order, the header once first, then the tasks ExpectTasks()
+///      found missing, as `ID,Failed,not run (no shard reported it)`, in task_id order.
+///      A file in which no row lost is copied in bulk, without parsing; only the lost
+///      rows' entries are kept for this pass. A file that changed since pass 1 (size,
+///      mtime, inode: a shard still writing) is an InputError.
 ///
 /// A file is read as written by this tool: the exact header line; rows of three fields,
 /// the first a task_id, the second Completed or Failed, the third empty, plain, or quoted
@@ -52,7 +54,7 @@ struct MergeSummary {
 /// naming FILE:LINE[:COLUMN], thrown by Read() before anything is written.
 ///
 /// Warnings (whole messages, no `orchestrator: warning: ` prefix) gather in warnings():
-/// torn rows; per pair of files, how many tasks Failed in both with different reasons
+/// torn rows; empty files; per pair of files, how many tasks Failed in both with different reasons
 /// (the later file's reason is kept), with one example.
 class ResultMerge {
  public:
