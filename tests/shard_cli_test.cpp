@@ -62,7 +62,7 @@ TEST(ShardTest, ASlurmArrayElementFindsItsShardInTheEnvironment) {
   std::set<std::string> seen;
   for (int id = 1; id <= 7; id += 2) {
     ProcessOptions options;
-    for (const std::string entry :
+    for (const std::string& entry :
          {"SLURM_ARRAY_TASK_ID=" + std::to_string(id), std::string("SLURM_ARRAY_TASK_MIN=1"),
           std::string("SLURM_ARRAY_TASK_MAX=7"), std::string("SLURM_ARRAY_TASK_STEP=2"),
           std::string("SLURM_ARRAY_TASK_COUNT=4")}) {
