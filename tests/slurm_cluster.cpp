@@ -190,7 +190,7 @@ void SlurmCluster::Start() {
 
   std::ofstream conf(dir_ + "/slurm.conf");
   conf << "ClusterName=orchestratortest\n"
-       << "SlurmctldHost=" << host << "\n"
+       << "SlurmctldHost=" << host << "(127.0.0.1)\n"
        << "SlurmctldPort=" << controller_port << "\n"
        << "SlurmdPort=" << node_port << "\n"
        << "AuthType=auth/munge\nCredType=cred/munge\n"
@@ -210,7 +210,7 @@ void SlurmCluster::Start() {
        << "SchedulerType=sched/builtin\n"
        << "SchedulerParameters=batch_sched_delay=0,sched_min_interval=0\n"
        << "MinJobAge=4\nKillWait=5\n"
-       << "NodeName=" << host << " CPUs=8 State=UNKNOWN\n"
+       << "NodeName=" << host << " NodeAddr=127.0.0.1 CPUs=8 State=UNKNOWN\n"
        << "PartitionName=main Nodes=" << host << " Default=YES State=UP\n";
   conf.close();
   if (!conf) throw std::runtime_error("cannot write " + dir_ + "/slurm.conf");
