@@ -87,10 +87,11 @@ class SlurmTest : public ::testing::Test {
       }
   }
 
-  std::optional<SlurmCluster> cluster_;
   TempDir dir_;
   std::string tasks_;
   std::string out_;
+  // Last, so destroyed first: the jobs are cancelled before their directory goes.
+  std::optional<SlurmCluster> cluster_;
 };
 
 // `submit --wait`: the array of the file's four shards, then the merge job after it.
