@@ -1,6 +1,7 @@
 // End to end: deploy/slurm/orchestrator.sbatch on a real one-node Slurm cluster (SlurmCluster):
-// the array's shards and the merge job together run every task exactly once, and an element
-// cancelled mid-run and submitted again with its results file runs only what it had not done.
+// the array's shards and the merge job together run every task exactly once, an element
+// cancelled mid-run and submitted again with its results file runs only what it had not done,
+// and an array job of a user's own finds each element's shard in Slurm's variables.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -186,6 +187,35 @@ TEST_F(SlurmTest, ACancelledElementResumesWithoutRefetching) {
       ++wrong;
     }
   }
+}
+
+// A user's own array job that runs orchestrator without --shard: each element finds its
+// shard in the variables real Slurm sets. --array=1-7:2 is ids 1, 3, 5, 7: shards 0 to 3.
+TEST_F(SlurmTest, AnArrayOfItsOwnFindsEachShardInSlurmsVariables) {
+  TestServer server;
+  std::filesystem::create_directories(out_);
+  const std::string command = "exec \"$ORCHESTRATOR\" \"$TASKS\" --url '" +
+                              server.Url("/task/{task_id}") +
+                              "' --delay 0 --output \"$OUT/r-{shard}.csv\" >/dev/null";
+  const ProcessResult array =
+      RunProcess(InDir(dir_.path(), {SlurmCluster::Program("sbatch"), "--array=1-7:2", "--wait",
+                                     "--output=" + out_ + "/element-%a.log", "--wrap", command}),
+                 Options());
+  ASSERT_EQ(array.exit_status, 0) << array.err << Diagnostics();
+  std::set<std::string> seen;
+  for (int id = 1, shard = 0; id <= 7; id += 2, ++shard) {
+    const std::string log = Contents(out_ + "/element-" + std::to_string(id) + ".log");
+    EXPECT_NE(log.find("orchestrator: shard " + std::to_string(shard) + "/4: "), std::string::npos)
+        << "element " << id << ": " << log;
+    const auto rows = Rows(Contents(out_ + "/r-" + std::to_string(shard) + ".csv"));
+    EXPECT_GT(rows.size(), 0u) << "shard " << shard << " ran nothing";
+    for (const auto& [task, row] : rows) {
+      EXPECT_EQ(row, "Completed,");
+      EXPECT_TRUE(seen.insert(task).second) << task << " in two shards";
+    }
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kTasks));
+  EXPECT_EQ(server.requests(), static_cast<std::size_t>(kTasks));
 }
 
 }  // namespace
