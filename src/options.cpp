@@ -36,7 +36,8 @@ constexpr std::string_view kFooter =
     "DURATION is 250ms, 1.5s, 5s, 1m, 2h, or a plain number of seconds.\n"
     "Exit status: 0 all tasks Completed, 1 some Failed, 2 usage or input error (nothing run),\n"
     "3 results could not be written, 128+N stopped by signal N (130 SIGINT, 143 SIGTERM),\n"
-    "141 stdout was closed by its reader.";
+    "141 stdout was closed by its reader.\n"
+    "orchestrator merge --help: one result CSV from the result files of a run's shards.";
 
 // A duration option: text from CLI11, parsed by us for exact units and clear messages.
 struct DurationOption {

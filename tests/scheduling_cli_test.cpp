@@ -110,7 +110,11 @@ TEST(SchedulingTest, HaltSoonStopsStartingTasksAfterTheFailures) {
     const std::size_t not_started = CountRows(rows, "Failed,not started (halted after 3 failures)");
     EXPECT_GE(failed, 3u);
     EXPECT_EQ(failed + not_started, static_cast<std::size_t>(kTasks));
-    EXPECT_LT(failed, 20u) << "the run went on long after the halt";
+    // Without the halt all 200 fail. With it, the fetches that start while the news of the
+    // third failure goes from a worker to the collector and back still run: each takes a
+    // fraction of a millisecond here, and a busy 2-core machine delays the news by a few
+    // (20 were seen under CI; 3 to 10 usually).
+    EXPECT_LT(failed, 60u) << "the run went on long after the halt";
     EXPECT_EQ(server.requests(), failed);
     EXPECT_NE(result.err.find("orchestrator: halted after 3 failures (--halt soon,fail=3): " +
                               std::to_string(not_started) + " tasks not started\n"),

@@ -141,15 +141,7 @@ pid_t SlurmCluster::Spawn(const std::vector<std::string>& argv, const std::strin
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   // Default dispositions and no blocked signals, whatever the test runner has.
   posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int number : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) sigaddset(&defaults, number);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  InitDefaultSignals(attributes);
   std::vector<std::string> env;
   for (char** entry = environ; *entry != nullptr; ++entry)
     if (std::strncmp(*entry, "SLURM_CONF=", 11) != 0) env.emplace_back(*entry);

@@ -16,6 +16,18 @@
 extern char** environ;
 
 namespace orchestrator::testing {
+
+void InitDefaultSignals(posix_spawnattr_t& attributes) {
+  posix_spawnattr_init(&attributes);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int number : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) sigaddset(&defaults, number);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+}
 namespace {
 
 void Check(bool ok, const char* what) {
@@ -69,15 +81,7 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, ProcessOptions opti
   posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   // The child starts with default signal handling, whatever the test runner ignores.
   posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int number : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) sigaddset(&defaults, number);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  InitDefaultSignals(attributes);
 
   std::vector<std::string> args = argv;
   std::vector<std::string> env = MergedEnvironment(options.env);

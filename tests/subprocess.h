@@ -2,6 +2,7 @@
 #ifndef ORCHESTRATOR_TESTS_SUBPROCESS_H_
 #define ORCHESTRATOR_TESTS_SUBPROCESS_H_
 
+#include <spawn.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -94,6 +95,10 @@ class Subprocess {
 
 /// Runs `argv` to completion.
 ProcessResult RunProcess(const std::vector<std::string>& argv, ProcessOptions options = {});
+
+/// Initialises posix_spawn attributes that start a child with default signal handling and no
+/// signal blocked, whatever the test runner ignores or blocks (destroy them after the spawn).
+void InitDefaultSignals(posix_spawnattr_t& attributes);
 
 }  // namespace orchestrator::testing
 
