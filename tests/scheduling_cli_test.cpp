@@ -113,7 +113,7 @@ TEST(SchedulingTest, HaltSoonStopsStartingTasksAfterTheFailures) {
     // Without the halt all 200 fail. With it, the fetches that start while the news of the
     // third failure goes from a worker to the collector and back still run: each takes a
     // fraction of a millisecond here, and a busy 2-core machine delays the news by a few
-    // (20 were seen under CI; 3 to 10 usually).
+    // milliseconds (a CI run saw 20 failed with --threads 4).
     EXPECT_LT(failed, 60u) << "the run went on long after the halt";
     EXPECT_EQ(server.requests(), failed);
     EXPECT_NE(result.err.find("orchestrator: halted after 3 failures (--halt soon,fail=3): " +
