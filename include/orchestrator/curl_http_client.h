@@ -42,7 +42,8 @@ struct CurlHttpClientOptions {
   std::optional<std::uint64_t> max_body;
   std::string user_agent = "orchestrator";
   /// A PEM bundle of the CAs to trust in place of the system's (curl's --cacert,
-  /// CURLOPT_CAINFO); empty: the system's.
+  /// CURLOPT_CAINFO); empty: the system's bundle (libcurl's default CAfile). Never also a
+  /// directory of CAs (CURLOPT_CAPATH): see curl_http_client.cpp.
   std::string ca_file;
   /// Check neither the server's certificate nor its host name (curl's -k).
   bool insecure = false;
@@ -53,9 +54,10 @@ struct CurlHttpClientOptions {
 /// sockets curl names (CURLMOPT_SOCKETFUNCTION) and one steady_timer serves curl's timeouts
 /// (CURLMOPT_TIMERFUNCTION); there is no polling loop and no thread per request. Easy
 /// handles are reused, so connections are too. TLS certificates are verified (unless
-/// `insecure`); redirects are followed (at most 10, http and https only). Proxies are
-/// libcurl's own choice from the environment (http_proxy, https_proxy, all_proxy, no_proxy):
-/// nothing here sets one.
+/// `insecure`) against a CA store built once, and a new connection resumes the TLS session
+/// of an earlier one to the same host; redirects are followed (at most 10, http and https only).
+/// Proxies are libcurl's own choice from the environment (http_proxy, https_proxy, all_proxy,
+/// no_proxy): nothing here sets one.
 ///
 /// Destroy it while `io` is not running its handlers (after run() returns); `io` must
 /// outlive it.
