@@ -316,17 +316,20 @@ int Run(const Options& options, const SignalWatch& signals) {
     }
     collector.Add(std::make_unique<Worker>(
         std::move(shares[k]), blueprints,
-        Worker::Options{
-            .runner = {.max_fetches = fetches, .seed = seed + k, .rate = rate, .limits = limits},
-            .http = {.max_connections = fetches,
-                     .max_body = options.max_body,
-                     .user_agent = fmt::format("orchestrator/{}", kVersion),
-                     .ca_file = options.ca_file,
-                     .insecure = options.insecure,
-                     .http_version = options.http_version},
-            .own_thread = thread_count > 1,
-            .stats_every = stats_every,
-            .events = event_log.has_value()},
+        Worker::Options{.runner = {.max_fetches = fetches,
+                                   .seed = seed + k,
+                                   .rate = rate,
+                                   .limits = limits,
+                                   .adapt_to_lag = true},
+                        .http = {.max_connections = fetches,
+                                 .max_body = options.max_body,
+                                 .user_agent = fmt::format("orchestrator/{}", kVersion),
+                                 .ca_file = options.ca_file,
+                                 .insecure = options.insecure,
+                                 .http_version = options.http_version},
+                        .own_thread = thread_count > 1,
+                        .stats_every = stats_every,
+                        .events = event_log.has_value()},
         io, collector.Deliverer()));
   }
   shares.clear();

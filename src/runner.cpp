@@ -55,6 +55,7 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
           http, clock, [this](const WebhookDelivery& delivery) { return PrepareWebhook(delivery); },
           [this](const WebhookProgress& progress) { OnWebhookDone(progress); },
           options_.seed ^ 0x9e3779b97f4a7c15u),
+      window_(options_.max_fetches, options_.adapt_to_lag),
       waiting_(DelayDurations(blueprints_)),
       random_(options_.seed) {
   if (blueprints_.size() == 1) blueprints_.resize(tasks.type_names.size(), blueprints_[0]);
@@ -294,11 +295,20 @@ void Runner::Begin(TaskIndex index) {
   SendWebhooks(index, WebhookEvent::kStart);
 }
 
+void Runner::OnLoopLag(Duration lag) {
+  if (cancelled_ || finished()) return;
+  const bool waiting = webhooks_.has_queued() || !queued_.empty();
+  if (window_.Observe(lag, fetches_in_flight(), waiting)) {
+    StartFetches();
+    ArmWake();
+  }
+}
+
 // Admission: hands queued webhooks, then queued fetches, to the client while there are free
 // slots. Webhooks go first: a task's row waits for its webhooks.
 void Runner::StartFetches() {
   rate_wake_.reset();
-  while (!cancelled_ && fetches_in_flight() < options_.max_fetches) {
+  while (!cancelled_ && fetches_in_flight() < window_.limit()) {
     if (!webhooks_.has_queued() && queued_.empty()) break;
     const Clock::TimePoint now = clock_.Now();
     if (rate_) {

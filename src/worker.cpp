@@ -84,7 +84,9 @@ Worker::Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options
       deliver_(std::move(deliver)),
       parents_ended_(tasks_.graph.empty() ? 0 : tasks_.deal.lists),
       stats_every_(options.stats_every),
-      stats_timer_(io_) {
+      stats_timer_(io_),
+      lag_probe_(io_, FetchWindow::kTick,
+                 [this](std::chrono::milliseconds lag) { runner_.OnLoopLag(lag); }) {
   if (options.events) runner_.set_event_sink(this);
 }
 
@@ -103,8 +105,10 @@ Worker::~Worker() {
 void Worker::Start() {
   boost::asio::post(io_, [this] {
     ArmStatsTimer();
+    lag_probe_.Start();
     runner_.Start([this] {
       stats_timer_.cancel();
+      lag_probe_.Stop();
       SendBatch(/*last=*/true);
       busy_.reset();
       if (own_io_) own_io_->stop();  // idle keep-alive sockets and timers keep it busy

@@ -192,6 +192,40 @@ TEST_F(RunnerTest, NeverHasMoreFetchesInFlightThanTheLimit) {
   EXPECT_EQ(finished_calls_, 1);
 }
 
+TEST_F(RunnerTest, OpensFewerFetchesWhileTheLoopLags) {
+  tasks_ = MakeTasks(1000);
+  runner_.emplace(tasks_, blueprint_,
+                  RunnerOptions{.max_fetches = 1000, .seed = 42, .adapt_to_lag = true}, http_,
+                  clock_, sink_);
+  runner_->Start([this] { ++finished_calls_; });
+  EXPECT_EQ(http_.pending.size(), FetchWindow::kInitial) << "the window starts small";
+  runner_->OnLoopLag(milliseconds(1));
+  EXPECT_EQ(http_.pending.size(), 2 * FetchWindow::kInitial) << "and doubles at once";
+  runner_->OnLoopLag(milliseconds(300));
+  EXPECT_EQ(runner_->fetch_window(), FetchWindow::kInitial);
+  EXPECT_EQ(http_.pending.size(), 2 * FetchWindow::kInitial) << "nothing in flight is dropped";
+  // Fetches that end free no place until the in-flight count is under the window.
+  for (int i = 0; i < 64; ++i) http_.Complete(0, kOk);
+  EXPECT_EQ(http_.pending.size(), FetchWindow::kInitial);
+  http_.Complete(0, kOk);
+  EXPECT_EQ(http_.pending.size(), FetchWindow::kInitial);
+  // Every task still gets its row.
+  while (!http_.pending.empty()) {
+    http_.CompleteCurrent(kOk);
+    runner_->OnLoopLag(milliseconds(1));
+  }
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows.size(), 1000u);
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(RunnerTest, IgnoresTheLoopsLagUnlessAskedToAdapt) {
+  StartRun(300, /*max_fetches=*/200);
+  EXPECT_EQ(http_.pending.size(), 200u);
+  runner_->OnLoopLag(milliseconds(300));
+  EXPECT_EQ(runner_->fetch_window(), 200u);
+}
+
 TEST_F(RunnerTest, AFailedFetchEndsTheTaskAtOnce) {
   StartRun(2);
   http_.Complete(0, Status(404, "HTTP 404 Not Found"));

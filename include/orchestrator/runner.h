@@ -19,6 +19,7 @@
 #include "orchestrator/clock.h"
 #include "orchestrator/deadline_queue.h"
 #include "orchestrator/fetch_queue.h"
+#include "orchestrator/fetch_window.h"
 #include "orchestrator/http_client.h"
 #include "orchestrator/outcome.h"
 #include "orchestrator/parent_end.h"
@@ -58,6 +59,9 @@ struct RunnerOptions {
   std::optional<double> rate{};
   /// --limit: at most so many tasks running at once, per type or per value of a column.
   std::vector<RunningLimit> limits{};
+  /// Fewer than `max_fetches` while the event loop lags (FetchWindow), as OnLoopLag reports
+  /// it. Off: always `max_fetches`.
+  bool adapt_to_lag = false;
 };
 
 /// Drives each task through the blueprint's steps on one event loop. Knows nothing of curl or
@@ -114,6 +118,13 @@ class Runner {
   /// (halted after 3 failures)"), and none starts after. With `stop_running` the started ones
   /// are cancelled too (Cancel); else they run to their end. Safe to call more than once.
   void Halt(bool stop_running, const std::string& reason);
+
+  /// The event loop ran `lag` late (measured every FetchWindow::kTick): with
+  /// RunnerOptions::adapt_to_lag the fetch window shrinks or grows, and fetches start if it
+  /// grew.
+  void OnLoopLag(Duration lag);
+  /// Fetches that may be in flight now.
+  std::size_t fetch_window() const { return window_.limit(); }
 
   bool finished() const { return finished_ == tasks_.tasks.size(); }
   bool cancelled() const { return cancelled_; }
@@ -195,6 +206,7 @@ class Runner {
   bool in_after_row_ = false;
   std::vector<TaskIndex> retry_;  // tasks a pool let try again
   WebhookQueue webhooks_;
+  FetchWindow window_;                     // how many fetches may be in flight
   FetchQueue queued_;                      // waiting for a fetch slot, in arrival order
   std::vector<std::size_t> lane_of_type_;  // its FetchQueue lane, by task type
   DeadlineQueue waiting_;                  // in a delay or a retry backoff

@@ -1,0 +1,61 @@
+// How many fetches may be in flight now: --max-connections, fewer while the event loop lags.
+#ifndef ORCHESTRATOR_FETCH_WINDOW_H_
+#define ORCHESTRATOR_FETCH_WINDOW_H_
+
+#include <chrono>
+#include <cstddef>
+
+namespace orchestrator {
+
+/// The number of fetches a runner may have in flight, adapted to what the process can do,
+/// the way TCP adapts its congestion window: it starts small and doubles while the process
+/// keeps up, halves when it falls behind, then grows by an eighth at a time.
+///
+/// "Falls behind" is measured, not guessed: a timer that should fire every kTick reports
+/// how late it fired (the event loop's lag). Every new connection costs CPU (a TLS
+/// handshake about 1.5 ms on a 2-core machine); a window that opens a thousand connections
+/// at once keeps the loop busy for seconds, attempts time out while they wait their turn,
+/// and their retries open more connections. With the window, a process that cannot keep up
+/// opens connections at the pace it can handshake and reuses those it has.
+///
+/// Only the lag moves the window, so a slow server (fetches long in flight, the loop idle)
+/// gets every fetch --max-connections allows.
+class FetchWindow {
+ public:
+  /// How often the lag is measured (Observe called).
+  static constexpr std::chrono::milliseconds kTick{10};
+  /// A loop this late has fallen behind: the window halves.
+  static constexpr std::chrono::milliseconds kBehind{50};
+  /// A loop at most this late keeps up: a full window may grow.
+  static constexpr std::chrono::milliseconds kKeepingUp{5};
+  /// Where the window starts (or at `max`, when that is smaller).
+  static constexpr std::size_t kInitial = 64;
+  /// It never shrinks below this (or `max`).
+  static constexpr std::size_t kFloor = 8;
+
+  /// A window of at most `max` (at least 1) fetches. With `adaptive` false it stays at
+  /// `max` whatever Observe hears.
+  explicit FetchWindow(std::size_t max, bool adaptive = true);
+
+  /// Fetches that may be in flight now.
+  std::size_t limit() const { return limit_; }
+  std::size_t max() const { return max_; }
+  /// Times the window halved so far.
+  std::size_t shrinks() const { return shrinks_; }
+
+  /// The loop ran `lag` late; `in_flight` fetches are in flight and `waiting` says whether
+  /// others wait for a place. Returns true when the window grew (more may start now).
+  bool Observe(std::chrono::milliseconds lag, std::size_t in_flight, bool waiting);
+
+ private:
+  std::size_t max_;
+  std::size_t floor_;
+  std::size_t limit_;
+  bool adaptive_;
+  bool slow_start_ = true;  // doubling, until the loop first falls behind
+  std::size_t shrinks_ = 0;
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_FETCH_WINDOW_H_

@@ -1,0 +1,79 @@
+#include "orchestrator/fetch_window.h"
+
+#include <gtest/gtest.h>
+
+namespace orchestrator {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr milliseconds kCalm{1};
+constexpr milliseconds kLate{200};
+
+// A window in use: as many fetches in flight as it allows, and more waiting.
+bool Calm(FetchWindow& window) { return window.Observe(kCalm, window.limit(), true); }
+
+TEST(FetchWindowTest, StartsSmallAndDoublesWhileTheLoopKeepsUp) {
+  FetchWindow window(1000);
+  EXPECT_EQ(window.limit(), 64u);
+  EXPECT_TRUE(Calm(window));
+  EXPECT_EQ(window.limit(), 128u);
+  Calm(window);
+  Calm(window);
+  Calm(window);
+  EXPECT_EQ(window.limit(), 1000u) << "doubling stops at the maximum";
+  EXPECT_FALSE(Calm(window));
+  EXPECT_EQ(window.limit(), 1000u);
+}
+
+TEST(FetchWindowTest, ASmallMaximumIsTheWindowFromTheStart) {
+  FetchWindow window(20);
+  EXPECT_EQ(window.limit(), 20u);
+  EXPECT_FALSE(Calm(window));
+  FetchWindow one(0);
+  EXPECT_EQ(one.limit(), 1u);
+}
+
+TEST(FetchWindowTest, HalvesWhatIsInFlightWhenTheLoopFallsBehindThenGrowsByAnEighth) {
+  FetchWindow window(4000);
+  Calm(window);
+  Calm(window);
+  ASSERT_EQ(window.limit(), 256u);
+  EXPECT_FALSE(window.Observe(kLate, 256, true));
+  EXPECT_EQ(window.limit(), 128u);
+  EXPECT_EQ(window.shrinks(), 1u);
+  // After the first fall behind, growth is by an eighth: no more doubling.
+  EXPECT_TRUE(Calm(window));
+  EXPECT_EQ(window.limit(), 144u);
+  // Half of what is in flight, when that is less than the limit.
+  window.Observe(kLate, 40, true);
+  EXPECT_EQ(window.limit(), 20u);
+  // Never below the floor.
+  for (int i = 0; i < 10; ++i) window.Observe(kLate, window.limit(), true);
+  EXPECT_EQ(window.limit(), FetchWindow::kFloor);
+  EXPECT_EQ(window.shrinks(), 4u) << "a shrink that changes nothing is not counted";
+  Calm(window);
+  EXPECT_EQ(window.limit(), FetchWindow::kFloor + 1) << "at least one more";
+}
+
+TEST(FetchWindowTest, GrowsOnlyAWindowInUseOnALoopThatKeepsUp) {
+  FetchWindow window(1000);
+  EXPECT_FALSE(window.Observe(kCalm, 10, true)) << "most of the window idles";
+  EXPECT_FALSE(window.Observe(kCalm, 64, false)) << "nothing waits for a place";
+  EXPECT_FALSE(window.Observe(FetchWindow::kKeepingUp + milliseconds(1), 64, true))
+      << "between keeping up and falling behind: hold";
+  EXPECT_EQ(window.limit(), 64u);
+  EXPECT_EQ(window.shrinks(), 0u);
+  EXPECT_TRUE(window.Observe(FetchWindow::kKeepingUp, 64, true));
+  EXPECT_EQ(window.limit(), 128u);
+}
+
+TEST(FetchWindowTest, AWindowThatDoesNotAdaptStaysAtItsMaximum) {
+  FetchWindow window(1000, /*adaptive=*/false);
+  EXPECT_EQ(window.limit(), 1000u);
+  EXPECT_FALSE(window.Observe(kLate, 1000, true));
+  EXPECT_EQ(window.limit(), 1000u);
+}
+
+}  // namespace
+}  // namespace orchestrator
