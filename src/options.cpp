@@ -265,8 +265,10 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
                  "wins")
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("--max-connections", options.max_connections,
-                 "Fetches in flight at once, over all threads (a task in its delay holds none)")
+  app.add_option(
+         "--max-connections", options.max_connections,
+         "Fetches in flight at once, over all threads (a task in its delay holds none); fewer "
+         "while this process cannot keep up (its event loop lags)")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->capture_default_str();
