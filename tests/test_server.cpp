@@ -1,5 +1,6 @@
 #include "test_server.h"
 
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/resource.h>
 
@@ -370,6 +371,10 @@ class Server {
       const std::string dir = ORCHESTRATOR_TEST_DATA_DIR;
       ssl_context_->use_certificate_chain_file(dir + "/test-cert.pem");
       ssl_context_->use_private_key_file(dir + "/test-key.pem", asio::ssl::context::pem);
+      // Resumption needs nothing more: TLS 1.3 tickets are on by default, sealed with this
+      // context's key, so any connection resumes any earlier one's session. (No session id
+      // context either: OpenSSL asks for one only of a server that verifies client
+      // certificates.)
     }
     tcp::endpoint endpoint(asio::ip::address_v4::loopback(), 0);
     acceptor_.open(endpoint.protocol());
@@ -391,6 +396,8 @@ class Server {
   std::uint16_t port() const { return port_; }
   bool tls() const { return options_.tls; }
   std::size_t connections() const { return connections_.load(); }
+  std::size_t full_handshakes() const { return full_handshakes_.load(); }
+  std::size_t resumed_handshakes() const { return resumed_handshakes_.load(); }
   std::size_t requests() const { return requests_.load(); }
   std::size_t in_flight() const { return in_flight_.load(); }
   std::size_t max_in_flight() const { return max_in_flight_.load(); }
@@ -403,6 +410,8 @@ class Server {
 
   void ResetCounters() {
     connections_ = 0;
+    full_handshakes_ = 0;
+    resumed_handshakes_ = 0;
     requests_ = 0;
     max_in_flight_ = 0;
     std::lock_guard lock(targets_mutex_);
@@ -477,6 +486,8 @@ class Server {
 
   const TestServer::Options options_;
   std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> full_handshakes_{0};
+  std::atomic<std::size_t> resumed_handshakes_{0};
   std::atomic<std::size_t> requests_{0};
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<std::size_t> max_in_flight_{0};
@@ -523,6 +534,11 @@ class Connection final : public ConnectionBase {
     if constexpr (kIsTls<Stream>) {
       auto [error] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kNoThrow);
       if (error) co_return;
+      if (SSL_session_reused(stream_.native_handle()) == 1) {
+        server_.resumed_handshakes_.fetch_add(1);
+      } else {
+        server_.full_handshakes_.fetch_add(1);
+      }
     }
     while (!closed_) {
       if (buffer_.empty()) {
@@ -618,6 +634,7 @@ class Connection final : public ConnectionBase {
       if (auto ms = ParseNumber<std::uint32_t>(*rest))
         return {Kind::kDelay, OkResponse(close), *ms};
     }
+    if (path == "/close") return {Kind::kSendThenClose, OkResponse(true)};
     if (path == "/reset") return Do(Kind::kReset);
     if (path == "/empty") return Do(Kind::kCloseQuietly);
     if (path == "/stall") return Do(Kind::kStall);
@@ -931,6 +948,8 @@ std::string TestServer::Url(std::string_view target) const {
 }
 
 std::size_t TestServer::connections() const { return impl_->connections(); }
+std::size_t TestServer::full_handshakes() const { return impl_->full_handshakes(); }
+std::size_t TestServer::resumed_handshakes() const { return impl_->resumed_handshakes(); }
 std::size_t TestServer::requests() const { return impl_->requests(); }
 std::size_t TestServer::RequestsFor(std::string_view target) const {
   return impl_->RequestsFor(target);

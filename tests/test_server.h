@@ -23,6 +23,8 @@ namespace orchestrator::testing {
 /// the target). A proxy's request (`GET http://host/ok HTTP/1.1`) is routed by its path and
 /// recorded with its whole target, so the server stands in for an HTTP proxy too:
 ///   /ok, /get, /task/...        200 application/json `{"ok":true}\n`
+///   /close                      the same with `Connection: close`, then a clean close: each
+///                               request on a connection of its own
 ///   /status/N                   status N with its reason phrase
 ///   /delay/MS                   200 after MS milliseconds
 ///   /reset                      TCP RST after reading the request
@@ -87,6 +89,11 @@ class TestServer {
 
   /// TCP connections accepted so far.
   std::size_t connections() const;
+  /// With tls: handshakes completed with a new session (a full handshake: key exchange and
+  /// certificate), and with a session resumed from an earlier connection (a TLS 1.3 ticket).
+  /// A connection whose handshake failed counts in neither.
+  std::size_t full_handshakes() const;
+  std::size_t resumed_handshakes() const;
   /// Requests whose head was fully read.
   std::size_t requests() const;
   /// Requests for this exact request-target (path + query as sent).
@@ -100,9 +107,9 @@ class TestServer {
   std::vector<RecordedRequest> RecordedRequests() const;
   /// The last one, or nullopt before any.
   std::optional<RecordedRequest> LastRequest() const;
-  /// Sets the counters, max_in_flight and the per-target "first K" state to 0 and forgets
-  /// the recorded requests. in_flight is a gauge of requests still being handled and is left
-  /// alone.
+  /// Sets the counters (the handshake counts too), max_in_flight and the per-target "first K" state
+  /// to 0 and forgets the recorded requests. in_flight is a gauge of requests still being handled
+  /// and is left alone.
   void ResetCounters();
 
  private:

@@ -1,5 +1,6 @@
 #include "test_server.h"
 
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -230,6 +231,17 @@ TEST(TestServerTest, HonoursConnectionClose) {
   client.Send(Request("/ok", "Connection: close\r\n"));
   auto [data, error] = client.ReadToEnd();
   EXPECT_EQ(error, asio::error::eof);
+  EXPECT_NE(data.find("\r\nConnection: close\r\n"), std::string::npos);
+  EXPECT_TRUE(data.ends_with("{\"ok\":true}\n"));
+}
+
+TEST(TestServerTest, CloseAnswersThenClosesUnasked) {
+  TestServer server;
+  Client client(server.port());
+  client.Send(Request("/close"));
+  auto [data, error] = client.ReadToEnd();
+  EXPECT_EQ(error, asio::error::eof);
+  EXPECT_TRUE(data.starts_with("HTTP/1.1 200 OK\r\n")) << data;
   EXPECT_NE(data.find("\r\nConnection: close\r\n"), std::string::npos);
   EXPECT_TRUE(data.ends_with("{\"ok\":true}\n"));
 }
@@ -533,6 +545,47 @@ TEST(TestServerTest, TlsServesClientsThatTrustTheCertificate) {
   EXPECT_EQ(server.requests(), 2u);
 }
 
+TEST(TestServerTest, TlsCountsFullAndResumedHandshakes) {
+  TestServer server(TestServer::Options{.tls = true});
+  asio::io_context io;
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  context.load_verify_file(kCertPath);
+  // One connection, one request; resumes `session` when given one. Returns the session to
+  // resume next (TLS 1.3 sends its ticket after the handshake: it is here once a response
+  // has been read) and whether the client saw this one resumed. Closed with close_notify
+  // both ways: OpenSSL marks the session of a connection freed without it not resumable.
+  const auto connect = [&](SSL_SESSION* session) {
+    asio::ssl::stream<tcp::socket> stream(io, context);
+    stream.set_verify_mode(asio::ssl::verify_peer);
+    if (session != nullptr) SSL_set_session(stream.native_handle(), session);
+    stream.lowest_layer().connect(tcp::endpoint(asio::ip::address_v4::loopback(), server.port()));
+    SetReceiveTimeout(stream.lowest_layer().native_handle(), milliseconds(5000));
+    stream.handshake(asio::ssl::stream_base::client);
+    std::string buffer;
+    asio::write(stream, asio::buffer(Request("/close")));
+    EXPECT_EQ(ReadResponseFrom(stream, buffer).status, 200);
+    ErrorCode error;
+    stream.shutdown(error);
+    EXPECT_FALSE(error) << error.message();
+    return std::pair{SSL_get1_session(stream.native_handle()),
+                     SSL_session_reused(stream.native_handle()) == 1};
+  };
+  auto [first, first_resumed] = connect(nullptr);
+  ASSERT_NE(first, nullptr);
+  EXPECT_FALSE(first_resumed);
+  auto [second, second_resumed] = connect(first);
+  EXPECT_TRUE(second_resumed);
+  auto [third, third_resumed] = connect(nullptr);
+  EXPECT_FALSE(third_resumed);
+  for (SSL_SESSION* session : {first, second, third}) SSL_SESSION_free(session);
+  EXPECT_EQ(server.connections(), 3u);
+  EXPECT_EQ(server.full_handshakes(), 2u);
+  EXPECT_EQ(server.resumed_handshakes(), 1u);
+  server.ResetCounters();
+  EXPECT_EQ(server.full_handshakes(), 0u);
+  EXPECT_EQ(server.resumed_handshakes(), 0u);
+}
+
 TEST(TestServerTest, TlsDestructionIsPromptWithStalledConnections) {
   auto server = std::make_unique<TestServer>(TestServer::Options{.tls = true});
   Client no_handshake(server->port());  // TCP only: the server waits for a ClientHello
@@ -566,6 +619,7 @@ TEST(TestServerTest, TlsFailsVerificationWithoutTheCertificate) {
   EXPECT_NE(error.message().find("certificate verify failed"), std::string::npos)
       << error.message();
   EXPECT_EQ(server.requests(), 0u);
+  EXPECT_EQ(server.full_handshakes() + server.resumed_handshakes(), 0u) << "none completed";
 }
 
 }  // namespace

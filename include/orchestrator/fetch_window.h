@@ -25,9 +25,9 @@ class FetchWindow {
   /// How often the lag is measured (Observe called).
   static constexpr std::chrono::milliseconds kTick{10};
   /// A loop this late has fallen behind: the window halves.
-  static constexpr std::chrono::milliseconds kBehind{50};
+  static constexpr std::chrono::milliseconds kBehind{100};
   /// A loop at most this late keeps up: a full window may grow.
-  static constexpr std::chrono::milliseconds kKeepingUp{5};
+  static constexpr std::chrono::milliseconds kKeepingUp{10};
   /// Where the window starts (or at `max`, when that is smaller).
   static constexpr std::size_t kInitial = 64;
   /// It never shrinks below this (or `max`).
