@@ -12,22 +12,19 @@ FetchWindow::FetchWindow(std::size_t max, bool adaptive)
 
 bool FetchWindow::Observe(std::chrono::milliseconds lag, std::size_t in_flight, bool waiting) {
   if (!adaptive_) return false;
-  if (lag >= kBehind) {
+  if (lag >= kStalled) {
     // Half of what is in flight, not of the limit: a limit far above the fetches in flight
     // (most tasks in their delay) would otherwise take several halvings to bite.
-    const std::size_t half = std::min(limit_, in_flight) / 2;
-    const std::size_t shrunk = std::max(floor_, half);
+    const std::size_t shrunk = std::max(floor_, std::min(limit_, in_flight) / 2);
     if (shrunk < limit_) {
       limit_ = shrunk;
       ++shrinks_;
     }
-    slow_start_ = false;
     return false;
   }
   // Grow only a window in use: one that idles says nothing of what more would cost.
   if (lag > kKeepingUp || !waiting || in_flight < limit_ || limit_ == max_) return false;
-  const std::size_t step = slow_start_ ? limit_ : std::max<std::size_t>(1, limit_ / 8);
-  limit_ = std::min(max_, limit_ + step);
+  limit_ = std::min(max_, limit_ + std::min(limit_, kMaxGrowth));
   return true;
 }
 

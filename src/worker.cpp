@@ -105,7 +105,6 @@ Worker::~Worker() {
 void Worker::Start() {
   boost::asio::post(io_, [this] {
     ArmStatsTimer();
-    lag_probe_.Start();
     runner_.Start([this] {
       stats_timer_.cancel();
       lag_probe_.Stop();
@@ -113,6 +112,8 @@ void Worker::Start() {
       busy_.reset();
       if (own_io_) own_io_->stop();  // idle keep-alive sockets and timers keep it busy
     });
+    // From now: the start (every task queued at once) is no lag of the loop's.
+    if (!runner_.finished()) lag_probe_.Start();
   });
   if (own_io_) thread_ = std::thread([this] { RunOwnLoop(); });
 }

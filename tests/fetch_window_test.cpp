@@ -8,20 +8,20 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr milliseconds kCalm{1};
-constexpr milliseconds kLate{200};
+constexpr milliseconds kStall = FetchWindow::kStalled;
 
 // A window in use: as many fetches in flight as it allows, and more waiting.
 bool Calm(FetchWindow& window) { return window.Observe(kCalm, window.limit(), true); }
 
-TEST(FetchWindowTest, StartsSmallAndDoublesWhileTheLoopKeepsUp) {
+TEST(FetchWindowTest, StartsSmallAndGrowsByAtMostSixtyFourWhileTheLoopKeepsUp) {
   FetchWindow window(1000);
   EXPECT_EQ(window.limit(), 64u);
   EXPECT_TRUE(Calm(window));
   EXPECT_EQ(window.limit(), 128u);
-  Calm(window);
-  Calm(window);
-  Calm(window);
-  EXPECT_EQ(window.limit(), 1000u) << "doubling stops at the maximum";
+  EXPECT_TRUE(Calm(window));
+  EXPECT_EQ(window.limit(), 192u) << "no more new connections at once than kMaxGrowth";
+  for (int i = 0; i < 20; ++i) Calm(window);
+  EXPECT_EQ(window.limit(), 1000u) << "growth stops at the maximum";
   EXPECT_FALSE(Calm(window));
   EXPECT_EQ(window.limit(), 1000u);
 }
@@ -34,34 +34,37 @@ TEST(FetchWindowTest, ASmallMaximumIsTheWindowFromTheStart) {
   EXPECT_EQ(one.limit(), 1u);
 }
 
-TEST(FetchWindowTest, HalvesWhatIsInFlightWhenTheLoopFallsBehindThenGrowsByAnEighth) {
+TEST(FetchWindowTest, ABusyLoopHoldsItsWindowAndAStalledOneHalvesWhatIsInFlight) {
   FetchWindow window(4000);
   Calm(window);
   Calm(window);
+  Calm(window);
   ASSERT_EQ(window.limit(), 256u);
-  EXPECT_FALSE(window.Observe(kLate, 256, true));
+  // Busy with fetches on the connections it has: no growth, no shrinking either.
+  EXPECT_FALSE(window.Observe(kStall - milliseconds(1), 256, true));
+  EXPECT_FALSE(window.Observe(FetchWindow::kKeepingUp + milliseconds(1), 256, true));
+  EXPECT_EQ(window.limit(), 256u);
+  EXPECT_EQ(window.shrinks(), 0u);
+  EXPECT_FALSE(window.Observe(kStall, 256, true));
   EXPECT_EQ(window.limit(), 128u);
   EXPECT_EQ(window.shrinks(), 1u);
-  // After the first fall behind, growth is by an eighth: no more doubling.
-  EXPECT_TRUE(Calm(window));
-  EXPECT_EQ(window.limit(), 144u);
   // Half of what is in flight, when that is less than the limit.
-  window.Observe(kLate, 40, true);
+  window.Observe(kStall, 40, true);
   EXPECT_EQ(window.limit(), 20u);
   // Never below the floor.
-  for (int i = 0; i < 10; ++i) window.Observe(kLate, window.limit(), true);
+  for (int i = 0; i < 10; ++i) window.Observe(kStall, window.limit(), true);
   EXPECT_EQ(window.limit(), FetchWindow::kFloor);
   EXPECT_EQ(window.shrinks(), 4u) << "a shrink that changes nothing is not counted";
+  // Below kMaxGrowth it doubles back.
   Calm(window);
-  EXPECT_EQ(window.limit(), FetchWindow::kFloor + 1) << "at least one more";
+  EXPECT_EQ(window.limit(), 2 * FetchWindow::kFloor);
 }
 
 TEST(FetchWindowTest, GrowsOnlyAWindowInUseOnALoopThatKeepsUp) {
   FetchWindow window(1000);
   EXPECT_FALSE(window.Observe(kCalm, 10, true)) << "most of the window idles";
   EXPECT_FALSE(window.Observe(kCalm, 64, false)) << "nothing waits for a place";
-  EXPECT_FALSE(window.Observe(FetchWindow::kKeepingUp + milliseconds(1), 64, true))
-      << "between keeping up and falling behind: hold";
+  EXPECT_FALSE(window.Observe(FetchWindow::kKeepingUp + milliseconds(1), 64, true)) << "busy: hold";
   EXPECT_EQ(window.limit(), 64u);
   EXPECT_EQ(window.shrinks(), 0u);
   EXPECT_TRUE(window.Observe(FetchWindow::kKeepingUp, 64, true));
@@ -71,7 +74,7 @@ TEST(FetchWindowTest, GrowsOnlyAWindowInUseOnALoopThatKeepsUp) {
 TEST(FetchWindowTest, AWindowThatDoesNotAdaptStaysAtItsMaximum) {
   FetchWindow window(1000, /*adaptive=*/false);
   EXPECT_EQ(window.limit(), 1000u);
-  EXPECT_FALSE(window.Observe(kLate, 1000, true));
+  EXPECT_FALSE(window.Observe(kStall, 1000, true));
   EXPECT_EQ(window.limit(), 1000u);
 }
 

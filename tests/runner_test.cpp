@@ -200,8 +200,10 @@ TEST_F(RunnerTest, OpensFewerFetchesWhileTheLoopLags) {
   runner_->Start([this] { ++finished_calls_; });
   EXPECT_EQ(http_.pending.size(), FetchWindow::kInitial) << "the window starts small";
   runner_->OnLoopLag(milliseconds(1));
-  EXPECT_EQ(http_.pending.size(), 2 * FetchWindow::kInitial) << "and doubles at once";
+  EXPECT_EQ(http_.pending.size(), 2 * FetchWindow::kInitial) << "and grows at once";
   runner_->OnLoopLag(milliseconds(300));
+  EXPECT_EQ(runner_->fetch_window(), 2 * FetchWindow::kInitial) << "a busy loop holds it";
+  runner_->OnLoopLag(FetchWindow::kStalled);
   EXPECT_EQ(runner_->fetch_window(), FetchWindow::kInitial);
   EXPECT_EQ(http_.pending.size(), 2 * FetchWindow::kInitial) << "nothing in flight is dropped";
   // Fetches that end free no place until the in-flight count is under the window.
@@ -222,7 +224,7 @@ TEST_F(RunnerTest, OpensFewerFetchesWhileTheLoopLags) {
 TEST_F(RunnerTest, IgnoresTheLoopsLagUnlessAskedToAdapt) {
   StartRun(300, /*max_fetches=*/200);
   EXPECT_EQ(http_.pending.size(), 200u);
-  runner_->OnLoopLag(milliseconds(300));
+  runner_->OnLoopLag(FetchWindow::kStalled);
   EXPECT_EQ(runner_->fetch_window(), 200u);
 }
 
