@@ -518,10 +518,13 @@ TEST_F(CurlHttpClientTest, AResumableSessionNeverVouchesForAnotherHostName) {
   // 127.0.0.1 still resumes and succeeds.
   EXPECT_TRUE(FetchWith(io, client, {tls.Url("/close")}).ok());
   EXPECT_EQ(tls.requests(), 2u) << "nothing was sent to localhost";
-  // curl checks the name once the handshake is done, so the server counts the two
-  // localhost handshakes, full ones: 127.0.0.1's session was not even offered for them.
-  EXPECT_EQ(tls.full_handshakes(), 3u);
-  EXPECT_EQ(tls.resumed_handshakes(), 1u);
+  // curl checks the name once the handshake is done, so the server counts the localhost
+  // handshakes too. The first is a full one: 127.0.0.1's session is not even offered for
+  // another name. The second may resume the session of the first (curl keeps it under
+  // "localhost" although the name then failed; seen in CI), and still fails above.
+  EXPECT_EQ(tls.full_handshakes() + tls.resumed_handshakes(), 4u);
+  EXPECT_GE(tls.full_handshakes(), 2u);
+  EXPECT_LE(tls.full_handshakes(), 3u);
   // Only -k lets the wrong name through.
   CurlHttpClientOptions insecure;
   insecure.insecure = true;
