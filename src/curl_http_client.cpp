@@ -242,7 +242,7 @@ class CurlHttpClient::Impl {
     // otherwise). No lock functions: the share, like the multi handle, lives on one thread.
     if (!share_ || curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
                        CURLSHE_OK) {
-      throw std::runtime_error("curl_share_init failed");
+      throw std::runtime_error("curl_share_init or sharing TLS sessions failed");
     }
   }
 

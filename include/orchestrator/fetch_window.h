@@ -43,7 +43,6 @@ class FetchWindow {
 
   /// Fetches that may be in flight now.
   std::size_t limit() const { return limit_; }
-  std::size_t max() const { return max_; }
   /// Times the window halved so far.
   std::size_t shrinks() const { return shrinks_; }
 
