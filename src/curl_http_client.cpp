@@ -2,7 +2,10 @@
 // someone (see curl's hiperfifo.c and multi-event.c, not the removed asiohiper.cpp):
 //  1. Watch every descriptor the socket callback names, whatever its origin: the threaded
 //     resolver hands over its own socketpair.
-//  2. Asio never owns curl's descriptors: release() on CURL_POLL_REMOVE, before curl closes.
+//  2. Asio never holds curl's descriptor numbers: each Watch gives Asio a duplicate, which
+//     it closes on CURL_POLL_REMOVE. curl 7.88 closes a socket it was still connecting (a
+//     transfer removed or timed out mid-connect) and says REMOVE only afterwards, when the
+//     number may already be another thread's new socket; the duplicate is ours alone.
 //  3. Handlers hold the Watch (a shared_ptr) and check `removed`; never look up by fd, which
 //     the kernel reuses at once.
 //  4. Waits are one-shot: re-arm after each socket_action while curl still wants that way.
@@ -12,9 +15,11 @@
 #include "orchestrator/curl_http_client.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <strings.h>
+#include <unistd.h>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -59,9 +64,9 @@ using HeaderList = std::unique_ptr<curl_slist, ListDeleter>;
 // A descriptor curl asked us to watch, from its first announcement to CURL_POLL_REMOVE.
 struct Watch : std::enable_shared_from_this<Watch> {
   Watch(asio::io_context& io, curl_socket_t fd) : descriptor(io), fd(fd) {}
-  asio::posix::stream_descriptor descriptor;
-  curl_socket_t fd;
-  int wanted = 0;  // CURL_POLL_IN and/or CURL_POLL_OUT
+  asio::posix::stream_descriptor descriptor;  // a duplicate of `fd`, owned and closed by Asio
+  curl_socket_t fd;                           // curl's own number, for socket_action
+  int wanted = 0;                             // CURL_POLL_IN and/or CURL_POLL_OUT
   bool read_pending = false;
   bool write_pending = false;
   bool removed = false;
@@ -389,6 +394,8 @@ class CurlHttpClient::Impl {
     if (watch == nullptr) {
       watch = self->NewWatch(fd);
       if (watch == nullptr) return -1;
+    } else if (!watch->descriptor.is_open() && !Duplicate(*watch)) {
+      return -1;  // curl closed it (OnCloseSocket) and now uses the number for a new socket
     }
     watch->wanted = what;
     self->Arm(watch->shared_from_this());
@@ -401,6 +408,19 @@ class CurlHttpClient::Impl {
   static CURLcode OnSslContext(CURL* /*easy*/, void* context, void* /*data*/) {
     SSL_CTX_set_mode(static_cast<SSL_CTX*>(context), SSL_MODE_RELEASE_BUFFERS);
     return CURLE_OK;
+  }
+
+  // Called instead of close() for a connection's socket once it is connected: our duplicate
+  // goes with it, so that the connection closes now even if curl's REMOVE comes late or
+  // never. The Watch stays for that REMOVE. (A socket still connecting is closed by curl
+  // itself, never through here; its REMOVE follows.)
+  static int OnCloseSocket(void* self_pointer, curl_socket_t fd) {
+    auto* self = static_cast<Impl*>(self_pointer);
+    if (const auto found = self->watches_.find(fd); found != self->watches_.end()) {
+      boost::system::error_code ignored;
+      found->second->descriptor.close(ignored);
+    }
+    return ::close(fd);
   }
 
   static int OnTimer(CURLM* /*multi*/, long timeout_ms, void* self_pointer) {
@@ -441,20 +461,28 @@ class CurlHttpClient::Impl {
 
   Watch* NewWatch(curl_socket_t fd) {
     auto watch = std::make_shared<Watch>(io_, fd);
-    boost::system::error_code error;
-    watch->descriptor.assign(fd, error);
-    if (error) return nullptr;
+    if (!Duplicate(*watch)) return nullptr;
     curl_multi_assign(multi_.get(), fd, watch.get());
     Watch* raw = watch.get();
     watches_[fd] = std::move(watch);
     return raw;
   }
 
+  // Hands Asio a duplicate of curl's descriptor. Asio's close() of it (an assigned
+  // descriptor may be a duplicate, Asio knows) takes it out of epoll first, then closes it.
+  static bool Duplicate(Watch& watch) {
+    const int own = ::fcntl(watch.fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) return false;
+    boost::system::error_code error;
+    watch.descriptor.assign(own, error);
+    if (error) ::close(own);
+    return !error;
+  }
+
   void Unwatch(Watch& watch, bool erase) {
     watch.removed = true;
     boost::system::error_code ignored;
-    watch.descriptor.cancel(ignored);
-    watch.descriptor.release();           // curl closes the fd, not Asio
+    watch.descriptor.close(ignored);      // pending waits end with operation_aborted
     if (erase) watches_.erase(watch.fd);  // may destroy `watch`: last use
   }
 
@@ -462,6 +490,7 @@ class CurlHttpClient::Impl {
     using Wait = asio::posix::descriptor_base::wait_type;
     const auto arm = [this, &watch](int poll_bit, bool Watch::*pending, Wait wait, int select) {
       if ((watch->wanted & poll_bit) == 0 || watch.get()->*pending) return;
+      if (!watch->descriptor.is_open()) return;  // closed by curl; its REMOVE is to come
       watch.get()->*pending = true;
       watch->descriptor.async_wait(
           wait, [this, watch, poll_bit, pending, select](const boost::system::error_code& error) {
@@ -617,6 +646,8 @@ class CurlHttpClient::Impl {
     SetOption(easy, CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
     SetOption(easy, CURLOPT_HEADERDATA, transfer.get());
     SetOption(easy, CURLOPT_NOSIGNAL, 1L);  // the process ignores SIGPIPE instead
+    SetOption(easy, CURLOPT_CLOSESOCKETFUNCTION, &Impl::OnCloseSocket);
+    SetOption(easy, CURLOPT_CLOSESOCKETDATA, this);
     SetOption(easy, CURLOPT_FOLLOWLOCATION, 1L);
     SetOption(easy, CURLOPT_MAXREDIRS, 10L);
     SetOption(easy, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -10,9 +10,13 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <iterator>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -398,29 +402,48 @@ TEST_F(CurlHttpClientTest, ReportsARefusedConnection) {
   ExpectFailure(FetchOne(url), FetchFailure::kConnect, "connection refused");
 }
 
-TEST_F(CurlHttpClientTest, ReportsAConnectTimeout) {
-  // A listener whose accept queue is full and never drained: Linux drops further SYNs, so a
-  // connect to it hangs, on loopback.
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(listener, 0), 0);
-  socklen_t length = sizeof address;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
-  std::vector<int> fillers;
-  for (int i = 0; i < 3; ++i) {
-    const int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    ::connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    fillers.push_back(filler);
+// A listener whose accept queue is full and never drained: Linux drops further SYNs, so a
+// connect to it hangs, on loopback.
+class HangingListener {
+ public:
+  HangingListener() {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (listener_ < 0 ||
+        ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener_, 0) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw std::runtime_error("cannot listen on 127.0.0.1");
+    }
+    for (int i = 0; i < 3; ++i) {
+      const int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      ::connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address);
+      fillers_.push_back(filler);
+    }
+    ::usleep(100'000);
+    url_ = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/";
   }
-  ::usleep(100'000);
-  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/";
-  ExpectFailure(FetchOne(url, Duration(2000), Duration(300)), FetchFailure::kTimeout,
+  HangingListener(const HangingListener&) = delete;
+  HangingListener& operator=(const HangingListener&) = delete;
+  ~HangingListener() {
+    for (int fd : fillers_) ::close(fd);
+    ::close(listener_);
+  }
+
+  const std::string& url() const { return url_; }
+
+ private:
+  int listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::vector<int> fillers_;
+  std::string url_;
+};
+
+TEST_F(CurlHttpClientTest, ReportsAConnectTimeout) {
+  HangingListener hanging;
+  ExpectFailure(FetchOne(hanging.url(), Duration(2000), Duration(300)), FetchFailure::kTimeout,
                 "connect timed out after 300ms");
-  for (int fd : fillers) ::close(fd);
-  ::close(listener);
 }
 
 TEST_F(CurlHttpClientTest, ServerThatNeverReadsTimesOut) {
@@ -682,6 +705,35 @@ TEST_F(CurlHttpClientTest, CancelAllDropsEveryFetchAndItsCallback) {
   }
   for (int i = 0; i < 50 && server_.in_flight() > 0; ++i) ::usleep(10'000);
   EXPECT_EQ(server_.in_flight(), 0u) << "the cancelled connections were closed";
+}
+
+std::size_t OpenDescriptors() {
+  return static_cast<std::size_t>(std::distance(
+      std::filesystem::directory_iterator("/proc/self/fd"), std::filesystem::directory_iterator{}));
+}
+
+// curl 7.88 closes a socket it is still connecting when its transfer is removed, and says
+// CURL_POLL_REMOVE only afterwards, when another thread may have opened a socket under the
+// same number. Two threads cancel fetches mid-connect over and over: the engine must never
+// touch a number after curl closed it (ThreadSanitizer reports it as a race on that
+// descriptor), nor keep one open.
+TEST_F(CurlHttpClientTest, CancellingFetchesMidConnectLeavesOtherThreadsDescriptorsAlone) {
+  HangingListener hanging;
+  const std::size_t before = OpenDescriptors();
+  const auto cancel_over_and_over = [&hanging] {
+    boost::asio::io_context io;
+    CurlHttpClient client(io, {});
+    for (int round = 0; round < 100; ++round) {
+      for (int i = 0; i < 8; ++i) client.Fetch({hanging.url()}, [](const FetchResult&) {});
+      io.restart();
+      io.run_for(milliseconds(2));
+      client.CancelAll();
+    }
+  };
+  std::thread other(cancel_over_and_over);
+  cancel_over_and_over();
+  other.join();
+  EXPECT_EQ(OpenDescriptors(), before);
 }
 
 TEST_F(CurlHttpClientTest, NeverShowsAPasswordFromTheUrl) {
