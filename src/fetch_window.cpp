@@ -10,8 +10,9 @@ FetchWindow::FetchWindow(std::size_t max, bool adaptive)
       limit_(adaptive ? std::min(max_, kInitial) : max_),
       adaptive_(adaptive) {}
 
-bool FetchWindow::Observe(std::chrono::milliseconds lag, std::size_t in_flight, bool waiting) {
+bool FetchWindow::Observe(LoopLoad load, std::size_t in_flight, bool waiting) {
   if (!adaptive_) return false;
+  const std::chrono::milliseconds lag = load.lag;
   if (lag >= kStalled) {
     // Half of what is in flight, not of the limit: a limit far above the fetches in flight
     // (most tasks in their delay) would otherwise take several halvings to bite.

@@ -295,10 +295,10 @@ void Runner::Begin(TaskIndex index) {
   SendWebhooks(index, WebhookEvent::kStart);
 }
 
-void Runner::OnLoopLag(Duration lag) {
+void Runner::OnLoopLoad(LoopLoad load) {
   if (cancelled_ || finished()) return;
   const bool waiting = webhooks_.has_queued() || !queued_.empty();
-  if (window_.Observe(lag, fetches_in_flight(), waiting)) {
+  if (window_.Observe(load, fetches_in_flight(), waiting)) {
     StartFetches();
     ArmWake();
   }

@@ -85,8 +85,7 @@ Worker::Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options
       parents_ended_(tasks_.graph.empty() ? 0 : tasks_.deal.lists),
       stats_every_(options.stats_every),
       stats_timer_(io_),
-      lag_probe_(io_, FetchWindow::kTick,
-                 [this](std::chrono::milliseconds lag) { runner_.OnLoopLag(lag); }) {
+      load_probe_(io_, FetchWindow::kTick, [this](LoopLoad load) { runner_.OnLoopLoad(load); }) {
   if (options.events) runner_.set_event_sink(this);
 }
 
@@ -107,13 +106,13 @@ void Worker::Start() {
     ArmStatsTimer();
     runner_.Start([this] {
       stats_timer_.cancel();
-      lag_probe_.Stop();
+      load_probe_.Stop();
       SendBatch(/*last=*/true);
       busy_.reset();
       if (own_io_) own_io_->stop();  // idle keep-alive sockets and timers keep it busy
     });
-    // From now: the start (every task queued at once) is no lag of the loop's.
-    if (!runner_.finished()) lag_probe_.Start();
+    // From now: the start (every task queued at once) is no load of the loop's.
+    if (!runner_.finished()) load_probe_.Start();
   });
   if (own_io_) thread_ = std::thread([this] { RunOwnLoop(); });
 }

@@ -8,10 +8,13 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr milliseconds kCalm{1};
+
+// A tick of a loop that ran `lag` late and idled the rest.
+LoopLoad Lag(milliseconds lag) { return LoopLoad{.lag = lag, .busy = 0}; }
 constexpr milliseconds kStall = FetchWindow::kStalled;
 
 // A window in use: as many fetches in flight as it allows, and more waiting.
-bool Calm(FetchWindow& window) { return window.Observe(kCalm, window.limit(), true); }
+bool Calm(FetchWindow& window) { return window.Observe(Lag(kCalm), window.limit(), true); }
 
 TEST(FetchWindowTest, StartsSmallAndGrowsByAtMostSixtyFourWhileTheLoopKeepsUp) {
   FetchWindow window(1000);
@@ -41,18 +44,18 @@ TEST(FetchWindowTest, ABusyLoopHoldsItsWindowAndAStalledOneHalvesWhatIsInFlight)
   Calm(window);
   ASSERT_EQ(window.limit(), 256u);
   // Busy with fetches on the connections it has: no growth, no shrinking either.
-  EXPECT_FALSE(window.Observe(kStall - milliseconds(1), 256, true));
-  EXPECT_FALSE(window.Observe(FetchWindow::kKeepingUp + milliseconds(1), 256, true));
+  EXPECT_FALSE(window.Observe(Lag(kStall - milliseconds(1)), 256, true));
+  EXPECT_FALSE(window.Observe(Lag(FetchWindow::kKeepingUp + milliseconds(1)), 256, true));
   EXPECT_EQ(window.limit(), 256u);
   EXPECT_EQ(window.shrinks(), 0u);
-  EXPECT_FALSE(window.Observe(kStall, 256, true));
+  EXPECT_FALSE(window.Observe(Lag(kStall), 256, true));
   EXPECT_EQ(window.limit(), 128u);
   EXPECT_EQ(window.shrinks(), 1u);
   // Half of what is in flight, when that is less than the limit.
-  window.Observe(kStall, 40, true);
+  window.Observe(Lag(kStall), 40, true);
   EXPECT_EQ(window.limit(), 20u);
   // Never below the floor.
-  for (int i = 0; i < 10; ++i) window.Observe(kStall, window.limit(), true);
+  for (int i = 0; i < 10; ++i) window.Observe(Lag(kStall), window.limit(), true);
   EXPECT_EQ(window.limit(), FetchWindow::kFloor);
   EXPECT_EQ(window.shrinks(), 4u) << "a shrink that changes nothing is not counted";
   // Below kMaxGrowth it doubles back.
@@ -62,19 +65,20 @@ TEST(FetchWindowTest, ABusyLoopHoldsItsWindowAndAStalledOneHalvesWhatIsInFlight)
 
 TEST(FetchWindowTest, GrowsOnlyAWindowInUseOnALoopThatKeepsUp) {
   FetchWindow window(1000);
-  EXPECT_FALSE(window.Observe(kCalm, 10, true)) << "most of the window idles";
-  EXPECT_FALSE(window.Observe(kCalm, 64, false)) << "nothing waits for a place";
-  EXPECT_FALSE(window.Observe(FetchWindow::kKeepingUp + milliseconds(1), 64, true)) << "busy: hold";
+  EXPECT_FALSE(window.Observe(Lag(kCalm), 10, true)) << "most of the window idles";
+  EXPECT_FALSE(window.Observe(Lag(kCalm), 64, false)) << "nothing waits for a place";
+  EXPECT_FALSE(window.Observe(Lag(FetchWindow::kKeepingUp + milliseconds(1)), 64, true))
+      << "busy: hold";
   EXPECT_EQ(window.limit(), 64u);
   EXPECT_EQ(window.shrinks(), 0u);
-  EXPECT_TRUE(window.Observe(FetchWindow::kKeepingUp, 64, true));
+  EXPECT_TRUE(window.Observe(Lag(FetchWindow::kKeepingUp), 64, true));
   EXPECT_EQ(window.limit(), 128u);
 }
 
 TEST(FetchWindowTest, AWindowThatDoesNotAdaptStaysAtItsMaximum) {
   FetchWindow window(1000, /*adaptive=*/false);
   EXPECT_EQ(window.limit(), 1000u);
-  EXPECT_FALSE(window.Observe(kStall, 1000, true));
+  EXPECT_FALSE(window.Observe(Lag(kStall), 1000, true));
   EXPECT_EQ(window.limit(), 1000u);
 }
 

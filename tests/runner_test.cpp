@@ -199,11 +199,11 @@ TEST_F(RunnerTest, OpensFewerFetchesWhileTheLoopLags) {
                   clock_, sink_);
   runner_->Start([this] { ++finished_calls_; });
   EXPECT_EQ(http_.pending.size(), FetchWindow::kInitial) << "the window starts small";
-  runner_->OnLoopLag(milliseconds(1));
+  runner_->OnLoopLoad({.lag = milliseconds(1)});
   EXPECT_EQ(http_.pending.size(), 2 * FetchWindow::kInitial) << "and grows at once";
-  runner_->OnLoopLag(milliseconds(300));
+  runner_->OnLoopLoad({.lag = milliseconds(300)});
   EXPECT_EQ(runner_->fetch_window(), 2 * FetchWindow::kInitial) << "a busy loop holds it";
-  runner_->OnLoopLag(FetchWindow::kStalled);
+  runner_->OnLoopLoad({.lag = FetchWindow::kStalled});
   EXPECT_EQ(runner_->fetch_window(), FetchWindow::kInitial);
   EXPECT_EQ(http_.pending.size(), 2 * FetchWindow::kInitial) << "nothing in flight is dropped";
   // Fetches that end free no place until the in-flight count is under the window.
@@ -214,7 +214,7 @@ TEST_F(RunnerTest, OpensFewerFetchesWhileTheLoopLags) {
   // Every task still gets its row.
   while (!http_.pending.empty()) {
     http_.CompleteCurrent(kOk);
-    runner_->OnLoopLag(milliseconds(1));
+    runner_->OnLoopLoad({.lag = milliseconds(1)});
   }
   clock_.Advance(milliseconds(5000));
   EXPECT_EQ(sink_.rows.size(), 1000u);
@@ -224,7 +224,7 @@ TEST_F(RunnerTest, OpensFewerFetchesWhileTheLoopLags) {
 TEST_F(RunnerTest, IgnoresTheLoopsLagUnlessAskedToAdapt) {
   StartRun(300, /*max_fetches=*/200);
   EXPECT_EQ(http_.pending.size(), 200u);
-  runner_->OnLoopLag(FetchWindow::kStalled);
+  runner_->OnLoopLoad({.lag = FetchWindow::kStalled});
   EXPECT_EQ(runner_->fetch_window(), 200u);
 }
 

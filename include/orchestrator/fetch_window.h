@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "orchestrator/loop_load.h"
+
 namespace orchestrator {
 
 /// The number of fetches a runner may have in flight, adapted to what the process can do:
@@ -46,9 +48,9 @@ class FetchWindow {
   /// Times the window halved so far.
   std::size_t shrinks() const { return shrinks_; }
 
-  /// The loop ran `lag` late; `in_flight` fetches are in flight and `waiting` says whether
-  /// others wait for a place. Returns true when the window grew (more may start now).
-  bool Observe(std::chrono::milliseconds lag, std::size_t in_flight, bool waiting);
+  /// The loop's load over the last tick; `in_flight` fetches are in flight and `waiting` says
+  /// whether others wait for a place. Returns true when the window grew (more may start now).
+  bool Observe(LoopLoad load, std::size_t in_flight, bool waiting);
 
  private:
   std::size_t max_;

@@ -59,7 +59,7 @@ struct RunnerOptions {
   std::optional<double> rate{};
   /// --limit: at most so many tasks running at once, per type or per value of a column.
   std::vector<RunningLimit> limits{};
-  /// Fewer than `max_fetches` while the event loop lags (FetchWindow), as OnLoopLag reports
+  /// Fewer than `max_fetches` while the event loop lags (FetchWindow), as OnLoopLoad reports
   /// it. Off: always `max_fetches`.
   bool adapt_to_lag = false;
 };
@@ -119,10 +119,10 @@ class Runner {
   /// are cancelled too (Cancel); else they run to their end. Safe to call more than once.
   void Halt(bool stop_running, const std::string& reason);
 
-  /// The event loop ran `lag` late (measured every FetchWindow::kTick): with
+  /// The event loop's load over the last FetchWindow::kTick: with
   /// RunnerOptions::adapt_to_lag the fetch window shrinks or grows, and fetches start if it
   /// grew.
-  void OnLoopLag(Duration lag);
+  void OnLoopLoad(LoopLoad load);
   /// Fetches that may be in flight now.
   std::size_t fetch_window() const { return window_.limit(); }
 

@@ -19,7 +19,7 @@
 #include "orchestrator/asio_clock.h"
 #include "orchestrator/blueprint.h"
 #include "orchestrator/curl_http_client.h"
-#include "orchestrator/loop_lag_probe.h"
+#include "orchestrator/loop_load_probe.h"
 #include "orchestrator/outcome.h"
 #include "orchestrator/parent_end.h"
 #include "orchestrator/run_stats.h"
@@ -156,7 +156,7 @@ class Worker final : private RunSink, private ParentEndSink, private TaskEventSi
   std::vector<TaskEvent> task_events_;                 // since the last batch
   std::optional<std::chrono::milliseconds> stats_every_;
   boost::asio::steady_timer stats_timer_;
-  LoopLagProbe lag_probe_;    // tells the runner how late its loop runs
+  LoopLoadProbe load_probe_;  // tells the runner how loaded its loop is
   bool stats_due_ = false;    // the next batch carries the runner's counts
   bool send_posted_ = false;  // a SendBatch is on its way
   bool sent_last_ = false;
