@@ -268,7 +268,7 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
   app.add_option(
          "--max-connections", options.max_connections,
          "Fetches in flight at once, over all threads (a task in its delay holds none); fewer "
-         "while this process cannot keep up (its event loop lags)")
+         "while this process has no CPU to spare for more (its event loop lags or is busy)")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->capture_default_str();

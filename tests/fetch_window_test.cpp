@@ -75,6 +75,28 @@ TEST(FetchWindowTest, GrowsOnlyAWindowInUseOnALoopThatKeepsUp) {
   EXPECT_EQ(window.limit(), 128u);
 }
 
+TEST(FetchWindowTest, GrowsOnlyWhileTheLoopHasCpuToSpare) {
+  // On time but computing most of each tick (handshakes, answers from a fast server): more
+  // connections would cost CPU the loop does not have, and buy nothing.
+  const auto busy = [](double share) { return LoopLoad{.lag = kCalm, .busy = share}; };
+  FetchWindow window(1000);
+  EXPECT_FALSE(window.Observe(busy(0.6), 64, true)) << "the first tick is all it knows";
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(window.Observe(busy(0.9), 64, true));
+  EXPECT_EQ(window.limit(), 64u);
+  EXPECT_EQ(window.shrinks(), 0u) << "busy is no stall: it holds, it does not shrink";
+  // One idle tick is not the loop having CPU to spare (the share is smoothed)...
+  EXPECT_FALSE(window.Observe(busy(0), 64, true));
+  EXPECT_EQ(window.limit(), 64u);
+  // ...two after ten at 0.9 are.
+  EXPECT_TRUE(window.Observe(busy(0), 64, true));
+  EXPECT_EQ(window.limit(), 128u);
+  // Exactly at the line still grows; above it holds.
+  FetchWindow at_line(1000);
+  EXPECT_TRUE(at_line.Observe(busy(FetchWindow::kBusy), 64, true));
+  EXPECT_FALSE(at_line.Observe(busy(1.0), 128, true));
+  EXPECT_EQ(at_line.limit(), 128u);
+}
+
 TEST(FetchWindowTest, AWindowThatDoesNotAdaptStaysAtItsMaximum) {
   FetchWindow window(1000, /*adaptive=*/false);
   EXPECT_EQ(window.limit(), 1000u);

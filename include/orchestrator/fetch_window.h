@@ -4,29 +4,35 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 
 #include "orchestrator/loop_load.h"
 
 namespace orchestrator {
 
 /// The number of fetches a runner may have in flight, adapted to what the process can do:
-/// it starts at kInitial and grows while the process keeps up, at most kMaxGrowth at a time
-/// (doubling below that), and halves what is in flight when the process stalls.
+/// it starts at kInitial and grows while the process has CPU to spare, at most kMaxGrowth
+/// at a time (doubling below that), and halves what is in flight when the process stalls.
 ///
-/// "Keeps up" is measured, not guessed: a timer that should fire every kTick reports how
-/// late it fired (the event loop's lag). Every new connection costs CPU (a TLS handshake
-/// over a millisecond on a 2-core machine); a window that opens a thousand connections at
-/// once keeps the loop busy for seconds, attempts time out while they wait their turn, and
-/// their retries open more connections. Grown only after a tick that kept up, and by at
-/// most kMaxGrowth, the window opens connections at the pace the process can handshake.
+/// What the process can do is measured, not guessed: a timer that should fire every kTick
+/// reports how late it fired (the event loop's lag) and how much of the tick the loop's
+/// thread spent on a CPU (LoopLoad). Every new connection costs CPU (a TLS handshake over a
+/// millisecond on a 2-core machine); a window that opens a thousand connections at once
+/// keeps the loop busy for seconds, attempts time out while they wait their turn, and their
+/// retries open more connections. So the window grows only after a tick that kept up (at
+/// most kKeepingUp late) on a loop that computed for at most kBusy of its recent ticks, and
+/// by at most kMaxGrowth: it opens connections at the pace the process can handshake them,
+/// and stops opening them once the loop's CPU is spent, when more would buy nothing (a
+/// server that answers at once, a run bound by this process). A timer alone misses that: a
+/// loop whose callbacks are each short fires every timer on time while it uses all of a CPU.
 ///
 /// Fetches on connections already open are cheap: a loop that is busy with them (a run
 /// bound by the server or the CPU) holds its window; only a stall (kStalled, a large part of
-/// any sensible timeout) shrinks it. Only the lag moves the window, so a slow server (fetches
-/// long in flight, the loop idle) gets every fetch --max-connections allows.
+/// any sensible timeout) shrinks it. So a slow server (fetches long in flight, the loop
+/// idle) gets every fetch --max-connections allows.
 class FetchWindow {
  public:
-  /// How often the lag is measured (Observe called).
+  /// How often the load is measured (Observe called).
   static constexpr std::chrono::milliseconds kTick{10};
   /// A loop at most this late keeps up: a full window may grow.
   static constexpr std::chrono::milliseconds kKeepingUp{10};
@@ -36,6 +42,11 @@ class FetchWindow {
   static constexpr std::size_t kInitial = 64;
   /// The most it grows by at a time: the new connections one tick may have to handshake.
   static constexpr std::size_t kMaxGrowth = 64;
+  /// A loop busier than this (the share of its ticks on a CPU, smoothed) has no CPU to spare
+  /// for the handshakes of more connections: its window holds.
+  static constexpr double kBusy = 0.5;
+  /// The newest tick's weight in that smoothed share: about the mean of the last 4 ticks.
+  static constexpr double kSmoothing = 0.25;
   /// It never shrinks below this (or `max`).
   static constexpr std::size_t kFloor = 8;
 
@@ -58,6 +69,7 @@ class FetchWindow {
   std::size_t limit_;
   bool adaptive_;
   std::size_t shrinks_ = 0;
+  std::optional<double> busy_;  // the loop's CPU share, smoothed over the last few ticks
 };
 
 }  // namespace orchestrator
