@@ -320,7 +320,7 @@ int Run(const Options& options, const SignalWatch& signals) {
                                    .seed = seed + k,
                                    .rate = rate,
                                    .limits = limits,
-                                   .adapt_to_lag = true},
+                                   .adapt_to_load = true},
                         .http = {.max_connections = fetches,
                                  .max_body = options.max_body,
                                  .user_agent = fmt::format("orchestrator/{}", kVersion),

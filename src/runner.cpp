@@ -55,7 +55,7 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
           http, clock, [this](const WebhookDelivery& delivery) { return PrepareWebhook(delivery); },
           [this](const WebhookProgress& progress) { OnWebhookDone(progress); },
           options_.seed ^ 0x9e3779b97f4a7c15u),
-      window_(options_.max_fetches, options_.adapt_to_lag),
+      window_(options_.max_fetches, options_.adapt_to_load),
       waiting_(DelayDurations(blueprints_)),
       random_(options_.seed) {
   if (blueprints_.size() == 1) blueprints_.resize(tasks.type_names.size(), blueprints_[0]);

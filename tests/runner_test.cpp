@@ -195,7 +195,7 @@ TEST_F(RunnerTest, NeverHasMoreFetchesInFlightThanTheLimit) {
 TEST_F(RunnerTest, OpensFewerFetchesWhileTheLoopLags) {
   tasks_ = MakeTasks(1000);
   runner_.emplace(tasks_, blueprint_,
-                  RunnerOptions{.max_fetches = 1000, .seed = 42, .adapt_to_lag = true}, http_,
+                  RunnerOptions{.max_fetches = 1000, .seed = 42, .adapt_to_load = true}, http_,
                   clock_, sink_);
   runner_->Start([this] { ++finished_calls_; });
   EXPECT_EQ(http_.pending.size(), FetchWindow::kInitial) << "the window starts small";

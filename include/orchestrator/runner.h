@@ -59,9 +59,9 @@ struct RunnerOptions {
   std::optional<double> rate{};
   /// --limit: at most so many tasks running at once, per type or per value of a column.
   std::vector<RunningLimit> limits{};
-  /// Fewer than `max_fetches` while the event loop lags (FetchWindow), as OnLoopLoad reports
-  /// it. Off: always `max_fetches`.
-  bool adapt_to_lag = false;
+  /// Fewer than `max_fetches` while the event loop lags or has no CPU to spare (FetchWindow),
+  /// as OnLoopLoad reports it. Off: always `max_fetches`.
+  bool adapt_to_load = false;
 };
 
 /// Drives each task through the blueprint's steps on one event loop. Knows nothing of curl or
@@ -120,7 +120,7 @@ class Runner {
   void Halt(bool stop_running, const std::string& reason);
 
   /// The event loop's load over the last FetchWindow::kTick: with
-  /// RunnerOptions::adapt_to_lag the fetch window shrinks or grows, and fetches start if it
+  /// RunnerOptions::adapt_to_load the fetch window shrinks or grows, and fetches start if it
   /// grew.
   void OnLoopLoad(LoopLoad load);
   /// Fetches that may be in flight now.
