@@ -24,6 +24,12 @@ using namespace std::chrono_literals;
 constexpr int kTasks = 20'000;
 constexpr int kShards = 4;  // the file's #SBATCH --array=0-3
 
+// Each fetch attempt's limit. Four shards share two cores with the test server; under
+// ThreadSanitizer, with the default 10 s, 3 runs of 4 fetched 9 to 95 of the 20,000 tasks
+// twice (attempts timed out, and their retries fetched again what the server had seen);
+// with 120 s, 3 of 3 fetched each once. These tests count fetches: no attempt may time out.
+constexpr const char* kTimeout = "120s";
+
 const std::string kScript =
     std::string(ORCHESTRATOR_SOURCE_DIR) + "/deploy/slurm/orchestrator.sbatch";
 
@@ -99,10 +105,10 @@ class SlurmTest : public ::testing::Test {
 TEST_F(SlurmTest, TheArrayAndItsMergeRunEveryTaskOnce) {
   TestServer server;
   const auto started = std::chrono::steady_clock::now();
-  const ProcessResult run =
-      RunProcess(InDir(dir_.path(), {kScript, "submit", "--wait", "--url",
-                                     server.Url("/task/{task_id}"), "--delay", "0", "-q"}),
-                 Options());
+  const ProcessResult run = RunProcess(
+      InDir(dir_.path(), {kScript, "submit", "--wait", "--url", server.Url("/task/{task_id}"),
+                          "--delay", "0", "--timeout", kTimeout, "-q"}),
+      Options());
   ASSERT_EQ(run.exit_status, 0) << run.err << Diagnostics();
   std::cerr << "slurm: 20,000 tasks in 4 shards, then merged, in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
@@ -137,8 +143,8 @@ TEST_F(SlurmTest, TheArrayAndItsMergeRunEveryTaskOnce) {
 TEST_F(SlurmTest, ACancelledElementResumesWithoutRefetching) {
   TestServer server;
   const std::string target = "/delay/40?";  // 5,000 tasks a shard take about 3 s
-  const std::vector<std::string> options = {"--url", server.Url(target + "{task_id}"), "--delay",
-                                            "0", "-q"};
+  const std::vector<std::string> options = {
+      "--url", server.Url(target + "{task_id}"), "--delay", "0", "--timeout", kTimeout, "-q"};
   std::vector<std::string> sbatch = {SlurmCluster::Program("sbatch"), "--array=0-3", "--wait",
                                      "--parsable", kScript};
   sbatch.insert(sbatch.end(), options.begin(), options.end());
@@ -195,8 +201,8 @@ TEST_F(SlurmTest, AnArrayOfItsOwnFindsEachShardInSlurmsVariables) {
   TestServer server;
   std::filesystem::create_directories(out_);
   const std::string command = "exec \"$ORCHESTRATOR\" \"$TASKS\" --url '" +
-                              server.Url("/task/{task_id}") +
-                              "' --delay 0 --output \"$OUT/r-{shard}.csv\" >/dev/null";
+                              server.Url("/task/{task_id}") + "' --delay 0 --timeout " + kTimeout +
+                              " --output \"$OUT/r-{shard}.csv\" >/dev/null";
   const ProcessResult array =
       RunProcess(InDir(dir_.path(), {SlurmCluster::Program("sbatch"), "--array=1-7:2", "--wait",
                                      "--output=" + out_ + "/element-%a.log", "--wrap", command}),
