@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "cli_support.h"
-#include "orchestrator/fetch_window.h"
 #include "subprocess.h"
 #include "test_server.h"
 
@@ -509,13 +508,12 @@ TEST(CliTest, AServerEchoingTheTokenDoesNotGetItShown) {
 // --- TLS and HTTP versions: --cacert, -k, --http1.1, --http2 ---
 
 // Debian's nginx on 127.0.0.1, serving HTTPS (and HTTP/2 by ALPN) with a certificate from a
-// CA made for the test by the openssl command, and plain HTTP on a port of its own, logging
-// each request's protocol and connection. One process, no master, as whoever runs the test;
-// stopped (which flushes its log) by AccessLog(). Connections stay open 75 s between
-// requests (nginx's default).
-class Nginx {
+// CA made for the test by the openssl command, logging each request's protocol and
+// connection. One process, no master, as whoever runs the test; stopped (which flushes its
+// log) by AccessLog(). Connections stay open 75 s between requests (nginx's default).
+class NginxTls {
  public:
-  explicit Nginx(int worker_connections = 64) {
+  explicit NginxTls(int worker_connections = 64) {
     const std::string& d = dir_.path();
     const auto openssl = [](std::vector<std::string> args) {
       args.insert(args.begin(), "/usr/bin/openssl");
@@ -539,7 +537,6 @@ class Nginx {
              d + "/ca.key", "-CAcreateserial", "-out", d + "/server.pem", "-extfile", extensions});
 
     port_ = FreePort();
-    plain_port_ = FreePort();
     std::filesystem::create_directory(d + "/tmp");
     const std::string config = dir_.Write(
         "nginx.conf",
@@ -577,9 +574,6 @@ class Nginx {
             "/server.key;\n"
             "    location / { return 200 'ok\\n'; }\n"
             "  }\n"
-            "  server { listen 127.0.0.1:" +
-            std::to_string(plain_port_) +
-            "; location / { return 200 'ok\\n'; } }\n"
             "}\n");
     EXPECT_TRUE(std::filesystem::exists(kNginx)) << kNginx << ": run scripts/install-deps --test";
     nginx_ = std::make_unique<Subprocess>(
@@ -590,15 +584,11 @@ class Nginx {
       std::this_thread::sleep_for(milliseconds(10));
     }
     EXPECT_TRUE(Accepts(port_)) << "nginx did not start: " << Contents(d + "/error.log");
-    EXPECT_TRUE(Accepts(plain_port_)) << Contents(d + "/error.log");
   }
-  ~Nginx() { Stop(); }
+  ~NginxTls() { Stop(); }
 
   std::string Url(const std::string& target) const {
     return "https://127.0.0.1:" + std::to_string(port_) + target;
-  }
-  std::string PlainUrl(const std::string& target) const {
-    return "http://127.0.0.1:" + std::to_string(plain_port_) + target;
   }
   std::uint16_t port() const { return port_; }
   std::string ca_file() const { return dir_.path() + "/ca.pem"; }
@@ -644,12 +634,11 @@ class Nginx {
 
   TempDir dir_;
   std::uint16_t port_ = 0;
-  std::uint16_t plain_port_ = 0;
   std::unique_ptr<Subprocess> nginx_;
 };
 
 TEST(CliTest, APrivateCaNeedsCacert) {
-  Nginx nginx;
+  NginxTls nginx;
   const std::vector<std::string> args = {
       "--url", nginx.Url("/task/{task_id}"), "--delay", "0", "--retries", "0", "-q"};
   const ProcessResult without = RunOrchestrator(args, Stdin(TasksCsv(2)));
@@ -668,7 +657,7 @@ TEST(CliTest, APrivateCaNeedsCacert) {
 }
 
 TEST(CliTest, InsecureSkipsTheCheckAndSaysSoOnce) {
-  Nginx nginx;
+  NginxTls nginx;
   for (const char* flag : {"-k", "--insecure"}) {
     const ProcessResult result = RunOrchestrator(
         {flag, "--url", nginx.Url("/ok"), "--delay", "0", "--threads", "2"}, Stdin(TasksCsv(4)));
@@ -690,7 +679,7 @@ TEST(CliTest, InsecureSkipsTheCheckAndSaysSoOnce) {
 
 // The protocols nginx logged for a run of 3 tasks with `flags`.
 std::vector<std::string> ProtocolsOf(std::vector<std::string> flags) {
-  Nginx nginx;
+  NginxTls nginx;
   flags.insert(flags.end(), {"--cacert", nginx.ca_file(), "--url", nginx.Url("/task/{task_id}"),
                              "--delay", "0", "-q"});
   const ProcessResult result = RunOrchestrator(flags, Stdin(TasksCsv(3)));
@@ -709,7 +698,7 @@ TEST(CliTest, HttpVersionFlags) {
 }
 
 TEST(CliTest, EngineFlagsApplyToBlueprintFilesToo) {
-  Nginx nginx;
+  NginxTls nginx;
   TempDir dir;
   const std::string kinds = dir.Write("kinds.toml", "[types.\"*\"]\nsteps = [ { fetch = \"" +
                                                         nginx.Url("/file/{task_id}") + "\" } ]\n");
@@ -728,7 +717,7 @@ TEST(CliTest, EngineFlagsApplyToBlueprintFilesToo) {
 // loop's lag and opens connections at the pace the CPU allows.
 TEST(CliTest, ManyTlsConnectionsOnOneCpuAllComplete) {
   constexpr int kTasks = 4000;
-  Nginx nginx(kTasks + 100);
+  NginxTls nginx(kTasks + 100);
   const ProcessResult result =
       RunProcess({"/usr/bin/taskset", "-c", "0", kBinary, "--url", nginx.Url("/task/{task_id}"),
                   "--cacert", nginx.ca_file(), "--http1.1", "--delay", "0", "--max-connections",
@@ -804,36 +793,10 @@ TEST(CliTest, ManyTlsConnectionsCostLittleMemoryEach) {
                              << many_connections;
 }
 
-TEST(CliTest, ManyConnectionsAllowedOpenOnlyWhatTheCpuCanUse) {
-  // A server that answers at once: the run is bound by this process's CPU, and every
-  // connection past the first few costs CPU (over TLS a handshake) and buys nothing. With room
-  // for 4,000, a thread's window stays near where it starts (FetchWindow::kInitial) instead
-  // of growing while its timer keeps firing on time: so it grew to 640 connections over
-  // plain HTTP and 256 to 384 over TLS.
-  constexpr int kTasks = 20000;
-  for (const bool tls : {false, true}) {
-    Nginx nginx(kTasks + 100);
-    std::vector<std::string> args = {"--delay", "0", "--max-connections", "4000", "--threads",
-                                     "1",       "-q"};
-    if (tls) {
-      args.insert(args.end(), {"--url", nginx.Url("/task/{task_id}"), "--cacert", nginx.ca_file(),
-                               "--http1.1"});
-    } else {
-      args.insert(args.end(), {"--url", nginx.PlainUrl("/task/{task_id}")});
-    }
-    const ProcessResult result = RunOrchestrator(args, Stdin(TasksCsv(kTasks)));
-    EXPECT_EQ(result.exit_status, 0) << result.err.substr(0, 2000);
-    EXPECT_EQ(Rows(result.out).size(), static_cast<std::size_t>(kTasks));
-    const std::size_t connections = ConnectionsOf(nginx.AccessLog()).size();
-    std::cerr << (tls ? "TLS" : "plain") << ": " << connections << " connections\n";
-    EXPECT_LE(connections, 3 * FetchWindow::kInitial) << (tls ? "TLS" : "plain");
-  }
-}
-
 TEST(CliTest, Http2CarriesEveryFetchOfAThreadOnOneConnection) {
   // 64 fetches at once over 2 threads: each thread waits for its first connection to say
   // h2, then multiplexes on it, instead of opening a connection per fetch in flight.
-  Nginx nginx(256);
+  NginxTls nginx(256);
   const ProcessResult result =
       RunOrchestrator({"--url", nginx.Url("/task/{task_id}"), "--delay", "0", "--threads", "2",
                        "--max-connections", "64", "--cacert", nginx.ca_file(), "-q"},
@@ -848,7 +811,7 @@ TEST(CliTest, Http2CarriesEveryFetchOfAThreadOnOneConnection) {
 
 TEST(CliTest, AHostNameTheCertificateDoesNotNameFailsUnlessInsecure) {
   // The certificate names 127.0.0.1 alone; localhost is the same server, with the right CA.
-  Nginx nginx;
+  NginxTls nginx;
   const std::string url = "https://localhost:" + std::to_string(nginx.port()) + "/task/{task_id}";
   const ProcessResult checked = RunOrchestrator(
       {"--url", url, "--cacert", nginx.ca_file(), "--delay", "0", "-q"}, Stdin(TasksCsv(2)));
@@ -871,7 +834,7 @@ TEST(CliTest, AHostNameTheCertificateDoesNotNameFailsUnlessInsecure) {
 
 TEST(CliTest, AnotherCaFileIsTrustedInsteadOfTheSystemsNotBesides) {
   // With --cacert, the CAs of that file alone: neither the system's nor nginx's.
-  Nginx nginx;
+  NginxTls nginx;
   for (const std::string& ca : {std::string(ORCHESTRATOR_TEST_DATA_DIR "/test-cert.pem"),
                                 std::string("/etc/ssl/certs/ca-certificates.crt")}) {
     const ProcessResult result = RunOrchestrator(
@@ -892,7 +855,7 @@ TEST(CliTest, ASessionHeldForOneNameNeverVouchesForAnother) {
   // connection and session kept), localhost (the same server, a name not in the certificate),
   // 127.0.0.1. A blueprint file names the host by task_type (--url must be a URL before it is
   // filled in).
-  Nginx nginx;
+  NginxTls nginx;
   TempDir dir;
   const std::string port = std::to_string(nginx.port());
   const std::string kinds =
