@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "orchestrator/input_error.h"
+#include "orchestrator/overloaded.h"
 
 namespace orchestrator {
 namespace {
@@ -52,6 +53,13 @@ Template ReadBodyTemplate(const std::string& path) {
 }
 
 }  // namespace
+
+std::string_view StepKindName(const StepAction& action) {
+  return std::visit(Overloaded{[](const FetchStep&) { return std::string_view("fetch"); },
+                               [](const DelayStep&) { return std::string_view("delay"); },
+                               [](const EmitStep&) { return std::string_view("emit"); }},
+                    action);
+}
 
 std::optional<std::size_t> SlotOf(const Blueprint& blueprint, std::string_view name) {
   if (name == "task_id") return kTaskIdSlot;

@@ -316,9 +316,7 @@ class Reader {
   // An unnamed step is called after what it does: fetch, delay, emit; fetch_2 for the second.
   static std::string DefaultName(const orchestrator::Step& step,
                                  const std::set<std::string, std::less<>>& taken) {
-    const std::string base = std::holds_alternative<FetchStep>(step.action)   ? "fetch"
-                             : std::holds_alternative<DelayStep>(step.action) ? "delay"
-                                                                              : "emit";
+    const std::string base(StepKindName(step.action));
     if (!taken.contains(base)) return base;
     for (std::size_t n = 2;; ++n) {
       std::string name = fmt::format("{}_{}", base, n);

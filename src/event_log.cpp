@@ -19,12 +19,6 @@
 namespace orchestrator {
 namespace {
 
-std::string_view KindOf(const Step& step) {
-  if (std::holds_alternative<FetchStep>(step.action)) return "fetch";
-  if (std::holds_alternative<DelayStep>(step.action)) return "delay";
-  return "emit";
-}
-
 std::string_view BlockerName(Blocker blocker) {
   return blocker == Blocker::kPool ? "pool" : "dependencies";
 }
@@ -163,7 +157,7 @@ void EventLog::WriteLine(const TaskEvent* event, const Task& task, const Outcome
           line.Milliseconds(event->micros);
           break;
         }
-        line << R"(,"kind":")" << KindOf(step) << '"';
+        line << R"(,"kind":")" << StepKindName(step.action) << '"';
         if (fetch) {
           line << R"(,"attempt":)";
           line.Integer(event->attempt);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "orchestrator/fill_request.h"
+#include "orchestrator/overloaded.h"
 #include "orchestrator/webhook.h"
 
 namespace orchestrator {
@@ -218,8 +219,6 @@ const Step& Runner::CurrentStep(TaskIndex index) const {
 // Runs the task's steps from its current one until a step has to wait or the task ends.
 void Runner::Advance(TaskIndex index) {
   TaskState& state = states_[index];
-  const Blueprint& blueprint = BlueprintOf(index);
-  const Task& task = tasks_.tasks[index];
   if (limits_ && !state.admitted) {
     if (!limits_->TryEnter(index)) {
       SetPhase(index, Phase::kPooled);  // a pool is full: the task waits in its line
@@ -229,59 +228,83 @@ void Runner::Advance(TaskIndex index) {
     }
     state.admitted = true;
   }
+  const Blueprint& blueprint = BlueprintOf(index);
   while (!cancelled_) {
     if (state.step == blueprint.steps.size()) {
       Finish(index, Outcome::Completed());
       return;
     }
-    const Step& step = CurrentStep(index);
-    if (std::holds_alternative<FetchStep>(step.action)) {
-      SetPhase(index, Phase::kQueued);  // it begins when it gets its fetch slot
-      Note(index, TaskEventKind::kQueued);
-      queued_.PushBack(index, lane_of_type_[task.type]);
-      return;
-    }
-    Begin(index);
-    const std::uint8_t step_index = state.step;
-    Note(index, TaskEventKind::kStepStarted, [&](TaskEvent& event) { event.step = step_index; });
-    if (std::holds_alternative<DelayStep>(step.action)) {
-      const Duration duration = DelayOf(index);
-      if (duration <= Duration(0)) {
-        // Nothing to wait for: a wake-up would cost a tick of the clock's grid (10 ms) per
-        // task, which a chain of tasks pays once per link.
-        Note(index, TaskEventKind::kStepFinished,
-             [&](TaskEvent& event) { event.step = step_index; });
-        ++state.step;
-        continue;
-      }
-      SetPhase(index, Phase::kWaiting);
-      waiting_.Push(clock_.Now(), duration, index);
-      return;
-    }
-    const auto& emit = std::get<EmitStep>(step.action);
-    if (emit.text) {
-      line_.clear();
-      std::string error;
-      const TaskValues values(tasks_, task, blueprint);
-      if (!emit.text->ExpandTo(line_, std::cref(values), error)) {
-        Fail(index, std::move(error));
-        return;
-      }
-    }
-    sink_.Event(task, tasks_.TypeName(task), step.name,
-                emit.text ? std::string_view(line_) : std::string_view());
-    Note(index, TaskEventKind::kStepFinished, [&](TaskEvent& event) { event.step = step_index; });
-    ++state.step;
+    const bool next_step_now =
+        std::visit(Overloaded{[&](const FetchStep&) { return QueueFetch(index); },
+                              [&](const DelayStep& delay) { return StartDelay(index, delay); },
+                              [&](const EmitStep& emit) { return Emit(index, emit); }},
+                   CurrentStep(index).action);
+    if (!next_step_now) return;
   }
 }
 
-// How long the task's current step, a delay, waits: its own, or its row's value.
-Duration Runner::DelayOf(TaskIndex index) const {
-  const auto& delay = std::get<DelayStep>(CurrentStep(index).action);
+// A fetch waits for its slot: the task begins when it gets one (StartFetches).
+bool Runner::QueueFetch(TaskIndex index) {
+  SetPhase(index, Phase::kQueued);
+  Note(index, TaskEventKind::kQueued);
+  queued_.PushBack(index, lane_of_type_[tasks_.tasks[index].type]);
+  return false;
+}
+
+// A step that needs no fetch slot begins at once, and the task with it.
+void Runner::BeginStep(TaskIndex index) {
+  Begin(index);
+  Note(index, TaskEventKind::kStepStarted,
+       [&](TaskEvent& event) { event.step = states_[index].step; });
+}
+
+bool Runner::StartDelay(TaskIndex index, const DelayStep& delay) {
+  BeginStep(index);
+  const Duration duration = DelayOf(index, delay);
+  if (duration > Duration(0)) {
+    SetPhase(index, Phase::kWaiting);
+    waiting_.Push(clock_.Now(), duration, index);
+    return false;
+  }
+  // Nothing to wait for: a wake-up would cost a tick of the clock's grid (10 ms) per task,
+  // which a chain of tasks pays once per link.
+  Note(index, TaskEventKind::kStepFinished,
+       [&](TaskEvent& event) { event.step = states_[index].step; });
+  ++states_[index].step;
+  return true;
+}
+
+bool Runner::Emit(TaskIndex index, const EmitStep& emit) {
+  BeginStep(index);
+  const Task& task = tasks_.tasks[index];
+  if (emit.text) {
+    line_.clear();
+    std::string error;
+    const TaskValues values(tasks_, task, BlueprintOf(index));
+    if (!emit.text->ExpandTo(line_, std::cref(values), error)) {
+      Fail(index, std::move(error));
+      return false;
+    }
+  }
+  sink_.Event(task, tasks_.TypeName(task), CurrentStep(index).name,
+              emit.text ? std::string_view(line_) : std::string_view());
+  Note(index, TaskEventKind::kStepFinished,
+       [&](TaskEvent& event) { event.step = states_[index].step; });
+  ++states_[index].step;
+  return true;
+}
+
+// How long `delay`, the task's current step, waits: its own length, or its row's value.
+Duration Runner::DelayOf(TaskIndex index, const DelayStep& delay) const {
   if (!delay.column) return delay.duration;
   // The reader checked the value, so it parses.
   const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index));
   return ParseDuration(values(*delay.column).text).value_or(Duration(0));
+}
+
+// The task's current step, which is a fetch: it is queued for one, or has one in flight.
+const FetchStep& Runner::CurrentFetch(TaskIndex index) const {
+  return std::get<FetchStep>(CurrentStep(index).action);
 }
 
 // The task's first step begins: its on_start webhooks go out.
@@ -336,7 +359,7 @@ void Runner::StartFetches() {
     FetchRequest request;
     std::string error;
     const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index));
-    if (!FillRequest(std::get<FetchStep>(CurrentStep(index).action), values, request, error)) {
+    if (!FillRequest(CurrentFetch(index), values, request, error)) {
       Fail(index, std::move(error));
       continue;
     }
@@ -374,7 +397,7 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result, Clock::Time
   } else {
     ++state.attempts;
     const double random01 = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-    const auto& fetch = std::get<FetchStep>(CurrentStep(index).action);
+    const FetchStep& fetch = CurrentFetch(index);
     const RetryDecision decision = fetch.retry.Decide(state.attempts, result, random01);
     if (decision.retry) {
       ++stats_.retries[static_cast<std::size_t>(result.failure)];
@@ -404,23 +427,32 @@ void Runner::OnWake() {
   while (!cancelled_) {
     const std::optional<TaskIndex> index = waiting_.PopDue(now);
     if (!index) break;
-    if (std::holds_alternative<FetchStep>(CurrentStep(*index).action)) {
-      // A retry's backoff is over. It goes to the front: it has waited its turn once.
-      SetPhase(*index, Phase::kQueued);
-      Note(*index, TaskEventKind::kQueued);
-      queued_.PushFront(*index, lane_of_type_[tasks_.tasks[*index].type]);
-    } else {
-      Note(*index, TaskEventKind::kStepFinished, [&](TaskEvent& event) {
-        event.step = states_[*index].step;
-        event.micros =
-            std::chrono::duration_cast<std::chrono::microseconds>(DelayOf(*index)).count();
-      });
-      ++states_[*index].step;  // the delay is over
-      Advance(*index);
-    }
+    std::visit(Overloaded{[&](const FetchStep&) { RetryDue(*index); },
+                          [&](const DelayStep& delay) { DelayOver(*index, delay); },
+                          [](const EmitStep&) {
+                            throw std::logic_error("a task waited in an emit step");
+                          }},
+               CurrentStep(*index).action);
   }
   StartFetches();
   ArmWake();
+}
+
+// A retry's backoff is over. It goes to the front: it has waited its turn once.
+void Runner::RetryDue(TaskIndex index) {
+  SetPhase(index, Phase::kQueued);
+  Note(index, TaskEventKind::kQueued);
+  queued_.PushFront(index, lane_of_type_[tasks_.tasks[index].type]);
+}
+
+void Runner::DelayOver(TaskIndex index, const DelayStep& delay) {
+  Note(index, TaskEventKind::kStepFinished, [&](TaskEvent& event) {
+    event.step = states_[index].step;
+    event.micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(DelayOf(index, delay)).count();
+  });
+  ++states_[index].step;
+  Advance(index);
 }
 
 // Keeps the clock's one wake-up at or before the earliest deadline: a task's, a webhook's, or

@@ -63,10 +63,18 @@ struct EmitStep {
   std::optional<Template> text;  ///< TemplateContext::kText
 };
 
+/// What a step does. Code that acts on a step visits it with an Overloaded set that handles
+/// every alternative, so a new kind of step is a compile error wherever it is not handled.
+using StepAction = std::variant<FetchStep, DelayStep, EmitStep>;
+
 struct Step {
   std::string name;  ///< As the blueprint calls it: "fetch_data", "store"...
-  std::variant<FetchStep, DelayStep, EmitStep> action;
+  StepAction action;
 };
+
+/// The kind of step, as a blueprint file writes its key and the events file its "kind":
+/// "fetch", "delay" or "emit".
+std::string_view StepKindName(const StepAction& action);
 
 /// The steps every task of a kind goes through, in order. A failed step ends the task.
 struct Blueprint {

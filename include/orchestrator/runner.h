@@ -115,8 +115,8 @@ class Runner {
   void Cancel();
 
   /// --halt: every task not yet started gets its row now, Failed with `reason` ("not started
-  /// (halted after 3 failures)"), and none starts after. With `stop_running` the started ones
-  /// are cancelled too (Cancel); else they run to their end. Safe to call more than once.
+  /// (halted after 3 failures)"), and none starts after. With `stop_running` the started
+  /// ones are cancelled too (Cancel); else they run to their end. Safe to call more than once.
   void Halt(bool stop_running, const std::string& reason);
 
   /// The event loop's load over the last FetchWindow::kTick: with
@@ -157,6 +157,15 @@ class Runner {
   };
 
   void Advance(TaskIndex index);
+  // Each kind of step, entered by Advance: true when the task goes on to its next step at
+  // once, false when it waits (or ended).
+  bool QueueFetch(TaskIndex index);
+  bool StartDelay(TaskIndex index, const DelayStep& delay);
+  bool Emit(TaskIndex index, const EmitStep& emit);
+  void BeginStep(TaskIndex index);
+  // What ends a wait in the deadline queue, by the kind of the task's step.
+  void RetryDue(TaskIndex index);
+  void DelayOver(TaskIndex index, const DelayStep& delay);
   void StartFetches();
   void OnFetchDone(TaskIndex index, const FetchResult& result, Clock::TimePoint begun);
   void SetPhase(TaskIndex index, Phase phase);
@@ -182,7 +191,8 @@ class Runner {
   void FreePlaces(TaskIndex index);
   const Blueprint& BlueprintOf(TaskIndex index) const;
   const Step& CurrentStep(TaskIndex index) const;
-  Duration DelayOf(TaskIndex index) const;
+  Duration DelayOf(TaskIndex index, const DelayStep& delay) const;
+  const FetchStep& CurrentFetch(TaskIndex index) const;
 
   const TaskList& tasks_;
   std::vector<const Blueprint*> blueprints_;  // by task type
