@@ -144,19 +144,18 @@ void Collector::Deliver(WorkerBatch batch) {
 // policy's mark tells every worker to start nothing more (and, for `now`, to stop).
 void Collector::CountForHalt(const Outcome& outcome) {
   if (halt_.when == HaltPolicy::When::kNever) return;
-  if (!not_started_reason_.empty()) {
-    if (!outcome.started && outcome.error_info == not_started_reason_) ++end_.not_started;
+  if (end_.halted_after) {
+    if (outcome.cause == OutcomeCause::kHalted) ++end_.not_started;
     return;
   }
-  if (!outcome.started) return;  // failed by its dependency: it never ran
+  if (!outcome.started()) return;  // failed by its dependency: it never ran
   ++ended_;
-  if (outcome.status == FinalStatus::kFailed) ++ran_and_failed_;
+  if (outcome.status() == FinalStatus::kFailed) ++ran_and_failed_;
   if (end_.signal != 0 || !end_.internal_error.empty() || end_.reader_gone) return;
   if (!halt_.Reached(ran_and_failed_, ended_)) return;
   end_.halted_after = ran_and_failed_;
-  not_started_reason_ = halt_.NotStartedReason(ran_and_failed_);
   for (const auto& worker : workers_) {
-    worker->Halt(halt_.when == HaltPolicy::When::kNow, not_started_reason_);
+    worker->Halt(halt_.when == HaltPolicy::When::kNow, ran_and_failed_);
   }
 }
 

@@ -129,7 +129,7 @@ void EventLog::WriteLine(const TaskEvent* event, const Task& task, const Outcome
   line.Integer(task.id);
   line << R"(,"task_type":)" << type_json_[task.type] << R"(,"event":")";
   if (outcome != nullptr) {
-    line << R"(finished","final_status":")" << FinalStatusName(outcome->status)
+    line << R"(finished","final_status":")" << FinalStatusName(outcome->status())
          << R"(","error_info":)"
          << (error_json.empty() ? std::string_view(R"("")") : std::string_view(error_json));
   } else {

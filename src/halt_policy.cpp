@@ -13,10 +13,6 @@ bool HaltPolicy::Reached(std::uint64_t failed, std::uint64_t ended) const {
   return static_cast<double>(failed) * 100.0 >= *percent * static_cast<double>(ended);
 }
 
-std::string HaltPolicy::NotStartedReason(std::uint64_t failed) const {
-  return fmt::format("not started (halted after {} failure{})", failed, failed == 1 ? "" : "s");
-}
-
 std::variant<HaltPolicy, std::string> ParseHaltPolicy(std::string_view text) {
   const std::string usage = fmt::format(
       "--halt \"{}\": expected never, soon,fail=N, soon,fail=P%, now,fail=N or now,fail=P%", text);

@@ -14,7 +14,7 @@ void Reporter::CarryOver(TaskId id, const Outcome& outcome) {
   scratch_.clear();
   AppendResultRow(scratch_, id, outcome);
   WriteRow(scratch_);
-  ++(outcome.status == FinalStatus::kCompleted ? completed_ : failed_);
+  ++(outcome.status() == FinalStatus::kCompleted ? completed_ : failed_);
 }
 
 void Reporter::Event(const Task& task, std::string_view type_name, std::string_view step,
@@ -34,11 +34,11 @@ void Reporter::Event(const Task& task, std::string_view type_name, std::string_v
 }
 
 void Reporter::Result(const Task& task, const Outcome& outcome) {
-  if (outcome.status == FinalStatus::kCompleted) {
+  if (outcome.status() == FinalStatus::kCompleted) {
     ++completed_;
   } else {
     ++failed_;
-    if (outcome.error_info == kCancelledReason) ++cancelled_;
+    if (outcome.cause == OutcomeCause::kCancelled) ++cancelled_;
   }
   scratch_.clear();
   AppendResultRow(scratch_, task.id, outcome);

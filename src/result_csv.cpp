@@ -22,7 +22,7 @@ void AppendCsvField(std::string& out, std::string_view field) {
 }
 
 void AppendResultRow(std::string& out, TaskId id, const Outcome& outcome) {
-  fmt::format_to(std::back_inserter(out), "{},{},", id, FinalStatusName(outcome.status));
+  fmt::format_to(std::back_inserter(out), "{},{},", id, FinalStatusName(outcome.status()));
   AppendCsvField(out, outcome.error_info);
   out += '\n';
 }

@@ -425,8 +425,8 @@ void ResultMerge::ExpectTasks(const std::vector<TaskId>& ids, const std::string&
   summary_.failed += missing_.size();
   if (!missing_.empty()) {
     warnings_.push_back(fmt::format("{} of {} in no file (written Failed, {}), e.g. task {}",
-                                    Plural(missing_.size(), "task"), tasks_name, kNotRunReason,
-                                    missing_.front()));
+                                    Plural(missing_.size(), "task"), tasks_name,
+                                    Outcome::NotRun().error_info, missing_.front()));
   }
 }
 
@@ -509,7 +509,7 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
   for (const TaskId id : missing_) {
     if (out.failed()) break;
     text.clear();
-    AppendResultRow(text, id, Outcome::Failed(std::string(kNotRunReason)));
+    AppendResultRow(text, id, Outcome::NotRun());
     out.Write(text);
   }
   out.Flush();

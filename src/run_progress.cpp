@@ -18,7 +18,7 @@ RunProgress::RunProgress(std::vector<std::string> type_names, std::size_t worker
 void RunProgress::Row(const Task& task, const Outcome& outcome, WallTime now) {
   ++rows_;
   last_row_ = now;
-  if (outcome.status == FinalStatus::kCompleted) {
+  if (outcome.status() == FinalStatus::kCompleted) {
     ++completed_[task.type];
     last_success_ = now;
   } else {

@@ -179,22 +179,23 @@ void Runner::Cancel() {
         break;
       }
       default:
-        WriteRow(index, Outcome::Failed(std::string(kCancelledReason)));
+        WriteRow(index, Outcome::Cancelled());
     }
   }
   ending_.clear();
 }
 
-void Runner::Halt(bool stop_running, const std::string& reason) {
+void Runner::Halt(bool stop_running, std::uint64_t failures) {
   if (cancelled_ || finished()) return;
   if (!halted_) {
     halted_ = true;
     // Queued fetches of started tasks (retries) stay; the others will never start.
     queued_.EraseIf([this](TaskIndex index) { return !states_[index].started; });
+    const Outcome unstarted = Outcome::Halted(failures);
     for (TaskIndex index = 0; index < states_.size() && !cancelled_; ++index) {
       const TaskState& state = states_[index];
       if (state.phase != Phase::kDone && !state.started) {
-        WriteRow(index, Outcome::NotStarted(reason));
+        WriteRow(index, unstarted);
       }
     }
   }
@@ -481,7 +482,7 @@ void Runner::Fail(TaskIndex index, std::string reason) {
 void Runner::Finish(TaskIndex index, Outcome outcome) {
   TaskState& state = states_[index];
   const WebhookEvent end =
-      outcome.status == FinalStatus::kCompleted ? WebhookEvent::kSuccess : WebhookEvent::kFailure;
+      outcome.status() == FinalStatus::kCompleted ? WebhookEvent::kSuccess : WebhookEvent::kFailure;
   if (state.webhooks_out == 0 && WebhooksOf(BlueprintOf(index), end).empty()) {
     WriteRow(index, outcome);
     return;
@@ -495,7 +496,7 @@ void Runner::SendEndWebhooks(TaskIndex index) {
   TaskState& state = states_[index];
   state.end_webhooks_sent = true;
   const auto ending = ending_.find(index);
-  SendWebhooks(index, ending->second.outcome.status == FinalStatus::kCompleted
+  SendWebhooks(index, ending->second.outcome.status() == FinalStatus::kCompleted
                           ? WebhookEvent::kSuccess
                           : WebhookEvent::kFailure);
   if (state.webhooks_out == 0) {
@@ -586,7 +587,7 @@ void Runner::WriteRow(TaskIndex index, const Outcome& outcome) {
   sink_.Result(tasks_.tasks[index], outcome);
   // After a halt every task not started has its row already.
   if ((!parents_left_.empty() || limits_) && !cancelled_ && !halted_) {
-    AfterRow(index, outcome.status);
+    AfterRow(index, outcome.status());
   }
   if (finished() && on_finished_) {
     // Moved out first: the sink may have cancelled the run, which finishes it re-entrantly.
@@ -651,7 +652,7 @@ void Runner::ReleaseChild(const ParentEnd& news) {
   TaskState& state = states_[child];
   if (state.phase != Phase::kBlocked || cancelled_) return;  // failed by another parent
   if (news.kind == Dependency::kSuccess && !news.completed) {
-    WriteRow(child, Outcome::NotStarted(fmt::format("dependency {} failed", news.parent)));
+    WriteRow(child, Outcome::DependencyFailed(news.parent));
     return;
   }
   if (--parents_left_[child] == 0) {

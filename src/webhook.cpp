@@ -82,7 +82,7 @@ std::string WebhookBody(const WebhookRecord& record) {
   body["task_type"] = Utf8(record.task_type);
   body["event"] = NameOf(record.event);
   if (record.outcome != nullptr) {
-    body["final_status"] = FinalStatusName(record.outcome->status);
+    body["final_status"] = FinalStatusName(record.outcome->status());
     body["error_info"] = Utf8(record.outcome->error_info);
   } else {
     body["final_status"] = nullptr;

@@ -155,10 +155,8 @@ void Worker::Cancel() {
   boost::asio::post(io_, [this] { runner_.Cancel(); });
 }
 
-void Worker::Halt(bool stop_running, std::string reason) {
-  boost::asio::post(io_, [this, stop_running, reason = std::move(reason)] {
-    runner_.Halt(stop_running, reason);
-  });
+void Worker::Halt(bool stop_running, std::uint64_t failures) {
+  boost::asio::post(io_, [this, stop_running, failures] { runner_.Halt(stop_running, failures); });
 }
 
 void Worker::ParentsEnded(std::vector<ParentEnd> news) {

@@ -61,11 +61,5 @@ TEST(HaltPolicyTest, APercentageWaitsForTenEndedTasks) {
   EXPECT_FALSE(policy.Reached(0, 100));
 }
 
-TEST(HaltPolicyTest, TheRowOfATaskNotStartedSaysWhy) {
-  const HaltPolicy policy = Parsed("soon,fail=1");
-  EXPECT_EQ(policy.NotStartedReason(1), "not started (halted after 1 failure)");
-  EXPECT_EQ(policy.NotStartedReason(3), "not started (halted after 3 failures)");
-}
-
 }  // namespace
 }  // namespace orchestrator

@@ -95,7 +95,7 @@ struct RecordingSink : RunSink {
   }
   void Result(const Task& task, const Outcome& outcome) override {
     rows.push_back(
-        fmt::format("{},{},{}", task.id, FinalStatusName(outcome.status), outcome.error_info));
+        fmt::format("{},{},{}", task.id, FinalStatusName(outcome.status()), outcome.error_info));
     ++rows_per_task[task.id];
     if (on_result) on_result();
   }
@@ -639,11 +639,11 @@ TEST_F(RunnerTest, HaltSoonLetsStartedTasksFinishAndFailsTheRest) {
   StartRun(5, /*max_fetches=*/2, /*retries=*/1);
   ASSERT_EQ(http_.pending.size(), 2u);  // 101 and 102 started
   http_.Complete(0, k503);              // 101 backs off; its slot starts 103
-  runner_->Halt(/*stop_running=*/false, "not started (halted after 1 failure)");
+  runner_->Halt(/*stop_running=*/false, 1);
   EXPECT_EQ(sink_.rows,
             (std::vector<std::string>{"104,Failed,not started (halted after 1 failure)",
                                       "105,Failed,not started (halted after 1 failure)"}));
-  runner_->Halt(false, "again");  // a second halt changes nothing
+  runner_->Halt(false, 5);  // a second halt changes nothing
   EXPECT_EQ(sink_.rows.size(), 2u);
   http_.CompleteCurrent(kOk);  // 102 and 103
   clock_.Advance(milliseconds(2000));
@@ -658,7 +658,7 @@ TEST_F(RunnerTest, HaltSoonLetsStartedTasksFinishAndFailsTheRest) {
 
 TEST_F(RunnerTest, HaltNowCancelsTheStartedTasksToo) {
   StartRun(3, /*max_fetches=*/1);
-  runner_->Halt(/*stop_running=*/true, "not started (halted after 2 failures)");
+  runner_->Halt(/*stop_running=*/true, 2);
   EXPECT_EQ(sink_.rows,
             (std::vector<std::string>{"102,Failed,not started (halted after 2 failures)",
                                       "103,Failed,not started (halted after 2 failures)",
@@ -751,7 +751,7 @@ TEST_F(DependencyTest, CancelReportsBlockedTasksAsCancelled) {
 
 TEST_F(DependencyTest, AHaltFailsBlockedTasksAsNotStarted) {
   StartGraph(3, {{0, 1, kSuccess}, {0, 2, kFinish}});
-  runner_->Halt(false, "not started (halted after 1 failure)");
+  runner_->Halt(false, 1);
   EXPECT_EQ(sink_.rows,
             (std::vector<std::string>{"102,Failed,not started (halted after 1 failure)",
                                       "103,Failed,not started (halted after 1 failure)"}));
@@ -1003,7 +1003,7 @@ TEST_F(DealtDependencyTest, NewsForATaskThatHasItsRowIsIgnored) {
 
 TEST_F(DealtDependencyTest, AHaltedListIgnoresTheNewsOfTheOthers) {
   StartGraph(2, 2, {{0, 1, kSuccess}});
-  part(1).runner->Halt(/*stop_running=*/false, "not started (halted after 1 failure)");
+  part(1).runner->Halt(/*stop_running=*/false, 1);
   part(0).http.Complete(0, kOk);
   part(0).clock.Advance(milliseconds(5000));
   Deliver();

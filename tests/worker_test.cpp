@@ -200,7 +200,7 @@ TEST_F(WorkerTest, EveryTaskOfEveryWorkerReachesTheCollectorOnce) {
   ASSERT_EQ(got_.results.size(), 300u);
   for (const auto& [id, outcomes] : got_.results) {
     ASSERT_EQ(outcomes.size(), 1u) << id;
-    EXPECT_EQ(outcomes[0].status, FinalStatus::kCompleted) << outcomes[0].error_info;
+    EXPECT_EQ(outcomes[0].status(), FinalStatus::kCompleted) << outcomes[0].error_info;
     EXPECT_EQ(got_.events[id], 1) << id;
   }
   EXPECT_EQ(server_.requests(), 300u);
@@ -223,7 +223,7 @@ TEST_F(WorkerTest, DependenciesCrossWorkersAndEveryChildEndsAfterItsParents) {
   ASSERT_EQ(got_.results.size(), 91u);
   for (const auto& [id, outcomes] : got_.results) {
     ASSERT_EQ(outcomes.size(), 1u) << id;
-    EXPECT_EQ(outcomes[0].status, FinalStatus::kCompleted) << id << outcomes[0].error_info;
+    EXPECT_EQ(outcomes[0].status(), FinalStatus::kCompleted) << id << outcomes[0].error_info;
   }
   std::map<TaskId, std::size_t> position;
   for (std::size_t k = 0; k < got_.order.size(); ++k) position[got_.order[k]] = k;
@@ -264,7 +264,7 @@ TEST_F(WorkerTest, CancelReachesEveryWorkerAndEveryTaskIsReported) {
   ASSERT_EQ(got_.results.size(), 200u);
   for (const auto& [id, outcomes] : got_.results) {
     ASSERT_EQ(outcomes.size(), 1u) << id;
-    EXPECT_EQ(outcomes[0].error_info, kCancelledReason) << id;
+    EXPECT_EQ(outcomes[0].error_info, "cancelled") << id;
   }
   EXPECT_TRUE(got_.events.empty());
 }
@@ -286,7 +286,7 @@ TEST_F(WorkerTest, AnExceptionInAWorkersLoopCancelsItsTasksAndReachesTheCollecto
   ASSERT_EQ(got_.results.size(), 40u);
   for (const auto& [id, outcomes] : got_.results) {
     ASSERT_EQ(outcomes.size(), 1u) << id;
-    EXPECT_EQ(outcomes[0].error_info, kCancelledReason) << id;
+    EXPECT_EQ(outcomes[0].error_info, "cancelled") << id;
   }
 }
 

@@ -90,7 +90,6 @@ class Collector {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> owed_;
   RunEnd end_;
   HaltPolicy halt_;
-  std::string not_started_reason_;  // set once halted
   std::uint64_t ran_and_failed_ = 0;
   std::uint64_t ended_ = 0;
   struct Watching {

@@ -28,8 +28,6 @@ struct HaltPolicy {
 
   /// Whether a run with these counts so far halts now.
   bool Reached(std::uint64_t failed, std::uint64_t ended) const;
-  /// What the tasks that never started say: "not started (halted after 3 failures)".
-  std::string NotStartedReason(std::uint64_t failed) const;
 };
 
 /// Parses the value of --halt: `never`, or `soon|now,fail=N` (N >= 1) or `soon|now,fail=P%`

@@ -16,9 +16,6 @@
 
 namespace orchestrator {
 
-/// The error_info of a task of --tasks that no shard reported.
-inline constexpr std::string_view kNotRunReason = "not run (no shard reported it)";
-
 /// What a merge wrote and found.
 struct MergeSummary {
   std::size_t files = 0;

@@ -114,10 +114,10 @@ class Runner {
   /// as Failed with error_info "cancelled", in input order. Safe to call more than once.
   void Cancel();
 
-  /// --halt: every task not yet started gets its row now, Failed with `reason` ("not started
-  /// (halted after 3 failures)"), and none starts after. With `stop_running` the started
+  /// --halt: every task not yet started gets its row now, Outcome::Halted(failures) ("not
+  /// started (halted after 3 failures)"), and none starts after. With `stop_running` the started
   /// ones are cancelled too (Cancel); else they run to their end. Safe to call more than once.
-  void Halt(bool stop_running, const std::string& reason);
+  void Halt(bool stop_running, std::uint64_t failures);
 
   /// The event loop's load over the last FetchWindow::kTick: with
   /// RunnerOptions::adapt_to_load the fetch window shrinks or grows, and fetches start if it

@@ -113,7 +113,7 @@ class Worker final : private RunSink, private ParentEndSink, private TaskEventSi
   /// the collector's thread, any number of times.
   void Cancel();
   /// Halts the run as Runner::Halt does. Call from the collector's thread.
-  void Halt(bool stop_running, std::string reason);
+  void Halt(bool stop_running, std::uint64_t failures);
   /// Hands the runner what other workers sent (WorkerBatch::parents_ended) for its tasks.
   /// Call from the collector's thread, after Start.
   void ParentsEnded(std::vector<ParentEnd> news);
