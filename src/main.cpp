@@ -168,7 +168,8 @@ int Run(const Options& options, const SignalWatch& signals) {
   std::vector<RunningLimit> limits = options.limits;
   if (!options.blueprints_path.empty()) {
     blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
-    if (auto problem = CheckLimitColumns(options.limits, *blueprint_file)) {
+    const CheckResult limits_hold = CheckLimitColumns(options.limits, *blueprint_file);
+    if (const auto* problem = std::get_if<std::string>(&limits_hold)) {
       fmt::print(stderr, "orchestrator: {}\n", *problem);
       return kExitUsage;
     }

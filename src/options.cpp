@@ -15,6 +15,7 @@
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/byte_size.h"
+#include "orchestrator/fallible.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
@@ -47,7 +48,7 @@ struct DurationOption {
   bool zero_allowed;
 };
 
-std::optional<std::string> ApplyDuration(const DurationOption& option) {
+CheckResult ApplyDuration(const DurationOption& option) {
   const std::optional<Duration> parsed = ParseDuration(option.text);
   if (!parsed) {
     return fmt::format("{}: invalid duration \"{}\" (examples: 250ms, 1.5s, 5s, 1m)", option.flag,
@@ -60,13 +61,12 @@ std::optional<std::string> ApplyDuration(const DurationOption& option) {
     return fmt::format("{}: {} is more than a year", option.flag, option.text);
   }
   *option.target = *parsed;
-  return std::nullopt;
+  return kPassed;
 }
 
 // --shard, else the environment; then "{shard}" in the paths that take it.
-std::optional<std::string> ChooseShard(const std::string& flag,
-                                       std::optional<std::uint32_t> shard_count,
-                                       const EnvironmentLookup& lookup, Options& options) {
+CheckResult ChooseShard(const std::string& flag, std::optional<std::uint32_t> shard_count,
+                        const EnvironmentLookup& lookup, Options& options) {
   if (!flag.empty()) {
     auto parsed = ParseShard(flag);
     if (auto* problem = std::get_if<std::string>(&parsed)) return "--shard " + *problem;
@@ -76,7 +76,7 @@ std::optional<std::string> ChooseShard(const std::string& flag,
     }
   } else {
     auto found = ShardFromEnvironment(lookup, shard_count);
-    if (auto* problem = std::get_if<std::string>(&found)) return *problem;
+    if (auto* problem = std::get_if<std::string>(&found)) return std::move(*problem);
     options.shard = std::get<std::optional<Shard>>(found);
   }
   const std::pair<const char*, std::string*> paths[] = {
@@ -85,15 +85,15 @@ std::optional<std::string> ChooseShard(const std::string& flag,
       {"--report-file", &options.report_path},
   };
   for (const auto& [name, path] : paths) {
-    std::optional<std::string> expanded = ExpandShardPath(*path, options.shard);
-    if (!expanded) {
+    if (!NamesShard(*path)) continue;
+    if (!options.shard) {
       return fmt::format(
           "{} {}: {{shard}} names a shard, but this run is not split: pass --shard K/N", name,
           QuoteForMessage(*path, 200));
     }
-    *path = std::move(*expanded);
+    *path = ExpandShardPath(*path, *options.shard);
   }
-  return std::nullopt;
+  return kPassed;
 }
 
 // RFC 9110 token characters: what a header name is made of.
@@ -388,8 +388,9 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
     return {CommandLine::Action::kUsageError, options, error.what()};
   }
 
-  if (auto problem = ChooseShard(shard, shard_count, lookup, options)) {
-    return {CommandLine::Action::kUsageError, options, *problem};
+  CheckResult shard_chosen = ChooseShard(shard, shard_count, lookup, options);
+  if (auto* problem = std::get_if<std::string>(&shard_chosen)) {
+    return {CommandLine::Action::kUsageError, options, std::move(*problem)};
   }
   const bool connect_timeout_given = !connect_timeout.empty();
   if (connect_timeout.empty()) connect_timeout = timeout;
@@ -400,8 +401,9 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
       {"--retry-delay", &options.retry_delay, retry_delay, true},
   };
   for (const DurationOption& option : durations) {
-    if (auto problem = ApplyDuration(option)) {
-      return {CommandLine::Action::kUsageError, options, *problem};
+    CheckResult applied = ApplyDuration(option);
+    if (auto* problem = std::get_if<std::string>(&applied)) {
+      return {CommandLine::Action::kUsageError, options, std::move(*problem)};
     }
   }
   // The same bound as a server's Retry-After: a longer wait is not a backoff.
@@ -449,7 +451,8 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
     return {CommandLine::Action::kUsageError, options,
             "--url: " + std::get<Template::Error>(parsed).message};
   }
-  if (auto problem = CheckFetchUrl(options.url)) {
+  const CheckResult url_checked = CheckFetchUrl(options.url);
+  if (const auto* problem = std::get_if<std::string>(&url_checked)) {
     return {CommandLine::Action::kUsageError, options, "--url: " + *problem};
   }
   RequestFlags& request = options.request;
