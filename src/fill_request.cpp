@@ -2,6 +2,8 @@
 
 #include <functional>
 #include <optional>
+#include <string>
+#include <variant>
 
 #include "orchestrator/url.h"
 
@@ -30,7 +32,8 @@ bool FillRequest(const FetchStep& step, const TaskValues& values, FetchRequest& 
   }
   // A URL without placeholders was checked when the blueprint was read.
   if (step.url.has_placeholders()) {
-    if (std::optional<std::string> problem = CheckFetchUrl(request.url)) {
+    const CheckResult checked = CheckFetchUrl(request.url);
+    if (const auto* problem = std::get_if<std::string>(&checked)) {
       error = "URL " + *problem;
       return false;
     }

@@ -94,10 +94,6 @@ struct OwnDescriptorWait {
     if (error) ::close(fd);
     return !error;
   }
-  void Stop() {
-    boost::system::error_code ignored;
-    descriptor.cancel(ignored);
-  }
   boost::asio::posix::stream_descriptor descriptor;
 };
 
@@ -122,8 +118,6 @@ SignalWait::SignalWait(boost::asio::io_context& io, const SignalWatch& watch,
 }
 
 SignalWait::~SignalWait() = default;
-
-void SignalWait::Stop() { state_->Stop(); }
 
 struct ClosedReaderWatch::State : OwnDescriptorWait {
   using OwnDescriptorWait::OwnDescriptorWait;
@@ -152,8 +146,6 @@ ClosedReaderWatch::ClosedReaderWatch(boost::asio::io_context& io, int fd,
 }
 
 ClosedReaderWatch::~ClosedReaderWatch() = default;
-
-void ClosedReaderWatch::Stop() { state_->Stop(); }
 
 void IgnoreSigpipe() { std::signal(SIGPIPE, SIG_IGN); }
 

@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string>
+#include <variant>
 #include <vector>
 
 #include "orchestrator/blueprint.h"
@@ -21,6 +23,7 @@
 #include "orchestrator/earlier_results.h"
 #include "orchestrator/event_log.h"
 #include "orchestrator/exit_status.h"
+#include "orchestrator/fallible.h"
 #include "orchestrator/fd_budget.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/interrupts.h"
@@ -48,14 +51,15 @@ constexpr std::chrono::milliseconds kStatsEvery{250};
 constexpr std::chrono::milliseconds kStatusLineEvery{100};
 constexpr std::chrono::milliseconds kProgressLineEvery{10'000};
 
-// Fetches in flight: what the user asked for, within what the open-file limit allows.
-std::size_t ChooseMaxFetches(const Options& options, std::size_t threads) {
+// Fetches in flight: what the user asked for, within what the open-file limit allows. A limit
+// that allows not one is the machine's doing, not a usage error: the caller exits
+// kExitEnvironment.
+Fallible<std::size_t> ChooseMaxFetches(const Options& options, std::size_t threads) {
   const std::uint64_t open_files = RaiseOpenFileLimit();
   const std::size_t affordable = MaxFetchesFor(open_files, threads);
   if (affordable == 0) {
-    throw InputError(
-        "ulimit -n", 0,
-        fmt::format("an open-file limit of {} is too low to run; raise it", open_files));
+    return fmt::format("ulimit -n: an open-file limit of {} is too low to run; raise it",
+                       open_files);
   }
   if (options.max_connections <= affordable) return options.max_connections;
   fmt::print(stderr,
@@ -168,7 +172,8 @@ int Run(const Options& options, const SignalWatch& signals) {
   std::vector<RunningLimit> limits = options.limits;
   if (!options.blueprints_path.empty()) {
     blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
-    if (auto problem = CheckLimitColumns(options.limits, *blueprint_file)) {
+    const CheckResult limits_hold = CheckLimitColumns(options.limits, *blueprint_file);
+    if (const auto* problem = std::get_if<std::string>(&limits_hold)) {
       fmt::print(stderr, "orchestrator: {}\n", *problem);
       return kExitUsage;
     }
@@ -222,7 +227,12 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::size_t threads = !limits.empty()        ? 1
                               : options.threads != 0 ? options.threads
                                                      : DefaultThreadCount();
-  const std::size_t max_fetches = ChooseMaxFetches(options, threads);
+  const Fallible<std::size_t> fetches_allowed = ChooseMaxFetches(options, threads);
+  if (const auto* problem = std::get_if<std::string>(&fetches_allowed)) {
+    fmt::print(stderr, "orchestrator: {}\n", *problem);
+    return kExitEnvironment;
+  }
+  const std::size_t max_fetches = std::get<std::size_t>(fetches_allowed);
 
   // The collector's loop: signals, the closed-reader watch and the output. With one
   // thread the worker's runner, curl and timers share it too.

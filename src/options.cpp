@@ -9,12 +9,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/byte_size.h"
+#include "orchestrator/fallible.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
@@ -47,7 +50,7 @@ struct DurationOption {
   bool zero_allowed;
 };
 
-std::optional<std::string> ApplyDuration(const DurationOption& option) {
+CheckResult ApplyDuration(const DurationOption& option) {
   const std::optional<Duration> parsed = ParseDuration(option.text);
   if (!parsed) {
     return fmt::format("{}: invalid duration \"{}\" (examples: 250ms, 1.5s, 5s, 1m)", option.flag,
@@ -60,40 +63,7 @@ std::optional<std::string> ApplyDuration(const DurationOption& option) {
     return fmt::format("{}: {} is more than a year", option.flag, option.text);
   }
   *option.target = *parsed;
-  return std::nullopt;
-}
-
-// --shard, else the environment; then "{shard}" in the paths that take it.
-std::optional<std::string> ChooseShard(const std::string& flag,
-                                       std::optional<std::uint32_t> shard_count,
-                                       const EnvironmentLookup& lookup, Options& options) {
-  if (!flag.empty()) {
-    auto parsed = ParseShard(flag);
-    if (auto* problem = std::get_if<std::string>(&parsed)) return "--shard " + *problem;
-    options.shard = std::get<Shard>(parsed);
-    if (shard_count && *shard_count != options.shard->count) {
-      return fmt::format("--shard {} and --shard-count {} disagree", flag, *shard_count);
-    }
-  } else {
-    auto found = ShardFromEnvironment(lookup, shard_count);
-    if (auto* problem = std::get_if<std::string>(&found)) return *problem;
-    options.shard = std::get<std::optional<Shard>>(found);
-  }
-  const std::pair<const char*, std::string*> paths[] = {
-      {"--output", &options.output_path},      {"--resume", &options.resume_path},
-      {"--metrics", &options.metrics_path},    {"--events", &options.events_path},
-      {"--report-file", &options.report_path},
-  };
-  for (const auto& [name, path] : paths) {
-    std::optional<std::string> expanded = ExpandShardPath(*path, options.shard);
-    if (!expanded) {
-      return fmt::format(
-          "{} {}: {{shard}} names a shard, but this run is not split: pass --shard K/N", name,
-          QuoteForMessage(*path, 200));
-    }
-    *path = std::move(*expanded);
-  }
-  return std::nullopt;
+  return kPassed;
 }
 
 // RFC 9110 token characters: what a header name is made of.
@@ -227,14 +197,48 @@ CommandLine ParseCommandLine(int argc, const char* const* argv, const Environmen
 
 namespace {
 
-CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lookup) {
-  CommandLine result;
-  Options& options = result.options;
-  CLI::App app{std::string(kDescription), "orchestrator"};
+// The flags as given, for the checks that follow the parse: the text of each flag this file
+// parses itself, and (once parsed) which flags were given and the environment.
+struct GivenFlags {
+  std::string delay = "5s", timeout = "10s", connect_timeout, retry_delay = "1s", max_body;
+  std::vector<std::string> limits;
+  std::string rate;
+  std::string report = "text";
+  // The built-in blueprint's request, in curl's words.
+  std::string method, data, data_file;
+  std::vector<std::string> headers;
+  bool http11 = false, http2 = false;
+  std::string shard;
+  std::optional<std::uint32_t> shard_count;
+
+  const CLI::App* app = nullptr;
+  int argc = 0;
+  const char* const* argv = nullptr;
+  EnvironmentLookup lookup;
+
+  // Given on the command line or, for --url, by ORCHESTRATOR_URL.
+  bool Given(const char* name) const { return app->get_option(name)->count() > 0; }
+
+  // On the command line itself, as `flag VALUE` or `flag=VALUE`: not from the environment.
+  bool OnCommandLine(std::string_view flag) const {
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view arg = argv[i];
+      if (arg == "--") break;
+      if (arg == flag ||
+          (arg.starts_with(flag) && arg.size() > flag.size() && arg[flag.size()] == '=')) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+// The command line's flags, their help, and where each goes: into `options` as it is, or
+// into `flags` for a check below.
+void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
   app.footer(std::string(kFooter));
   app.set_version_flag("--version", fmt::format("orchestrator {}", kVersion));
 
-  std::string delay = "5s", timeout = "10s", connect_timeout, retry_delay = "1s", max_body;
   app.add_option("TASKS_CSV", options.tasks_path,
                  "Tasks CSV file; - or absent reads standard input")
       ->type_name("FILE");
@@ -243,14 +247,14 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
       ->envname("ORCHESTRATOR_URL")
       ->type_name("URL")
       ->capture_default_str();
-  app.add_option("--delay", delay, "How long long_delay waits")
+  app.add_option("--delay", flags.delay, "How long long_delay waits")
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("--timeout", timeout,
+  app.add_option("--timeout", flags.timeout,
                  "Limit on each fetch attempt as a whole: connect, request and body")
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("--connect-timeout", connect_timeout,
+  app.add_option("--connect-timeout", flags.connect_timeout,
                  "Limit on the connect phase of each attempt [default: --timeout]")
       ->type_name("DURATION");
   app.add_option("--retries", options.retries,
@@ -259,7 +263,7 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
       ->type_name("N")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
-  app.add_option("--retry-delay", retry_delay,
+  app.add_option("--retry-delay", flags.retry_delay,
                  "Backoff before the first retry, at most 10m; doubles per retry up to 30s (or "
                  "up to itself when longer), with jitter; a longer Retry-After from the server "
                  "wins")
@@ -279,7 +283,7 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
       ->default_str("one per CPU");
-  app.add_option("--max-body", max_body,
+  app.add_option("--max-body", flags.max_body,
                  "Fail a fetch whose response body is larger than SIZE (512k, 10M, 1G); "
                  "bodies are counted, never kept [default: no limit]")
       ->type_name("SIZE");
@@ -303,14 +307,12 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
                  "Blueprint file (TOML): the steps, typed columns and webhooks of each "
                  "task_type, in place of fetch_data, long_delay and emit_event; see the README")
       ->type_name("FILE");
-  std::vector<std::string> limits;
-  app.add_option("--limit", limits,
+  app.add_option("--limit", flags.limits,
                  "At most N tasks of TYPE running at once (* for every type), or N per value of "
                  "COLUMN with TYPE[COLUMN]=N; repeatable. Runs on one thread")
       ->type_name("TYPE=N")
       ->allow_extra_args(false);
-  std::string rate;
-  app.add_option("--rate", rate,
+  app.add_option("--rate", flags.rate,
                  "Start fetch attempts (retries and webhooks included) at most R a second, "
                  "evenly spaced: 200/s, 6000/m, 3/h or a number per second [default: no limit]")
       ->type_name("R");
@@ -321,37 +323,33 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
       ->type_name("WHEN,fail=N")
       ->default_str("never");
   // The built-in blueprint's request, in curl's words.
-  std::string method, data, data_file;
-  std::vector<std::string> headers;
-  app.add_option("-X,--method", method,
+  app.add_option("-X,--method", flags.method,
                  "Method of fetch_data: GET, HEAD, POST, PUT, PATCH or DELETE [default: GET, "
                  "or POST with a body]")
       ->type_name("METHOD");
-  app.add_option("-H,--header", headers,
+  app.add_option("-H,--header", flags.headers,
                  "A header of fetch_data, 'Name: value' (a template, as --url); repeat for "
                  "more, sent in order")
       ->type_name("'NAME: VALUE'")
       ->allow_extra_args(false);
-  app.add_option("-d,--data", data,
+  app.add_option("-d,--data", flags.data,
                  "Body of fetch_data, sent as is (a template, as --url; no Content-Type unless "
                  "-H names one); without -X, a POST")
       ->type_name("TEXT");
-  app.add_option("--data-file", data_file,
+  app.add_option("--data-file", flags.data_file,
                  "Body of fetch_data: FILE's content, read at start (a template, as --data)")
       ->type_name("FILE");
   // Engine-wide: with --blueprints too.
-  bool http11 = false, http2 = false;
   app.add_option("--cacert", options.ca_file,
                  "PEM bundle of the CAs to trust in place of the system's, for every fetch")
       ->type_name("FILE");
   app.add_flag("-k,--insecure", options.insecure,
                "Check neither TLS certificates nor host names (a warning says so)");
-  app.add_flag("--http1.1", http11, "Speak HTTP/1.1 only");
-  app.add_flag("--http2", http2,
+  app.add_flag("--http1.1", flags.http11, "Speak HTTP/1.1 only");
+  app.add_flag("--http2", flags.http2,
                "Ask for HTTP/2 over plain HTTP too (an Upgrade) [default: HTTP/2 over TLS when "
                "the server offers it, else HTTP/1.1]");
-  std::string report = "text";
-  app.add_option("--report", report,
+  app.add_option("--report", flags.report,
                  "The closing report on stderr (per task_type counts, retries and fetch "
                  "latency; the top failure reasons): text, or json (one object on one line)")
       ->type_name("FORMAT")
@@ -359,14 +357,12 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
   app.add_option("--report-file", options.report_path,
                  "Also write the closing report to FILE, as JSON (even with -q)")
       ->type_name("FILE");
-  std::string shard;
-  app.add_option("--shard", shard,
+  app.add_option("--shard", flags.shard,
                  "Run only shard K of N: the tasks whose task_id hashes to K (a group "
                  "connected by dependencies goes whole, by its smallest task_id) [default: "
                  "from a Slurm job array or a Kubernetes Indexed Job, else the whole run]")
       ->type_name("K/N");
-  std::optional<std::uint32_t> shard_count;
-  app.add_option("--shard-count", shard_count,
+  app.add_option("--shard-count", flags.shard_count,
                  "The number of shards when the index comes from JOB_COMPLETION_INDEX (a "
                  "Kubernetes Indexed Job) [env ORCHESTRATOR_SHARDS]")
       ->type_name("N")
@@ -377,7 +373,233 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
                "No status line on stderr, even when it is a terminal");
   app.add_flag("-q,--quiet", options.quiet,
                "No event lines, status line, progress lines or summary on stderr");
+}
 
+// Each check turns some of the flags' text into `options`, or says what is wrong.
+using Check = CheckResult (*)(const GivenFlags& flags, Options& options);
+
+// --shard, else the environment of a Slurm job array or a Kubernetes Indexed Job.
+CheckResult ApplyShard(const GivenFlags& flags, Options& options) {
+  if (flags.shard.empty()) {
+    auto found = ShardFromEnvironment(flags.lookup, flags.shard_count);
+    if (auto* problem = std::get_if<std::string>(&found)) return std::move(*problem);
+    options.shard = std::get<std::optional<Shard>>(found);
+    return kPassed;
+  }
+  auto parsed = ParseShard(flags.shard);
+  if (auto* problem = std::get_if<std::string>(&parsed)) return "--shard " + *problem;
+  options.shard = std::get<Shard>(parsed);
+  if (flags.shard_count && *flags.shard_count != options.shard->count) {
+    return fmt::format("--shard {} and --shard-count {} disagree", flags.shard, *flags.shard_count);
+  }
+  return kPassed;
+}
+
+// "{shard}" in the paths that take it: the shard's index; a usage error in a run not split.
+CheckResult ExpandShardPaths(const GivenFlags&, Options& options) {
+  const std::pair<const char*, std::string*> paths[] = {
+      {"--output", &options.output_path},      {"--resume", &options.resume_path},
+      {"--metrics", &options.metrics_path},    {"--events", &options.events_path},
+      {"--report-file", &options.report_path},
+  };
+  for (const auto& [name, path] : paths) {
+    if (!NamesShard(*path)) continue;
+    if (!options.shard) {
+      return fmt::format(
+          "{} {}: {{shard}} names a shard, but this run is not split: pass --shard K/N", name,
+          QuoteForMessage(*path, 200));
+    }
+    *path = ExpandShardPath(*path, *options.shard);
+  }
+  return kPassed;
+}
+
+// --delay, --timeout, --connect-timeout (--timeout's when not given) and --retry-delay.
+CheckResult ApplyDurations(const GivenFlags& flags, Options& options) {
+  const DurationOption durations[] = {
+      {"--delay", &options.delay, flags.delay, true},
+      {"--timeout", &options.timeout, flags.timeout, false},
+      {"--connect-timeout", &options.connect_timeout,
+       flags.connect_timeout.empty() ? flags.timeout : flags.connect_timeout, false},
+      {"--retry-delay", &options.retry_delay, flags.retry_delay, true},
+  };
+  for (const DurationOption& option : durations) {
+    CheckResult applied = ApplyDuration(option);
+    if (std::holds_alternative<std::string>(applied)) return applied;
+  }
+  // The same bound as a server's Retry-After: a longer wait is not a backoff.
+  if (const Duration longest = RetryPolicy{}.max_retry_after; options.retry_delay > longest) {
+    return fmt::format("--retry-delay: {} is longer than {}, the longest wait before a retry",
+                       flags.retry_delay, FormatDuration(longest));
+  }
+  return kPassed;
+}
+
+// --limit, each.
+CheckResult ApplyLimits(const GivenFlags& flags, Options& options) {
+  for (const std::string& text : flags.limits) {
+    auto parsed = ParseRunningLimit(text);
+    if (auto* problem = std::get_if<std::string>(&parsed)) return std::move(*problem);
+    options.limits.push_back(std::get<RunningLimit>(std::move(parsed)));
+  }
+  return kPassed;
+}
+
+// --rate.
+CheckResult ApplyRate(const GivenFlags& flags, Options& options) {
+  if (flags.rate.empty()) return kPassed;
+  auto parsed = ParseRate(flags.rate);
+  if (auto* problem = std::get_if<std::string>(&parsed)) return std::move(*problem);
+  options.rate = std::get<double>(parsed);
+  return kPassed;
+}
+
+// --report: text or json.
+CheckResult ApplyReport(const GivenFlags& flags, Options& options) {
+  if (flags.report == "json") {
+    options.report_json = true;
+  } else if (flags.report != "text") {
+    return fmt::format("--report \"{}\": expected text or json", flags.report);
+  }
+  return kPassed;
+}
+
+// --halt.
+CheckResult ApplyHalt(const GivenFlags&, Options& options) {
+  auto halt = ParseHaltPolicy(options.halt_text);
+  if (auto* problem = std::get_if<std::string>(&halt)) return std::move(*problem);
+  options.halt = std::get<HaltPolicy>(halt);
+  return kPassed;
+}
+
+// --max-body: a size above 0.
+CheckResult ApplyMaxBody(const GivenFlags& flags, Options& options) {
+  if (flags.max_body.empty()) return kPassed;
+  options.max_body = ParseByteSize(flags.max_body);
+  if (!options.max_body || *options.max_body == 0) {
+    return fmt::format("--max-body: invalid size \"{}\" (examples: 512k, 10M, 1G)", flags.max_body);
+  }
+  return kPassed;
+}
+
+// --url: a template of an http or https URL.
+CheckResult CheckUrl(const GivenFlags&, Options& options) {
+  if (const auto parsed = ParseUrlTemplate(options.url);
+      std::holds_alternative<Template::Error>(parsed)) {
+    return "--url: " + std::get<Template::Error>(parsed).message;
+  }
+  const CheckResult checked = CheckFetchUrl(options.url);
+  if (const auto* problem = std::get_if<std::string>(&checked)) return "--url: " + *problem;
+  return kPassed;
+}
+
+// -X: a method we know.
+CheckResult ApplyMethod(const GivenFlags& flags, Options& options) {
+  if (!flags.Given("--method")) return kPassed;
+  for (const HttpMethod known : kHttpMethods) {
+    if (NameOf(known) == flags.method) options.request.method = known;
+  }
+  if (!options.request.method) {
+    return fmt::format("-X: unknown method {} (known: GET, HEAD, POST, PUT, PATCH, DELETE)",
+                       QuoteForMessage(flags.method));
+  }
+  return kPassed;
+}
+
+// -H, each, in order.
+CheckResult ApplyHeaders(const GivenFlags& flags, Options& options) {
+  for (std::size_t i = 0; i < flags.headers.size(); ++i) {
+    auto header = ParseHeaderFlag(flags.headers[i], i + 1);
+    if (auto* problem = std::get_if<std::string>(&header)) return std::move(*problem);
+    options.request.headers.push_back(std::get<Header>(std::move(header)));
+  }
+  return kPassed;
+}
+
+// -d or --data-file: one body at most, and none with -X HEAD.
+CheckResult ApplyBody(const GivenFlags& flags, Options& options) {
+  RequestFlags& request = options.request;
+  const bool data_given = flags.Given("--data");
+  request.body_file = flags.data_file;
+  if (data_given && !flags.data_file.empty()) {
+    return "-d and --data-file cannot be used together: the fetch has one body";
+  }
+  if (flags.Given("--data-file") && flags.data_file.empty()) {
+    return "--data-file: the file name is empty";
+  }
+  if (data_given) {
+    auto body = ParseBuiltinTemplate(flags.data, TemplateContext::kBody);
+    if (auto* error = std::get_if<Template::Error>(&body)) return "-d: " + error->message;
+    request.body = std::get<Template>(std::move(body));
+  }
+  if (request.method == HttpMethod::kHead && (data_given || !flags.data_file.empty())) {
+    return "-X HEAD cannot send a body (-d or --data-file)";
+  }
+  return kPassed;
+}
+
+// --http1.1 or --http2, not both.
+CheckResult ApplyHttpVersion(const GivenFlags& flags, Options& options) {
+  if (flags.http11 && flags.http2) return "--http1.1 and --http2 cannot be used together";
+  options.http_version = flags.http11  ? HttpVersion::kHttp11
+                         : flags.http2 ? HttpVersion::kHttp2
+                                       : HttpVersion::kDefault;
+  return kPassed;
+}
+
+// --cacert: a readable file. Checked here, not by each fetch's TLS error: a typo would fail
+// every task alike.
+CheckResult CheckCaFile(const GivenFlags& flags, Options& options) {
+  if (!flags.Given("--cacert")) return kPassed;
+  struct stat info {};
+  const int error = ::stat(options.ca_file.c_str(), &info) != 0    ? errno
+                    : S_ISDIR(info.st_mode)                        ? EISDIR
+                    : ::access(options.ca_file.c_str(), R_OK) != 0 ? errno
+                                                                   : 0;
+  if (error == 0) return kPassed;
+  return fmt::format("--cacert: cannot read {}: {}", QuoteForMessage(options.ca_file, 200),
+                     std::strerror(error));
+}
+
+// --blueprints: a blueprint file says what each type fetches and how long it waits, so the
+// built-in blueprint's flags would have nothing to mean. --url and --delay count on the
+// command line itself: ORCHESTRATOR_URL in the environment is no mistake.
+CheckResult CheckBlueprintFlags(const GivenFlags& flags, Options& options) {
+  if (options.blueprints_path.empty()) return kPassed;
+  const std::pair<const char*, bool> built_in_flags[] = {
+      {"--url", flags.OnCommandLine("--url")},  {"--delay", flags.OnCommandLine("--delay")},
+      {"-X/--method", flags.Given("--method")}, {"-H/--header", flags.Given("--header")},
+      {"-d/--data", flags.Given("--data")},     {"--data-file", flags.Given("--data-file")},
+  };
+  for (const auto& [flag, used] : built_in_flags) {
+    if (used) {
+      return fmt::format(
+          "{} cannot be used with --blueprints: the file says what each task_type does (a "
+          "[types.\"*\"] entry for every other type)",
+          flag);
+    }
+  }
+  return kPassed;
+}
+
+// With --blueprints, the fetch settings given on the command line: they rank above the
+// file's [defaults].
+FetchSettings FetchFlags(const GivenFlags& flags, const Options& options) {
+  FetchSettings settings;
+  if (flags.Given("--timeout")) settings.timeout = options.timeout;
+  if (!flags.connect_timeout.empty()) settings.connect_timeout = options.connect_timeout;
+  if (flags.Given("--retries")) settings.retries = options.retries;
+  if (flags.Given("--retry-delay")) settings.retry_delay = options.retry_delay;
+  settings.max_body = options.max_body;
+  return settings;
+}
+
+CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lookup) {
+  CommandLine result;
+  Options& options = result.options;
+  CLI::App app{std::string(kDescription), "orchestrator"};
+  GivenFlags flags;
+  DeclareFlags(app, options, flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -387,166 +609,36 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
   } catch (const CLI::ParseError& error) {
     return {CommandLine::Action::kUsageError, options, error.what()};
   }
+  flags.app = &app;
+  flags.argc = argc;
+  flags.argv = argv;
+  flags.lookup = lookup;
 
-  if (auto problem = ChooseShard(shard, shard_count, lookup, options)) {
-    return {CommandLine::Action::kUsageError, options, *problem};
-  }
-  const bool connect_timeout_given = !connect_timeout.empty();
-  if (connect_timeout.empty()) connect_timeout = timeout;
-  const DurationOption durations[] = {
-      {"--delay", &options.delay, delay, true},
-      {"--timeout", &options.timeout, timeout, false},
-      {"--connect-timeout", &options.connect_timeout, connect_timeout, false},
-      {"--retry-delay", &options.retry_delay, retry_delay, true},
+  // In this order: of several mistakes, the first is the one reported.
+  constexpr Check kChecks[] = {
+      ApplyShard,           // --shard, --shard-count, or the environment
+      ExpandShardPaths,     // {shard} in --output, --resume, --metrics, --events, --report-file
+      ApplyDurations,       // --delay, --timeout, --connect-timeout, --retry-delay
+      ApplyLimits,          // --limit
+      ApplyRate,            // --rate
+      ApplyReport,          // --report
+      ApplyHalt,            // --halt
+      ApplyMaxBody,         // --max-body
+      CheckUrl,             // --url
+      ApplyMethod,          // -X
+      ApplyHeaders,         // -H
+      ApplyBody,            // -d, --data-file
+      ApplyHttpVersion,     // --http1.1, --http2
+      CheckCaFile,          // --cacert
+      CheckBlueprintFlags,  // --blueprints against the built-in blueprint's flags
   };
-  for (const DurationOption& option : durations) {
-    if (auto problem = ApplyDuration(option)) {
-      return {CommandLine::Action::kUsageError, options, *problem};
-    }
-  }
-  // The same bound as a server's Retry-After: a longer wait is not a backoff.
-  if (const Duration longest = RetryPolicy{}.max_retry_after; options.retry_delay > longest) {
-    return {CommandLine::Action::kUsageError, options,
-            fmt::format("--retry-delay: {} is longer than {}, the longest wait before a retry",
-                        retry_delay, FormatDuration(longest))};
-  }
-  for (const std::string& text : limits) {
-    auto parsed = ParseRunningLimit(text);
-    if (auto* problem = std::get_if<std::string>(&parsed)) {
-      return {CommandLine::Action::kUsageError, options, *problem};
-    }
-    options.limits.push_back(std::get<RunningLimit>(std::move(parsed)));
-  }
-  if (!rate.empty()) {
-    auto parsed = ParseRate(rate);
-    if (auto* problem = std::get_if<std::string>(&parsed)) {
-      return {CommandLine::Action::kUsageError, options, *problem};
-    }
-    options.rate = std::get<double>(parsed);
-  }
-  if (report == "json") {
-    options.report_json = true;
-  } else if (report != "text") {
-    return {CommandLine::Action::kUsageError, options,
-            fmt::format("--report \"{}\": expected text or json", report)};
-  }
-  {
-    auto halt = ParseHaltPolicy(options.halt_text);
-    if (auto* problem = std::get_if<std::string>(&halt)) {
-      return {CommandLine::Action::kUsageError, options, *problem};
-    }
-    options.halt = std::get<HaltPolicy>(halt);
-  }
-  if (!max_body.empty()) {
-    options.max_body = ParseByteSize(max_body);
-    if (!options.max_body || *options.max_body == 0) {
-      return {CommandLine::Action::kUsageError, options,
-              fmt::format("--max-body: invalid size \"{}\" (examples: 512k, 10M, 1G)", max_body)};
-    }
-  }
-  if (const auto parsed = ParseUrlTemplate(options.url);
-      std::holds_alternative<Template::Error>(parsed)) {
-    return {CommandLine::Action::kUsageError, options,
-            "--url: " + std::get<Template::Error>(parsed).message};
-  }
-  if (auto problem = CheckFetchUrl(options.url)) {
-    return {CommandLine::Action::kUsageError, options, "--url: " + *problem};
-  }
-  RequestFlags& request = options.request;
-  if (app.get_option("--method")->count() > 0) {
-    for (const HttpMethod known : kHttpMethods) {
-      if (NameOf(known) == method) request.method = known;
-    }
-    if (!request.method) {
-      return {CommandLine::Action::kUsageError, options,
-              fmt::format("-X: unknown method {} (known: GET, HEAD, POST, PUT, PATCH, DELETE)",
-                          QuoteForMessage(method))};
-    }
-  }
-  for (std::size_t i = 0; i < headers.size(); ++i) {
-    auto header = ParseHeaderFlag(headers[i], i + 1);
-    if (auto* problem = std::get_if<std::string>(&header)) {
+  for (const Check check : kChecks) {
+    CheckResult checked = check(flags, options);
+    if (auto* problem = std::get_if<std::string>(&checked)) {
       return {CommandLine::Action::kUsageError, options, std::move(*problem)};
     }
-    request.headers.push_back(std::get<Header>(std::move(header)));
   }
-  const bool data_given = app.get_option("--data")->count() > 0;
-  request.body_file = data_file;
-  if (data_given && !data_file.empty()) {
-    return {CommandLine::Action::kUsageError, options,
-            "-d and --data-file cannot be used together: the fetch has one body"};
-  }
-  if (app.get_option("--data-file")->count() > 0 && data_file.empty()) {
-    return {CommandLine::Action::kUsageError, options, "--data-file: the file name is empty"};
-  }
-  if (data_given) {
-    auto body = ParseBuiltinTemplate(data, TemplateContext::kBody);
-    if (auto* error = std::get_if<Template::Error>(&body)) {
-      return {CommandLine::Action::kUsageError, options, "-d: " + error->message};
-    }
-    request.body = std::get<Template>(std::move(body));
-  }
-  if (request.method == HttpMethod::kHead && (data_given || !data_file.empty())) {
-    return {CommandLine::Action::kUsageError, options,
-            "-X HEAD cannot send a body (-d or --data-file)"};
-  }
-  if (http11 && http2) {
-    return {CommandLine::Action::kUsageError, options,
-            "--http1.1 and --http2 cannot be used together"};
-  }
-  options.http_version = http11  ? HttpVersion::kHttp11
-                         : http2 ? HttpVersion::kHttp2
-                                 : HttpVersion::kDefault;
-  if (app.get_option("--cacert")->count() > 0) {
-    // Checked here, not by each fetch's TLS error: a typo would fail every task alike.
-    struct stat info {};
-    const int error = ::stat(options.ca_file.c_str(), &info) != 0    ? errno
-                      : S_ISDIR(info.st_mode)                        ? EISDIR
-                      : ::access(options.ca_file.c_str(), R_OK) != 0 ? errno
-                                                                     : 0;
-    if (error != 0) {
-      return {CommandLine::Action::kUsageError, options,
-              fmt::format("--cacert: cannot read {}: {}", QuoteForMessage(options.ca_file, 200),
-                          std::strerror(error))};
-    }
-  }
-  if (!options.blueprints_path.empty()) {
-    // A blueprint file says what each type fetches and how long it waits: the built-in
-    // blueprint's two flags would have nothing to mean.
-    // On the command line itself: ORCHESTRATOR_URL in the environment is no mistake.
-    const auto on_command_line = [&](std::string_view flag) {
-      for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (arg == "--") break;
-        if (arg == flag ||
-            (arg.starts_with(flag) && arg.size() > flag.size() && arg[flag.size()] == '=')) {
-          return true;
-        }
-      }
-      return false;
-    };
-    const auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
-    const std::pair<const char*, bool> built_in_flags[] = {
-        {"--url", on_command_line("--url")}, {"--delay", on_command_line("--delay")},
-        {"-X/--method", given("--method")},  {"-H/--header", given("--header")},
-        {"-d/--data", given("--data")},      {"--data-file", given("--data-file")},
-    };
-    for (const auto& [flag, used] : built_in_flags) {
-      if (used) {
-        return {CommandLine::Action::kUsageError, options,
-                fmt::format("{} cannot be used with --blueprints: the file says what each "
-                            "task_type does (a [types.\"*\"] entry for every other type)",
-                            flag)};
-      }
-    }
-    // The fetch settings given here rank above the file's [defaults].
-    FetchSettings& settings = options.fetch_flags;
-    if (given("--timeout")) settings.timeout = options.timeout;
-    if (connect_timeout_given) settings.connect_timeout = options.connect_timeout;
-    if (given("--retries")) settings.retries = options.retries;
-    if (given("--retry-delay")) settings.retry_delay = options.retry_delay;
-    settings.max_body = options.max_body;
-  }
+  if (!options.blueprints_path.empty()) options.fetch_flags = FetchFlags(flags, options);
   return result;
 }
 

@@ -42,8 +42,7 @@ std::variant<RunningLimit, std::string> ParseRunningLimit(std::string_view text)
   return limit;
 }
 
-std::optional<std::string> CheckLimitColumns(const std::vector<RunningLimit>& limits,
-                                             const BlueprintFile& file) {
+CheckResult CheckLimitColumns(const std::vector<RunningLimit>& limits, const BlueprintFile& file) {
   for (const RunningLimit& limit : limits) {
     if (limit.column.empty()) continue;
     for (const Blueprint& kind : file.kinds) {
@@ -54,7 +53,7 @@ std::optional<std::string> CheckLimitColumns(const std::vector<RunningLimit>& li
       }
     }
   }
-  return std::nullopt;
+  return kPassed;
 }
 
 void AddLimitColumns(const std::vector<RunningLimit>& limits, Blueprint& builtin,

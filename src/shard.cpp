@@ -178,14 +178,17 @@ std::variant<std::optional<Shard>, std::string> ShardFromEnvironment(
   return std::optional<Shard>();
 }
 
-std::optional<std::string> ExpandShardPath(std::string_view path, std::optional<Shard> shard) {
+bool NamesShard(std::string_view path) {
+  return path.find(kShardPlaceholder) != std::string_view::npos;
+}
+
+std::string ExpandShardPath(std::string_view path, Shard shard) {
   std::string expanded;
   std::size_t from = 0;
   for (std::size_t at; (at = path.find(kShardPlaceholder, from)) != std::string_view::npos;
        from = at + kShardPlaceholder.size()) {
-    if (!shard) return std::nullopt;
     expanded.append(path.substr(from, at - from));
-    expanded += std::to_string(shard->index);
+    expanded += std::to_string(shard.index);
   }
   expanded.append(path.substr(from));
   return expanded;

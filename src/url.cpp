@@ -28,7 +28,7 @@ UrlHandle Parse(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::string> CheckFetchUrl(std::string_view text) {
+CheckResult CheckFetchUrl(std::string_view text) {
   if (text.empty()) return "the URL is empty";
   const UrlHandle url = Parse(text);
   if (!url) return "not a valid absolute URL: " + RedactUrl(text);
@@ -42,7 +42,7 @@ std::optional<std::string> CheckFetchUrl(std::string_view text) {
   if (curl_url_get(url.get(), CURLUPART_HOST, &host.text, 0) != CURLUE_OK) {
     return "the URL has no host: " + RedactUrl(text);
   }
-  return std::nullopt;
+  return kPassed;
 }
 
 std::string RedactUrl(std::string_view text) {

@@ -230,9 +230,14 @@ TEST(ExpandShardPathTest, ReplacesEachPlaceholderWithTheIndex) {
   EXPECT_EQ(ExpandShardPath("results-{shard}.csv", Shard{3, 8}), "results-3.csv");
   EXPECT_EQ(ExpandShardPath("{shard}/r-{shard}", Shard{0, 2}), "0/r-0");
   EXPECT_EQ(ExpandShardPath("results.csv", Shard{3, 8}), "results.csv");
-  EXPECT_EQ(ExpandShardPath("results.csv", std::nullopt), "results.csv");
   EXPECT_EQ(ExpandShardPath("{shard", Shard{1, 2}), "{shard");
-  EXPECT_EQ(ExpandShardPath("results-{shard}.csv", std::nullopt), std::nullopt);
+}
+
+TEST(ExpandShardPathTest, NamesShardSaysWhetherThereIsAPlaceholder) {
+  EXPECT_TRUE(NamesShard("results-{shard}.csv"));
+  EXPECT_TRUE(NamesShard("{shard}/r-{shard}"));
+  EXPECT_FALSE(NamesShard("results.csv"));
+  EXPECT_FALSE(NamesShard("{shard"));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ enum ExitStatus : int {
   kExitUsage = 2,         ///< usage or input error: nothing ran
   kExitOutputError = 3,   ///< the results could not be written
   kExitInternal = 70,     ///< a bug (EX_SOFTWARE)
+  kExitEnvironment = 71,  ///< the system gives too little to run (EX_OSERR): a low ulimit -n
   kExitSignalBase = 128,  ///< plus the signal's number: stopped by SIGINT (130), SIGTERM (143)
   kExitReaderGone = 141,  ///< stdout's reader went away (as if killed by SIGPIPE)
 };

@@ -56,7 +56,6 @@ class SignalWait {
   SignalWait(boost::asio::io_context& io, const SignalWatch& watch,
              std::function<void(int)> on_signal);
   ~SignalWait();
-  void Stop();
 
  private:
   struct State;
@@ -74,7 +73,6 @@ class ClosedReaderWatch {
  public:
   ClosedReaderWatch(boost::asio::io_context& io, int fd, std::function<void()> on_closed);
   ~ClosedReaderWatch();
-  void Stop();
 
  private:
   struct State;

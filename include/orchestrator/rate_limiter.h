@@ -30,8 +30,6 @@ class RateLimiter {
   /// Records a start at `now`, which must be at or after NextStart(now).
   void Started(Clock::TimePoint now);
 
-  std::chrono::nanoseconds interval() const { return interval_; }
-
  private:
   std::chrono::nanoseconds interval_;
   std::optional<Clock::TimePoint> next_;  // when the next start is due; none before the first

@@ -15,6 +15,7 @@
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/blueprint_file.h"
+#include "orchestrator/fallible.h"
 #include "orchestrator/running_limit.h"
 #include "orchestrator/task.h"
 #include "orchestrator/task_reader.h"
@@ -23,8 +24,7 @@ namespace orchestrator {
 
 /// With a blueprint file: why `limits` cannot hold, if one names a column that a blueprint
 /// it applies to does not declare (every blueprint of the file, for TYPE `*`).
-std::optional<std::string> CheckLimitColumns(const std::vector<RunningLimit>& limits,
-                                             const BlueprintFile& file);
+CheckResult CheckLimitColumns(const std::vector<RunningLimit>& limits, const BlueprintFile& file);
 
 /// Without a blueprint file: the columns `limits` name become string columns of the
 /// built-in blueprint, and `kinds` (for the reader) gets them as the kind "*" of every row.

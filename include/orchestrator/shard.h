@@ -66,9 +66,11 @@ using EnvironmentLookup = std::function<const char*(const char*)>;
 std::variant<std::optional<Shard>, std::string> ShardFromEnvironment(
     const EnvironmentLookup& lookup, std::optional<std::uint32_t> shard_count);
 
-/// `path` with each "{shard}" replaced by the shard's index. Without a shard, nullopt if
-/// `path` contains "{shard}" (a usage error: the file of which shard?), else `path`.
-std::optional<std::string> ExpandShardPath(std::string_view path, std::optional<Shard> shard);
+/// Whether `path` contains "{shard}". Without a shard, a usage error: the file of which shard?
+bool NamesShard(std::string_view path);
+
+/// `path` with each "{shard}" replaced by `shard`'s index.
+std::string ExpandShardPath(std::string_view path, Shard shard);
 
 }  // namespace orchestrator
 

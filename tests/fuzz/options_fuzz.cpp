@@ -18,6 +18,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "orchestrator/duration.h"
@@ -48,7 +49,10 @@ void CheckRun(const orchestrator::Options& o) {
   if (o.retries < 0 || o.retries > 100) Fail("--retries out of range");
   if (o.max_connections < 1 || o.max_connections > 100'000) Fail("--max-connections out of range");
   if (o.max_body && *o.max_body == 0) Fail("--max-body 0 accepted");
-  if (auto problem = orchestrator::CheckFetchUrl(o.url)) Fail("URL accepted for a run", *problem);
+  const orchestrator::CheckResult url = orchestrator::CheckFetchUrl(o.url);
+  if (const auto* problem = std::get_if<std::string>(&url)) {
+    Fail("URL accepted for a run", *problem);
+  }
   // The request flags: one body at most, none for a HEAD, header names that are names.
   const orchestrator::RequestFlags& r = o.request;
   if (r.body && !r.body_file.empty()) Fail("-d and --data-file both accepted");
