@@ -35,6 +35,7 @@
 
 #include "orchestrator/byte_size.h"
 #include "orchestrator/http_status.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 namespace {
@@ -162,12 +163,6 @@ UrlParts PartsOf(CURL* easy) {
   return parts;
 }
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::strchr(" \t\r\n", text.front()) != nullptr) text.remove_prefix(1);
-  while (!text.empty() && std::strchr(" \t\r\n", text.back()) != nullptr) text.remove_suffix(1);
-  return text;
-}
-
 // Appends a copy of `line`; on failure `list` is left as it was, still owning its lines.
 bool Append(HeaderList& list, const char* line) {
   curl_slist* longer = curl_slist_append(list.get(), line);
@@ -203,7 +198,7 @@ std::vector<std::string> SecretsOf(
   constexpr std::size_t kShortest = 4;
   std::vector<std::string> secrets;
   for (const auto& [name, value] : headers) {
-    const std::string_view whole = Trim(value);
+    const std::string_view whole = Trim(value, kBlanksAndLineBreaks);
     if (whole.size() >= kShortest) secrets.emplace_back(whole);
     std::size_t start = 0;
     while (start < whole.size()) {
@@ -439,8 +434,8 @@ class CurlHttpClient::Impl {
       transfer->body_bytes = 0;
     } else if (line.size() > kRetryAfter.size() &&
                strncasecmp(data, kRetryAfter.data(), kRetryAfter.size()) == 0) {
-      transfer->retry_after =
-          ParseRetryAfter(Trim(line.substr(kRetryAfter.size())), std::time(nullptr));
+      transfer->retry_after = ParseRetryAfter(
+          Trim(line.substr(kRetryAfter.size()), kBlanksAndLineBreaks), std::time(nullptr));
     }
     return length;
   }

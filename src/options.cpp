@@ -19,6 +19,7 @@
 #include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
 #include "orchestrator/running_limits.h"
+#include "orchestrator/text.h"
 #include "orchestrator/url.h"
 #include "orchestrator/version.h"
 
@@ -105,12 +106,6 @@ bool IsHeaderName(std::string_view name) {
   });
 }
 
-std::string_view TrimBlanks(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // -H 'Name: value', the value a header template: the header, or what is wrong. The value is
 // never quoted: it may be a secret.
 std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::size_t number) {
@@ -125,7 +120,7 @@ std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::si
         "colon)",
         number);
   }
-  auto value = ParseBuiltinTemplate(TrimBlanks(text.substr(colon + 1)), TemplateContext::kHeader);
+  auto value = ParseBuiltinTemplate(Trim(text.substr(colon + 1)), TemplateContext::kHeader);
   if (auto* error = std::get_if<Template::Error>(&value)) {
     return fmt::format("-H {}: {}", name, error->message);
   }
@@ -140,7 +135,7 @@ std::vector<std::string> HeaderSecrets(int argc, const char* const* argv) {
   const auto add = [&](std::string_view header) {
     const std::size_t colon = header.find(':');
     const std::string_view value =
-        TrimBlanks(colon == std::string_view::npos ? header : header.substr(colon + 1));
+        Trim(colon == std::string_view::npos ? header : header.substr(colon + 1));
     if (value.size() >= kShortest && value.find_first_of(" \t") != std::string_view::npos) {
       secrets.emplace_back(value);  // the single words follow
     }
