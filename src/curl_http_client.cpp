@@ -176,15 +176,6 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// RFC 9110 token characters: what a header name is made of.
-bool IsToken(std::string_view name) {
-  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           kSpecials.find(c) != std::string_view::npos;
-  });
-}
-
 // A header value must not end the header early: no CR, LF or NUL.
 bool IsFieldValue(std::string_view value) {
   return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
@@ -327,7 +318,7 @@ class CurlHttpClient::Impl {
     HeaderList list;
     for (std::size_t i = 0; i < request.headers.size(); ++i) {
       const auto& [name, value] = request.headers[i];
-      if (!IsToken(name)) return fmt::format("header {} has an invalid name", i + 1);
+      if (!IsHttpToken(name)) return fmt::format("header {} has an invalid name", i + 1);
       if (!IsFieldValue(value)) {
         return fmt::format("header {} has a line break or NUL in its value", name);
       }

@@ -97,15 +97,6 @@ std::optional<std::string> ChooseShard(const std::string& flag,
   return std::nullopt;
 }
 
-// RFC 9110 token characters: what a header name is made of.
-bool IsHeaderName(std::string_view name) {
-  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           kSpecials.find(c) != std::string_view::npos;
-  });
-}
-
 // -H 'Name: value', the value a header template: the header, or what is wrong. The value is
 // never quoted: it may be a secret.
 std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::size_t number) {
@@ -114,7 +105,7 @@ std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::si
     return fmt::format("-H: header {} has no colon (write -H 'Name: value')", number);
   }
   const std::string_view name = text.substr(0, colon);
-  if (!IsHeaderName(name)) {
+  if (!IsHttpToken(name)) {
     return fmt::format(
         "-H: header {} has an invalid name (letters, digits and !#$%&'*+-.^_`|~, then a "
         "colon)",

@@ -28,5 +28,19 @@ TEST(TextTest, TrimGivesAViewIntoItsArgument) {
   EXPECT_EQ(Trim(text).data(), text.data() + 2);
 }
 
+TEST(TextTest, IsHttpTokenTakesRfc9110TokenCharactersOnly) {
+  for (const char* token :
+       {"a", "X-Request-Id", "Content-Type", "x_y.z", "0", "!#$%&'*+-.^_`|~", "ABCxyz0129"}) {
+    EXPECT_TRUE(IsHttpToken(token)) << token;
+  }
+  for (std::string_view text :
+       {"",      " ",   "Bad Name", "Name:", ":",           "a\tb", "a\r\nb",
+        "\"q\"", "(c)", "a,b",      "a;b",   "a/b",         "a=b",  "[x]",
+        "{x}",   "a@b", "a?b",      "a\\b",  "caf\xc3\xa9", "\x7f", "\x01"}) {
+    EXPECT_FALSE(IsHttpToken(text)) << text;
+  }
+  EXPECT_FALSE(IsHttpToken(std::string_view("a\0b", 3)));
+}
+
 }  // namespace
 }  // namespace orchestrator

@@ -29,6 +29,11 @@ inline std::string_view Trim(std::string_view text, std::string_view strip = kBl
   return text;
 }
 
+/// Whether `text` is an RFC 9110 token (section 5.6.2), what an HTTP header name is made of:
+/// one or more ASCII letters, digits and !#$%&'*+-.^_`|~ (so no space, colon or control
+/// character, and nothing beyond ASCII).
+bool IsHttpToken(std::string_view text);
+
 }  // namespace orchestrator
 
 #endif  // ORCHESTRATOR_TEXT_H_
