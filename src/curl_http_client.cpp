@@ -35,6 +35,7 @@
 
 #include "orchestrator/byte_size.h"
 #include "orchestrator/http_status.h"
+#include "orchestrator/secrets.h"
 #include "orchestrator/text.h"
 
 namespace orchestrator {
@@ -181,32 +182,6 @@ bool IsFieldValue(std::string_view value) {
   return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
-// The pieces of header values that must never reach a message: each value whole, and each of
-// its space-separated words ("Bearer abc123" hides "abc123" too). Pieces under 4 characters
-// are left alone: masking "1" or "en" would garble a message and hide nothing.
-std::vector<std::string> SecretsOf(
-    const std::vector<std::pair<std::string, std::string>>& headers) {
-  constexpr std::size_t kShortest = 4;
-  std::vector<std::string> secrets;
-  for (const auto& [name, value] : headers) {
-    const std::string_view whole = Trim(value, kBlanksAndLineBreaks);
-    if (whole.size() >= kShortest) secrets.emplace_back(whole);
-    std::size_t start = 0;
-    while (start < whole.size()) {
-      std::size_t end = whole.find_first_of(" \t", start);
-      if (end == std::string_view::npos) end = whole.size();
-      if (end - start >= kShortest && end - start < whole.size()) {
-        secrets.emplace_back(whole.substr(start, end - start));
-      }
-      start = end + 1;
-    }
-  }
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  secrets.erase(std::unique(secrets.begin(), secrets.end()), secrets.end());
-  return secrets;
-}
-
 }  // namespace
 
 CurlLibrary::CurlLibrary() {
@@ -252,7 +227,12 @@ class CurlHttpClient::Impl {
     transfer.connect_timeout = request.connect_timeout;
     transfer.max_body = request.max_body ? request.max_body : options_.max_body;
     transfer.expect = std::move(request.expect);
-    transfer.secrets = SecretsOf(request.headers);
+    {
+      std::vector<std::string_view> values;
+      values.reserve(request.headers.size());
+      for (const auto& header : request.headers) values.push_back(header.second);
+      transfer.secrets = HeaderSecrets(values, HeaderValues::kSent);
+    }
     transfer.body_bytes = 0;
     transfer.body_too_large = false;
     transfer.retry_after.reset();

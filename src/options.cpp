@@ -19,6 +19,7 @@
 #include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
 #include "orchestrator/running_limits.h"
+#include "orchestrator/secrets.h"
 #include "orchestrator/text.h"
 #include "orchestrator/url.h"
 #include "orchestrator/version.h"
@@ -118,30 +119,13 @@ std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::si
   return Header{std::string(name), std::get<Template>(std::move(value))};
 }
 
-// What a usage error must not show: the value of each -H (each word of it, as the engine
-// hides them in its messages), however the flag was written.
-std::vector<std::string> HeaderSecrets(int argc, const char* const* argv) {
-  constexpr std::size_t kShortest = 4;  // masking "1" or "en" would hide nothing
-  std::vector<std::string> secrets;
+// What a usage error must not show: the value of each -H (and each word of it, see
+// HeaderSecrets), however the flag was written.
+std::vector<std::string> CommandLineSecrets(int argc, const char* const* argv) {
+  std::vector<std::string_view> values;
   const auto add = [&](std::string_view header) {
     const std::size_t colon = header.find(':');
-    const std::string_view value =
-        Trim(colon == std::string_view::npos ? header : header.substr(colon + 1));
-    if (value.size() >= kShortest && value.find_first_of(" \t") != std::string_view::npos) {
-      secrets.emplace_back(value);  // the single words follow
-    }
-    std::size_t start = 0;
-    while (start < value.size()) {
-      std::size_t end = value.find_first_of(" \t", start);
-      if (end == std::string_view::npos) end = value.size();
-      // A word that is one placeholder is no secret (the row's value is not on the command
-      // line), and masking it would hide what a template error names.
-      const std::string_view word = value.substr(start, end - start);
-      const bool placeholder = word.starts_with('{') && word.ends_with('}') &&
-                               word.find_first_of("{}", 1) == word.size() - 1;
-      if (word.size() >= kShortest && !placeholder) secrets.emplace_back(word);
-      start = end + 1;
-    }
+    values.push_back(colon == std::string_view::npos ? header : header.substr(colon + 1));
   };
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -161,9 +145,7 @@ std::vector<std::string> HeaderSecrets(int argc, const char* const* argv) {
       }
     }
   }
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  return secrets;
+  return HeaderSecrets(values, HeaderValues::kTemplates);
 }
 
 // `text` with every -H value masked, and the password of every URL in it (`user:***@`).
@@ -206,7 +188,7 @@ CommandLine ParseCommandLine(int argc, const char* const* argv, const Environmen
   CommandLine result = Parse(
       argc, argv, lookup ? lookup : [](const char* name) { return std::getenv(name); });
   if (result.action == CommandLine::Action::kUsageError) {
-    result.text = Redact(result.text, HeaderSecrets(argc, argv));
+    result.text = Redact(result.text, CommandLineSecrets(argc, argv));
   }
   return result;
 }
