@@ -34,7 +34,10 @@
 #include <vector>
 
 #include "orchestrator/byte_size.h"
+#include "orchestrator/curl_outcome.h"
 #include "orchestrator/http_status.h"
+#include "orchestrator/secrets.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 namespace {
@@ -115,30 +118,6 @@ T Info(CURL* easy, CURLINFO info) {
   return value;
 }
 
-// Text from outside (curl's error buffer, which may quote the server) made safe for a CSV
-// cell and a terminal: no control characters, no password or other secret, bounded length.
-// `secrets` longest first, so that a secret containing another is masked whole.
-std::string Sanitize(std::string_view text, std::string_view password,
-                     const std::vector<std::string>& secrets = {}) {
-  std::string clean;
-  for (std::size_t i = 0; i < text.size() && clean.size() < 160; ++i) {
-    const std::string_view rest = text.substr(i);
-    std::size_t masked = !password.empty() && rest.starts_with(password) ? password.size() : 0;
-    for (const std::string& secret : secrets) {
-      if (masked == 0 && rest.starts_with(secret)) masked = secret.size();
-    }
-    if (masked > 0) {
-      clean += "***";
-      i += masked - 1;
-      continue;
-    }
-    const auto byte = static_cast<unsigned char>(text[i]);
-    clean += (byte < 0x20 || byte == 0x7f) ? ' ' : text[i];
-  }
-  while (!clean.empty() && clean.back() == ' ') clean.pop_back();
-  return clean;
-}
-
 // The host and password of the URL a transfer ended on.
 struct UrlParts {
   std::string host;
@@ -162,12 +141,6 @@ UrlParts PartsOf(CURL* easy) {
   return parts;
 }
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::strchr(" \t\r\n", text.front()) != nullptr) text.remove_prefix(1);
-  while (!text.empty() && std::strchr(" \t\r\n", text.back()) != nullptr) text.remove_suffix(1);
-  return text;
-}
-
 // Appends a copy of `line`; on failure `list` is left as it was, still owning its lines.
 bool Append(HeaderList& list, const char* line) {
   curl_slist* longer = curl_slist_append(list.get(), line);
@@ -181,44 +154,9 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// RFC 9110 token characters: what a header name is made of.
-bool IsToken(std::string_view name) {
-  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           kSpecials.find(c) != std::string_view::npos;
-  });
-}
-
 // A header value must not end the header early: no CR, LF or NUL.
 bool IsFieldValue(std::string_view value) {
   return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-// The pieces of header values that must never reach a message: each value whole, and each of
-// its space-separated words ("Bearer abc123" hides "abc123" too). Pieces under 4 characters
-// are left alone: masking "1" or "en" would garble a message and hide nothing.
-std::vector<std::string> SecretsOf(
-    const std::vector<std::pair<std::string, std::string>>& headers) {
-  constexpr std::size_t kShortest = 4;
-  std::vector<std::string> secrets;
-  for (const auto& [name, value] : headers) {
-    const std::string_view whole = Trim(value);
-    if (whole.size() >= kShortest) secrets.emplace_back(whole);
-    std::size_t start = 0;
-    while (start < whole.size()) {
-      std::size_t end = whole.find_first_of(" \t", start);
-      if (end == std::string_view::npos) end = whole.size();
-      if (end - start >= kShortest && end - start < whole.size()) {
-        secrets.emplace_back(whole.substr(start, end - start));
-      }
-      start = end + 1;
-    }
-  }
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  secrets.erase(std::unique(secrets.begin(), secrets.end()), secrets.end());
-  return secrets;
 }
 
 }  // namespace
@@ -266,7 +204,12 @@ class CurlHttpClient::Impl {
     transfer.connect_timeout = request.connect_timeout;
     transfer.max_body = request.max_body ? request.max_body : options_.max_body;
     transfer.expect = std::move(request.expect);
-    transfer.secrets = SecretsOf(request.headers);
+    {
+      std::vector<std::string_view> values;
+      values.reserve(request.headers.size());
+      for (const auto& header : request.headers) values.push_back(header.second);
+      transfer.secrets = HeaderSecrets(values, HeaderValues::kSent);
+    }
     transfer.body_bytes = 0;
     transfer.body_too_large = false;
     transfer.retry_after.reset();
@@ -332,7 +275,7 @@ class CurlHttpClient::Impl {
     HeaderList list;
     for (std::size_t i = 0; i < request.headers.size(); ++i) {
       const auto& [name, value] = request.headers[i];
-      if (!IsToken(name)) return fmt::format("header {} has an invalid name", i + 1);
+      if (!IsHttpToken(name)) return fmt::format("header {} has an invalid name", i + 1);
       if (!IsFieldValue(value)) {
         return fmt::format("header {} has a line break or NUL in its value", name);
       }
@@ -439,8 +382,8 @@ class CurlHttpClient::Impl {
       transfer->body_bytes = 0;
     } else if (line.size() > kRetryAfter.size() &&
                strncasecmp(data, kRetryAfter.data(), kRetryAfter.size()) == 0) {
-      transfer->retry_after =
-          ParseRetryAfter(Trim(line.substr(kRetryAfter.size())), std::time(nullptr));
+      transfer->retry_after = ParseRetryAfter(
+          Trim(line.substr(kRetryAfter.size()), kBlanksAndLineBreaks), std::time(nullptr));
     }
     return length;
   }
@@ -588,6 +531,7 @@ class CurlHttpClient::Impl {
       CURL* easy = message->easy_handle;
       const CURLcode code = message->data.result;
       auto* transfer = reinterpret_cast<Transfer*>(Info<char*>(easy, CURLINFO_PRIVATE));
+      connections_opened_ += static_cast<std::uint64_t>(Info<long>(easy, CURLINFO_NUM_CONNECTS));
       FetchResult result = Describe(*transfer, code);
       curl_multi_remove_handle(multi_.get(), easy);  // `message` dies here
       finished.push_back({std::move(transfer->done), std::move(result)});
@@ -701,157 +645,30 @@ class CurlHttpClient::Impl {
 
   // --- results ---
 
-  FetchResult Describe(Transfer& transfer, CURLcode code) {
+  // What a finished transfer means (DescribeTransfer), from what it recorded and what its
+  // handle says; the facts of a failure are read only for a failure.
+  static FetchResult Describe(const Transfer& transfer, CURLcode code) {
     CURL* easy = transfer.easy.get();
-    connections_opened_ += static_cast<std::uint64_t>(Info<long>(easy, CURLINFO_NUM_CONNECTS));
-    FetchResult result;
-    result.retry_after = transfer.retry_after;
+    TransferFacts facts;
+    facts.expect = transfer.expect;
+    facts.retry_after = transfer.retry_after;
+    facts.timeout = transfer.timeout;
+    facts.connect_timeout = transfer.connect_timeout;
+    facts.max_body = transfer.max_body;
+    facts.body_too_large = transfer.body_too_large;
     if (code == CURLE_OK) {
-      result.http_status = static_cast<int>(Info<long>(easy, CURLINFO_RESPONSE_CODE));
-      const bool expected = transfer.expect.empty()
-                                ? result.http_status >= 200 && result.http_status <= 299
-                                : std::find(transfer.expect.begin(), transfer.expect.end(),
-                                            result.http_status) != transfer.expect.end();
-      if (!expected) {
-        result.failure = FetchFailure::kHttpStatus;
-        result.message = DescribeHttpStatus(result.http_status);
-      }
-      return result;
+      return DescribeTransfer(code, static_cast<int>(Info<long>(easy, CURLINFO_RESPONSE_CODE)),
+                              facts);
     }
-
-    const int os_errno = static_cast<int>(Info<long>(easy, CURLINFO_OS_ERRNO));
     const UrlParts url = PartsOf(easy);
-    const std::string detail = Sanitize(transfer.error, url.password, transfer.secrets);
-    const auto with_detail = [&](std::string_view what) {
-      return detail.empty() ? std::string(what) : fmt::format("{} ({})", what, detail);
-    };
-    const auto set = [&](FetchFailure failure, std::string message) {
-      result.failure = failure;
-      result.message = std::move(message);
-    };
-
-    switch (code) {
-      case CURLE_COULDNT_RESOLVE_HOST:
-        set(FetchFailure::kDns,
-            fmt::format("could not resolve host {}", Sanitize(url.host, "", transfer.secrets)));
-        break;
-      case CURLE_COULDNT_RESOLVE_PROXY:
-        set(FetchFailure::kDns, with_detail("could not resolve proxy"));
-        break;
-      case CURLE_COULDNT_CONNECT:
-        switch (os_errno) {
-          case ECONNREFUSED:
-            set(FetchFailure::kConnect, "connection refused");
-            break;
-          case ENETUNREACH:
-            set(FetchFailure::kConnect, "network unreachable");
-            break;
-          case EHOSTUNREACH:
-            set(FetchFailure::kConnect, "host unreachable");
-            break;
-          case EMFILE:
-          case ENFILE:
-            set(FetchFailure::kConnect, "out of file descriptors (too many open files)");
-            break;
-          case EADDRNOTAVAIL:
-            set(FetchFailure::kConnect, "no local port free to connect from");
-            break;
-          default:
-            set(FetchFailure::kConnect,
-                os_errno != 0 ? fmt::format("could not connect: {}", std::strerror(os_errno))
-                              : with_detail("could not connect"));
-        }
-        break;
-      case CURLE_OPERATION_TIMEDOUT: {
-        // Nothing sent yet and a connect limit below the overall one: the connect limit hit.
-        const bool sent = Info<curl_off_t>(easy, CURLINFO_PRETRANSFER_TIME_T) > 0;
-        if (!sent && transfer.connect_timeout < transfer.timeout) {
-          set(FetchFailure::kTimeout,
-              fmt::format("connect timed out after {}", FormatDuration(transfer.connect_timeout)));
-        } else {
-          set(FetchFailure::kTimeout,
-              fmt::format("timed out after {}", FormatDuration(transfer.timeout)));
-        }
-        break;
-      }
-      case CURLE_GOT_NOTHING:
-        set(FetchFailure::kConnectionLost, "empty reply from server");
-        break;
-      case CURLE_PARTIAL_FILE:
-        set(FetchFailure::kConnectionLost, "connection closed before the end of the body");
-        break;
-      case CURLE_RECV_ERROR:
-      case CURLE_SEND_ERROR:
-        if (detail.find("Too large response headers") != std::string::npos) {
-          // curl 7.88 stops reading response headers at 300 KiB in all.
-          set(FetchFailure::kProtocol, "response headers too large (over 300 KiB)");
-        } else if (os_errno == ECONNRESET) {
-          set(FetchFailure::kConnectionLost, "connection reset by peer");
-        } else if (os_errno == EPIPE) {
-          set(FetchFailure::kConnectionLost, "connection closed by peer");
-        } else {
-          set(FetchFailure::kConnectionLost,
-              with_detail(code == CURLE_RECV_ERROR ? "receive failed" : "send failed"));
-        }
-        break;
-      case CURLE_WEIRD_SERVER_REPLY:
-      case CURLE_HTTP2:
-      case CURLE_HTTP2_STREAM:
-      case CURLE_BAD_CONTENT_ENCODING:
-        set(FetchFailure::kProtocol, with_detail("invalid HTTP response"));
-        break;
-      case CURLE_TOO_MANY_REDIRECTS:
-        set(FetchFailure::kRedirect, "too many redirects (more than 10)");
-        break;
-      case CURLE_UNSUPPORTED_PROTOCOL:
-        if (detail.find("HTTP/0.9") != std::string::npos) {
-          // Bytes that are not an HTTP status line: curl takes them for HTTP/0.9.
-          set(FetchFailure::kProtocol, "invalid HTTP response (no HTTP status line)");
-        } else if (Info<long>(easy, CURLINFO_REDIRECT_COUNT) > 0) {
-          set(FetchFailure::kRedirect,
-              "redirected to a scheme other than http or https (not followed)");
-        } else {
-          set(FetchFailure::kOther, with_detail("unsupported protocol"));
-        }
-        break;
-      case CURLE_PEER_FAILED_VERIFICATION: {
-        constexpr std::string_view kPrefix = "SSL certificate problem: ";
-        std::string_view reason = detail;
-        if (reason.starts_with(kPrefix)) reason.remove_prefix(kPrefix.size());
-        set(FetchFailure::kTls, reason.empty() ? "TLS: certificate verify failed"
-                                               : fmt::format("TLS: certificate verify failed "
-                                                             "({})",
-                                                             reason));
-        break;
-      }
-      case CURLE_SSL_CONNECT_ERROR:
-        set(FetchFailure::kTls, with_detail("TLS: handshake failed"));
-        break;
-      case CURLE_SSL_CERTPROBLEM:
-      case CURLE_SSL_CIPHER:
-      case CURLE_SSL_CACERT_BADFILE:
-      case CURLE_SSL_ISSUER_ERROR:
-      case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-      case CURLE_SSL_INVALIDCERTSTATUS:
-      case CURLE_SSL_ENGINE_NOTFOUND:
-      case CURLE_SSL_ENGINE_SETFAILED:
-      case CURLE_SSL_ENGINE_INITFAILED:
-      case CURLE_SSL_SHUTDOWN_FAILED:
-      case CURLE_SSL_CRL_BADFILE:
-      case CURLE_USE_SSL_FAILED:
-        set(FetchFailure::kTls, with_detail("TLS error"));
-        break;
-      case CURLE_WRITE_ERROR:
-        if (transfer.body_too_large) {
-          set(FetchFailure::kTooLarge, fmt::format("response body larger than {} (--max-body)",
-                                                   FormatByteSize(transfer.max_body.value_or(0))));
-          break;
-        }
-        [[fallthrough]];
-      default:
-        set(FetchFailure::kOther, with_detail(curl_easy_strerror(code)));
-    }
-    return result;
+    facts.os_errno = static_cast<int>(Info<long>(easy, CURLINFO_OS_ERRNO));
+    facts.sent = Info<curl_off_t>(easy, CURLINFO_PRETRANSFER_TIME_T) > 0;
+    facts.redirects = Info<long>(easy, CURLINFO_REDIRECT_COUNT);
+    facts.error = transfer.error;
+    facts.host = url.host;
+    facts.password = url.password;
+    facts.secrets = transfer.secrets;
+    return DescribeTransfer(code, 0, facts);
   }
 
   asio::io_context& io_;

@@ -22,6 +22,8 @@
 #include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
 #include "orchestrator/running_limits.h"
+#include "orchestrator/secrets.h"
+#include "orchestrator/text.h"
 #include "orchestrator/url.h"
 #include "orchestrator/version.h"
 
@@ -66,21 +68,6 @@ CheckResult ApplyDuration(const DurationOption& option) {
   return kPassed;
 }
 
-// RFC 9110 token characters: what a header name is made of.
-bool IsHeaderName(std::string_view name) {
-  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           kSpecials.find(c) != std::string_view::npos;
-  });
-}
-
-std::string_view TrimBlanks(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // -H 'Name: value', the value a header template: the header, or what is wrong. The value is
 // never quoted: it may be a secret.
 std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::size_t number) {
@@ -89,43 +76,26 @@ std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::si
     return fmt::format("-H: header {} has no colon (write -H 'Name: value')", number);
   }
   const std::string_view name = text.substr(0, colon);
-  if (!IsHeaderName(name)) {
+  if (!IsHttpToken(name)) {
     return fmt::format(
         "-H: header {} has an invalid name (letters, digits and !#$%&'*+-.^_`|~, then a "
         "colon)",
         number);
   }
-  auto value = ParseBuiltinTemplate(TrimBlanks(text.substr(colon + 1)), TemplateContext::kHeader);
+  auto value = ParseBuiltinTemplate(Trim(text.substr(colon + 1)), TemplateContext::kHeader);
   if (auto* error = std::get_if<Template::Error>(&value)) {
     return fmt::format("-H {}: {}", name, error->message);
   }
   return Header{std::string(name), std::get<Template>(std::move(value))};
 }
 
-// What a usage error must not show: the value of each -H (each word of it, as the engine
-// hides them in its messages), however the flag was written.
-std::vector<std::string> HeaderSecrets(int argc, const char* const* argv) {
-  constexpr std::size_t kShortest = 4;  // masking "1" or "en" would hide nothing
-  std::vector<std::string> secrets;
+// What a usage error must not show: the value of each -H (and each word of it, see
+// HeaderSecrets), however the flag was written.
+std::vector<std::string> CommandLineSecrets(int argc, const char* const* argv) {
+  std::vector<std::string_view> values;
   const auto add = [&](std::string_view header) {
     const std::size_t colon = header.find(':');
-    const std::string_view value =
-        TrimBlanks(colon == std::string_view::npos ? header : header.substr(colon + 1));
-    if (value.size() >= kShortest && value.find_first_of(" \t") != std::string_view::npos) {
-      secrets.emplace_back(value);  // the single words follow
-    }
-    std::size_t start = 0;
-    while (start < value.size()) {
-      std::size_t end = value.find_first_of(" \t", start);
-      if (end == std::string_view::npos) end = value.size();
-      // A word that is one placeholder is no secret (the row's value is not on the command
-      // line), and masking it would hide what a template error names.
-      const std::string_view word = value.substr(start, end - start);
-      const bool placeholder = word.starts_with('{') && word.ends_with('}') &&
-                               word.find_first_of("{}", 1) == word.size() - 1;
-      if (word.size() >= kShortest && !placeholder) secrets.emplace_back(word);
-      start = end + 1;
-    }
+    values.push_back(colon == std::string_view::npos ? header : header.substr(colon + 1));
   };
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -145,9 +115,7 @@ std::vector<std::string> HeaderSecrets(int argc, const char* const* argv) {
       }
     }
   }
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  return secrets;
+  return HeaderSecrets(values, HeaderValues::kTemplates);
 }
 
 // `text` with every -H value masked, and the password of every URL in it (`user:***@`).
@@ -190,7 +158,7 @@ CommandLine ParseCommandLine(int argc, const char* const* argv, const Environmen
   CommandLine result = Parse(
       argc, argv, lookup ? lookup : [](const char* name) { return std::getenv(name); });
   if (result.action == CommandLine::Action::kUsageError) {
-    result.text = Redact(result.text, HeaderSecrets(argc, argv));
+    result.text = Redact(result.text, CommandLineSecrets(argc, argv));
   }
   return result;
 }

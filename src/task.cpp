@@ -5,16 +5,10 @@
 #include <charconv>
 
 #include "orchestrator/input_error.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 namespace {
-
-std::string_view TrimBlanks(std::string_view text) {
-  const auto blank = [](char c) { return c == ' ' || c == '\t'; };
-  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 bool AllDigits(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -23,7 +17,7 @@ bool AllDigits(std::string_view text) {
 }  // namespace
 
 std::optional<TaskId> ParseTaskId(std::string_view text) {
-  text = TrimBlanks(text);
+  text = Trim(text);
   // from_chars alone would accept a prefix ("5x") and, for unsigned types, nothing else
   // we need to refuse; checking the characters first keeps the rule obvious.
   if (text.empty() || !AllDigits(text)) return std::nullopt;
@@ -34,7 +28,7 @@ std::optional<TaskId> ParseTaskId(std::string_view text) {
 }
 
 std::string DescribeBadTaskId(std::string_view text) {
-  const std::string_view trimmed = TrimBlanks(text);
+  const std::string_view trimmed = Trim(text);
   if (trimmed.empty()) return "task_id is empty";
   if (AllDigits(trimmed)) {
     return fmt::format("task_id {} is larger than 18446744073709551615", QuoteForMessage(trimmed));

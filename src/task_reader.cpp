@@ -266,6 +266,83 @@ class Dependencies {
   std::size_t warnings_left_off_ = 0;
 };
 
+// The one row loop of both readers: each row's task_id, its dependencies, its task_type, and
+// whether it is kept (a shard's share), then the task, with the duplicates dropped every so
+// often. `Rows` is the reader's side of it, a type known at compile time so that nothing per
+// row goes through a pointer:
+//   bool Next()                    reads the next row; false at the end of the input
+//   std::size_t line() const       the physical line of the row just read
+//   const char* Id() const         its task_id
+//   const char* DependsOn() const  its depends_on, after: null when the header has no such
+//   const char* After() const        column
+//   std::string_view TypeName() const  its task_type, "" when the header has none
+//   void CheckKind(std::uint32_t type, std::string_view name)  checks the row's kind
+//   std::uint32_t Values(bool kept)  checks the row's typed columns; keeps them when `kept`,
+//                                    giving their row of TaskList::values (else kNoValues)
+//   static void DropDuplicates(TaskList&)  DropDuplicateTasks on what the reader keeps
+template <typename Rows>
+void ReadTaskRows(Rows& rows, const std::string& file, TaskList& list,
+                  std::optional<Dependencies>& dependencies, const TaskFilter& keep) {
+  TypeTable types(list.type_names);
+  // Duplicates go every so often, not only at the end: ten million rows that name a
+  // thousand tasks must not hold ten million tasks. The limit doubles with what is kept,
+  // so the repeated sorting costs O(n log n) in all.
+  constexpr std::size_t kFirstCompaction = std::size_t{1} << 20;
+  std::size_t compact_at = kFirstCompaction;
+  while (rows.Next()) {
+    const char* id_text = rows.Id();
+    const std::optional<TaskId> id = ParseTaskId(id_text);
+    if (!id) throw InputError(file, rows.line(), DescribeBadTaskId(id_text));
+    if (list.tasks.size() == std::numeric_limits<TaskIndex>::max()) {
+      throw InputError(file, rows.line(), "more rows than one run can hold (2^32 - 1)");
+    }
+    if (dependencies) dependencies->AddRow(*id, rows.line(), rows.DependsOn(), rows.After());
+    const std::string_view type_name = rows.TypeName();
+    const std::uint32_t type = types.Intern(type_name);
+    rows.CheckKind(type, type_name);
+    // A row another shard runs is checked all the same: every shard refuses the same input.
+    const bool kept = !keep || dependencies || keep(*id);
+    const std::uint32_t values = rows.Values(kept);
+    if (!kept) continue;
+    list.tasks.push_back({*id, type, values});
+    ++list.rows;
+    if (list.tasks.size() >= compact_at) {
+      Rows::DropDuplicates(list);
+      if (dependencies) dependencies->DropDuplicates();
+      compact_at = std::max(kFirstCompaction, 2 * list.tasks.size());
+    }
+  }
+  Rows::DropDuplicates(list);
+}
+
+// The rows of the reader without kinds: four columns at the most, none of them typed.
+class PlainRows {
+ public:
+  explicit PlainRows(CsvReader<4>& csv) : csv_(csv) {}
+
+  bool Next() {
+    type_ = nullptr;  // the parser leaves a missing column's variable untouched
+    depends_on_ = nullptr;
+    after_ = nullptr;
+    return csv_.read_row(id_, type_, depends_on_, after_);
+  }
+  std::size_t line() const { return csv_.get_file_line(); }
+  const char* Id() const { return id_; }
+  const char* DependsOn() const { return depends_on_; }
+  const char* After() const { return after_; }
+  std::string_view TypeName() const { return type_ != nullptr ? type_ : ""; }
+  void CheckKind(std::uint32_t /*type*/, std::string_view /*name*/) {}
+  std::uint32_t Values(bool /*kept*/) { return kNoValues; }
+  static void DropDuplicates(TaskList& list) { DropDuplicateTasks(list.tasks); }
+
+ private:
+  CsvReader<4>& csv_;
+  char* id_ = nullptr;
+  char* type_ = nullptr;
+  char* depends_on_ = nullptr;
+  char* after_ = nullptr;
+};
+
 void ReadRows(CsvReader<4>& csv, const std::string& file, TaskList& list,
               std::optional<Dependencies>& dependencies, const TaskFilter& keep) {
   try {
@@ -281,41 +358,8 @@ void ReadRows(CsvReader<4>& csv, const std::string& file, TaskList& list,
   const bool has_depends_on = csv.has_column(kDependsOn);
   const bool has_after = csv.has_column(kAfter);
   if (has_depends_on || has_after) dependencies.emplace(file);
-
-  TypeTable types(list.type_names);
-  // Duplicates go every so often, not only at the end: ten million rows that name a
-  // thousand tasks must not hold ten million tasks. The limit doubles with what is kept,
-  // so the repeated sorting costs O(n log n) in all.
-  constexpr std::size_t kFirstCompaction = std::size_t{1} << 20;
-  std::size_t compact_at = kFirstCompaction;
-  char* id_text = nullptr;
-  char* type_text = nullptr;
-  char* depends_on_text = nullptr;
-  char* after_text = nullptr;
-  while (true) {
-    type_text = nullptr;  // the parser leaves a missing column's variable untouched
-    depends_on_text = nullptr;
-    after_text = nullptr;
-    if (!csv.read_row(id_text, type_text, depends_on_text, after_text)) break;
-    const std::optional<TaskId> id = ParseTaskId(id_text);
-    if (!id) throw InputError(file, csv.get_file_line(), DescribeBadTaskId(id_text));
-    if (list.tasks.size() == std::numeric_limits<TaskIndex>::max()) {
-      throw InputError(file, csv.get_file_line(), "more rows than one run can hold (2^32 - 1)");
-    }
-    if (dependencies) {
-      dependencies->AddRow(*id, csv.get_file_line(), depends_on_text, after_text);
-    }
-    const std::uint32_t type = types.Intern(type_text != nullptr ? type_text : "");
-    if (keep && !dependencies && !keep(*id)) continue;
-    list.tasks.push_back({*id, type});
-    ++list.rows;
-    if (list.tasks.size() >= compact_at) {
-      DropDuplicateTasks(list.tasks);
-      if (dependencies) dependencies->DropDuplicates();
-      compact_at = std::max(kFirstCompaction, 2 * list.tasks.size());
-    }
-  }
-  DropDuplicateTasks(list.tasks);
+  PlainRows rows(csv);
+  ReadTaskRows(rows, file, list, dependencies, keep);
 }
 
 // A name from a blueprint as a message shows it: as it is when plain, else quoted.
@@ -337,25 +381,59 @@ class KindReader {
         file_(file),
         kinds_(kinds),
         list_(list),
-        types_(list.type_names),
         dependencies_(dependencies),
         keep_(keep) {}
 
   void Read() {
     if (!ReadHeader()) return;  // an empty input: no tasks, which is not an error
-    constexpr std::size_t kFirstCompaction = std::size_t{1} << 20;  // see ReadRows
-    std::size_t compact_at = kFirstCompaction;
-    while (csv_.ReadRow()) {
-      ReadRow();
-      if (list_.tasks.size() >= compact_at) {
-        DropDuplicateTasks(list_.tasks, list_.values);
-        if (dependencies_) dependencies_->DropDuplicates();
-        compact_at = std::max(kFirstCompaction, 2 * list_.tasks.size());
-      }
-    }
-    DropDuplicateTasks(list_.tasks, list_.values);
+    ReadTaskRows(*this, file_, list_, dependencies_, keep_);
     list_.values.ShrinkToFit();
   }
+
+  // The rows, as ReadTaskRows reads them.
+  bool Next() { return csv_.ReadRow(); }
+  std::size_t line() const { return csv_.line(); }
+  const char* Id() const { return csv_.Field(id_field_); }
+  const char* DependsOn() const { return FieldOrNull(depends_on_field_); }
+  const char* After() const { return FieldOrNull(after_field_); }
+  std::string_view TypeName() const {
+    return type_field_ != kAbsent ? csv_.Field(type_field_) : "";
+  }
+
+  // The plan of the row's kind, or an input error when it has none or the header lacks a
+  // column it needs.
+  void CheckKind(std::uint32_t type, std::string_view type_name) {
+    if (type == plan_of_type_.size()) plan_of_type_.push_back(PlanFor(type_name));
+    plan_ = plan_of_type_[type];
+  }
+
+  // The row's columns of its kind, checked whether or not the task is kept: every shard
+  // refuses the same input.
+  std::uint32_t Values(bool kept) {
+    const Plan& plan = plans_[plan_];
+    if (plan.fields.empty()) return kNoValues;
+    const std::vector<TaskKinds::Column>& columns = plan.kind->columns;
+    if (texts_.size() < columns.size()) texts_.resize(columns.size());
+    views_.resize(columns.size());
+    for (std::size_t k = 0; k < columns.size(); ++k) {
+      if (!ReadColumnValue(columns[k].type, csv_.Field(plan.fields[k]), texts_[k], error_)) {
+        throw InputError(file_, csv_.line(),
+                         fmt::format("column {}: {}", ShowName(columns[k].name), error_));
+      }
+      views_[k] = texts_[k];
+    }
+    if (!kept) return kNoValues;
+    const std::uint32_t values = list_.values.AddRow(views_);
+    if (values == ColumnTable::kNoRow) {
+      throw InputError(file_, csv_.line(),
+                       fmt::format("the column values of the tasks need {} or more, more "
+                                   "than one run holds",
+                                   FormatByteSize(list_.values.max_bytes() + 1)));
+    }
+    return values;
+  }
+
+  static void DropDuplicates(TaskList& list) { DropDuplicateTasks(list.tasks, list.values); }
 
  private:
   static constexpr std::size_t kAbsent = std::numeric_limits<std::size_t>::max();
@@ -402,49 +480,8 @@ class KindReader {
     return it == header_.end() ? kAbsent : it->second;
   }
 
-  void ReadRow() {
-    const char* id_text = csv_.Field(id_field_);
-    const std::optional<TaskId> id = ParseTaskId(id_text);
-    if (!id) throw InputError(file_, csv_.line(), DescribeBadTaskId(id_text));
-    if (list_.tasks.size() == std::numeric_limits<TaskIndex>::max()) {
-      throw InputError(file_, csv_.line(), "more rows than one run can hold (2^32 - 1)");
-    }
-    if (dependencies_) {
-      dependencies_->AddRow(*id, csv_.line(),
-                            depends_on_field_ != kAbsent ? csv_.Field(depends_on_field_) : nullptr,
-                            after_field_ != kAbsent ? csv_.Field(after_field_) : nullptr);
-    }
-    const std::string_view type_name = type_field_ != kAbsent ? csv_.Field(type_field_) : "";
-    const std::uint32_t type = types_.Intern(type_name);
-    if (type == plan_of_type_.size()) plan_of_type_.push_back(PlanFor(type_name));
-    const Plan& plan = plans_[plan_of_type_[type]];
-    // A row another shard runs is checked all the same: every shard refuses the same input.
-    const bool kept = !keep_ || dependencies_ || keep_(*id);
-
-    std::uint32_t values = kNoValues;
-    if (!plan.fields.empty()) {
-      const std::vector<TaskKinds::Column>& columns = plan.kind->columns;
-      if (texts_.size() < columns.size()) texts_.resize(columns.size());
-      views_.resize(columns.size());
-      for (std::size_t k = 0; k < columns.size(); ++k) {
-        if (!ReadColumnValue(columns[k].type, csv_.Field(plan.fields[k]), texts_[k], error_)) {
-          throw InputError(file_, csv_.line(),
-                           fmt::format("column {}: {}", ShowName(columns[k].name), error_));
-        }
-        views_[k] = texts_[k];
-      }
-      if (!kept) return;
-      values = list_.values.AddRow(views_);
-      if (values == ColumnTable::kNoRow) {
-        throw InputError(file_, csv_.line(),
-                         fmt::format("the column values of the tasks need {} or more, more "
-                                     "than one run holds",
-                                     FormatByteSize(list_.values.max_bytes() + 1)));
-      }
-    }
-    if (!kept) return;
-    list_.tasks.push_back({*id, type, values});
-    ++list_.rows;
+  const char* FieldOrNull(std::size_t field) const {
+    return field != kAbsent ? csv_.Field(field) : nullptr;
   }
 
   // The plan of a task_type met for the first time, or an input error on its row.
@@ -478,7 +515,6 @@ class KindReader {
   const std::string& file_;
   const TaskKinds& kinds_;
   TaskList& list_;
-  TypeTable types_;
   std::unordered_map<std::string, std::size_t> header_;  // name -> field, or kTwice
   std::size_t id_field_ = kAbsent;
   std::size_t type_field_ = kAbsent;
@@ -488,6 +524,7 @@ class KindReader {
   const TaskFilter& keep_;
   std::vector<Plan> plans_;
   std::vector<std::uint32_t> plan_of_type_;  // per entry of list.type_names
+  std::uint32_t plan_ = 0;                   // the plan of the row being read
   std::unordered_map<const TaskKinds::Kind*, std::uint32_t> plan_of_kind_;
   std::vector<std::string> texts_;  // the canonical values of the row being read
   std::vector<std::string_view> views_;

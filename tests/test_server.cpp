@@ -28,6 +28,8 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include "orchestrator/http_status.h"
+
 #ifndef ORCHESTRATOR_TEST_DATA_DIR
 #error "ORCHESTRATOR_TEST_DATA_DIR must be defined as the path of tests/data"
 #endif
@@ -63,119 +65,10 @@ constexpr std::array<char, kChunkBytes> kFill = [] {
 template <class Stream>
 constexpr bool kIsTls = std::is_same_v<Stream, SslStream>;
 
-std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 101:
-      return "Switching Protocols";
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 203:
-      return "Non-Authoritative Information";
-    case 204:
-      return "No Content";
-    case 205:
-      return "Reset Content";
-    case 206:
-      return "Partial Content";
-    case 300:
-      return "Multiple Choices";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 303:
-      return "See Other";
-    case 304:
-      return "Not Modified";
-    case 307:
-      return "Temporary Redirect";
-    case 308:
-      return "Permanent Redirect";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 402:
-      return "Payment Required";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 406:
-      return "Not Acceptable";
-    case 407:
-      return "Proxy Authentication Required";
-    case 408:
-      return "Request Timeout";
-    case 409:
-      return "Conflict";
-    case 410:
-      return "Gone";
-    case 411:
-      return "Length Required";
-    case 412:
-      return "Precondition Failed";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 415:
-      return "Unsupported Media Type";
-    case 416:
-      return "Range Not Satisfiable";
-    case 417:
-      return "Expectation Failed";
-    case 418:
-      return "I'm a teapot";
-    case 421:
-      return "Misdirected Request";
-    case 422:
-      return "Unprocessable Content";
-    case 425:
-      return "Too Early";
-    case 426:
-      return "Upgrade Required";
-    case 428:
-      return "Precondition Required";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 451:
-      return "Unavailable For Legal Reasons";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    case 505:
-      return "HTTP Version Not Supported";
-    case 506:
-      return "Variant Also Negotiates";
-    case 507:
-      return "Insufficient Storage";
-    case 508:
-      return "Loop Detected";
-    case 510:
-      return "Not Extended";
-    case 511:
-      return "Network Authentication Required";
-    default:
-      return "Status";
-  }
+// The reason phrase the server sends: the library's, or "Status" for a status without one.
+std::string_view StatusLinePhrase(int status) {
+  const std::string_view phrase = ReasonPhrase(status);
+  return phrase.empty() ? "Status" : phrase;
 }
 
 template <class T>
@@ -288,7 +181,7 @@ Request ParseHead(std::string_view head) {
 std::string Head(int status, std::string_view content_type, std::uint64_t content_length,
                  bool close, std::string_view extra_headers = {}) {
   std::string head = "HTTP/1.1 " + std::to_string(status) + " ";
-  head += ReasonPhrase(status);
+  head += StatusLinePhrase(status);
   head += "\r\nContent-Type: ";
   head += content_type;
   head += "\r\nContent-Length: " + std::to_string(content_length) + "\r\n";
@@ -306,7 +199,7 @@ std::string OkResponse(bool close) {
 std::string StatusResponse(int status, bool close, std::string_view extra_headers = {}) {
   std::string body;
   bool bodyless = (status >= 100 && status < 200) || status == 204 || status == 304;
-  if (!bodyless) body = std::to_string(status) + " " + std::string(ReasonPhrase(status)) + "\n";
+  if (!bodyless) body = std::to_string(status) + " " + std::string(StatusLinePhrase(status)) + "\n";
   return Head(status, "text/plain", body.size(), close, extra_headers) + body;
 }
 
