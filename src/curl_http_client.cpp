@@ -699,4 +699,11 @@ void CurlHttpClient::CancelAll() { impl_->CancelAll(); }
 
 std::uint64_t CurlHttpClient::connections_opened() const { return impl_->connections_opened(); }
 
+std::function<std::unique_ptr<HttpClient>(boost::asio::io_context&)> CurlEngines(
+    CurlHttpClientOptions options) {
+  return [options = std::move(options)](boost::asio::io_context& io) {
+    return std::unique_ptr<HttpClient>(std::make_unique<CurlHttpClient>(io, options));
+  };
+}
+
 }  // namespace orchestrator

@@ -17,14 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include "orchestrator/curl_http_client.h"
-#include "test_server.h"
+#include "fakes.h"
 
 namespace orchestrator {
 namespace {
 
 using std::chrono::milliseconds;
-using testing::TestServer;
 
 // An in-memory file for a result stream, read back as text.
 class MemoryFile {
@@ -64,7 +62,7 @@ class CollectorTest : public ::testing::Test {
     for (std::size_t i = 0; i < tasks; ++i) list.tasks.push_back({i + 1, 0});
     list.rows = tasks;
     task_count_ = tasks;
-    blueprint_ = DefaultBlueprint(GetOf(server_.Url("/ok")), delay);
+    blueprint_ = DefaultBlueprint(GetOf("http://127.0.0.1:9/ok"), delay);
     reporter_.WriteHeader();
     reporter_.Flush();
     collector_ = std::make_unique<Collector>(io_, reporter_, list.type_names, signals_,
@@ -74,12 +72,7 @@ class CollectorTest : public ::testing::Test {
       auto worker =
           std::make_unique<Worker>(std::move(shares[k]), blueprint_,
                                    Worker::Options{.runner = {.max_fetches = 4, .seed = k},
-                                                   .http = {.max_connections = 4,
-                                                            .max_body = std::nullopt,
-                                                            .user_agent = "orchestrator-test",
-                                                            .ca_file = {},
-                                                            .insecure = false,
-                                                            .http_version = HttpVersion::kDefault},
+                                                   .http = InstantEngines(fetches_),
                                                    .own_thread = own_threads},
                                    io_, collector_->Deliverer());
       workers_.push_back(worker.get());
@@ -104,8 +97,7 @@ class CollectorTest : public ::testing::Test {
     }
   }
 
-  CurlLibrary curl_;
-  TestServer server_;
+  std::atomic<std::size_t> fetches_{0};  // by every worker's engine
   SignalWatch signals_;
   boost::asio::io_context io_{1};
   MemoryFile file_;
@@ -151,17 +143,18 @@ TEST_F(CollectorTest, AStreamThatFailedBeforeTheStartStopsTheRunAtOnce) {
   for (TaskId id = 1; id <= 50; ++id) list.tasks.push_back({id, 0});
   list.rows = 50;
   task_count_ = 50;
-  blueprint_ = DefaultBlueprint(GetOf(server_.Url("/ok")), Duration(60'000));
+  blueprint_ = DefaultBlueprint(GetOf("http://127.0.0.1:9/ok"), Duration(60'000));
   Collector collector(io_, reporter, list.type_names, signals_, -1);
   collector.Add(std::make_unique<Worker>(
-      std::move(list), blueprint_, Worker::Options{.runner = {}, .http = {}, .own_thread = true},
-      io_, collector.Deliverer()));
+      std::move(list), blueprint_,
+      Worker::Options{.runner = {}, .http = InstantEngines(fetches_), .own_thread = true}, io_,
+      collector.Deliverer()));
   const auto started = std::chrono::steady_clock::now();
   const RunEnd end = collector.Run();
   reporter.Flush();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
   EXPECT_EQ(end.signal, 0);
-  EXPECT_EQ(server_.requests(), 0u) << "nothing ran";
+  EXPECT_EQ(fetches_, 0u) << "nothing ran";
   ExpectEveryTaskCancelledOnce(other);
   ::close(full);
 }

@@ -5,87 +5,14 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <deque>
 #include <map>
+
+#include "fakes.h"
 
 namespace orchestrator {
 namespace {
 
 using std::chrono::milliseconds;
-
-// Records fetches and completes them when the test says so.
-class FakeHttpClient : public HttpClient {
- public:
-  struct Pending {
-    FetchRequest request;
-    Callback done;
-  };
-
-  void Fetch(FetchRequest request, Callback done) override {
-    pending.push_back({std::move(request), std::move(done)});
-    ++started;
-    max_in_flight = std::max(max_in_flight, pending.size());
-  }
-  void CancelAll() override {
-    pending.clear();
-    ++cancels;
-  }
-
-  // Completes the fetch at `position` (0 = oldest) with `result`.
-  void Complete(std::size_t position, const FetchResult& result) {
-    ASSERT_LT(position, pending.size());
-    Pending fetch = std::move(pending[position]);
-    pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(position));
-    fetch.done(result);
-  }
-  // Completes the fetches pending now (not those they lead to) with `result`.
-  void CompleteCurrent(const FetchResult& result) {
-    for (std::size_t n = pending.size(); n > 0; --n) Complete(0, result);
-  }
-
-  std::deque<Pending> pending;
-  std::size_t started = 0;
-  std::size_t max_in_flight = 0;
-  int cancels = 0;
-};
-
-// Time that moves only when the test moves it.
-class FakeClock : public Clock {
- public:
-  TimePoint Now() const override { return now; }
-  std::chrono::system_clock::time_point WallNow() const override {
-    // 2026-12-02T09:00:00Z when `now` is its starting hour.
-    return std::chrono::system_clock::time_point(std::chrono::seconds(1'796'202'000)) +
-           std::chrono::duration_cast<std::chrono::system_clock::duration>(
-               now - TimePoint(std::chrono::hours(1)));
-  }
-  void WakeAt(TimePoint when, std::function<void()> wake) override {
-    wake_at = when;
-    wake_ = std::move(wake);
-    ++arms;
-  }
-  void CancelWake() override {
-    wake_at.reset();
-    wake_ = nullptr;
-  }
-  // Moves time forward, firing the wake-up at its own time along the way.
-  void Advance(Duration duration) {
-    const TimePoint target = now + duration;
-    while (wake_at && *wake_at <= target) {
-      now = std::max(now, *wake_at);
-      wake_at.reset();
-      std::exchange(wake_, nullptr)();
-    }
-    now = target;
-  }
-
-  TimePoint now{std::chrono::hours(1)};
-  std::optional<TimePoint> wake_at;
-  int arms = 0;
-
- private:
-  std::function<void()> wake_;
-};
 
 struct RecordingSink : RunSink {
   void Event(const Task& task, std::string_view type, std::string_view step,

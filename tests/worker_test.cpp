@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "orchestrator/curl_http_client.h"
 #include "test_server.h"
 
 namespace orchestrator {
@@ -145,12 +146,12 @@ class WorkerTest : public ::testing::Test {
       workers_.push_back(std::make_unique<Worker>(
           std::move(shares[k]), blueprint_,
           Worker::Options{.runner = {.max_fetches = fetches, .seed = k},
-                          .http = {.max_connections = fetches,
-                                   .max_body = std::nullopt,
-                                   .user_agent = "orchestrator-test",
-                                   .ca_file = {},
-                                   .insecure = false,
-                                   .http_version = HttpVersion::kDefault},
+                          .http = CurlEngines({.max_connections = fetches,
+                                               .max_body = std::nullopt,
+                                               .user_agent = "orchestrator-test",
+                                               .ca_file = {},
+                                               .insecure = false,
+                                               .http_version = HttpVersion::kDefault}),
                           .own_thread = own_threads},
           io_, [this, count](WorkerBatch batch) {
             if (!batch.error.empty()) got_.errors.push_back(batch.error);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,13 +25,6 @@ class CurlLibrary {
   ~CurlLibrary();
   CurlLibrary(const CurlLibrary&) = delete;
   CurlLibrary& operator=(const CurlLibrary&) = delete;
-};
-
-/// Which HTTP versions the engine speaks, as curl's --http1.1 and --http2 choose.
-enum class HttpVersion : std::uint8_t {
-  kDefault,  ///< libcurl's: HTTP/2 over TLS when the server offers it (ALPN), else HTTP/1.1
-  kHttp11,   ///< HTTP/1.1 only (CURL_HTTP_VERSION_1_1)
-  kHttp2,    ///< HTTP/2 over TLS, and over plain HTTP an Upgrade offer (CURL_HTTP_VERSION_2_0)
 };
 
 struct CurlHttpClientOptions {
@@ -78,6 +72,11 @@ class CurlHttpClient final : public HttpClient {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// What makes a worker's engine (Worker::Options::http): a CurlHttpClient with `options` on
+/// the loop it is given.
+std::function<std::unique_ptr<HttpClient>(boost::asio::io_context&)> CurlEngines(
+    CurlHttpClientOptions options);
 
 }  // namespace orchestrator
 

@@ -39,6 +39,13 @@ constexpr std::string_view NameOf(HttpMethod method) {
   return "GET";
 }
 
+/// Which HTTP versions the engine speaks, as curl's --http1.1 and --http2 choose.
+enum class HttpVersion : std::uint8_t {
+  kDefault,  ///< libcurl's: HTTP/2 over TLS when the server offers it (ALPN), else HTTP/1.1
+  kHttp11,   ///< HTTP/1.1 only (CURL_HTTP_VERSION_1_1)
+  kHttp2,    ///< HTTP/2 over TLS, and over plain HTTP an Upgrade offer (CURL_HTTP_VERSION_2_0)
+};
+
 /// Why a fetch did not succeed, in the terms retry decisions need.
 enum class FetchFailure {
   kNone,            ///< An expected status (any 2xx by default), body read to its end.

@@ -9,9 +9,9 @@
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/blueprint_file.h"
-#include "orchestrator/curl_http_client.h"
 #include "orchestrator/duration.h"
 #include "orchestrator/halt_policy.h"
+#include "orchestrator/http_client.h"
 #include "orchestrator/running_limits.h"
 #include "orchestrator/shard.h"
 

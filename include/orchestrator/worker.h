@@ -18,7 +18,7 @@
 
 #include "orchestrator/asio_clock.h"
 #include "orchestrator/blueprint.h"
-#include "orchestrator/curl_http_client.h"
+#include "orchestrator/http_client.h"
 #include "orchestrator/loop_load_probe.h"
 #include "orchestrator/outcome.h"
 #include "orchestrator/parent_end.h"
@@ -85,9 +85,13 @@ class Worker final : private RunSink, private ParentEndSink, private TaskEventSi
   /// Runs on the collector's io_context with each batch, in the order the worker made them.
   using Deliver = std::function<void(WorkerBatch batch)>;
 
+  /// Makes the worker's HTTP engine on the loop its tasks run on: the curl engine in a run,
+  /// a fake in tests (tests/fakes.h), an engine that only prints in a dry run.
+  using MakeHttpClient = std::function<std::unique_ptr<HttpClient>(boost::asio::io_context& io)>;
+
   struct Options {
     RunnerOptions runner;
-    CurlHttpClientOptions http;
+    MakeHttpClient http;
     bool own_thread = true;  ///< false: run on the collector's io_context and thread
     /// How often a batch carries the runner's counts (WorkerBatch::stats), the last batch
     /// always; 0: only the last batch; none: no batch (nobody watches the run).
@@ -147,7 +151,7 @@ class Worker final : private RunSink, private ParentEndSink, private TaskEventSi
   // Keeps the loop running while every task left waits for parents on other workers: there
   // may be nothing else to wait for until their news comes.
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> busy_;
-  CurlHttpClient http_;
+  std::unique_ptr<HttpClient> http_;
   AsioClock clock_;
   Runner runner_;
   Deliver deliver_;
