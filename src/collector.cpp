@@ -4,6 +4,9 @@
 #include <exception>
 #include <stdexcept>
 #include <utility>
+#include <variant>
+
+#include "orchestrator/overloaded.h"
 
 namespace orchestrator {
 
@@ -15,7 +18,8 @@ Collector::Collector(boost::asio::io_context& io, Reporter& reporter,
       type_names_(std::move(type_names)),
       signals_(signals),
       watched_output_(watched_output),
-      halt_(halt) {}
+      halt_(halt),
+      observers_{&reporter} {}
 
 Collector::~Collector() { workers_.clear(); }
 
@@ -44,6 +48,7 @@ RunEnd Collector::Run() {
     std::size_t tasks = 0;
     for (const auto& worker : workers_) tasks += worker->task_count();
     progress_.emplace(type_names_, workers_.size(), tasks, std::chrono::system_clock::now());
+    observers_.push_back(&*progress_);
     for (std::size_t w = 0; w < watches_.size(); ++w) {
       watches_[w].watcher->Update(*progress_);
       ArmWatch(w);
@@ -105,20 +110,27 @@ void Collector::EndWatches() {
 
 void Collector::Deliver(WorkerBatch batch) {
   if (progress_ && batch.stats) progress_->WorkerStats(batch.list, std::move(*batch.stats));
-  const auto now =
-      progress_ ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
-  if (event_log_ != nullptr) event_log_->Write(batch.task_events);
+  for (RunObserver* observer : observers_) observer->OnTaskEvents(batch.task_events);
   for (const WorkerRecord& record : batch.records) {
-    if (record.outcome) {
-      reporter_.Result(record.task, *record.outcome);
-      if (event_log_ != nullptr) event_log_->Finished(record.task, *record.outcome);
-      if (progress_) progress_->Row(record.task, *record.outcome, now);
-      CountForHalt(*record.outcome);
-    } else if (!record.webhook.empty()) {
-      reporter_.WebhookGaveUp(record.task, record.webhook, record.line);
-    } else {
-      reporter_.Event(record.task, type_names_[record.task.type], record.step, record.line);
-    }
+    std::visit(Overloaded{[this](const EmitRecord& emit) {
+                            for (RunObserver* observer : observers_) {
+                              observer->OnEmit(emit.task, type_names_[emit.task.type], emit.step,
+                                               emit.line);
+                            }
+                          },
+                          [this](const RowRecord& row) {
+                            for (RunObserver* observer : observers_) {
+                              observer->OnRow(row.task, row.outcome);
+                            }
+                            CountForHalt(row.outcome);
+                          },
+                          [this](const WebhookGaveUpRecord& given_up) {
+                            for (RunObserver* observer : observers_) {
+                              observer->OnWebhookGaveUp(given_up.task, given_up.webhook,
+                                                        given_up.reason);
+                            }
+                          }},
+               record);
   }
   // After the rows: a child starts once its parents' rows are written.
   for (std::size_t list = 0; list < batch.parents_ended.size(); ++list) {
@@ -126,10 +138,13 @@ void Collector::Deliver(WorkerBatch batch) {
       workers_[list]->ParentsEnded(std::move(batch.parents_ended[list]));
     }
   }
-  if (event_log_ != nullptr && !event_log_->Flush() && end_.events_error == 0) {
-    // Like a failed --output: the run stops, and every task still gets its row.
-    end_.events_error = event_log_->stream().error();
-    StopAll();
+  for (RunObserver* observer : observers_) {
+    std::optional<OutputFailure> failure = observer->AfterBatch();
+    if (failure && !end_.output_failure) {
+      // Like a failed --output: the run stops, and every task still gets its row.
+      end_.output_failure = std::move(failure);
+      StopAll();
+    }
   }
   if (!batch.error.empty()) OnInternalError(std::move(batch.error));
   if (batch.last && --workers_running_ == 0) {

@@ -94,15 +94,18 @@ EventLog::~EventLog() {
   ::close(fd_);
 }
 
-void EventLog::Write(std::span<const TaskEvent> events) {
+void EventLog::OnTaskEvents(std::span<const TaskEvent> events) {
   for (const TaskEvent& event : events) WriteLine(&event, event.task, nullptr);
 }
 
-void EventLog::Finished(const Task& task, const Outcome& outcome) {
+void EventLog::OnRow(const Task& task, const Outcome& outcome) {
   WriteLine(nullptr, task, &outcome);
 }
 
-bool EventLog::Flush() { return stream_->Flush(); }
+std::optional<OutputFailure> EventLog::AfterBatch() {
+  if (stream_->Flush()) return std::nullopt;
+  return OutputFailure{.what = "events", .where = stream_->name(), .error = stream_->error()};
+}
 
 // A line is the five fields every event has, then its own, written piece by piece into room
 // made beforehand, from numbers and from strings that Boost.JSON escaped (the task types and

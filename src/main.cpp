@@ -119,9 +119,9 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
                failed_output->name(), std::strerror(failed_output->error()));
     return kExitOutputError;
   }
-  if (end.events_error != 0) {
-    fmt::print(stderr, "orchestrator: error: cannot write events to {}: {}; they are incomplete\n",
-               options.events_path, std::strerror(end.events_error));
+  if (const std::optional<OutputFailure>& failure = end.output_failure) {
+    fmt::print(stderr, "orchestrator: error: cannot write {} to {}: {}; they are incomplete\n",
+               failure->what, failure->where, std::strerror(failure->error));
     return kExitOutputError;
   }
   if (end.halted_after) {
@@ -307,7 +307,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   if (metrics) collector.Watch(*metrics, kMetricsEvery);
   if (status) collector.Watch(*status, status_every);
   if (report) collector.Watch(*report, std::chrono::milliseconds(0));
-  if (event_log) collector.set_event_log(&*event_log);
+  if (event_log) collector.Observe(*event_log);
   std::vector<TaskList> shares = SplitTasks(
       std::move(tasks), std::max<std::size_t>(1, std::min({threads, max_fetches, task_count})));
   const std::size_t thread_count = shares.size();

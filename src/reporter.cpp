@@ -17,8 +17,8 @@ void Reporter::CarryOver(TaskId id, const Outcome& outcome) {
   ++(outcome.status() == FinalStatus::kCompleted ? completed_ : failed_);
 }
 
-void Reporter::Event(const Task& task, std::string_view type_name, std::string_view step,
-                     std::string_view line) {
+void Reporter::OnEmit(const Task& task, std::string_view type_name, std::string_view step,
+                      std::string_view line) {
   if (events_ == nullptr) return;
   scratch_.clear();
   if (line.empty()) {
@@ -33,7 +33,7 @@ void Reporter::Event(const Task& task, std::string_view type_name, std::string_v
   events_->Write(scratch_);  // a failing stderr is not worth stopping the run for
 }
 
-void Reporter::Result(const Task& task, const Outcome& outcome) {
+void Reporter::OnRow(const Task& task, const Outcome& outcome) {
   if (outcome.status() == FinalStatus::kCompleted) {
     ++completed_;
   } else {
@@ -46,7 +46,8 @@ void Reporter::Result(const Task& task, const Outcome& outcome) {
 }
 
 // Printed even when quiet: the task's row does not tell it.
-void Reporter::WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) {
+void Reporter::OnWebhookGaveUp(const Task& task, std::string_view webhook,
+                               std::string_view reason) {
   ++webhooks_given_up_;
   if (warnings_ == nullptr) return;
   scratch_.clear();

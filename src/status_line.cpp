@@ -38,7 +38,7 @@ std::string WithThousands(std::uint64_t number) {
 
 namespace {
 
-std::string Clock(double seconds) {
+std::string ClockFace(double seconds) {
   const auto total = static_cast<std::uint64_t>(std::llround(seconds));
   const std::uint64_t hours = total / 3600, minutes = total / 60 % 60, rest = total % 60;
   return hours > 0 ? fmt::format("{}:{:02}:{:02}", hours, minutes, rest)
@@ -68,7 +68,7 @@ std::string StatusText(const RunProgress& progress, double rows_per_second, std:
   parts.push_back(fmt::format("{}/s", WithThousands(static_cast<std::uint64_t>(
                                           std::llround(std::max(0.0, rows_per_second))))));
   parts.push_back(rows_per_second > 0 && done < total
-                      ? "ETA " + Clock(static_cast<double>(total - done) / rows_per_second)
+                      ? "ETA " + ClockFace(static_cast<double>(total - done) / rows_per_second)
                       : std::string("ETA --"));
   text += ' ';
   for (std::size_t i = 0; i < parts.size(); ++i) {

@@ -182,23 +182,16 @@ void Worker::OnTaskEvent(const TaskEvent& event) {
 
 void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string_view step,
                    std::string_view line) {
-  Add({.task = task,
-       .step = step,
-       .line = std::string(line),
-       .outcome = std::nullopt,
-       .webhook = {}});
+  Add(EmitRecord{.task = task, .step = step, .line = std::string(line)});
 }
 
 void Worker::Result(const Task& task, const Outcome& outcome) {
-  Add({.task = task, .step = {}, .line = {}, .outcome = outcome, .webhook = {}});
+  Add(RowRecord{.task = task, .outcome = outcome});
 }
 
 void Worker::WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) {
-  Add({.task = task,
-       .step = {},
-       .line = std::string(reason),
-       .outcome = std::nullopt,
-       .webhook = std::string(webhook)});
+  Add(WebhookGaveUpRecord{
+      .task = task, .webhook = std::string(webhook), .reason = std::string(reason)});
 }
 
 // The records of one burst of events go out together, once the burst is handled: one

@@ -67,9 +67,9 @@ TEST(EventLogTest, WritesEachEventWithWhatItNeeds) {
          .hook_index = 1,
          .given_up = true},
     };
-    log.Write(events);
-    log.Finished(task, Outcome::Failed("HTTP 503 \"Service\" Unavailable\n"));
-    ASSERT_TRUE(log.Flush());
+    log.OnTaskEvents(events);
+    log.OnRow(task, Outcome::Failed("HTTP 503 \"Service\" Unavailable\n"));
+    ASSERT_FALSE(log.AfterBatch());
   }
   const auto lines = ReadLines(path);
   ASSERT_EQ(lines.size(), 6u);
@@ -130,9 +130,9 @@ TEST(EventLogTest, WritesDurationsAsFmtWouldAndLongLinesWhole) {
                         .kind = TaskEventKind::kStepFinished,
                         .step = 1});
     }
-    log.Write(events);
-    log.Finished(task, Outcome::Failed(long_error));
-    ASSERT_TRUE(log.Flush());
+    log.OnTaskEvents(events);
+    log.OnRow(task, Outcome::Failed(long_error));
+    ASSERT_FALSE(log.AfterBatch());
   }
   std::ifstream in(path);
   std::vector<std::string> lines;

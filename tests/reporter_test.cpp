@@ -13,11 +13,11 @@ TEST(ReporterTest, CountsCancelledTasksByHowTheyEndedNotByTheirText) {
   {
     OutputStream out(null, "null", OutputStream::FlushPolicy::kWhenAsked);
     Reporter reporter({&out}, nullptr, nullptr);
-    reporter.Result({.id = 1, .type = 0}, Outcome::Cancelled());
+    reporter.OnRow({.id = 1, .type = 0}, Outcome::Cancelled());
     // A step's reason that reads like a cancel: the task ran and failed.
-    reporter.Result({.id = 2, .type = 0}, Outcome::Failed("cancelled"));
-    reporter.Result({.id = 3, .type = 0}, Outcome::Halted(2));
-    reporter.Result({.id = 4, .type = 0}, Outcome::Completed());
+    reporter.OnRow({.id = 2, .type = 0}, Outcome::Failed("cancelled"));
+    reporter.OnRow({.id = 3, .type = 0}, Outcome::Halted(2));
+    reporter.OnRow({.id = 4, .type = 0}, Outcome::Completed());
     EXPECT_EQ(reporter.cancelled(), 1u);
     EXPECT_EQ(reporter.failed(), 3u);
     EXPECT_EQ(reporter.completed(), 1u);

@@ -156,12 +156,14 @@ class WorkerTest : public ::testing::Test {
           io_, [this, count](WorkerBatch batch) {
             if (!batch.error.empty()) got_.errors.push_back(batch.error);
             for (WorkerRecord& record : batch.records) {
-              if (record.outcome) {
-                got_.results[record.task.id].push_back(std::move(*record.outcome));
-                got_.order.push_back(record.task.id);
+              if (auto* row = std::get_if<RowRecord>(&record)) {
+                got_.results[row->task.id].push_back(std::move(row->outcome));
+                got_.order.push_back(row->task.id);
               } else {
-                EXPECT_EQ(record.step, "emit_event");
-                ++got_.events[record.task.id];
+                const auto* emit = std::get_if<EmitRecord>(&record);
+                ASSERT_NE(emit, nullptr) << "no webhooks here";
+                EXPECT_EQ(emit->step, "emit_event");
+                ++got_.events[emit->task.id];
               }
             }
             // As the collector does: the news of parents to the workers of their children.

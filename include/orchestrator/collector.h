@@ -14,10 +14,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 
-#include "orchestrator/event_log.h"
 #include "orchestrator/halt_policy.h"
 #include "orchestrator/interrupts.h"
 #include "orchestrator/reporter.h"
+#include "orchestrator/run_observer.h"
 #include "orchestrator/run_progress.h"
 #include "orchestrator/worker.h"
 
@@ -32,7 +32,8 @@ struct RunEnd {
   /// Set when --halt stopped the run: the failures counted then.
   std::optional<std::uint64_t> halted_after;
   std::uint64_t not_started = 0;  ///< Tasks the halt left unstarted.
-  int events_error = 0;           ///< The errno that stopped the --events file being written, or 0.
+  /// The output (a RunObserver's: the --events file) whose failure stopped the run.
+  std::optional<OutputFailure> output_failure;
 };
 
 /// Runs the collector's side of a run on its io_context (the main thread): it starts the
@@ -63,9 +64,10 @@ class Collector {
   /// never), and once at its end (RunWatcher). It must outlive Run(). Call before Run().
   void Watch(RunWatcher& watcher, std::chrono::milliseconds every);
 
-  /// --events: the workers' TaskEvents and every row go to `log` as they come. A log that
-  /// fails stops the run (RunEnd::events_error). Call before Run().
-  void set_event_log(EventLog* log) { event_log_ = log; }
+  /// `observer` hears of every record the workers send, as it comes, after the reporter
+  /// (and before the progress watchers read). An observer whose output fails stops the run
+  /// (RunEnd::output_failure). It must outlive Run(). Call before Run().
+  void Observe(RunObserver& observer) { observers_.push_back(&observer); }
 
   /// Starts the workers and runs the loop until each has delivered its last batch. Call once.
   RunEnd Run();
@@ -99,7 +101,7 @@ class Collector {
   };
   std::vector<Watching> watches_;
   std::optional<RunProgress> progress_;  // while Run() runs, when watched
-  EventLog* event_log_ = nullptr;
+  std::vector<RunObserver*> observers_;  // the reporter first, the progress (if watched) last
 };
 
 }  // namespace orchestrator

@@ -12,6 +12,7 @@
 #include "orchestrator/blueprint.h"
 #include "orchestrator/outcome.h"
 #include "orchestrator/output_stream.h"
+#include "orchestrator/run_observer.h"
 #include "orchestrator/task_event.h"
 
 namespace orchestrator {
@@ -35,23 +36,21 @@ namespace orchestrator {
 /// A task's own events are in the order they happened. The file is written as the run goes
 /// (at most 64 KiB buffered); a write that fails (a full disk, a closed FIFO) stops the run,
 /// as a failed --output does.
-class EventLog {
+class EventLog final : public RunObserver {
  public:
   /// Opens FILE for writing (created, or truncated; a FIFO or /dev/stderr as it is): throws
   /// InputError (exit 2, nothing run) if it cannot. `blueprints[t]` names the steps of type t.
   EventLog(const std::string& path, const std::vector<std::string>& type_names,
            std::vector<const Blueprint*> blueprints);
-  ~EventLog();
+  ~EventLog() override;
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
-  void Write(std::span<const TaskEvent> events);
-  /// The task's row.
-  void Finished(const Task& task, const Outcome& outcome);
-  /// Writes out what is buffered; false if the file has failed.
-  bool Flush();
-
-  const OutputStream& stream() const { return *stream_; }
+  void OnTaskEvents(std::span<const TaskEvent> events) override;
+  /// The task's row: its "finished" line.
+  void OnRow(const Task& task, const Outcome& outcome) override;
+  /// Writes out what is buffered; says so if the file has failed.
+  std::optional<OutputFailure> AfterBatch() override;
 
  private:
   void WriteLine(const TaskEvent* event, const Task& task, const Outcome* outcome);

@@ -7,15 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "orchestrator/outcome.h"
 #include "orchestrator/output_stream.h"
-#include "orchestrator/runner.h"
+#include "orchestrator/run_observer.h"
+#include "orchestrator/task.h"
 
 namespace orchestrator {
 
 /// Writes each result row to every result stream (stdout and, optionally, a results file),
 /// each event line to the event stream and each warning to the warning stream, and counts
 /// outcomes for the exit status and the summary.
-class Reporter final : public RunSink {
+class Reporter final : public RunObserver {
  public:
   /// `events` may be null (quiet); `warnings` too (tests). Streams must outlive the reporter.
   Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings);
@@ -24,10 +26,11 @@ class Reporter final : public RunSink {
   /// A row that needs no run (carried over from an earlier result file).
   void CarryOver(TaskId id, const Outcome& outcome);
 
-  void Event(const Task& task, std::string_view type_name, std::string_view step,
-             std::string_view line) override;
-  void Result(const Task& task, const Outcome& outcome) override;
-  void WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) override;
+  void OnEmit(const Task& task, std::string_view type_name, std::string_view step,
+              std::string_view line) override;
+  void OnRow(const Task& task, const Outcome& outcome) override;
+  void OnWebhookGaveUp(const Task& task, std::string_view webhook,
+                       std::string_view reason) override;
 
   /// Flushes every stream. Returns false if a result stream has failed.
   bool Flush();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "orchestrator/outcome.h"
+#include "orchestrator/run_observer.h"
 #include "orchestrator/run_stats.h"
 #include "orchestrator/task.h"
 
@@ -18,7 +19,7 @@ namespace orchestrator {
 
 /// Rows by task type and final status, and the latest counts (RunStats) of each worker.
 /// Lives on the collector's thread; the workers' counts arrive in their batches.
-class RunProgress {
+class RunProgress final : public RunObserver {
  public:
   using WallTime = std::chrono::system_clock::time_point;
 
@@ -28,6 +29,10 @@ class RunProgress {
 
   /// A task got its row at `now`.
   void Row(const Task& task, const Outcome& outcome, WallTime now);
+  /// A task got its row now.
+  void OnRow(const Task& task, const Outcome& outcome) override {
+    Row(task, outcome, std::chrono::system_clock::now());
+  }
   /// Worker `worker`'s counts now (they replace its earlier ones).
   void WorkerStats(std::size_t worker, RunStats stats);
 

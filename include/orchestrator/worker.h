@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -29,16 +30,28 @@
 
 namespace orchestrator {
 
-/// What a worker tells the collector about one of its tasks: an event, a webhook given up,
-/// or its result.
-struct WorkerRecord {
+/// An emit step ran (RunObserver::OnEmit).
+struct EmitRecord {
   Task task;
-  std::string_view step;  ///< An event's step name (owned by the Blueprint).
-  /// An event's line, filled in (empty for the default line); why a webhook was given up.
-  std::string line;
-  std::optional<Outcome> outcome;  ///< Set for a result.
-  std::string webhook;             ///< Set for a webhook given up: which ("on_start webhook").
+  std::string_view step;  ///< Its name (owned by the Blueprint).
+  std::string line;       ///< Filled in; empty for the line that names the task.
 };
+
+/// A task has its row (RunObserver::OnRow).
+struct RowRecord {
+  Task task;
+  Outcome outcome;
+};
+
+/// A webhook was given up (RunObserver::OnWebhookGaveUp).
+struct WebhookGaveUpRecord {
+  Task task;
+  std::string webhook;  ///< Which: "on_start webhook"
+  std::string reason;
+};
+
+/// What a worker tells the collector about one of its tasks, in the order it happened.
+using WorkerRecord = std::variant<EmitRecord, RowRecord, WebhookGaveUpRecord>;
 
 /// What a worker hands the collector at once: the records of one burst of events.
 struct WorkerBatch {
