@@ -66,4 +66,12 @@ std::string FailureReason(const FetchResult& result, int attempts, const std::st
   return reason;
 }
 
+AfterFailure RetryDecider::Decide(const RetryPolicy& policy, int attempts,
+                                  const FetchResult& result) {
+  const double random01 = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+  RetryDecision decision = policy.Decide(attempts, result, random01);
+  if (decision.retry) return {.retry = true, .delay = decision.delay, .reason = {}};
+  return {.retry = false, .delay = {}, .reason = FailureReason(result, attempts, decision.note)};
+}
+
 }  // namespace orchestrator

@@ -58,7 +58,7 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
           options_.seed ^ 0x9e3779b97f4a7c15u),
       window_(options_.max_fetches, options_.adapt_to_load),
       waiting_(DelayDurations(blueprints_)),
-      random_(options_.seed) {
+      retries_(options_.seed) {
   if (blueprints_.size() == 1) blueprints_.resize(tasks.type_names.size(), blueprints_[0]);
   if (blueprints_.size() < tasks.type_names.size()) {
     throw std::invalid_argument("a blueprint for every task type");
@@ -175,11 +175,11 @@ void Runner::Cancel() {
       case Phase::kEnding: {
         // Its steps are over: its row says how they ended, webhooks sent or not.
         const auto ending = ending_.find(index);
-        WriteRow(index, ending->second.outcome);
+        SendRow(index, ending->second.outcome);
         break;
       }
       default:
-        WriteRow(index, Outcome::Cancelled());
+        SendRow(index, Outcome::Cancelled());
     }
   }
   ending_.clear();
@@ -195,7 +195,7 @@ void Runner::Halt(bool stop_running, std::uint64_t failures) {
     for (TaskIndex index = 0; index < states_.size() && !cancelled_; ++index) {
       const TaskState& state = states_[index];
       if (state.phase != Phase::kDone && !state.started) {
-        WriteRow(index, unstarted);
+        SendRow(index, unstarted);
       }
     }
   }
@@ -397,9 +397,8 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result, Clock::Time
     Advance(index);
   } else {
     ++state.attempts;
-    const double random01 = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-    const FetchStep& fetch = CurrentFetch(index);
-    const RetryDecision decision = fetch.retry.Decide(state.attempts, result, random01);
+    const AfterFailure decision =
+        retries_.Decide(CurrentFetch(index).retry, state.attempts, result);
     if (decision.retry) {
       ++stats_.retries[static_cast<std::size_t>(result.failure)];
       ++stats_.retries_by_type[tasks_.tasks[index].type];
@@ -414,7 +413,7 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result, Clock::Time
       SetPhase(index, Phase::kWaiting);
       waiting_.Push(clock_.Now(), decision.delay, index);
     } else {
-      Fail(index, FailureReason(result, state.attempts, decision.note));
+      Fail(index, decision.reason);
     }
   }
   StartFetches();
@@ -484,7 +483,7 @@ void Runner::Finish(TaskIndex index, Outcome outcome) {
   const WebhookEvent end =
       outcome.status() == FinalStatus::kCompleted ? WebhookEvent::kSuccess : WebhookEvent::kFailure;
   if (state.webhooks_out == 0 && WebhooksOf(BlueprintOf(index), end).empty()) {
-    WriteRow(index, outcome);
+    SendRow(index, outcome);
     return;
   }
   SetPhase(index, Phase::kEnding);
@@ -502,7 +501,7 @@ void Runner::SendEndWebhooks(TaskIndex index) {
   if (state.webhooks_out == 0) {
     const Outcome outcome = std::move(ending->second.outcome);
     ending_.erase(ending);
-    WriteRow(index, outcome);
+    SendRow(index, outcome);
   }
 }
 
@@ -550,7 +549,7 @@ void Runner::Settle(const WebhookProgress& progress) {
   const auto ending = ending_.find(index);
   const Outcome outcome = std::move(ending->second.outcome);
   ending_.erase(ending);
-  WriteRow(index, outcome);
+  SendRow(index, outcome);
 }
 
 // A webhook's request, filled in as it is sent, with the task's record as its body.
@@ -581,7 +580,8 @@ std::variant<WebhookQueue::Prepared, std::string> Runner::PrepareWebhook(
   return prepared;
 }
 
-void Runner::WriteRow(TaskIndex index, const Outcome& outcome) {
+// The task has its row: it goes to the sink, and the pools and children hear of it.
+void Runner::SendRow(TaskIndex index, const Outcome& outcome) {
   SetPhase(index, Phase::kDone);
   ++finished_;
   sink_.Result(tasks_.tasks[index], outcome);
@@ -652,7 +652,7 @@ void Runner::ReleaseChild(const ParentEnd& news) {
   TaskState& state = states_[child];
   if (state.phase != Phase::kBlocked || cancelled_) return;  // failed by another parent
   if (news.kind == Dependency::kSuccess && !news.completed) {
-    WriteRow(child, Outcome::DependencyFailed(news.parent));
+    SendRow(child, Outcome::DependencyFailed(news.parent));
     return;
   }
   if (--parents_left_[child] == 0) {

@@ -12,7 +12,7 @@ WebhookQueue::WebhookQueue(HttpClient& http, Clock& clock, Prepare prepare, Done
       clock_(clock),
       prepare_(std::move(prepare)),
       done_(std::move(done)),
-      random_(seed) {}
+      retries_(seed) {}
 
 void WebhookQueue::Post(WebhookDelivery delivery) { queued_.push_back(delivery); }
 
@@ -40,12 +40,9 @@ void WebhookQueue::OnAttemptDone(WebhookDelivery delivery, const RetryPolicy& re
     return;
   }
   ++delivery.attempts;
-  const double random01 = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-  const RetryDecision decision = retry.Decide(delivery.attempts, result, random01);
+  AfterFailure decision = retries_.Decide(retry, delivery.attempts, result);
   if (!decision.retry) {
-    done_({.delivery = delivery,
-           .settled = true,
-           .failure = FailureReason(result, delivery.attempts, decision.note)});
+    done_({.delivery = delivery, .settled = true, .failure = std::move(decision.reason)});
     return;
   }
   backing_off_.push_back({clock_.Now() + decision.delay, delivery});

@@ -48,10 +48,9 @@ std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
     }
     list.tasks.push_back(task);
   }
-  for (std::size_t k = 0; k < count; ++k) {
-    lists[k].rows = lists[k].tasks.size();
-    lists[k].values.ShrinkToFit();
-  }
+  // TaskList::rows stays 0: a dealt list read no rows of its own (the input's count of
+  // rows read, duplicates included, is the whole list's).
+  for (std::size_t k = 0; k < count; ++k) lists[k].values.ShrinkToFit();
   return lists;
 }
 

@@ -2,6 +2,8 @@
 #ifndef ORCHESTRATOR_RETRY_POLICY_H_
 #define ORCHESTRATOR_RETRY_POLICY_H_
 
+#include <cstdint>
+#include <random>
 #include <string>
 
 #include "orchestrator/duration.h"
@@ -39,6 +41,26 @@ struct RetryPolicy {
 /// then how many attempts were made and `note` (RetryDecision::note), if any:
 /// "HTTP 503 Service Unavailable (after 3 attempts)".
 std::string FailureReason(const FetchResult& result, int attempts, const std::string& note);
+
+/// What follows a failed attempt: another one after `delay`, or the end, with the reason
+/// error_info gives (FailureReason).
+struct AfterFailure {
+  bool retry = false;
+  Duration delay{0};   ///< When retrying.
+  std::string reason;  ///< When not.
+};
+
+/// Decides for every fetch of one loop (the tasks' and the webhooks'), each with its own
+/// policy, drawing the backoff's jitter from a generator of its own.
+class RetryDecider {
+ public:
+  explicit RetryDecider(std::uint64_t seed) : random_(seed) {}
+  /// `attempts` attempts under `policy` failed (1 after the first), the last with `result`.
+  AfterFailure Decide(const RetryPolicy& policy, int attempts, const FetchResult& result);
+
+ private:
+  std::mt19937_64 random_;
+};
 
 }  // namespace orchestrator
 

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -184,7 +183,7 @@ class Runner {
   void Settle(const WebhookProgress& progress);
   std::variant<WebhookQueue::Prepared, std::string> PrepareWebhook(
       const WebhookDelivery& delivery) const;
-  void WriteRow(TaskIndex index, const Outcome& outcome);
+  void SendRow(TaskIndex index, const Outcome& outcome);
   void AfterRow(TaskIndex index, FinalStatus status);
   void ReleaseChildren(TaskIndex parent, FinalStatus status);
   void ReleaseChild(const ParentEnd& news);
@@ -228,8 +227,8 @@ class Runner {
   bool cancelled_ = false;
   bool halted_ = false;
   std::function<void()> on_finished_;
-  std::mt19937_64 random_;
-  std::string line_;  // an emit step's line, filled in
+  RetryDecider retries_;  // the tasks' fetches
+  std::string line_;      // an emit step's line, filled in
   RunStats stats_;
   TaskEventSink* events_ = nullptr;
 };

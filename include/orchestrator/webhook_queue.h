@@ -7,7 +7,6 @@
 #include <deque>
 #include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <variant>
 #include <vector>
@@ -88,7 +87,7 @@ class WebhookQueue {
   Clock& clock_;
   Prepare prepare_;
   Done done_;
-  std::mt19937_64 random_;
+  RetryDecider retries_;
   std::deque<WebhookDelivery> queued_;
   std::vector<BackingOff> backing_off_;  // a min-heap on `due`
   std::size_t in_flight_ = 0;

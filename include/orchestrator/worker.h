@@ -113,7 +113,7 @@ class Worker final : private RunSink, private ParentEndSink, private TaskEventSi
     bool events = false;
   };
 
-  /// `blueprint` and `collector` must outlive the worker.
+  /// `blueprints` (and what they point to) and `collector` must outlive the worker.
   /// `blueprints[t]` is the blueprint of the worker's tasks of type t; one alone serves all.
   Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options options,
          boost::asio::io_context& collector, Deliver deliver);
