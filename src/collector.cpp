@@ -12,7 +12,7 @@ namespace orchestrator {
 
 Collector::Collector(boost::asio::io_context& io, Reporter& reporter,
                      std::vector<std::string> type_names, const SignalWatch& signals,
-                     int watched_output, HaltPolicy halt)
+                     int watched_output, const HaltSwitch* halt)
     : io_(io),
       reporter_(reporter),
       type_names_(std::move(type_names)),
@@ -122,7 +122,7 @@ void Collector::Deliver(WorkerBatch batch) {
                             for (RunObserver* observer : observers_) {
                               observer->OnRow(row.task, row.outcome);
                             }
-                            CountForHalt(row.outcome);
+                            if (row.outcome.cause == OutcomeCause::kHalted) ++end_.not_started;
                           },
                           [this](const WebhookGaveUpRecord& given_up) {
                             for (RunObserver* observer : observers_) {
@@ -132,6 +132,7 @@ void Collector::Deliver(WorkerBatch batch) {
                           }},
                record);
   }
+  HaltIfTripped();
   // After the rows: a child starts once its parents' rows are written.
   for (std::size_t list = 0; list < batch.parents_ended.size(); ++list) {
     if (!batch.parents_ended[list].empty()) {
@@ -155,23 +156,13 @@ void Collector::Deliver(WorkerBatch batch) {
   }
 }
 
-// --halt: counts the tasks that ended and those that ran and failed, and on reaching the
-// policy's mark tells every worker to start nothing more (and, for `now`, to stop).
-void Collector::CountForHalt(const Outcome& outcome) {
-  if (halt_.when == HaltPolicy::When::kNever) return;
-  if (end_.halted_after) {
-    if (outcome.cause == OutcomeCause::kHalted) ++end_.not_started;
-    return;
-  }
-  if (!outcome.started()) return;  // failed by its dependency: it never ran
-  ++ended_;
-  if (outcome.status() == FinalStatus::kFailed) ++ran_and_failed_;
+// --halt: the switch tripped in a worker, which halted its own tasks; the others hear of it
+// here too, in case nothing of theirs starts soon to make them look.
+void Collector::HaltIfTripped() {
+  if (halt_ == nullptr || !halt_->tripped() || end_.halted_after) return;
   if (end_.signal != 0 || !end_.internal_error.empty() || end_.reader_gone) return;
-  if (!halt_.Reached(ran_and_failed_, ended_)) return;
-  end_.halted_after = ran_and_failed_;
-  for (const auto& worker : workers_) {
-    worker->Halt(halt_.when == HaltPolicy::When::kNow, ran_and_failed_);
-  }
+  end_.halted_after = halt_->failures();
+  for (const auto& worker : workers_) worker->Halt(halt_->stops_running(), halt_->failures());
 }
 
 void Collector::StopAll() {

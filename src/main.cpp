@@ -303,7 +303,10 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::size_t task_count = tasks.tasks.size();
   const std::uint64_t seed = std::random_device{}();
 
-  Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO, options.halt);
+  std::optional<HaltSwitch> halt;  // --halt: one for the run, shared by every worker
+  if (options.halt.when != HaltPolicy::When::kNever) halt.emplace(options.halt);
+  Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO,
+                      halt ? &*halt : nullptr);
   if (metrics) collector.Watch(*metrics, kMetricsEvery);
   if (status) collector.Watch(*status, status_every);
   if (report) collector.Watch(*report, std::chrono::milliseconds(0));
@@ -330,7 +333,8 @@ int Run(const Options& options, const SignalWatch& signals) {
                                    .seed = seed + k,
                                    .rate = rate,
                                    .limits = limits,
-                                   .adapt_to_load = true},
+                                   .adapt_to_load = true,
+                                   .halt = halt ? &*halt : nullptr},
                         .http = CurlEngines({.max_connections = fetches,
                                              .max_body = options.max_body,
                                              .user_agent = fmt::format("orchestrator/{}", kVersion),

@@ -202,6 +202,14 @@ void Runner::Halt(bool stop_running, std::uint64_t failures) {
   if (stop_running) Cancel();
 }
 
+// Whether the run has halted (a row here or on another thread tripped the switch): if so the
+// runner halts its own tasks first, as Halt says, so that nothing unstarted starts.
+bool Runner::HaltNoticed() {
+  if (options_.halt == nullptr || !options_.halt->tripped()) return false;
+  if (!halted_) Halt(options_.halt->stops_running(), options_.halt->failures());
+  return true;
+}
+
 void Runner::SetPhase(TaskIndex index, Phase phase) {
   Phase& now = states_[index].phase;
   --stats_.phases[static_cast<std::size_t>(now)];
@@ -220,6 +228,7 @@ const Step& Runner::CurrentStep(TaskIndex index) const {
 // Runs the task's steps from its current one until a step has to wait or the task ends.
 void Runner::Advance(TaskIndex index) {
   TaskState& state = states_[index];
+  if (!state.started && HaltNoticed()) return;  // it has its row: not started
   if (limits_ && !state.admitted) {
     if (!limits_->TryEnter(index)) {
       SetPhase(index, Phase::kPooled);  // a pool is full: the task waits in its line
@@ -356,6 +365,7 @@ void Runner::StartFetches() {
       break;
     }
     const TaskIndex index = *next;
+    if (!states_[index].started && HaltNoticed()) continue;  // it has its row: not started
     Begin(index);
     FetchRequest request;
     std::string error;
@@ -584,9 +594,13 @@ std::variant<WebhookQueue::Prepared, std::string> Runner::PrepareWebhook(
 void Runner::SendRow(TaskIndex index, const Outcome& outcome) {
   SetPhase(index, Phase::kDone);
   ++finished_;
+  // --halt counts the row before it leaves: once it trips, no task starts on any thread.
+  const bool trips = options_.halt != nullptr && !cancelled_ && options_.halt->Count(outcome);
   sink_.Result(tasks_.tasks[index], outcome);
-  // After a halt every task not started has its row already.
-  if ((!parents_left_.empty() || limits_) && !cancelled_ && !halted_) {
+  if (trips) {
+    Halt(options_.halt->stops_running(), options_.halt->failures());
+  } else if ((!parents_left_.empty() || limits_) && !cancelled_ && !halted_) {
+    // After a halt every task not started has its row already.
     AfterRow(index, outcome.status());
   }
   if (finished() && on_finished_) {

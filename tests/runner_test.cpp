@@ -838,7 +838,8 @@ class DealtDependencyTest : public ::testing::Test {
 
   // Tasks 101.. dealt to `lists` runners (task i to list i % lists), `edges` between the
   // whole input's indexes; every result goes to one sink, in the order the runners wrote.
-  void StartGraph(std::size_t task_count, std::uint32_t lists, std::vector<TaskGraph::Edge> edges) {
+  void StartGraph(std::size_t task_count, std::uint32_t lists, std::vector<TaskGraph::Edge> edges,
+                  std::size_t max_fetches = 8) {
     const TaskList whole = MakeTasks(task_count);
     const TaskGraph graph = TaskGraph::FromEdges(task_count, std::move(edges));
     for (Step& step : blueprint_.steps) {
@@ -851,7 +852,8 @@ class DealtDependencyTest : public ::testing::Test {
         part.tasks.tasks.push_back(whole.tasks[i]);
       part.tasks.graph = graph;
       part.tasks.deal = {.list = k, .lists = lists, .placement = nullptr};
-      part.runner.emplace(part.tasks, blueprint_, RunnerOptions{.max_fetches = 8, .seed = k},
+      part.runner.emplace(part.tasks, blueprint_,
+                          RunnerOptions{.max_fetches = max_fetches, .seed = k, .halt = halt_},
                           part.http, part.clock, sink_, &mailbox_);
     }
     for (auto& part : parts_) part->runner->Start([&part = *part] { ++part.finished_calls; });
@@ -868,6 +870,7 @@ class DealtDependencyTest : public ::testing::Test {
   static constexpr Dependency kSuccess = Dependency::kSuccess;
   static constexpr Dependency kFinish = Dependency::kFinish;
   Blueprint blueprint_ = DefaultBlueprint(GetOf("http://test/get"), Duration(5000));
+  HaltSwitch* halt_ = nullptr;  // --halt, shared by every part's runner
   RecordingSink sink_;
   Mailbox mailbox_;
   std::vector<std::unique_ptr<Part>> parts_;
@@ -937,6 +940,41 @@ TEST_F(DealtDependencyTest, AHaltedListIgnoresTheNewsOfTheOthers) {
   EXPECT_EQ(sink_.rows, (std::vector<std::string>{"102,Failed,not started (halted after 1 failure)",
                                                   "101,Completed,"}));
   EXPECT_EQ(part(1).http.started, 0u);
+}
+
+// The case of issue 23: a parent's news, sent before the halt, reaches a child on another
+// list after it: the child never starts.
+TEST_F(DealtDependencyTest, AHaltOnOneListStopsAChildTheNewsReleasesOnAnother) {
+  HaltSwitch halt(HaltPolicy{.when = HaltPolicy::When::kSoon, .failures = 2, .percent = {}});
+  halt_ = &halt;
+  // 101 and 103 on list 0, 102 and 104 on list 1; 104 runs after 101 ends.
+  StartGraph(4, 2, {{0, 3, kFinish}});
+  const FetchResult failed = Status(500, "HTTP 500 Internal Server Error");
+  part(0).http.Complete(0, failed);  // 101: the first failure; its news waits in the mailbox
+  part(0).http.Complete(0, failed);  // 103: the second, which trips the switch
+  ASSERT_TRUE(halt.tripped());
+  Deliver();  // 101's news reaches 104, on list 1, which has heard of no halt
+  EXPECT_EQ(part(1).http.started, 1u) << "104 started after the halt";
+  EXPECT_EQ(sink_.rows_per_task.count(104), 1u);
+  EXPECT_NE(std::find(sink_.rows.begin(), sink_.rows.end(),
+                      "104,Failed,not started (halted after 2 failures)"),
+            sink_.rows.end());
+}
+
+TEST_F(DealtDependencyTest, AHaltOnOneListStopsAQueuedFetchOnAnother) {
+  HaltSwitch halt(HaltPolicy{.when = HaltPolicy::When::kSoon, .failures = 1, .percent = {}});
+  halt_ = &halt;
+  // One fetch at a time: 102 runs on list 1, 104 waits for its slot; 101 fails on list 0.
+  StartGraph(4, 2, {}, /*max_fetches=*/1);
+  part(0).http.Complete(0, Status(500, "HTTP 500 Internal Server Error"));
+  ASSERT_TRUE(halt.tripped());
+  part(1).http.Complete(0, kOk);  // 102's slot frees: 104 would take it
+  EXPECT_EQ(part(1).http.started, 1u) << "104 started after the halt";
+  EXPECT_EQ(part(0).http.started, 1u) << "103 started after the halt";
+  EXPECT_EQ(sink_.rows_per_task, (std::map<TaskId, int>{{101, 1}, {103, 1}, {104, 1}}));
+  part(1).clock.Advance(milliseconds(5000));  // 102, started before the halt, ends
+  EXPECT_EQ(sink_.rows_per_task, (std::map<TaskId, int>{{101, 1}, {102, 1}, {103, 1}, {104, 1}}));
+  EXPECT_EQ(part(0).finished_calls + part(1).finished_calls, 2);
 }
 
 TEST(DealtRunnerTest, AListDealtFromAGraphNeedsTheOtherLists) {

@@ -127,8 +127,8 @@ TEST(SchedulingTest, HaltSoonStopsStartingTasksAfterTheFailures) {
 TEST(SchedulingTest, HaltNowCancelsTheRunningTasks) {
   TestServer server;
   TempDir dir;
-  // Two slots: tasks 1 and 2 fail at once, and their slots go to 3 and 4 (5 s fetches)
-  // before the halt comes; 5 to 7 never start.
+  // Two slots: tasks 1 and 2 fail at once. 1's slot goes to 3 (a 5 s fetch), which is
+  // cancelled; 2's row halts the run before its slot can go to 4, so 4 to 7 never start.
   const std::string tasks = dir.Write("tasks.csv",
                                       "task_id,task_type\n1,status/500\n2,status/500\n"
                                       "3,delay/5000\n4,delay/5000\n5,delay/5000\n6,delay/5000\n"
@@ -142,8 +142,8 @@ TEST(SchedulingTest, HaltNowCancelsTheRunningTasks) {
   ASSERT_EQ(rows.size(), 7u) << result.out;
   EXPECT_EQ(rows.at("1"), "Failed,HTTP 500 Internal Server Error");
   EXPECT_EQ(rows.at("2"), "Failed,HTTP 500 Internal Server Error");
-  for (const char* id : {"3", "4"}) EXPECT_EQ(rows.at(id), "Failed,cancelled") << id;
-  for (const char* id : {"5", "6", "7"}) {
+  EXPECT_EQ(rows.at("3"), "Failed,cancelled");
+  for (const char* id : {"4", "5", "6", "7"}) {
     EXPECT_EQ(rows.at(id), "Failed,not started (halted after 2 failures)") << id;
   }
 
@@ -153,6 +153,46 @@ TEST(SchedulingTest, HaltNowCancelsTheRunningTasks) {
        "--halt", "soon,fail=50%", dir.Write("nine.csv", TasksCsv(9))});
   EXPECT_EQ(CountRows(Rows(percent.out), "Failed,HTTP 500"), 9u) << percent.out;
   EXPECT_EQ(percent.err.find("halted"), std::string::npos) << percent.err;
+}
+
+// --halt with dependencies across threads: tasks 1 and 2 fail at once, task 20 runs 2.5 s,
+// tasks 3 to 10 wait for 1 and 2 (after). Whichever thread a child is on, and whichever
+// thread's failure trips the halt, no child is fetched: each is not started, and with `now`
+// the slow task is cancelled.
+TEST(SchedulingTest, AHaltHoldsForChildrenOnEveryThread) {
+  TestServer server;
+  TempDir dir;
+  std::string csv =
+      "task_id,task_type,depends_on,after\n1,status/500,,\n2,status/500,,\n20,delay/2500,,\n";
+  for (int id = 3; id <= 10; ++id) csv += std::to_string(id) + ",ok,,1 2\n";
+  const std::string tasks = dir.Write("tasks.csv", csv);
+  for (const std::string when : {"soon", "now"}) {
+    for (const char* threads : {"1", "2", "4"}) {
+      SCOPED_TRACE("--halt " + when + ",fail=2 --threads " + threads);
+      server.ResetCounters();
+      const ProcessResult result =
+          RunOrchestrator({"--url", server.Url("/{task_type:raw}"), "--retries", "0", "--delay",
+                           "0", "--halt", when + ",fail=2", "--threads", threads, tasks});
+      EXPECT_EQ(result.exit_status, 1) << result.err;
+      const auto rows = Rows(result.out);
+      ASSERT_EQ(rows.size(), 11u) << result.out;
+      for (int id = 3; id <= 10; ++id) {
+        EXPECT_EQ(rows.at(std::to_string(id)), "Failed,not started (halted after 2 failures)")
+            << id;
+      }
+      EXPECT_EQ(server.RequestsFor("/ok"), 0u) << "children fetched after the halt";
+      // Task 20 started with 1 and 2, unless its thread had not begun when they failed.
+      const std::string& slow = rows.at("20");
+      const bool started = slow != "Failed,not started (halted after 2 failures)";
+      if (started) {
+        EXPECT_EQ(slow, when == "now" ? "Failed,cancelled" : "Completed,");
+      }
+      EXPECT_NE(result.err.find("orchestrator: halted after 2 failures (--halt " + when +
+                                ",fail=2): " + (started ? "8" : "9") + " tasks not started\n"),
+                std::string::npos)
+          << result.err;
+    }
+  }
 }
 
 // --rate: 300 fetches at 100 a second take three seconds, whatever the threads.

@@ -14,7 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 
-#include "orchestrator/halt_policy.h"
+#include "orchestrator/halt_switch.h"
 #include "orchestrator/interrupts.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/run_observer.h"
@@ -40,7 +40,8 @@ struct RunEnd {
 /// workers, hands each record they deliver to the Reporter, passes the news of parents
 /// between them, and stops every worker at the
 /// first of a signal, a closed stdout, a failed result stream or an exception in a loop.
-/// It counts the failures of tasks that ran, and halts every worker when `halt` says so.
+/// Once the run's HaltSwitch trips (in whichever worker), it tells every worker to halt, so
+/// that those with nothing else to do hear of it too.
 /// Every task still gets its row (the stopped ones as cancelled), because Run() returns only
 /// once every worker has delivered its last batch.
 class Collector {
@@ -49,7 +50,7 @@ class Collector {
   /// tasks' types in event lines. `watched_output` is the descriptor whose reader is watched
   /// (stdout).
   Collector(boost::asio::io_context& io, Reporter& reporter, std::vector<std::string> type_names,
-            const SignalWatch& signals, int watched_output, HaltPolicy halt = {});
+            const SignalWatch& signals, int watched_output, const HaltSwitch* halt = nullptr);
   ~Collector();  // stops and joins the workers
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
@@ -76,7 +77,7 @@ class Collector {
   void Deliver(WorkerBatch batch);
   void StopAll();
   void OnInternalError(std::string what);
-  void CountForHalt(const Outcome& outcome);
+  void HaltIfTripped();
   void ArmWatch(std::size_t index);
   void EndWatches();
 
@@ -91,9 +92,7 @@ class Collector {
   // workers on their own threads the collector's loop may have nothing else to wait for.
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> owed_;
   RunEnd end_;
-  HaltPolicy halt_;
-  std::uint64_t ran_and_failed_ = 0;
-  std::uint64_t ended_ = 0;
+  const HaltSwitch* halt_;  // null without --halt
   struct Watching {
     RunWatcher* watcher;
     std::chrono::milliseconds every;

@@ -19,6 +19,7 @@
 #include "orchestrator/deadline_queue.h"
 #include "orchestrator/fetch_queue.h"
 #include "orchestrator/fetch_window.h"
+#include "orchestrator/halt_switch.h"
 #include "orchestrator/http_client.h"
 #include "orchestrator/outcome.h"
 #include "orchestrator/parent_end.h"
@@ -61,6 +62,8 @@ struct RunnerOptions {
   /// Fewer than `max_fetches` while the event loop lags or has no CPU to spare (FetchWindow),
   /// as OnLoopLoad reports it. Off: always `max_fetches`.
   bool adapt_to_load = false;
+  /// --halt, shared by every runner of the run (null: no --halt). It must outlive the runner.
+  HaltSwitch* halt = nullptr;
 };
 
 /// Drives each task through the blueprint's steps on one event loop. Knows nothing of curl or
@@ -184,6 +187,7 @@ class Runner {
   std::variant<WebhookQueue::Prepared, std::string> PrepareWebhook(
       const WebhookDelivery& delivery) const;
   void SendRow(TaskIndex index, const Outcome& outcome);
+  bool HaltNoticed();
   void AfterRow(TaskIndex index, FinalStatus status);
   void ReleaseChildren(TaskIndex parent, FinalStatus status);
   void ReleaseChild(const ParentEnd& news);
