@@ -45,11 +45,11 @@ int main(int argc, char** argv) {
                        .attempt = attempt,
                        .http_status = static_cast<std::uint16_t>(step == 0 ? 200 : 0)});
     }
-    log.Write(batch);
-    log.Finished(task, Outcome::Completed());
-    if (i % 64 == 63) log.Flush();
+    log.OnTaskEvents(batch);
+    log.OnRow(task, Outcome::Completed());
+    if (i % 64 == 63) log.AfterBatch();
   }
-  log.Flush();
+  log.AfterBatch();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%d tasks, %d lines: %.3f s, %.0f ns a line, %.2f us a task\n", kTasks, kTasks * 9,
