@@ -4,8 +4,8 @@
 
 namespace orchestrator {
 
-FetchQueue::FetchQueue(const std::vector<double>& lane_rates) : lanes_(1 + lane_rates.size()) {
-  for (std::size_t k = 0; k < lane_rates.size(); ++k) lanes_[k + 1].rate.emplace(lane_rates[k]);
+FetchQueue::FetchQueue(std::vector<RateLimiter*> lane_rates) : lanes_(1 + lane_rates.size()) {
+  for (std::size_t k = 0; k < lane_rates.size(); ++k) lanes_[k + 1].rate = lane_rates[k];
 }
 
 void FetchQueue::PushBack(TaskIndex task, std::size_t lane) {
@@ -20,26 +20,30 @@ void FetchQueue::PushFront(TaskIndex task, std::size_t lane) {
 
 std::optional<TaskIndex> FetchQueue::Pop(Clock::TimePoint now,
                                          std::optional<Clock::TimePoint>& wake) {
-  wake.reset();
-  Lane* first = nullptr;
-  for (Lane& lane : lanes_) {
-    if (lane.entries.empty()) continue;
-    if (lane.rate) {
-      if (const Clock::TimePoint next = lane.rate->NextStart(now); next > now) {
-        wake = wake ? std::min(*wake, next) : next;
-        continue;
+  // A lane's rate is shared with other threads: a start it seemed to allow may be taken
+  // before this one claims it, and then the lanes are looked at again.
+  while (true) {
+    wake.reset();
+    Lane* first = nullptr;
+    for (Lane& lane : lanes_) {
+      if (lane.entries.empty()) continue;
+      if (lane.rate != nullptr) {
+        if (const Clock::TimePoint next = lane.rate->NextStart(now); next > now) {
+          wake = wake ? std::min(*wake, next) : next;
+          continue;
+        }
+      }
+      if (first == nullptr || lane.entries.front().order < first->entries.front().order) {
+        first = &lane;
       }
     }
-    if (first == nullptr || lane.entries.front().order < first->entries.front().order) {
-      first = &lane;
-    }
+    if (first == nullptr) return std::nullopt;
+    if (first->rate != nullptr && !first->rate->TryStart(now)) continue;
+    const TaskIndex task = first->entries.front().task;
+    first->entries.pop_front();
+    --size_;
+    return task;
   }
-  if (first == nullptr) return std::nullopt;
-  const TaskIndex task = first->entries.front().task;
-  first->entries.pop_front();
-  --size_;
-  if (first->rate) first->rate->Started(now);
-  return task;
 }
 
 void FetchQueue::EraseIf(const std::function<bool(TaskIndex)>& erase) {

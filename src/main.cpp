@@ -303,7 +303,10 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::size_t task_count = tasks.tasks.size();
   const std::uint64_t seed = std::random_device{}();
 
-  std::optional<HaltSwitch> halt;  // --halt: one for the run, shared by every worker
+  // The run-wide rules, one object each, shared by every worker: --rate and the blueprints'
+  // rates, --halt.
+  RunRates rates(options.rate, blueprints);
+  std::optional<HaltSwitch> halt;
   if (options.halt.when != HaltPolicy::When::kNever) halt.emplace(options.halt);
   Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO,
                       halt ? &*halt : nullptr);
@@ -321,17 +324,11 @@ int Run(const Options& options, const SignalWatch& signals) {
   for (std::size_t k = 0, busy_k = 0; k < thread_count; ++k) {
     const bool idle = shares[k].tasks.empty();
     const std::size_t fetches = idle ? 1 : ShareOf(max_fetches, busy, busy_k++);
-    // --rate: each thread its part, as it has of the tasks.
-    std::optional<double> rate;
-    if (options.rate && !idle) {
-      rate = *options.rate * static_cast<double>(shares[k].tasks.size()) /
-             static_cast<double>(task_count);
-    }
     collector.Add(std::make_unique<Worker>(
         std::move(shares[k]), blueprints,
         Worker::Options{.runner = {.max_fetches = fetches,
                                    .seed = seed + k,
-                                   .rate = rate,
+                                   .rates = &rates,
                                    .limits = limits,
                                    .adapt_to_load = true,
                                    .halt = halt ? &*halt : nullptr},

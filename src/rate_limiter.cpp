@@ -45,17 +45,28 @@ std::variant<double, std::string> ParseRate(std::string_view text) {
 }
 
 RateLimiter::RateLimiter(double per_second)
-    : interval_(std::max<std::chrono::nanoseconds::rep>(1, std::llround(1e9 / per_second))) {}
+    : interval_(std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::nanoseconds(
+          std::max<std::chrono::nanoseconds::rep>(1, std::llround(1e9 / per_second))))) {}
 
 Clock::TimePoint RateLimiter::NextStart(Clock::TimePoint now) const {
-  if (!next_ || *next_ <= now) return now;
-  return *next_;
+  const Ticks next = next_.load(std::memory_order_acquire);
+  if (next == kNone || next <= now.time_since_epoch().count()) return now;
+  return Clock::TimePoint(Clock::TimePoint::duration(next));
 }
 
-void RateLimiter::Started(Clock::TimePoint now) {
-  // Idle for longer than a catch-up: start the spacing afresh from now, with no burst.
-  if (!next_ || *next_ < now - kCatchUp) next_ = now;
-  *next_ += interval_;
+bool RateLimiter::TryStart(Clock::TimePoint now) {
+  const Ticks at = now.time_since_epoch().count();
+  const Ticks catch_up = std::chrono::duration_cast<Clock::TimePoint::duration>(kCatchUp).count();
+  Ticks next = next_.load(std::memory_order_acquire);
+  while (true) {
+    if (next != kNone && next > at) return false;
+    // Idle for longer than a catch-up: the spacing starts afresh from now, with no burst.
+    const Ticks slot = next == kNone || next < at - catch_up ? at : next;
+    if (next_.compare_exchange_weak(next, slot + interval_.count(), std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return true;
+    }
+  }
 }
 
 }  // namespace orchestrator

@@ -76,24 +76,21 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
     has_webhooks_ = has_webhooks_ || HasWebhooks(*blueprint);
   }
   if (options_.max_fetches == 0) throw std::invalid_argument("max_fetches must be at least 1");
-  if (options_.rate) rate_.emplace(*options_.rate);
+  RunRates& rates =
+      options_.rates != nullptr ? *options_.rates : own_rates_.emplace(std::nullopt, blueprints_);
+  rate_ = rates.overall();
   // A blueprint with a rate of its own gets a lane of the fetch queue; the types it serves
   // share it.
-  std::vector<const Blueprint*> rated;
-  std::vector<double> lane_rates;
+  std::vector<RateLimiter*> lane_rates;
   lane_of_type_.assign(blueprints_.size(), 0);
   for (std::size_t type = 0; type < blueprints_.size(); ++type) {
-    const Blueprint* blueprint = blueprints_[type];
-    if (!blueprint->rate) continue;
-    auto found = std::find(rated.begin(), rated.end(), blueprint);
-    if (found == rated.end()) {
-      rated.push_back(blueprint);
-      lane_rates.push_back(*blueprint->rate);
-      found = rated.end() - 1;
-    }
-    lane_of_type_[type] = 1 + static_cast<std::size_t>(found - rated.begin());
+    RateLimiter* rate = rates.of_type(type);
+    if (rate == nullptr) continue;
+    auto found = std::find(lane_rates.begin(), lane_rates.end(), rate);
+    if (found == lane_rates.end()) found = lane_rates.insert(lane_rates.end(), rate);
+    lane_of_type_[type] = 1 + static_cast<std::size_t>(found - lane_rates.begin());
   }
-  queued_ = FetchQueue(lane_rates);
+  queued_ = FetchQueue(std::move(lane_rates));
   if (!options_.limits.empty()) limits_.emplace(options_.limits, tasks_, blueprints_);
   if (has_webhooks_) times_.resize(tasks.tasks.size());
   stats_.fetch_seconds.resize(tasks.type_names.size());
@@ -344,18 +341,17 @@ void Runner::StartFetches() {
   while (!cancelled_ && fetches_in_flight() < window_.limit()) {
     if (!webhooks_.has_queued() && queued_.empty()) break;
     const Clock::TimePoint now = clock_.Now();
-    if (rate_) {
+    if (rate_ != nullptr) {
       if (const Clock::TimePoint next = rate_->NextStart(now); next > now) {
         rate_wake_ = next;  // ArmWake sets the clock for it
         break;
       }
     }
+    // --rate is the whole run's: a start it allowed a moment ago may have gone to another
+    // thread, and then the loop looks again (and waits).
     if (webhooks_.has_queued()) {
-      if (std::optional<WebhookProgress> unsent = webhooks_.SendNext()) {
-        Settle(*unsent);
-      } else if (rate_) {
-        rate_->Started(now);
-      }
+      if (rate_ != nullptr && !rate_->TryStart(now)) continue;
+      if (std::optional<WebhookProgress> unsent = webhooks_.SendNext()) Settle(*unsent);
       continue;
     }
     std::optional<Clock::TimePoint> lane_wake;
@@ -365,6 +361,10 @@ void Runner::StartFetches() {
       break;
     }
     const TaskIndex index = *next;
+    if (rate_ != nullptr && !rate_->TryStart(now)) {
+      queued_.PushFront(index, lane_of_type_[tasks_.tasks[index].type]);
+      continue;
+    }
     if (!states_[index].started && HaltNoticed()) continue;  // it has its row: not started
     Begin(index);
     FetchRequest request;
@@ -379,7 +379,6 @@ void Runner::StartFetches() {
       event.step = states_[index].step;
       event.attempt = static_cast<std::uint16_t>(states_[index].attempts + 1);
     });
-    if (rate_) rate_->Started(now);
     if (has_webhooks_) ++times_[index].attempts;
     ++in_flight_;
     http_.Fetch(std::move(request),

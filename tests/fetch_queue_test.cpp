@@ -25,7 +25,8 @@ TEST(FetchQueueTest, OneLaneIsAFifoWithRetriesInFront) {
 // A lane held back by its rate does not hold up the other lanes; across lanes, first come
 // first served.
 TEST(FetchQueueTest, ALaneWaitingForItsRateLetsTheOthersPass) {
-  FetchQueue queue({10.0});  // lane 1: 10 a second
+  RateLimiter ten(10.0);
+  FetchQueue queue({&ten});  // lane 1: 10 a second
   Clock::TimePoint now{std::chrono::hours(1)};
   std::optional<Clock::TimePoint> wake;
   queue.PushBack(1, 1);
@@ -43,7 +44,8 @@ TEST(FetchQueueTest, ALaneWaitingForItsRateLetsTheOthersPass) {
 }
 
 TEST(FetchQueueTest, EraseIfAndClear) {
-  FetchQueue queue({1.0});
+  RateLimiter one(1.0);
+  FetchQueue queue({&one});
   for (TaskIndex task = 0; task < 6; ++task) queue.PushBack(task, task % 2);
   queue.EraseIf([](TaskIndex task) { return task >= 3; });
   EXPECT_EQ(queue.size(), 3u);

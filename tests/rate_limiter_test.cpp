@@ -1,9 +1,12 @@
 #include "orchestrator/rate_limiter.h"
+#include "orchestrator/run_rates.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
+#include <thread>
 #include <vector>
 
 namespace orchestrator {
@@ -40,8 +43,7 @@ std::vector<TimePoint> Simulate(double rate, int starts, milliseconds grid = mil
   std::vector<TimePoint> times;
   TimePoint now{};
   while (static_cast<int>(times.size()) < starts) {
-    while (static_cast<int>(times.size()) < starts && limiter.NextStart(now) <= now) {
-      limiter.Started(now);
+    while (static_cast<int>(times.size()) < starts && limiter.TryStart(now)) {
       times.push_back(now);
     }
     const TimePoint next = limiter.NextStart(now);
@@ -82,12 +84,52 @@ TEST(RateLimiterTest, NoBurstAfterAnIdleSpell) {
   RateLimiter limiter(10);  // 100 ms apart
   TimePoint now{std::chrono::hours(1)};
   EXPECT_EQ(limiter.NextStart(now), now) << "the first starts at once";
-  limiter.Started(now);
+  EXPECT_TRUE(limiter.TryStart(now));
+  EXPECT_FALSE(limiter.TryStart(now)) << "the next is 100 ms away";
   EXPECT_EQ(limiter.NextStart(now), now + milliseconds(100));
   now += std::chrono::seconds(60);  // idle
   EXPECT_EQ(limiter.NextStart(now), now);
-  limiter.Started(now);
+  EXPECT_TRUE(limiter.TryStart(now));
   EXPECT_EQ(limiter.NextStart(now), now + milliseconds(100)) << "not a minute of starts at once";
+}
+
+// The workers' runners share one limiter: together they start no faster than its rate, from
+// the very first start, however their claims interleave.
+TEST(RateLimiterTest, ThreadsSharingALimiterTakeEachSlotOnce) {
+  RateLimiter limiter(1000);  // 1 ms apart
+  const TimePoint start{std::chrono::hours(1)};
+  std::atomic<int> started{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      // Each thread tries at every 100 us of a simulated second, as fast as it can.
+      for (int step = 0; step < 10'000; ++step) {
+        const TimePoint now = start + std::chrono::microseconds(100 * step);
+        while (limiter.TryStart(now)) ++started;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  // A second at 1000/s: 1000 starts, and at most the catch-up's worth (10) more, whatever
+  // order the threads' clocks went in.
+  EXPECT_GE(started.load(), 1000);
+  EXPECT_LE(started.load(), 1011);
+}
+
+// One limiter per rate of the run: the types one blueprint serves share its limiter.
+TEST(RunRatesTest, OneLimiterPerRateOfTheRun) {
+  Blueprint a, b, plain;
+  a.rate = 10.0;
+  b.rate = 10.0;
+  const RunRates rates(std::nullopt, {&a, &b, &a, &plain});
+  EXPECT_NE(rates.of_type(0), nullptr);
+  EXPECT_EQ(rates.of_type(0), rates.of_type(2)) << "one blueprint, one schedule";
+  EXPECT_NE(rates.of_type(0), rates.of_type(1)) << "two blueprints, two schedules";
+  EXPECT_EQ(rates.of_type(3), nullptr);
+  RunRates overall(5.0, {&plain});
+  ASSERT_NE(overall.overall(), nullptr);
+  EXPECT_TRUE(overall.overall()->TryStart(Clock::TimePoint{}));
+  EXPECT_FALSE(overall.overall()->TryStart(Clock::TimePoint{})) << "5/s: the next in 200 ms";
 }
 
 }  // namespace

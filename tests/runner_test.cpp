@@ -699,11 +699,44 @@ TEST_F(DependencyTest, ParentsThatEndAtOnceStartTheirChildOnce) {
   EXPECT_EQ(sink_.events.size(), 3u);
 }
 
+// --rate is the whole run's: two runners (two threads' shares) sharing it start no faster
+// together than it allows, from the first start on: no burst of one a runner at the start.
+TEST(SharedRateTest, RunnersSharingARateTakeTurnsFromTheFirstStart) {
+  const Blueprint blueprint = DefaultBlueprint(GetOf("http://test/get"), Duration(0));
+  RunRates rates(10.0, {&blueprint});  // 100 ms apart
+  struct Share {
+    TaskList tasks = MakeTasks(20);
+    FakeHttpClient http;
+    FakeClock clock;
+    RecordingSink sink;
+    std::optional<Runner> runner;
+  };
+  Share shares[2];
+  for (Share& share : shares) {
+    share.runner.emplace(share.tasks, blueprint, RunnerOptions{.max_fetches = 64, .rates = &rates},
+                         share.http, share.clock, share.sink);
+    share.runner->Start([] {});
+  }
+  const auto started = [&] { return shares[0].http.started + shares[1].http.started; };
+  EXPECT_EQ(started(), 1u) << "each share started its first at once";
+  // A second, in 10 ms steps, each share's clock firing its own wake-ups.
+  for (int step = 0; step < 100; ++step) {
+    for (Share& share : shares) {
+      share.http.CompleteCurrent(kOk);
+      share.clock.Advance(milliseconds(10));
+    }
+  }
+  EXPECT_GE(started(), 10u);
+  EXPECT_LE(started(), 11u) << "more than 10 a second between them";
+  for (Share& share : shares) share.runner.reset();
+}
+
 // --rate: fetch attempts, retries included, start evenly spaced.
 TEST_F(RunnerTest, ARateSpacesTheFetchesEvenly) {
   blueprint_ = DefaultBlueprint(GetOf("http://test/get"), Duration(0));
   tasks_ = MakeTasks(1000);
-  runner_.emplace(tasks_, blueprint_, RunnerOptions{.max_fetches = 64, .seed = 42, .rate = 100.0},
+  RunRates rates(100.0, {&blueprint_});
+  runner_.emplace(tasks_, blueprint_, RunnerOptions{.max_fetches = 64, .seed = 42, .rates = &rates},
                   http_, clock_, sink_);
   runner_->Start([this] { ++finished_calls_; });
   const Clock::TimePoint start = clock_.now;
@@ -734,7 +767,7 @@ TEST_F(RunnerTest, ALimitKeepsThatManyTasksRunningDelaysIncluded) {
   runner_.emplace(tasks_, blueprint_,
                   RunnerOptions{.max_fetches = 64,
                                 .seed = 42,
-                                .rate = std::nullopt,
+                                .rates = nullptr,
                                 .limits = {std::get<RunningLimit>(limit)}},
                   http_, clock_, sink_);
   runner_->Start([this] { ++finished_calls_; });
@@ -768,7 +801,7 @@ TEST_F(DependencyTest, ALimitAndDependenciesTogether) {
   runner_.emplace(tasks_, blueprint_,
                   RunnerOptions{.max_fetches = 64,
                                 .seed = 42,
-                                .rate = std::nullopt,
+                                .rates = nullptr,
                                 .limits = {std::get<RunningLimit>(ParseRunningLimit("*=1"))}},
                   http_, clock_, sink_);
   runner_->Start([this] { ++finished_calls_; });

@@ -1,6 +1,8 @@
 // End to end: the scheduling rules of a run: --limit, --rate and --halt.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -196,6 +198,51 @@ TEST(SchedulingTest, AHaltHoldsForChildrenOnEveryThread) {
 }
 
 // --rate: 300 fetches at 100 a second take three seconds, whatever the threads.
+// The closest two requests came to each other at the server, in seconds.
+double ClosestArrivals(const std::vector<TestServer::RecordedRequest>& requests) {
+  std::vector<std::chrono::steady_clock::time_point> times;
+  for (const auto& request : requests) times.push_back(request.arrived);
+  std::sort(times.begin(), times.end());
+  double closest = 1e9;
+  for (std::size_t i = 1; i < times.size(); ++i) {
+    closest = std::min(closest, std::chrono::duration<double>(times[i] - times[i - 1]).count());
+  }
+  return closest;
+}
+
+// A rate is the whole run's at every thread count: --rate and a blueprint type's rate space
+// the requests 1/R apart at the server, from the first one on (no burst of one a thread at
+// the start). 80% of 1/R allows for a wake-up that runs late (the timer's 10 ms grid) and
+// for the time a request takes to arrive, longer for the first on a new connection.
+TEST(SchedulingTest, ARateHoldsForTheWholeRunAtEveryThreadCount) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(10));
+  std::string typed_csv = "task_id,task_type\n";
+  for (int id = 1; id <= 10; ++id) typed_csv += std::to_string(id) + ",t\n";
+  const std::string typed = dir.Write("typed.csv", typed_csv);
+  const std::string kinds =
+      dir.Write("kinds.toml", "[types.t]\nrate = \"5/s\"\nsteps = [ { fetch = \"" +
+                                  server.Url("/ok") + "\" } ]\n");
+  for (const char* threads : {"1", "2", "4"}) {
+    for (const bool blueprint_rate : {false, true}) {
+      SCOPED_TRACE(std::string(blueprint_rate ? "[types.t] rate" : "--rate") + ", --threads " +
+                   threads);
+      server.ResetCounters();
+      const ProcessResult result =
+          blueprint_rate
+              ? RunOrchestrator({"--blueprints", kinds, "--threads", threads, "-q", typed})
+              : RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", "--rate", "5/s",
+                                 "--threads", threads, "-q", tasks});
+      EXPECT_EQ(result.exit_status, 0) << result.err;
+      const auto requests = server.RecordedRequests();
+      ASSERT_EQ(requests.size(), 10u);
+      EXPECT_GE(ClosestArrivals(requests), 0.160) << "1/R is 0.2 s";
+      EXPECT_GE(result.seconds, 1.75);
+    }
+  }
+}
+
 TEST(SchedulingTest, ARateSpacesTheFetches) {
   TestServer server;
   TempDir dir;

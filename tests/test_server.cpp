@@ -355,7 +355,7 @@ class Server {
 
   void Record(const Request& request, std::string body) {
     TestServer::RecordedRequest recorded{request.method, request.target, request.headers,
-                                         std::move(body)};
+                                         std::move(body), std::chrono::steady_clock::now()};
     std::lock_guard lock(targets_mutex_);
     if (recorded_.size() == TestServer::kRecordedRequests) recorded_.pop_front();
     recorded_.push_back(std::move(recorded));

@@ -2,6 +2,7 @@
 #ifndef ORCHESTRATOR_TESTS_TEST_SERVER_H_
 #define ORCHESTRATOR_TESTS_TEST_SERVER_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -57,6 +58,8 @@ class TestServer {
     /// In the order sent, a repeated name repeated; names as spelled, values trimmed.
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    /// When the server had read it whole.
+    std::chrono::steady_clock::time_point arrived{};
 
     /// The values of the headers named `name` (in any case), in order.
     std::vector<std::string> HeaderValues(std::string_view name) const;

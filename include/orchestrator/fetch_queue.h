@@ -21,8 +21,9 @@ namespace orchestrator {
 /// before every task that has not been sent yet.
 class FetchQueue {
  public:
-  /// `lane_rates[k]` is the rate of lane k + 1, in starts a second.
-  explicit FetchQueue(const std::vector<double>& lane_rates = {});
+  /// `lane_rates[k]` is the rate of lane k + 1 (shared with the other workers' queues of the
+  /// run); each must outlive the queue.
+  explicit FetchQueue(std::vector<RateLimiter*> lane_rates = {});
 
   void PushBack(TaskIndex task, std::size_t lane);
   /// A retry: ahead of the tasks never sent.
@@ -44,7 +45,7 @@ class FetchQueue {
   };
   struct Lane {
     std::deque<Entry> entries;
-    std::optional<RateLimiter> rate;
+    RateLimiter* rate = nullptr;
   };
 
   std::vector<Lane> lanes_;

@@ -25,6 +25,7 @@
 #include "orchestrator/parent_end.h"
 #include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
+#include "orchestrator/run_rates.h"
 #include "orchestrator/run_stats.h"
 #include "orchestrator/running_limits.h"
 #include "orchestrator/task.h"
@@ -54,9 +55,10 @@ struct RunnerOptions {
   /// Fetches in flight at once, webhooks included; the rest wait their turn.
   std::size_t max_fetches = 64;
   std::uint64_t seed = 0;  ///< Seeds the backoff jitter.
-  /// --rate: fetch attempts (retries and webhooks included) start at most this many a
-  /// second, evenly spaced. None: no limit.
-  std::optional<double> rate{};
+  /// --rate and the blueprints' rates, shared by every runner of the run: fetch attempts
+  /// (retries and webhooks included) start at most so many a second, evenly spaced, in the
+  /// whole run. Null: the blueprints' rates alone, for this runner alone.
+  RunRates* rates = nullptr;
   /// --limit: at most so many tasks running at once, per type or per value of a column.
   std::vector<RunningLimit> limits{};
   /// Fewer than `max_fetches` while the event loop lags or has no CPU to spare (FetchWindow),
@@ -224,7 +226,8 @@ class Runner {
   std::vector<std::size_t> lane_of_type_;  // its FetchQueue lane, by task type
   DeadlineQueue waiting_;                  // in a delay or a retry backoff
   std::optional<Clock::TimePoint> wake_at_;
-  std::optional<RateLimiter> rate_;
+  std::optional<RunRates> own_rates_;          // without RunnerOptions::rates
+  RateLimiter* rate_ = nullptr;                // --rate's, shared
   std::optional<Clock::TimePoint> rate_wake_;  // when --rate lets the next fetch start
   std::size_t in_flight_ = 0;
   std::size_t finished_ = 0;
