@@ -168,7 +168,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   // built-in blueprint, its --data-file read now.
   std::optional<BlueprintFile> blueprint_file;
   std::optional<TaskKindTable> kinds;
-  std::optional<Blueprint> builtin;
+  std::optional<BuiltinKinds> builtin;
   std::vector<RunningLimit> limits = options.limits;
   if (!options.blueprints_path.empty()) {
     blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
@@ -184,11 +184,9 @@ int Run(const Options& options, const SignalWatch& signals) {
     fetch.timeout = options.timeout;
     fetch.connect_timeout = options.connect_timeout;
     fetch.retry = {.max_retries = options.retries, .base_delay = options.retry_delay};
-    builtin = DefaultBlueprint(std::move(fetch), options.delay);
-    // A --limit per column needs the column's values: the reader keeps them.
-    kinds.emplace("--limit");
-    AddLimitColumns(options.limits, *builtin, *kinds);
-    if (builtin->columns.empty()) kinds.reset();
+    // A --limit per column needs the column's values in the rows of the types it names: the
+    // reader keeps them.
+    builtin.emplace(DefaultBlueprint(std::move(fetch), options.delay), options.limits);
   }
 
   // Read: a signal while reading (a slow producer, a terminal) ends the run here.
@@ -202,8 +200,8 @@ int Run(const Options& options, const SignalWatch& signals) {
         return ShardOf(id, shard.count) == shard.index;
       };
     }
-    tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()), kinds ? &*kinds : nullptr,
-                      in_shard);
+    tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()),
+                      kinds ? &*kinds : builtin->kinds(), in_shard);
     for (const std::string& warning : tasks.warnings) {
       fmt::print(stderr, "orchestrator: warning: {}\n", warning);
     }
@@ -250,10 +248,10 @@ int Run(const Options& options, const SignalWatch& signals) {
   }
   Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events);
   // Each task type's blueprint: the file's (the reader checked every type has one), or the
-  // built-in one.
+  // built-in one with the columns of the limits naming the type.
   std::vector<const Blueprint*> blueprints;
   for (const std::string& type : tasks.type_names) {
-    blueprints.push_back(blueprint_file ? blueprint_file->Find(type) : &*builtin);
+    blueprints.push_back(blueprint_file ? blueprint_file->Find(type) : &builtin->Of(type));
   }
   std::optional<EventLog> event_log;
   if (!options.events_path.empty()) {

@@ -56,15 +56,47 @@ CheckResult CheckLimitColumns(const std::vector<RunningLimit>& limits, const Blu
   return kPassed;
 }
 
-void AddLimitColumns(const std::vector<RunningLimit>& limits, Blueprint& builtin,
-                     TaskKindTable& kinds) {
+namespace {
+
+void AddColumn(Blueprint& blueprint, const std::string& column) {
+  if (!SlotOf(blueprint, column)) blueprint.columns.push_back({column, ColumnType::kString});
+}
+
+TaskKinds::Kind KindOf(const Blueprint& blueprint) {
   TaskKinds::Kind kind;
-  for (const RunningLimit& limit : limits) {
-    if (limit.column.empty() || SlotOf(builtin, limit.column)) continue;
-    builtin.columns.push_back({limit.column, ColumnType::kString});
-    kind.columns.push_back({limit.column, ColumnType::kString});
+  for (const ColumnSpec& column : blueprint.columns) {
+    kind.columns.push_back({column.name, column.type});
   }
-  if (!kind.columns.empty()) kinds.Add("*", std::move(kind));
+  return kind;
+}
+
+}  // namespace
+
+BuiltinKinds::BuiltinKinds(Blueprint builtin, const std::vector<RunningLimit>& limits)
+    : any_(std::move(builtin)) {
+  // TYPE `*` first: its columns are every type's, so a named type starts from them.
+  for (const RunningLimit& limit : limits) {
+    if (!limit.column.empty() && limit.type == "*") AddColumn(any_, limit.column);
+  }
+  bool any_column = !any_.columns.empty();
+  for (const RunningLimit& limit : limits) {
+    if (limit.column.empty() || limit.type == "*") continue;
+    const auto [named, added] = named_.try_emplace(limit.type, any_);
+    if (added) named->second.name = limit.type;
+    AddColumn(named->second, limit.column);
+    any_column = any_column || !named->second.columns.empty();
+  }
+  if (!any_column) return;  // task_id or task_type alone: the reader has them anyway
+  // The kind of each type lists its blueprint's columns in the same order: the reader keeps
+  // a row's values in that order, and the blueprint's slots read them so.
+  kinds_.emplace("--limit");
+  kinds_->Add("*", KindOf(any_));
+  for (const auto& [type, blueprint] : named_) kinds_->Add(type, KindOf(blueprint));
+}
+
+const Blueprint& BuiltinKinds::Of(std::string_view task_type) const {
+  const auto found = named_.find(task_type);
+  return found == named_.end() ? any_ : found->second;
 }
 
 std::vector<RunningLimit> MergeLimits(std::vector<RunningLimit> command_line,

@@ -1,6 +1,10 @@
 #include "orchestrator/running_limits.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "orchestrator/input_error.h"
 
 namespace orchestrator {
 namespace {
@@ -107,6 +111,99 @@ TEST(RunningLimitsTest, TheCommandLineWinsOverTheFile) {
   std::vector<std::string> texts;
   for (const RunningLimit& limit : merged) texts.push_back(limit.text);
   EXPECT_EQ(texts, (std::vector<std::string>{"a=2", "*=9", "a[tenant]=3", "b=1"}));
+}
+
+std::vector<std::string> ColumnsOf(const Blueprint& blueprint) {
+  std::vector<std::string> names;
+  for (const ColumnSpec& column : blueprint.columns) names.push_back(column.name);
+  return names;
+}
+
+std::vector<std::string> ColumnsOf(const TaskKinds::Kind* kind) {
+  std::vector<std::string> names;
+  if (kind == nullptr) return {"no kind"};
+  for (const TaskKinds::Column& column : kind->columns) names.push_back(column.name);
+  return names;
+}
+
+using Names = std::vector<std::string>;
+
+// The built-in blueprint, as far as the columns go.
+Blueprint Star() {
+  Blueprint blueprint;
+  blueprint.name = std::string(1, '*');
+  return blueprint;
+}
+
+TEST(BuiltinKindsTest, ALimitPerColumnNeedsItsColumnInTheRowsOfItsTypeAlone) {
+  const BuiltinKinds builtin(Star(), {Limit("ingest[tenant]=3"), Limit("ingest=9")});
+  EXPECT_EQ(ColumnsOf(builtin.Of("ingest")), Names{"tenant"});
+  EXPECT_EQ(builtin.Of("ingest").name, "ingest");
+  EXPECT_EQ(ColumnsOf(builtin.Of("process_data")), Names{});
+  EXPECT_EQ(builtin.Of("process_data").name, "*");
+  ASSERT_NE(builtin.kinds(), nullptr);
+  EXPECT_EQ(ColumnsOf(builtin.kinds()->Find("ingest")), Names{"tenant"});
+  EXPECT_EQ(ColumnsOf(builtin.kinds()->Find("process_data")), Names{})
+      << "every other type has a kind, with no column";
+}
+
+TEST(BuiltinKindsTest, StarColumnsAreEveryTypesAndComeFirst) {
+  const BuiltinKinds builtin(Star(), {Limit("ingest[region]=2"), Limit("*[tenant]=3"),
+                                      Limit("ingest[tenant]=1"), Limit("notify[task_type]=1")});
+  EXPECT_EQ(ColumnsOf(builtin.Of("ingest")), (Names{"tenant", "region"}));
+  EXPECT_EQ(ColumnsOf(builtin.Of("other")), Names{"tenant"});
+  EXPECT_EQ(ColumnsOf(builtin.Of("notify")), Names{"tenant"}) << "task_type is a slot already";
+  ASSERT_NE(builtin.kinds(), nullptr);
+  EXPECT_EQ(ColumnsOf(builtin.kinds()->Find("ingest")), (Names{"tenant", "region"}));
+  EXPECT_EQ(ColumnsOf(builtin.kinds()->Find("other")), Names{"tenant"});
+}
+
+TEST(BuiltinKindsTest, WithoutALimitPerInputColumnNoRowIsChecked) {
+  const BuiltinKinds builtin(Star(), {Limit("ingest=3"), Limit("*=100"), Limit("a[task_id]=1")});
+  EXPECT_EQ(builtin.kinds(), nullptr) << "task_id is a slot, no column to keep";
+  EXPECT_EQ(ColumnsOf(builtin.Of("ingest")), Names{});
+  EXPECT_EQ(&builtin.Of("ingest"), &builtin.Of("other"));
+}
+
+InputFile MemoryFile(const std::string& text) {
+  const int fd = ::memfd_create("tasks.csv", MFD_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::lseek(fd, 0, SEEK_SET);
+  return InputFile(fd, "tasks.csv");
+}
+
+std::string ReadError(const std::string& text, const BuiltinKinds& builtin) {
+  try {
+    ReadTasks(MemoryFile(text), builtin.kinds());
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(BuiltinKindsTest, TheReaderWantsTheColumnOnlyInTheRowsOfTheTypesNamed) {
+  const BuiltinKinds builtin(Star(), {Limit("ingest[tenant]=3")});
+  // The README's tasks.csv: no ingest rows, no tenant column.
+  const TaskList list = ReadTasks(
+      MemoryFile("task_id,task_type\n101,process_data\n102,process_data\n"), builtin.kinds());
+  EXPECT_EQ(list.tasks.size(), 2u);
+  EXPECT_EQ(ReadError("task_id,task_type\n101,process_data\n102,ingest\n", builtin),
+            "tasks.csv:3: task_type \"ingest\" needs column \"tenant\" (--limit), which the "
+            "header does not have");
+  // With the column, only the ingest rows' values are kept; the others leave it empty.
+  const TaskList mixed = ReadTasks(
+      MemoryFile("task_id,task_type,tenant\n1,process_data,\n2,ingest,t1\n3,process_data,x\n"),
+      builtin.kinds());
+  ASSERT_EQ(mixed.tasks.size(), 3u);
+  EXPECT_EQ(mixed.tasks[0].values, kNoValues);
+  EXPECT_EQ(mixed.Value(mixed.tasks[1], 0), "t1");
+  EXPECT_EQ(mixed.tasks[2].values, kNoValues);
+  EXPECT_EQ(ReadError("task_id,task_type\n1,process_data\n",
+                      BuiltinKinds(Star(), {Limit("*[tenant]=1")})),
+            "tasks.csv:2: task_type \"process_data\" needs column \"tenant\" (--limit), which "
+            "the header does not have")
+      << "TYPE * names every type";
 }
 
 }  // namespace

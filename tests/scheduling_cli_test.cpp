@@ -93,6 +93,74 @@ TEST(SchedulingTest, ALimitHoldsOverallAndPerTenant) {
       << absent.err;
 }
 
+// A per-column limit wants its column in the rows of the types it names, and no others
+// (issue 23): the README's own tasks.csv (no ingest rows, no tenant column) runs as printed.
+TEST(SchedulingTest, APerColumnLimitLeavesRowsOfOtherTypesAlone) {
+  TestServer server;
+  TempDir dir;
+  const ProcessResult other_types =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", "--limit", "ingest[tenant]=3",
+                       "-q", dir.Write("tasks.csv", TasksCsv(10))});
+  EXPECT_EQ(other_types.exit_status, 0) << other_types.err;
+  EXPECT_EQ(CountRows(Rows(other_types.out), "Completed"), 10u) << other_types.out;
+  EXPECT_EQ(server.requests(), 10u);
+  EXPECT_NE(other_types.err.find("orchestrator: warning: --limit \"ingest[tenant]=3\": no task "
+                                 "has task_type ingest"),
+            std::string::npos)
+      << other_types.err;
+
+  // Mixed rows: only the ingest rows carry a tenant. Two tenants, two each, beside one
+  // process_data at a time: five at once in all.
+  std::string csv = "task_id,task_type,tenant\n";
+  for (int i = 1; i <= 40; ++i) {
+    csv += i % 4 == 0 ? std::to_string(i) + ",process_data,\n"
+                      : std::to_string(i) + ",ingest,t" + std::to_string(i % 2) + "\n";
+  }
+  server.ResetCounters();
+  const ProcessResult mixed = RunOrchestrator(
+      {"--url", server.Url("/delay/100"), "--delay", "0", "--limit", "ingest[tenant]=2", "--limit",
+       "process_data=1", "-q", dir.Write("mixed.csv", csv)});
+  EXPECT_EQ(mixed.exit_status, 0) << mixed.err;
+  EXPECT_EQ(CountRows(Rows(mixed.out), "Completed"), 40u) << mixed.out;
+  EXPECT_EQ(server.max_in_flight(), 5u);
+
+  // An ingest row in a header without the column is still an input error, on its line.
+  const std::string no_tenant =
+      dir.Write("no_tenant.csv", "task_id,task_type\n1,process_data\n2,ingest\n");
+  const ProcessResult missing =
+      RunOrchestrator({"--url", server.Url("/ok"), "--limit", "ingest[tenant]=3", no_tenant});
+  EXPECT_EQ(missing.exit_status, 2);
+  EXPECT_NE(
+      missing.err.find(no_tenant + ":3: task_type \"ingest\" needs column \"tenant\" (--limit), "
+                                   "which the header does not have"),
+      std::string::npos)
+      << missing.err;
+  EXPECT_EQ(missing.out, "");
+
+  // The same with a blueprint file where only ingest declares the column.
+  const std::string kinds = dir.Write("kinds.toml",
+                                      "[types.ingest]\ncolumns = { tenant = \"string\" }\n"
+                                      "steps = [ { fetch = \"" +
+                                          server.Url("/delay/100?{tenant}") +
+                                          "\" } ]\n"
+                                          "[types.process_data]\nmax_running = 1\n"
+                                          "steps = [ { fetch = \"" +
+                                          server.Url("/delay/100") + "\" } ]\n");
+  const std::string no_column =
+      dir.Write("no_column.csv", "task_id,task_type\n1,process_data\n2,process_data\n");
+  server.ResetCounters();
+  const ProcessResult file_other =
+      RunOrchestrator({"--blueprints", kinds, "--limit", "ingest[tenant]=3", "-q", no_column});
+  EXPECT_EQ(file_other.exit_status, 0) << file_other.err;
+  EXPECT_EQ(CountRows(Rows(file_other.out), "Completed"), 2u) << file_other.out;
+  server.ResetCounters();
+  const ProcessResult file_mixed = RunOrchestrator(
+      {"--blueprints", kinds, "--limit", "ingest[tenant]=2", "-q", dir.path() + "/mixed.csv"});
+  EXPECT_EQ(file_mixed.exit_status, 0) << file_mixed.err;
+  EXPECT_EQ(CountRows(Rows(file_mixed.out), "Completed"), 40u) << file_mixed.out;
+  EXPECT_EQ(server.max_in_flight(), 5u);
+}
+
 // --halt soon: once enough tasks have failed, nothing new starts; every task still has its row.
 TEST(SchedulingTest, HaltSoonStopsStartingTasksAfterTheFailures) {
   constexpr int kTasks = 200;

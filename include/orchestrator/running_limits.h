@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,10 +27,25 @@ namespace orchestrator {
 /// it applies to does not declare (every blueprint of the file, for TYPE `*`).
 CheckResult CheckLimitColumns(const std::vector<RunningLimit>& limits, const BlueprintFile& file);
 
-/// Without a blueprint file: the columns `limits` name become string columns of the
-/// built-in blueprint, and `kinds` (for the reader) gets them as the kind "*" of every row.
-void AddLimitColumns(const std::vector<RunningLimit>& limits, Blueprint& builtin,
-                     TaskKindTable& kinds);
+/// Without a blueprint file: the built-in blueprint of each task_type, and what the reader
+/// checks its rows against. A limit per column makes its column a string column of the types
+/// it names (every type, for TYPE `*`), read from the input; a row of such a type in a header
+/// without the column is an input error, and rows of the other types need none of them.
+class BuiltinKinds {
+ public:
+  BuiltinKinds(Blueprint builtin, const std::vector<RunningLimit>& limits);
+
+  /// The blueprint of `task_type`'s rows: `builtin` with the columns of the limits naming
+  /// it, in the order the limits came (those of TYPE `*` first).
+  const Blueprint& Of(std::string_view task_type) const;
+  /// For the reader: null when no limit names a column, so no row needs one.
+  const TaskKinds* kinds() const { return kinds_ ? &*kinds_ : nullptr; }
+
+ private:
+  Blueprint any_;                                        // of every type not in named_
+  std::map<std::string, Blueprint, std::less<>> named_;  // by a limit per column
+  std::optional<TaskKindTable> kinds_;
+};
 
 /// The limits of a run: those of the command line, then those of the blueprint file that
 /// the command line does not set again (the same type, and column or none).
