@@ -34,6 +34,7 @@
 #include "orchestrator/reporter.h"
 #include "orchestrator/result_file.h"
 #include "orchestrator/result_merge.h"
+#include "orchestrator/run_plan.h"
 #include "orchestrator/run_report.h"
 #include "orchestrator/status_line.h"
 #include "orchestrator/task_reader.h"
@@ -221,10 +222,8 @@ int Run(const Options& options, const SignalWatch& signals) {
   if (options.shard) KeepShard(tasks, *options.shard);
   const std::size_t unique_tasks = tasks.tasks.size();
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
-  // The pools of --limit are counted in one place: one thread.
-  const std::size_t threads = !limits.empty()        ? 1
-                              : options.threads != 0 ? options.threads
-                                                     : DefaultThreadCount();
+  const std::size_t threads =
+      PlanThreads(options.threads, DefaultThreadCount(), /*has_pools=*/!limits.empty());
   const Fallible<std::size_t> fetches_allowed = ChooseMaxFetches(options, threads);
   if (const auto* problem = std::get_if<std::string>(&fetches_allowed)) {
     fmt::print(stderr, "orchestrator: {}\n", *problem);
@@ -296,40 +295,25 @@ int Run(const Options& options, const SignalWatch& signals) {
   }
 
   CurlLibrary curl;
-  // Each thread gets a share of the tasks and of the fetch slots; a thread without a task
-  // or a slot would only cost.
-  const std::size_t task_count = tasks.tasks.size();
   const std::uint64_t seed = std::random_device{}();
-
-  // The run-wide rules, one object each, shared by every worker: --rate and the blueprints'
-  // rates, --halt.
-  RunRates rates(options.rate, blueprints);
-  std::optional<HaltSwitch> halt;
-  if (options.halt.when != HaltPolicy::When::kNever) halt.emplace(options.halt);
-  Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO,
-                      halt ? &*halt : nullptr);
+  RunRules rules(options.halt, options.rate, blueprints);  // shared by every worker
+  Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO, rules.halt());
   if (metrics) collector.Watch(*metrics, kMetricsEvery);
   if (status) collector.Watch(*status, status_every);
   if (report) collector.Watch(*report, std::chrono::milliseconds(0));
   if (event_log) collector.Observe(*event_log);
-  std::vector<TaskList> shares = SplitTasks(
-      std::move(tasks), std::max<std::size_t>(1, std::min({threads, max_fetches, task_count})));
-  const std::size_t thread_count = shares.size();
-  // The fetch slots go to the threads with tasks (one long chain leaves the others none);
-  // a thread without tasks keeps one it never uses.
-  const auto busy = static_cast<std::size_t>(std::count_if(
-      shares.begin(), shares.end(), [](const TaskList& share) { return !share.tasks.empty(); }));
-  for (std::size_t k = 0, busy_k = 0; k < thread_count; ++k) {
-    const bool idle = shares[k].tasks.empty();
-    const std::size_t fetches = idle ? 1 : ShareOf(max_fetches, busy, busy_k++);
+  std::vector<WorkerPlan> plans = PlanWorkers(std::move(tasks), threads, max_fetches);
+  const std::size_t thread_count = plans.size();
+  for (std::size_t k = 0; k < thread_count; ++k) {
+    const std::size_t fetches = plans[k].max_fetches;
     collector.Add(std::make_unique<Worker>(
-        std::move(shares[k]), blueprints,
+        std::move(plans[k].tasks), blueprints,
         Worker::Options{.runner = {.max_fetches = fetches,
                                    .seed = seed + k,
-                                   .rates = &rates,
+                                   .rates = &rules.rates(),
                                    .limits = limits,
                                    .adapt_to_load = true,
-                                   .halt = halt ? &*halt : nullptr},
+                                   .halt = rules.halt()},
                         .http = CurlEngines({.max_connections = fetches,
                                              .max_body = options.max_body,
                                              .user_agent = fmt::format("orchestrator/{}", kVersion),
@@ -341,7 +325,7 @@ int Run(const Options& options, const SignalWatch& signals) {
                         .events = event_log.has_value()},
         io, collector.Deliverer()));
   }
-  shares.clear();
+  plans.clear();
 
   const RunEnd end = collector.Run();
   reporter.Flush();

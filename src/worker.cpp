@@ -1,7 +1,5 @@
 #include "orchestrator/worker.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -14,59 +12,6 @@ namespace {
 constexpr std::size_t kEventsABatch = 4096;
 
 }  // namespace
-
-std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count) {
-  std::vector<TaskList> lists;
-  if (count <= 1) {
-    lists.push_back(std::move(tasks));  // not `return {...}`: an initializer list copies
-    return lists;
-  }
-  lists.resize(count);
-  const auto lists_count = static_cast<std::uint32_t>(count);
-  const std::shared_ptr<const Placement> placement =
-      PlaceTasks(tasks.tasks.size(), tasks.graph, lists_count);
-  for (std::uint32_t k = 0; k < lists_count; ++k) {
-    lists[k].type_names = tasks.type_names;
-    lists[k].tasks.reserve(placement ? placement->whole_of[k].size()
-                                     : ShareOf(tasks.tasks.size(), count, k));
-    lists[k].graph = tasks.graph;  // shared, not copied
-    lists[k].deal = {.list = k, .lists = lists_count, .placement = placement};
-  }
-  const Deal& deal = lists[0].deal;
-  // A task's column values go with it to its list's own table.
-  std::vector<std::string_view> values;
-  for (std::size_t i = 0; i < tasks.tasks.size(); ++i) {
-    TaskList& list = lists[deal.ListOf(static_cast<TaskIndex>(i))];
-    Task task = tasks.tasks[i];
-    if (task.values != kNoValues) {
-      values.clear();
-      for (std::size_t v = 0; v < tasks.values.ValueCount(task.values); ++v) {
-        values.push_back(tasks.values.Value(task.values, v));
-      }
-      // Each list holds a part of what the whole table held, so it fits.
-      task.values = list.values.AddRow(values);
-    }
-    list.tasks.push_back(task);
-  }
-  // TaskList::rows stays 0: a dealt list read no rows of its own (the input's count of
-  // rows read, duplicates included, is the whole list's).
-  for (std::size_t k = 0; k < count; ++k) lists[k].values.ShrinkToFit();
-  return lists;
-}
-
-std::size_t DefaultThreadCount() {
-  cpu_set_t cpus;
-  CPU_ZERO(&cpus);
-  // The CPUs this process may use (taskset, cgroups' cpusets), not all the machine has.
-  if (::sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 0) {
-    return static_cast<std::size_t>(CPU_COUNT(&cpus));
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index) {
-  return total / count + (index < total % count ? 1 : 0);
-}
 
 Worker::Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options options,
                boost::asio::io_context& collector, Deliver deliver)

@@ -3,9 +3,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "orchestrator/run_plan.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "orchestrator/run_plan.h"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -72,21 +72,6 @@ struct WorkerBatch {
   std::string error;
 };
 
-/// Deals `tasks` out to `count` lists in turn (task i to list i % count), so that each
-/// list gets the same mix of the input; with dependencies, as PlaceTasks says (chains stay
-/// on one list). Every list keeps all the type names, at the same indices, so a Task means
-/// the same in each; a task's column values move to its list's table. Every list shares the
-/// whole input's graph, and says which list it is and where the others' tasks are
-/// (TaskList::deal): a dependency may cross lists, and their runners tell each other. A
-/// list may be empty (one long chain).
-std::vector<TaskList> SplitTasks(TaskList tasks, std::size_t count);
-
-/// Threads a run uses unless told: one per CPU this process may run on.
-std::size_t DefaultThreadCount();
-
-/// Worker `index`'s part of `total` (fetch slots, say) when `count` workers share it evenly.
-std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index);
-
 /// One share of a run: its own tasks, HTTP engine, clock and runner on its own io_context,
 /// which its own thread runs; or, when a run has one worker, on the collector's io_context
 /// and thread. A worker shares nothing mutable with the collector or other workers: records
