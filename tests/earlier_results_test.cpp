@@ -9,16 +9,12 @@
 
 #include "orchestrator/input_error.h"
 
+#include "memory_file.h"
+
 namespace orchestrator {
 namespace {
 
-InputFile MemoryFile(const std::string& text) {
-  const int fd = ::memfd_create("results.csv", MFD_CLOEXEC);
-  EXPECT_GE(fd, 0);
-  EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  ::lseek(fd, 0, SEEK_SET);
-  return InputFile(fd, "results.csv");
-}
+InputFile MemoryFile(const std::string& text) { return MemoryInputFile(text, "results.csv"); }
 
 EarlierResults Read(const std::string& text) { return ReadEarlierResults(MemoryFile(text)); }
 

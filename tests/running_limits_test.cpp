@@ -6,6 +6,8 @@
 
 #include "orchestrator/input_error.h"
 
+#include "memory_file.h"
+
 namespace orchestrator {
 namespace {
 
@@ -165,13 +167,7 @@ TEST(BuiltinKindsTest, WithoutALimitPerInputColumnNoRowIsChecked) {
   EXPECT_EQ(&builtin.Of("ingest"), &builtin.Of("other"));
 }
 
-InputFile MemoryFile(const std::string& text) {
-  const int fd = ::memfd_create("tasks.csv", MFD_CLOEXEC);
-  EXPECT_GE(fd, 0);
-  EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  ::lseek(fd, 0, SEEK_SET);
-  return InputFile(fd, "tasks.csv");
-}
+InputFile MemoryFile(const std::string& text) { return MemoryInputFile(text, "tasks.csv"); }
 
 std::string ReadError(const std::string& text, const BuiltinKinds& builtin) {
   try {

@@ -15,17 +15,12 @@
 #include "orchestrator/byte_size.h"
 #include "orchestrator/input_error.h"
 
+#include "memory_file.h"
+
 namespace orchestrator {
 namespace {
 
-// An in-memory file with `text`, read the way the tool reads any descriptor.
-InputFile MemoryFile(const std::string& text) {
-  const int fd = ::memfd_create("tasks.csv", MFD_CLOEXEC);
-  EXPECT_GE(fd, 0);
-  EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  ::lseek(fd, 0, SEEK_SET);
-  return InputFile(fd, "tasks.csv");
-}
+InputFile MemoryFile(const std::string& text) { return MemoryInputFile(text, "tasks.csv"); }
 
 TaskList Read(const std::string& text) { return ReadTasks(MemoryFile(text)); }
 
