@@ -38,7 +38,7 @@ TEST(RunPlanTest, NoMoreWorkersThanFetchSlotsOrTasksAndTheSlotsAddUp) {
   EXPECT_EQ(PlanWorkers(Tasks(3), 4, 64).size(), 3u) << "a worker without a task";
   const std::vector<WorkerPlan> none = PlanWorkers(Tasks(0), 4, 64);
   ASSERT_EQ(none.size(), 1u);
-  EXPECT_EQ(none[0].max_fetches, 64u);
+  EXPECT_EQ(none[0].max_fetches, 1u) << "a worker without tasks keeps one slot";
   const std::vector<WorkerPlan> uneven = PlanWorkers(Tasks(100), 3, 64);
   EXPECT_EQ(TotalFetches(uneven), 64u);
 }
