@@ -222,8 +222,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   if (options.shard) KeepShard(tasks, *options.shard);
   const std::size_t unique_tasks = tasks.tasks.size();
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
-  const std::size_t threads =
-      PlanThreads(options.threads, DefaultThreadCount(), /*has_pools=*/!limits.empty());
+  const std::size_t threads = PlanThreads(options.threads, DefaultThreadCount());
   const Fallible<std::size_t> fetches_allowed = ChooseMaxFetches(options, threads);
   if (const auto* problem = std::get_if<std::string>(&fetches_allowed)) {
     fmt::print(stderr, "orchestrator: {}\n", *problem);
@@ -296,7 +295,8 @@ int Run(const Options& options, const SignalWatch& signals) {
 
   CurlLibrary curl;
   const std::uint64_t seed = std::random_device{}();
-  RunRules rules(options.halt, options.rate, blueprints);  // shared by every worker
+  // Shared by every worker.
+  RunRules rules(options.halt, options.rate, std::move(limits), tasks.type_names, blueprints);
   Collector collector(io, reporter, tasks.type_names, signals, STDOUT_FILENO, rules.halt());
   if (metrics) collector.Watch(*metrics, kMetricsEvery);
   if (status) collector.Watch(*status, status_every);
@@ -311,7 +311,7 @@ int Run(const Options& options, const SignalWatch& signals) {
         Worker::Options{.runner = {.max_fetches = fetches,
                                    .seed = seed + k,
                                    .rates = &rules.rates(),
-                                   .limits = limits,
+                                   .limits = rules.limits(),
                                    .adapt_to_load = true,
                                    .halt = rules.halt()},
                         .http = CurlEngines({.max_connections = fetches,

@@ -62,14 +62,15 @@ std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index) {
   return total / count + (index < total % count ? 1 : 0);
 }
 
-RunRules::RunRules(HaltPolicy halt, std::optional<double> rate,
+RunRules::RunRules(HaltPolicy halt, std::optional<double> rate, std::vector<RunningLimit> limits,
+                   const std::vector<std::string>& type_names,
                    const std::vector<const Blueprint*>& blueprints)
     : rates_(rate, blueprints) {
   if (halt.when != HaltPolicy::When::kNever) halt_.emplace(halt);
+  if (!limits.empty()) limits_.emplace(std::move(limits), type_names, blueprints);
 }
 
-std::size_t PlanThreads(std::size_t requested, std::size_t cpus, bool has_pools) {
-  if (has_pools) return 1;
+std::size_t PlanThreads(std::size_t requested, std::size_t cpus) {
   return requested != 0 ? requested : std::max<std::size_t>(1, cpus);
 }
 

@@ -91,7 +91,7 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
     lane_of_type_[type] = 1 + static_cast<std::size_t>(found - lane_rates.begin());
   }
   queued_ = FetchQueue(std::move(lane_rates));
-  if (!options_.limits.empty()) limits_.emplace(options_.limits, tasks_, blueprints_);
+  if (options_.limits != nullptr && !options_.limits->empty()) limits_ = options_.limits;
   if (has_webhooks_) times_.resize(tasks.tasks.size());
   stats_.fetch_seconds.resize(tasks.type_names.size());
   stats_.retries_by_type.resize(tasks.type_names.size());
@@ -158,6 +158,7 @@ void Runner::ParentsEnded(std::span<const ParentEnd> news) {
 void Runner::Cancel() {
   if (cancelled_ || finished()) return;
   cancelled_ = true;
+  if (limits_) limits_->Withdraw(*admissions_);  // its tasks in the lines get their rows here
   http_.CancelAll();
   clock_.CancelWake();
   wake_at_.reset();
@@ -186,6 +187,7 @@ void Runner::Halt(bool stop_running, std::uint64_t failures) {
   if (cancelled_ || finished()) return;
   if (!halted_) {
     halted_ = true;
+    if (limits_) limits_->Withdraw(*admissions_);  // its tasks in the lines get their rows here
     // Queued fetches of started tasks (retries) stay; the others will never start.
     queued_.EraseIf([this](TaskIndex index) { return !states_[index].started; });
     const Outcome unstarted = Outcome::Halted(failures);
@@ -227,7 +229,7 @@ void Runner::Advance(TaskIndex index) {
   TaskState& state = states_[index];
   if (!state.started && HaltNoticed()) return;  // it has its row: not started
   if (limits_ && !state.admitted) {
-    if (!limits_->TryEnter(index)) {
+    if (!limits_->TryEnter(tasks_, index, *admissions_)) {
       SetPhase(index, Phase::kPooled);  // a pool is full: the task waits in its line
       Note(index, TaskEventKind::kBlocked,
            [](TaskEvent& event) { event.blocker = Blocker::kPool; });
@@ -628,16 +630,27 @@ void Runner::AfterRow(TaskIndex index, FinalStatus status) {
 
 void Runner::FreePlaces(TaskIndex index) {
   if (!states_[index].admitted) return;
-  retry_.clear();
-  limits_->Leave(index, retry_);
-  for (std::size_t i = 0; i < retry_.size() && !cancelled_ && !halted_; ++i) {
-    // A copy: Advance may end the task, and come back here for the next one's places.
-    const TaskIndex waiting = retry_[i];
-    if (states_[waiting].phase != Phase::kPooled) continue;
-    SetPhase(waiting, Phase::kReady);
-    Note(waiting, TaskEventKind::kReleased,
-         [](TaskEvent& event) { event.blocker = Blocker::kPool; });
-    Advance(waiting);
+  states_[index].admitted = false;
+  limits_->Leave(tasks_, index);  // may start tasks of ours here (Admitted)
+}
+
+void Runner::Admitted(TaskIndex task) {
+  TaskState& state = states_[task];
+  state.admitted = true;
+  if (state.phase != Phase::kPooled) {
+    // It got its row (a halt, a cancel) while its places were on their way from another
+    // thread: they go back.
+    FreePlaces(task);
+    return;
+  }
+  SetPhase(task, Phase::kReady);
+  Note(task, TaskEventKind::kReleased, [](TaskEvent& event) { event.blocker = Blocker::kPool; });
+  Advance(task);
+  // Told from our own FreePlaces, the handler that freed the place starts the fetches;
+  // told from another thread's, this is the handler.
+  if (!in_after_row_) {
+    StartFetches();
+    ArmWake();
   }
 }
 

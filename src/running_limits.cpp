@@ -125,22 +125,24 @@ std::vector<std::string> LimitWarnings(const std::vector<RunningLimit>& limits,
   return warnings;
 }
 
-RunningLimits::RunningLimits(std::vector<RunningLimit> limits, const TaskList& tasks,
-                             const std::vector<const Blueprint*>& blueprints)
+RunningLimits::RunningLimits(std::vector<RunningLimit> limits,
+                             const std::vector<std::string>& type_names,
+                             std::vector<const Blueprint*> blueprints)
     : limits_(std::move(limits)),
-      tasks_(tasks),
-      blueprints_(blueprints),
-      by_type_(tasks.type_names.size()),
+      blueprints_(std::move(blueprints)),
+      by_type_(type_names.size()),
       whole_(limits_.size()),
       per_value_(limits_.size()) {
-  for (std::size_t type = 0; type < tasks.type_names.size(); ++type) {
+  if (blueprints_.size() == 1) blueprints_.resize(type_names.size(), blueprints_[0]);
+  for (std::size_t l = 0; l < limits_.size(); ++l) whole_[l].max = limits_[l].max;
+  for (std::size_t type = 0; type < type_names.size(); ++type) {
     for (std::size_t l = 0; l < limits_.size(); ++l) {
       const RunningLimit& limit = limits_[l];
-      if (limit.type != "*" && limit.type != tasks.type_names[type]) continue;
+      if (limit.type != "*" && limit.type != type_names[type]) continue;
       if (limit.column.empty()) {
         by_type_[type].push_back({l, std::nullopt});
-      } else if (type < blueprints.size()) {
-        if (const auto slot = SlotOf(*blueprints[type], limit.column)) {
+      } else if (type < blueprints_.size()) {
+        if (const auto slot = SlotOf(*blueprints_[type], limit.column)) {
           by_type_[type].push_back({l, slot});
         }
       }
@@ -148,44 +150,82 @@ RunningLimits::RunningLimits(std::vector<RunningLimit> limits, const TaskList& t
   }
 }
 
-RunningLimits::Pool& RunningLimits::PoolOf(const Applied& applied, TaskIndex task) {
+RunningLimits::Pool& RunningLimits::PoolOf(const Applied& applied, const TaskList& list,
+                                           TaskIndex task) {
   if (!applied.slot) return whole_[applied.limit];
-  const Task& row = tasks_.tasks[task];
-  const TaskValues values(tasks_, row, *blueprints_[row.type]);
+  const Task& row = list.tasks[task];
+  const TaskValues values(list, row, *blueprints_[row.type]);
   auto& pools = per_value_[applied.limit];
   const std::string_view value = values(*applied.slot).text;
   auto found = pools.find(value);
-  if (found == pools.end()) found = pools.emplace(std::string(value), Pool{}).first;
+  if (found == pools.end()) {
+    found = pools
+                .emplace(std::string(value),
+                         Pool{.max = limits_[applied.limit].max, .running = 0, .line = {}})
+                .first;
+  }
   return found->second;
 }
 
-bool RunningLimits::TryEnter(TaskIndex task) {
-  // A pool's node stays where it is when others are added, so the pointers hold.
-  entering_.clear();
-  for (const Applied& each : by_type_[tasks_.tasks[task].type]) {
-    Pool& pool = PoolOf(each, task);
-    if (pool.running >= limits_[each.limit].max) {
-      pool.line.push_back(task);
+// A pool's node stays where it is when others are added, so the pointers hold.
+void RunningLimits::PoolsOf(const TaskList& list, TaskIndex task, TaskPools& pools) {
+  pools.clear();
+  for (const Applied& each : by_type_[list.tasks[task].type]) {
+    pools.push_back(&PoolOf(each, list, task));
+  }
+}
+
+bool RunningLimits::EnterLocked(const Waiter& waiter) {
+  TaskPools pools;
+  PoolsOf(*waiter.list, waiter.task, pools);
+  for (Pool* pool : pools) {
+    if (pool->running >= pool->max) {
+      pool->line.push_back(waiter);
       return false;
     }
-    entering_.push_back(&pool);
   }
-  for (Pool* pool : entering_) ++pool->running;
+  for (Pool* pool : pools) ++pool->running;
   return true;
 }
 
-void RunningLimits::Leave(TaskIndex task, std::vector<TaskIndex>& retry) {
-  for (const Applied& each : by_type_[tasks_.tasks[task].type]) {
-    Pool& pool = PoolOf(each, task);
-    --pool.running;
-    if (!pool.line.empty()) {
-      retry.push_back(pool.line.front());
-      pool.line.pop_front();
+bool RunningLimits::TryEnter(const TaskList& list, TaskIndex task, AdmissionSink& sink) {
+  const std::lock_guard lock(mutex_);
+  return EnterLocked({.sink = &sink, .list = &list, .task = task});
+}
+
+void RunningLimits::Leave(const TaskList& list, TaskIndex task) {
+  boost::container::small_vector<Waiter, 4> admitted;
+  {
+    const std::lock_guard lock(mutex_);
+    TaskPools pools;
+    PoolsOf(list, task, pools);
+    for (Pool* pool : pools) --pool->running;
+    // One that cannot enter (another of its pools is full) waits in that pool's line, and
+    // the next one here may have the place.
+    for (Pool* pool : pools) {
+      while (pool->running < pool->max && !pool->line.empty()) {
+        const Waiter next = pool->line.front();
+        pool->line.pop_front();
+        if (EnterLocked(next)) admitted.push_back(next);
+      }
     }
+  }
+  for (const Waiter& waiter : admitted) waiter.sink->Admitted(waiter.task);
+}
+
+void RunningLimits::Withdraw(const AdmissionSink& sink) {
+  const std::lock_guard lock(mutex_);
+  const auto withdraw = [&](Pool& pool) {
+    std::erase_if(pool.line, [&](const Waiter& waiter) { return waiter.sink == &sink; });
+  };
+  for (Pool& pool : whole_) withdraw(pool);
+  for (PoolsByValue& pools : per_value_) {
+    for (auto& [value, pool] : pools) withdraw(pool);
   }
 }
 
 std::size_t RunningLimits::Running(std::size_t limit, std::string_view value) const {
+  const std::lock_guard lock(mutex_);
   if (limits_[limit].column.empty()) return whole_[limit].running;
   const auto found = per_value_[limit].find(value);
   return found == per_value_[limit].end() ? 0 : found->second.running;

@@ -1,6 +1,7 @@
 #include "orchestrator/worker.h"
 
 #include <algorithm>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <utility>
@@ -32,6 +33,7 @@ Worker::Worker(TaskList tasks, std::vector<const Blueprint*> blueprints, Options
       stats_timer_(io_),
       load_probe_(io_, FetchWindow::kTick, [this](LoopLoad load) { runner_.OnLoopLoad(load); }) {
   if (options.events) runner_.set_event_sink(this);
+  runner_.set_admission_sink(this);
 }
 
 Worker::Worker(TaskList tasks, const Blueprint& blueprint, Options options,
@@ -111,6 +113,11 @@ void Worker::ParentsEnded(std::vector<ParentEnd> news) {
 void Worker::ParentEnded(std::uint32_t list, const ParentEnd& news) {
   parents_ended_[list].push_back(news);
   SendSoon();
+}
+
+// From any thread: the runner hears it on its own loop, at once when this is that loop.
+void Worker::Admitted(TaskIndex task) {
+  boost::asio::dispatch(io_, [this, task] { runner_.Admitted(task); });
 }
 
 void Worker::OnTaskEvent(const TaskEvent& event) {

@@ -22,11 +22,10 @@ std::size_t TotalFetches(const std::vector<WorkerPlan>& plans) {
       [](std::size_t sum, const WorkerPlan& plan) { return sum + plan.max_fetches; });
 }
 
-TEST(RunPlanTest, ThreadsAreAsAskedOrOnePerCpuAndOneWithPools) {
-  EXPECT_EQ(PlanThreads(3, 16, false), 3u);
-  EXPECT_EQ(PlanThreads(0, 16, false), 16u);
-  EXPECT_EQ(PlanThreads(0, 0, false), 1u);
-  EXPECT_EQ(PlanThreads(8, 16, true), 1u) << "pools are counted on one thread";
+TEST(RunPlanTest, ThreadsAreAsAskedOrOnePerCpu) {
+  EXPECT_EQ(PlanThreads(3, 16), 3u);
+  EXPECT_EQ(PlanThreads(0, 16), 16u);
+  EXPECT_EQ(PlanThreads(0, 0), 1u);
 }
 
 TEST(RunPlanTest, NoMoreWorkersThanFetchSlotsOrTasksAndTheSlotsAddUp) {
@@ -59,12 +58,16 @@ TEST(RunPlanTest, AWorkerLeftWithoutTasksKeepsOneSlotAndTheOthersShareTheRest) {
 TEST(RunPlanTest, TheRulesOfARunAreOneObjectEach) {
   Blueprint rated;
   rated.rate = 10.0;
-  RunRules without({}, std::nullopt, {&rated});
+  const std::vector<std::string> types{"t"};
+  RunRules without({}, std::nullopt, {}, types, {&rated});
   EXPECT_EQ(without.halt(), nullptr);
+  EXPECT_EQ(without.limits(), nullptr);
   EXPECT_EQ(without.rates().overall(), nullptr);
   EXPECT_NE(without.rates().of_type(0), nullptr);
-  RunRules with({.when = HaltPolicy::When::kSoon, .failures = 1, .percent = {}}, 5.0, {&rated});
+  RunRules with({.when = HaltPolicy::When::kSoon, .failures = 1, .percent = {}}, 5.0,
+                {std::get<RunningLimit>(ParseRunningLimit("t=2"))}, types, {&rated});
   ASSERT_NE(with.halt(), nullptr);
+  ASSERT_NE(with.limits(), nullptr);
   EXPECT_NE(with.rates().overall(), nullptr);
 }
 

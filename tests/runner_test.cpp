@@ -763,12 +763,10 @@ TEST_F(RunnerTest, ARateSpacesTheFetchesEvenly) {
 // --limit: a task holds its place from its first step to its row, its delay included.
 TEST_F(RunnerTest, ALimitKeepsThatManyTasksRunningDelaysIncluded) {
   tasks_ = MakeTasks(5);
-  auto limit = ParseRunningLimit("process_data=2");
+  RunningLimits limits({std::get<RunningLimit>(ParseRunningLimit("process_data=2"))},
+                       tasks_.type_names, {&blueprint_});
   runner_.emplace(tasks_, blueprint_,
-                  RunnerOptions{.max_fetches = 64,
-                                .seed = 42,
-                                .rates = nullptr,
-                                .limits = {std::get<RunningLimit>(limit)}},
+                  RunnerOptions{.max_fetches = 64, .seed = 42, .rates = nullptr, .limits = &limits},
                   http_, clock_, sink_);
   runner_->Start([this] { ++finished_calls_; });
   EXPECT_EQ(http_.pending.size(), 2u);
@@ -798,11 +796,10 @@ TEST_F(DependencyTest, ALimitAndDependenciesTogether) {
   std::vector<TaskGraph::Edge> edges;
   for (TaskIndex i = 0; i + 1 < kTasks; i += 2) edges.push_back({i, i + 1, kSuccess});
   tasks_.graph = TaskGraph::FromEdges(kTasks, std::move(edges));
+  RunningLimits limits({std::get<RunningLimit>(ParseRunningLimit("*=1"))}, tasks_.type_names,
+                       {&blueprint_});
   runner_.emplace(tasks_, blueprint_,
-                  RunnerOptions{.max_fetches = 64,
-                                .seed = 42,
-                                .rates = nullptr,
-                                .limits = {std::get<RunningLimit>(ParseRunningLimit("*=1"))}},
+                  RunnerOptions{.max_fetches = 64, .seed = 42, .rates = nullptr, .limits = &limits},
                   http_, clock_, sink_);
   runner_->Start([this] { ++finished_calls_; });
   EXPECT_EQ(sink_.rows.size(), kTasks);

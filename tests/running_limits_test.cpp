@@ -4,6 +4,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
 #include "orchestrator/input_error.h"
 
 #include "memory_file.h"
@@ -40,6 +48,13 @@ TEST(RunningLimitsTest, ParsesTypesColumnsAndStar) {
             "every type), like ingest=5 or 'ingest[tenant]=3'");
 }
 
+// Records the tasks admitted from a pool's line, in the order told.
+class AdmissionLog final : public AdmissionSink {
+ public:
+  void Admitted(TaskIndex task) override { admitted.push_back(task); }
+  std::vector<TaskIndex> admitted;
+};
+
 class PoolsTest : public ::testing::Test {
  protected:
   // Types "a" (column tenant) and "b" (no columns); `tenants[i]` for task i of type a.
@@ -57,7 +72,15 @@ class PoolsTest : public ::testing::Test {
     }
     std::vector<RunningLimit> limits;
     for (const std::string& text : limit_texts) limits.push_back(Limit(text));
-    pools_.emplace(std::move(limits), tasks_, blueprints_);
+    pools_.emplace(std::move(limits), tasks_.type_names, blueprints_);
+  }
+  bool TryEnter(TaskIndex task, AdmissionSink* sink = nullptr) {
+    return pools_->TryEnter(tasks_, task, sink != nullptr ? *sink : log_);
+  }
+  std::vector<TaskIndex> Leave(TaskIndex task) {
+    log_.admitted.clear();
+    pools_->Leave(tasks_, task);
+    return log_.admitted;
   }
 
   Blueprint a_;
@@ -65,46 +88,141 @@ class PoolsTest : public ::testing::Test {
   std::vector<const Blueprint*> blueprints_{&a_, &b_};
   TaskList tasks_;
   std::optional<RunningLimits> pools_;
-  std::vector<TaskIndex> retry_;
+  AdmissionLog log_;
 };
 
 TEST_F(PoolsTest, ATypeLimitLetsInThatManyAndQueuesTheRestInOrder) {
   Make({"a=2"}, {"x", "x", "x", "x", "b"});
-  EXPECT_TRUE(pools_->TryEnter(0));
-  EXPECT_TRUE(pools_->TryEnter(1));
-  EXPECT_FALSE(pools_->TryEnter(2));
-  EXPECT_FALSE(pools_->TryEnter(3));
-  EXPECT_TRUE(pools_->TryEnter(4)) << "type b has no limit";
+  EXPECT_TRUE(TryEnter(0));
+  EXPECT_TRUE(TryEnter(1));
+  EXPECT_FALSE(TryEnter(2));
+  EXPECT_FALSE(TryEnter(3));
+  EXPECT_TRUE(TryEnter(4)) << "type b has no limit";
   EXPECT_EQ(pools_->Running(0), 2u);
-  pools_->Leave(1, retry_);
-  EXPECT_EQ(retry_, std::vector<TaskIndex>{2}) << "first in line";
-  EXPECT_TRUE(pools_->TryEnter(2));
+  EXPECT_EQ(Leave(1), std::vector<TaskIndex>{2}) << "first in line, and in at once";
   EXPECT_EQ(pools_->Running(0), 2u);
+  EXPECT_EQ(Leave(0), std::vector<TaskIndex>{3});
+  EXPECT_EQ(Leave(2), std::vector<TaskIndex>{});
+  EXPECT_EQ(pools_->Running(0), 1u);
 }
 
 TEST_F(PoolsTest, ALimitPerColumnCountsEachValueApart) {
   Make({"a[tenant]=1"}, {"t1", "t1", "t2", "t2"});
-  EXPECT_TRUE(pools_->TryEnter(0));
-  EXPECT_FALSE(pools_->TryEnter(1));
-  EXPECT_TRUE(pools_->TryEnter(2)) << "another tenant";
-  EXPECT_FALSE(pools_->TryEnter(3));
+  EXPECT_TRUE(TryEnter(0));
+  EXPECT_FALSE(TryEnter(1));
+  EXPECT_TRUE(TryEnter(2)) << "another tenant";
+  EXPECT_FALSE(TryEnter(3));
   EXPECT_EQ(pools_->Running(0, "t1"), 1u);
   EXPECT_EQ(pools_->Running(0, "t2"), 1u);
-  pools_->Leave(2, retry_);
-  EXPECT_EQ(retry_, std::vector<TaskIndex>{3});
+  EXPECT_EQ(Leave(2), std::vector<TaskIndex>{3});
+  EXPECT_EQ(pools_->Running(0, "t2"), 1u) << "3 holds the place 2 freed";
 }
 
 TEST_F(PoolsTest, ATaskEntersEveryPoolOrNone) {
   // At most 3 overall, and 1 per tenant of type a.
   Make({"*=3", "a[tenant]=1"}, {"t1", "t1", "b", "b", "b"});
-  EXPECT_TRUE(pools_->TryEnter(0));
-  EXPECT_FALSE(pools_->TryEnter(1)) << "its tenant is full";
+  EXPECT_TRUE(TryEnter(0));
+  EXPECT_FALSE(TryEnter(1)) << "its tenant is full";
   EXPECT_EQ(pools_->Running(0), 1u) << "and it took no place overall";
-  EXPECT_TRUE(pools_->TryEnter(2));
-  EXPECT_TRUE(pools_->TryEnter(3));
-  EXPECT_FALSE(pools_->TryEnter(4)) << "3 overall";
-  pools_->Leave(0, retry_);  // frees a place overall and one for t1
-  EXPECT_EQ(retry_, (std::vector<TaskIndex>{4, 1}));
+  EXPECT_TRUE(TryEnter(2));
+  EXPECT_TRUE(TryEnter(3));
+  EXPECT_FALSE(TryEnter(4)) << "3 overall";
+  // Frees a place overall and one for t1: 4, first in the overall line, takes the place
+  // overall; then 1 finds the overall pool full again and waits in its line, behind no one.
+  EXPECT_EQ(Leave(0), std::vector<TaskIndex>{4});
+  EXPECT_EQ(pools_->Running(0), 3u);
+  EXPECT_EQ(pools_->Running(1, "t1"), 0u) << "1 holds nothing while it waits";
+  EXPECT_EQ(Leave(2), std::vector<TaskIndex>{1});
+  EXPECT_EQ(pools_->Running(1, "t1"), 1u);
+}
+
+// One place that frees lets in as many of the line as there is room for: a task that cannot
+// enter (another of its pools is full) does not keep the place from the next one.
+TEST_F(PoolsTest, AWaiterBlockedElsewhereLetsTheNextOneIn) {
+  Make({"*=2", "a[tenant]=1"}, {"t1", "t1", "t2"});
+  EXPECT_TRUE(TryEnter(0));
+  EXPECT_FALSE(TryEnter(1)) << "t1 is full";
+  EXPECT_TRUE(TryEnter(2));
+  // The overall pool is full; 1 waits for t1. Now 2 leaves: a place overall, and the line
+  // overall is empty, so no one enters; then 0 leaves: 1 enters.
+  EXPECT_EQ(Leave(2), std::vector<TaskIndex>{});
+  EXPECT_EQ(Leave(0), std::vector<TaskIndex>{1});
+}
+
+TEST_F(PoolsTest, AWithdrawnRunnerHearsNothingMore) {
+  Make({"a=1"}, {"x", "x", "x"});
+  AdmissionLog other;
+  EXPECT_TRUE(TryEnter(0));
+  EXPECT_FALSE(pools_->TryEnter(tasks_, 1, other));
+  EXPECT_FALSE(TryEnter(2));
+  pools_->Withdraw(other);
+  EXPECT_EQ(Leave(0), std::vector<TaskIndex>{2}) << "1 was withdrawn";
+  EXPECT_TRUE(other.admitted.empty());
+}
+
+// Threads that share the pools never let more in than the limit, and every task gets in.
+TEST_F(PoolsTest, ThreadsThatShareAPoolKeepItsLimitAndLoseNoOne) {
+  constexpr std::size_t kTasks = 5'000;
+  constexpr std::size_t kThreads = 4;
+  Make({"a=3"}, std::vector<std::string>(kTasks, "x"));
+  std::atomic<std::size_t> held{0};  // tasks known to be in, not yet leaving
+  std::atomic<std::size_t> most{0};
+  std::atomic<std::size_t> done{0};
+  const auto entered = [&] {
+    const std::size_t now = held.fetch_add(1) + 1;
+    std::size_t seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+  };
+  // A thread's tasks are i % kThreads == k; one let in from a line goes to its own thread.
+  struct Lane final : AdmissionSink {
+    std::function<void()> entered;
+    std::mutex mutex;
+    std::vector<TaskIndex> ready;
+    void Admitted(TaskIndex task) override {
+      entered();
+      const std::lock_guard lock(mutex);
+      ready.push_back(task);
+    }
+  };
+  std::array<Lane, kThreads> lanes;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::vector<std::thread> threads;
+  for (std::size_t k = 0; k < kThreads; ++k) {
+    lanes[k].entered = entered;
+    threads.emplace_back([&, k] {
+      std::deque<TaskIndex> running;
+      auto next = static_cast<TaskIndex>(k);
+      while (done.load() < kTasks && std::chrono::steady_clock::now() < deadline) {
+        if (next < kTasks) {
+          if (TryEnter(next, &lanes[k])) {
+            entered();
+            running.push_back(next);
+          }
+          next += kThreads;
+        }
+        {
+          const std::lock_guard lock(lanes[k].mutex);
+          running.insert(running.end(), lanes[k].ready.begin(), lanes[k].ready.end());
+          lanes[k].ready.clear();
+        }
+        // Each thread keeps two in while it has tasks to try: eight want in at once.
+        if (running.size() > 1 || (next >= kTasks && !running.empty())) {
+          const TaskIndex leaving = running.front();
+          running.pop_front();
+          held.fetch_sub(1);
+          done.fetch_add(1);
+          pools_->Leave(tasks_, leaving);
+        } else {
+          std::this_thread::yield();  // waiting for others to free a place
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(done.load(), kTasks) << "a task was lost in a line";
+  EXPECT_LE(most.load(), 3u);
+  EXPECT_EQ(pools_->Running(0), 0u);
 }
 
 TEST(RunningLimitsTest, TheCommandLineWinsOverTheFile) {

@@ -4,22 +4,26 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/halt_policy.h"
 #include "orchestrator/halt_switch.h"
 #include "orchestrator/run_rates.h"
+#include "orchestrator/running_limits.h"
 #include "orchestrator/task.h"
 
 namespace orchestrator {
 
 /// The rules that hold for the whole run, one object each, which every worker's runner is
-/// given and shares: --rate and the blueprints' rates, --halt. It must outlive the workers.
+/// given and shares: --rate and the blueprints' rates, --halt, the pools of --limit (and the
+/// blueprints' max_running). It must outlive the workers.
 class RunRules {
  public:
-  /// `blueprints[t]`: the blueprint of task type t.
-  RunRules(HaltPolicy halt, std::optional<double> rate,
+  /// `blueprints[t]`: the blueprint of task type t (`type_names[t]`).
+  RunRules(HaltPolicy halt, std::optional<double> rate, std::vector<RunningLimit> limits,
+           const std::vector<std::string>& type_names,
            const std::vector<const Blueprint*>& blueprints);
   RunRules(const RunRules&) = delete;
   RunRules& operator=(const RunRules&) = delete;
@@ -27,10 +31,13 @@ class RunRules {
   RunRates& rates() { return rates_; }
   /// Null without --halt.
   HaltSwitch* halt() { return halt_ ? &*halt_ : nullptr; }
+  /// Null without a limit.
+  RunningLimits* limits() { return limits_ ? &*limits_ : nullptr; }
 
  private:
   RunRates rates_;
   std::optional<HaltSwitch> halt_;
+  std::optional<RunningLimits> limits_;
 };
 
 /// Deals `tasks` out to `count` lists in turn (task i to list i % count), so that each
@@ -48,9 +55,8 @@ std::size_t DefaultThreadCount();
 /// Worker `index`'s part of `total` (fetch slots, say) when `count` workers share it evenly.
 std::size_t ShareOf(std::size_t total, std::size_t count, std::size_t index);
 
-/// The threads a run uses: `requested` (--threads), or one per CPU (`cpus`) when it is 0;
-/// one while there are pools (`has_pools`), whose counts live on one thread.
-std::size_t PlanThreads(std::size_t requested, std::size_t cpus, bool has_pools);
+/// The threads a run uses: `requested` (--threads), or one per CPU (`cpus`) when it is 0.
+std::size_t PlanThreads(std::size_t requested, std::size_t cpus);
 
 /// One worker's part of a run.
 struct WorkerPlan {

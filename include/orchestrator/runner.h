@@ -59,8 +59,10 @@ struct RunnerOptions {
   /// (retries and webhooks included) start at most so many a second, evenly spaced, in the
   /// whole run. Null: the blueprints' rates alone, for this runner alone.
   RunRates* rates = nullptr;
-  /// --limit: at most so many tasks running at once, per type or per value of a column.
-  std::vector<RunningLimit> limits{};
+  /// --limit (and the blueprints' max_running): at most so many tasks running at once, per
+  /// type or per value of a column, in the whole run; shared by every runner of the run (null:
+  /// no limit). It must outlive the runner.
+  RunningLimits* limits = nullptr;
   /// Fewer than `max_fetches` while the event loop lags or has no CPU to spare (FetchWindow),
   /// as OnLoopLoad reports it. Off: always `max_fetches`.
   bool adapt_to_load = false;
@@ -90,7 +92,7 @@ struct RunnerOptions {
 /// step does (a fetch when it gets its slot): its on_start webhooks go out then, beside its
 /// steps. When its steps are over it waits for those, then sends its on_success or
 /// on_failure webhooks, and only once they are delivered or given up is its row written.
-class Runner {
+class Runner final : private AdmissionSink {
  public:
   /// `blueprints[t]` is the blueprint of the tasks of type t (TaskList::type_names); one
   /// blueprint alone serves every type. The tasks and the blueprints must outlive the runner.
@@ -113,6 +115,11 @@ class Runner {
   /// News of a task that has its row already (cancelled, halted, failed by another parent)
   /// is ignored. Call after Start.
   void ParentsEnded(std::span<const ParentEnd> news);
+
+  /// A task that waited for a place in a pool (RunnerOptions::limits) has it: it starts.
+  /// Call on the runner's own loop; a runner on another thread's is told through the sink
+  /// set by set_admission_sink.
+  void Admitted(TaskIndex task) override;
 
   /// Starts nothing new, abandons what is in flight and reports every task without a result
   /// as Failed with error_info "cancelled", in input order. Safe to call more than once.
@@ -138,6 +145,11 @@ class Runner {
   /// --events: what happens to each task from now on goes to `sink` (null: nowhere, at no
   /// cost). Call before Start.
   void set_event_sink(TaskEventSink* sink) { events_ = sink; }
+  /// Where the pools tell that a task of this runner's has its places (RunningLimits::Leave,
+  /// on any thread): a sink that brings the news to this runner's loop, then Admitted. By
+  /// default the runner itself, for a runner whose pools no other thread shares. Call before
+  /// Start.
+  void set_admission_sink(AdmissionSink* sink) { admissions_ = sink; }
 
  private:
   using Phase = TaskPhase;
@@ -213,13 +225,13 @@ class Runner {
   std::unordered_map<TaskIndex, Ending> ending_;
   // With dependencies: the parents each task still waits for.
   std::vector<std::uint32_t> parents_left_;
-  std::optional<RunningLimits> limits_;  // with --limit
+  RunningLimits* limits_ = nullptr;   // with --limit
+  AdmissionSink* admissions_ = this;  // hears that a task of ours entered its pools
   // Tasks whose rows are written but whose children and pools have not yet heard. They are
   // told from one loop, not by recursion: a chain of a million tasks that fail at once must
   // not need a million frames.
   std::vector<std::pair<TaskIndex, FinalStatus>> after_row_;
   bool in_after_row_ = false;
-  std::vector<TaskIndex> retry_;  // tasks a pool let try again
   WebhookQueue webhooks_;
   FetchWindow window_;                     // how many fetches may be in flight
   FetchQueue queued_;                      // waiting for a fetch slot, in arrival order

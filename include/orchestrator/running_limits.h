@@ -7,12 +7,15 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/blueprint_file.h"
@@ -56,40 +59,69 @@ std::vector<RunningLimit> MergeLimits(std::vector<RunningLimit> command_line,
 std::vector<std::string> LimitWarnings(const std::vector<RunningLimit>& limits,
                                        const std::vector<std::string>& type_names);
 
-/// The pools of a run's --limit options, and the tasks waiting for a place in them. A task
+/// Hears that a task which waited in a pool's line has its places now. Called from whichever
+/// thread freed the place, with no lock held: a sink of a runner on another thread passes the
+/// news to that runner's own loop.
+class AdmissionSink {
+ public:
+  virtual ~AdmissionSink() = default;
+  /// `task` (of the list the sink's runner runs) entered every pool it waited for.
+  virtual void Admitted(TaskIndex task) = 0;
+};
+
+/// The pools of a run's --limit options, one count per pool for the whole run, and the tasks
+/// waiting for a place in them; every runner of the run shares it, on whatever thread. A task
 /// enters every pool that applies to it at once, or none: when one is full it waits in that
-/// pool's line, in the order tasks came, holding nothing. Counts only; it never starts a
-/// task itself (the runner does, when TryEnter says yes).
+/// pool's line, in the order tasks came on every thread, holding nothing. When a place frees,
+/// the task at the head of the line enters in the same step (no task that comes later can
+/// take the place first) and its runner hears it through its AdmissionSink.
+///
+/// One lock guards the counts and the lines; it is held for a few lookups, never while a
+/// runner works, so threads that share it wait on each other little.
 class RunningLimits {
  public:
-  /// `blueprints[t]` is the blueprint of tasks of type t: a limit's column is read from its
-  /// template slot. A limit whose column a type's blueprint lacks does not apply to that
-  /// type (the caller has refused that already).
-  RunningLimits(std::vector<RunningLimit> limits, const TaskList& tasks,
-                const std::vector<const Blueprint*>& blueprints);
+  /// `blueprints[t]` is the blueprint of tasks of type t (`type_names[t]`); one alone serves
+  /// every type. A limit's column is read from its template slot; a limit whose column a
+  /// type's blueprint lacks does not apply to that type (the caller has refused that already).
+  RunningLimits(std::vector<RunningLimit> limits, const std::vector<std::string>& type_names,
+                std::vector<const Blueprint*> blueprints);
+  RunningLimits(const RunningLimits&) = delete;
+  RunningLimits& operator=(const RunningLimits&) = delete;
 
   bool empty() const { return limits_.empty(); }
 
-  /// Takes a place in each pool of `task`, and returns true; or, when one is full, takes
-  /// none, puts the task in that pool's line and returns false.
-  bool TryEnter(TaskIndex task);
-  /// `task`, which entered, has ended: its places are free. The tasks at the head of the
-  /// lines of those pools, one per place, are appended to `retry`, to try again.
-  void Leave(TaskIndex task, std::vector<TaskIndex>& retry);
+  /// Takes a place in each pool of task `task` of `list`, and returns true; or, when one is
+  /// full, takes none, puts the task in that pool's line and returns false: `sink` hears when
+  /// it has entered. `list` must outlive its time in the line.
+  bool TryEnter(const TaskList& list, TaskIndex task, AdmissionSink& sink);
+  /// `task` of `list`, which entered, has ended: its places are free. The tasks at the heads
+  /// of those pools' lines enter while there is room, and their sinks hear it (after the lock
+  /// is let go: a sink may be called on this thread, and start its task at once).
+  void Leave(const TaskList& list, TaskIndex task);
+  /// Takes every task `sink` is told of out of the lines: its runner has given them rows.
+  void Withdraw(const AdmissionSink& sink);
 
   /// Tasks running in the pool of `limit` (an index into the limits given) and, for a
   /// limit per column, `value`.
   std::size_t Running(std::size_t limit, std::string_view value = {}) const;
 
  private:
+  struct Waiter {
+    AdmissionSink* sink;
+    const TaskList* list;
+    TaskIndex task;
+  };
   struct Pool {
+    std::size_t max = 1;
     std::size_t running = 0;
-    std::deque<TaskIndex> line;
+    std::deque<Waiter> line;
   };
   struct Applied {
     std::size_t limit;                // index into limits_
     std::optional<std::size_t> slot;  // the column's template slot, for a limit per column
   };
+  // The pools of one task: few (one per limit that applies to its type).
+  using TaskPools = boost::container::small_vector<Pool*, 4>;
 
   // Looks a pool up by the value's text itself: no string is made but for a new value.
   struct TextHash {
@@ -100,15 +132,17 @@ class RunningLimits {
   };
   using PoolsByValue = std::unordered_map<std::string, Pool, TextHash, std::equal_to<>>;
 
-  Pool& PoolOf(const Applied& applied, TaskIndex task);
+  // With mutex_ held, all three.
+  void PoolsOf(const TaskList& list, TaskIndex task, TaskPools& pools);
+  Pool& PoolOf(const Applied& applied, const TaskList& list, TaskIndex task);
+  bool EnterLocked(const Waiter& waiter);
 
-  std::vector<RunningLimit> limits_;
-  const TaskList& tasks_;
-  const std::vector<const Blueprint*>& blueprints_;
+  const std::vector<RunningLimit> limits_;
+  std::vector<const Blueprint*> blueprints_;   // by task type
   std::vector<std::vector<Applied>> by_type_;  // the limits that apply to each task type
-  std::vector<Pool> whole_;                    // by limit, for limits without a column
-  std::vector<PoolsByValue> per_value_;        // by limit
-  std::vector<Pool*> entering_;                // TryEnter's pools, each looked up once
+  mutable std::mutex mutex_;
+  std::vector<Pool> whole_;              // by limit, for limits without a column
+  std::vector<PoolsByValue> per_value_;  // by limit
 };
 
 }  // namespace orchestrator

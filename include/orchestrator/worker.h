@@ -77,8 +77,14 @@ struct WorkerBatch {
 /// and thread. A worker shares nothing mutable with the collector or other workers: records
 /// travel to the collector in batches, by value, through asio::post, and Cancel travels the
 /// other way the same way. So does the news of parents whose children are on other workers:
-/// in the batches to the collector, which passes it to those workers (ParentsEnded).
-class Worker final : private RunSink, private ParentEndSink, private TaskEventSink {
+/// in the batches to the collector, which passes it to those workers (ParentsEnded). The
+/// one thing workers share is the run's rules (RunnerOptions: rates, pools, halt), each made
+/// safe to share; a place freed in a pool on another thread reaches this worker's runner on
+/// its own loop (Admitted).
+class Worker final : private RunSink,
+                     private ParentEndSink,
+                     private TaskEventSink,
+                     private AdmissionSink {
  public:
   /// Runs on the collector's io_context with each batch, in the order the worker made them.
   using Deliver = std::function<void(WorkerBatch batch)>;
@@ -135,6 +141,7 @@ class Worker final : private RunSink, private ParentEndSink, private TaskEventSi
   void WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) override;
   void ParentEnded(std::uint32_t list, const ParentEnd& news) override;
   void OnTaskEvent(const TaskEvent& event) override;
+  void Admitted(TaskIndex task) override;
   void Add(WorkerRecord record);
   void SendSoon();
   void SendBatch(bool last);
