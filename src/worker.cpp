@@ -137,7 +137,7 @@ void Worker::Event(const Task& task, std::string_view /*type_name*/, std::string
 }
 
 void Worker::Result(const Task& task, const Outcome& outcome) {
-  Add(RowRecord{.task = task, .outcome = outcome});
+  Add(RowRecord{.task = task, .outcome = outcome, .at = clock_.Now()});
 }
 
 void Worker::WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) {
@@ -171,7 +171,8 @@ void Worker::SendBatch(bool last) {
                     .task_events = std::exchange(task_events_, {}),
                     .list = tasks_.deal.list,
                     .stats = std::nullopt,
-                    .error = last ? error_ : ""};
+                    .error = last ? error_ : "",
+                    .told_until = clock_.Now()};
   if (stats_every_ && (stats_due_ || last)) batch.stats = runner_.stats();
   stats_due_ = false;
   if (news) {
