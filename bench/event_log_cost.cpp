@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   EventLog log(path, {"process_data"}, {&blueprint});
   std::vector<TaskEvent> batch;
   const auto start = std::chrono::steady_clock::now();
+  log.OnRunStart(1);
   for (int i = 0; i < kTasks; ++i) {
     const Task task{.id = 14'799'178'230'035'213'023u + i, .type = 0};
     const auto at = std::chrono::steady_clock::now();
@@ -45,11 +46,19 @@ int main(int argc, char** argv) {
                        .attempt = attempt,
                        .http_status = static_cast<std::uint16_t>(step == 0 ? 200 : 0)});
     }
-    log.OnTaskEvents(batch);
-    log.OnRow(task, Outcome::Completed());
-    if (i % 64 == 63) log.AfterBatch();
+    // A worker's batch: the task's events and its row, told as of now.
+    WorkerBatch worker_batch{
+        .records = {RowRecord{.task = task, .outcome = Outcome::Completed(), .at = at}},
+        .parents_ended = {},
+        .last = i + 1 == kTasks,
+        .task_events = batch,
+        .list = 0,
+        .stats = std::nullopt,
+        .error = {},
+        .told_until = at};
+    log.OnBatch(worker_batch);
+    if (i % 64 == 63 || worker_batch.last) log.AfterBatch();
   }
-  log.AfterBatch();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%d tasks, %d lines: %.3f s, %.0f ns a line, %.2f us a task\n", kTasks, kTasks * 9,

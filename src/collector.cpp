@@ -1,6 +1,8 @@
 #include "orchestrator/collector.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <exception>
 #include <stdexcept>
 #include <utility>
@@ -71,6 +73,8 @@ RunEnd Collector::Run() {
   // before it starts: every task is reported cancelled, on the outputs that still work.
   if (reporter_.failed_stream() != nullptr) StopAll();
 
+  for (RunObserver* observer : observers_) observer->OnRunStart(workers_.size());
+  ArmHoldBack();
   for (const auto& worker : workers_) worker->Start();
   // A handler that throws leaves run(), which can go on after it: the exception is reported
   // and the run stopped, so that every task still gets its row. A second one gives up.
@@ -87,7 +91,38 @@ RunEnd Collector::Run() {
   }
   reporter_.set_on_pending(nullptr);
   reporter_.set_on_output_error(nullptr);
+  hold_back_timer_.reset();
   return end_;
+}
+
+// What an observer holds back goes out even while no batch comes (every task waits in a
+// long delay, say): each kHoldBackTick.
+void Collector::ArmHoldBack() {
+  constexpr auto kHoldBackTick = std::chrono::milliseconds(100);
+  if (workers_running_ == 0) return;
+  if (!hold_back_timer_) {
+    const bool any = std::any_of(observers_.begin(), observers_.end(),
+                                 [](const RunObserver* observer) { return observer->HoldsBack(); });
+    if (!any) return;
+    hold_back_timer_.emplace(io_);
+  }
+  hold_back_timer_->expires_after(kHoldBackTick);
+  hold_back_timer_->async_wait([this](boost::system::error_code error) {
+    if (error || workers_running_ == 0) return;
+    for (RunObserver* observer : observers_) {
+      if (observer->HoldsBack()) AfterBatch(*observer);
+    }
+    ArmHoldBack();
+  });
+}
+
+void Collector::AfterBatch(RunObserver& observer) {
+  std::optional<OutputFailure> failure = observer.AfterBatch();
+  if (failure && !end_.output_failure) {
+    // Like a failed --output: the run stops, and every task still gets its row.
+    end_.output_failure = std::move(failure);
+    StopAll();
+  }
 }
 
 void Collector::ArmWatch(std::size_t index) {
@@ -110,7 +145,7 @@ void Collector::EndWatches() {
 
 void Collector::Deliver(WorkerBatch batch) {
   if (progress_ && batch.stats) progress_->WorkerStats(batch.list, std::move(*batch.stats));
-  for (RunObserver* observer : observers_) observer->OnTaskEvents(batch.task_events);
+  for (RunObserver* observer : observers_) observer->OnBatch(batch);
   for (const WorkerRecord& record : batch.records) {
     std::visit(Overloaded{[this](const EmitRecord& emit) {
                             for (RunObserver* observer : observers_) {
@@ -139,17 +174,11 @@ void Collector::Deliver(WorkerBatch batch) {
       workers_[list]->ParentsEnded(std::move(batch.parents_ended[list]));
     }
   }
-  for (RunObserver* observer : observers_) {
-    std::optional<OutputFailure> failure = observer->AfterBatch();
-    if (failure && !end_.output_failure) {
-      // Like a failed --output: the run stops, and every task still gets its row.
-      end_.output_failure = std::move(failure);
-      StopAll();
-    }
-  }
+  for (RunObserver* observer : observers_) AfterBatch(*observer);
   if (!batch.error.empty()) OnInternalError(std::move(batch.error));
   if (batch.last && --workers_running_ == 0) {
     owed_.reset();
+    if (hold_back_timer_) hold_back_timer_->cancel();
     EndWatches();
     // Idle keep-alive sockets of a worker that shares this loop would keep it running.
     io_.stop();

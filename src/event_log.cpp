@@ -71,7 +71,8 @@ EventLog::EventLog(const std::string& path, const std::vector<std::string>& type
     : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)),
       blueprints_(std::move(blueprints)),
       steady_start_(std::chrono::steady_clock::now()),
-      wall_start_(std::chrono::system_clock::now()) {
+      wall_start_(std::chrono::system_clock::now()),
+      merge_(1, kReorderWindow) {
   if (fd_ < 0) {
     throw InputError(path, 0, std::string("cannot write events: ") + std::strerror(errno));
   }
@@ -90,19 +91,23 @@ EventLog::EventLog(const std::string& path, const std::vector<std::string>& type
 }
 
 EventLog::~EventLog() {
+  merge_.ReleaseAll(*this);  // a run that ended early (a bug) writes what it has
   stream_->Flush();
   ::close(fd_);
 }
 
-void EventLog::OnTaskEvents(std::span<const TaskEvent> events) {
-  for (const TaskEvent& event : events) WriteLine(&event, event.task, nullptr);
-}
+void EventLog::OnRunStart(std::size_t workers) { merge_ = EventMerge(workers, kReorderWindow); }
 
-void EventLog::OnRow(const Task& task, const Outcome& outcome) {
-  WriteLine(nullptr, task, &outcome);
+void EventLog::OnBatch(const WorkerBatch& batch) { merge_.Add(batch); }
+
+void EventLog::Event(const TaskEvent& event) { WriteLine(&event, event.task, nullptr, event.at); }
+
+void EventLog::Finished(const FinishedTask& finished) {
+  WriteLine(nullptr, finished.task, &finished.outcome, finished.at);
 }
 
 std::optional<OutputFailure> EventLog::AfterBatch() {
+  merge_.Release(std::chrono::steady_clock::now(), *this);
   if (stream_->Flush()) return std::nullopt;
   return OutputFailure{.what = "events", .where = stream_->name(), .error = stream_->error()};
 }
@@ -112,9 +117,11 @@ std::optional<OutputFailure> EventLog::AfterBatch() {
 // step names once, at the start): at 9 lines a task, a boost::json::object a line, or even
 // fmt's parsing of a format string a field, cost the collector more than the rest of the
 // run's bookkeeping (about 550 ns a line against 100 to 200 now, bench/RESULTS.md).
-void EventLog::WriteLine(const TaskEvent* event, const Task& task, const Outcome* outcome) {
+void EventLog::WriteLine(const TaskEvent* event, const Task& task, const Outcome* outcome,
+                         Clock::TimePoint at) {
   if (stream_->failed()) return;
-  const auto at = event != nullptr ? event->at : std::chrono::steady_clock::now();
+  at = std::max(at, last_at_);  // late news from a worker (EventMerge) keeps the line before's time
+  last_at_ = at;
   const auto since_start = at - steady_start_;
   const auto wall =
       wall_start_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(since_start);

@@ -20,6 +20,18 @@
 namespace orchestrator {
 namespace {
 
+// A worker's one and only batch: `events`, then `task`'s row, after the last of them.
+WorkerBatch LastBatch(std::span<const TaskEvent> events, const Task& task, Outcome outcome) {
+  auto now = std::chrono::steady_clock::now();
+  for (const TaskEvent& event : events) now = std::max(now, event.at);
+  WorkerBatch batch;
+  batch.task_events.assign(events.begin(), events.end());
+  batch.records.emplace_back(RowRecord{.task = task, .outcome = std::move(outcome), .at = now});
+  batch.last = true;
+  batch.told_until = now;
+  return batch;
+}
+
 std::vector<boost::json::object> ReadLines(const std::string& path) {
   std::ifstream in(path);
   std::vector<boost::json::object> lines;
@@ -67,8 +79,8 @@ TEST(EventLogTest, WritesEachEventWithWhatItNeeds) {
          .hook_index = 1,
          .given_up = true},
     };
-    log.OnTaskEvents(events);
-    log.OnRow(task, Outcome::Failed("HTTP 503 \"Service\" Unavailable\n"));
+    log.OnRunStart(1);
+    log.OnBatch(LastBatch(events, task, Outcome::Failed("HTTP 503 \"Service\" Unavailable\n")));
     ASSERT_FALSE(log.AfterBatch());
   }
   const auto lines = ReadLines(path);
@@ -130,8 +142,8 @@ TEST(EventLogTest, WritesDurationsAsFmtWouldAndLongLinesWhole) {
                         .kind = TaskEventKind::kStepFinished,
                         .step = 1});
     }
-    log.OnTaskEvents(events);
-    log.OnRow(task, Outcome::Failed(long_error));
+    log.OnRunStart(1);
+    log.OnBatch(LastBatch(events, task, Outcome::Failed(long_error)));
     ASSERT_FALSE(log.AfterBatch());
   }
   std::ifstream in(path);

@@ -80,6 +80,8 @@ class Collector {
   void HaltIfTripped();
   void ArmWatch(std::size_t index);
   void EndWatches();
+  void AfterBatch(RunObserver& observer);
+  void ArmHoldBack();
 
   boost::asio::io_context& io_;
   Reporter& reporter_;
@@ -101,6 +103,8 @@ class Collector {
   std::vector<Watching> watches_;
   std::optional<RunProgress> progress_;  // while Run() runs, when watched
   std::vector<RunObserver*> observers_;  // the reporter first, the progress (if watched) last
+  // Ticks while an observer holds back what it was told (RunObserver::HoldsBack).
+  std::optional<boost::asio::steady_timer> hold_back_timer_;
 };
 
 }  // namespace orchestrator

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "orchestrator/blueprint.h"
+#include "orchestrator/clock.h"
+#include "orchestrator/event_merge.h"
 #include "orchestrator/outcome.h"
 #include "orchestrator/output_stream.h"
 #include "orchestrator/run_observer.h"
@@ -33,10 +35,11 @@ namespace orchestrator {
 ///   webhook: "webhook" (on_start, on_success, on_failure), "index", "outcome" (delivered
 ///     or given_up)
 ///   finished: "final_status", "error_info"
-/// A task's own events are in the order they happened. The file is written as the run goes
-/// (at most 64 KiB buffered); a write that fails (a full disk, a closed FIFO) stops the run,
-/// as a failed --output does.
-class EventLog final : public RunObserver {
+/// Lines are in the order things happened, whichever worker they happened on (EventMerge):
+/// ts never goes back. The file is written as the run goes, each line within
+/// kReorderWindow of its event (at most 64 KiB buffered); a write that fails (a full disk, a
+/// closed FIFO) stops the run, as a failed --output does.
+class EventLog final : public RunObserver, private MergedEvents {
  public:
   /// Opens FILE for writing (created, or truncated; a FIFO or /dev/stderr as it is): throws
   /// InputError (exit 2, nothing run) if it cannot. `blueprints[t]` names the steps of type t.
@@ -46,14 +49,22 @@ class EventLog final : public RunObserver {
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
-  void OnTaskEvents(std::span<const TaskEvent> events) override;
-  /// The task's row: its "finished" line.
-  void OnRow(const Task& task, const Outcome& outcome) override;
-  /// Writes out what is buffered; says so if the file has failed.
+  /// The longest an event waits for the other workers' earlier ones.
+  static constexpr std::chrono::steady_clock::duration kReorderWindow =
+      std::chrono::milliseconds(200);
+
+  void OnRunStart(std::size_t workers) override;
+  /// A worker's events, and its rows ("finished" lines).
+  void OnBatch(const WorkerBatch& batch) override;
+  /// Writes out the lines whose turn has come; says so if the file has failed.
   std::optional<OutputFailure> AfterBatch() override;
+  bool HoldsBack() const override { return true; }
 
  private:
-  void WriteLine(const TaskEvent* event, const Task& task, const Outcome* outcome);
+  void Event(const TaskEvent& event) override;
+  void Finished(const FinishedTask& finished) override;
+  void WriteLine(const TaskEvent* event, const Task& task, const Outcome* outcome,
+                 Clock::TimePoint at);
   std::string_view Timestamp(std::chrono::system_clock::time_point wall);
 
   int fd_;
@@ -69,6 +80,8 @@ class EventLog final : public RunObserver {
   std::vector<std::size_t> longest_step_json_;  // per type
   std::chrono::system_clock::time_point timestamp_second_{};
   std::string timestamp_;  // its RFC 3339 text, milliseconds filled in per line
+  EventMerge merge_;
+  Clock::TimePoint last_at_{};  // of the line before: no line goes back in time
 };
 
 }  // namespace orchestrator

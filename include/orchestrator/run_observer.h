@@ -2,6 +2,7 @@
 #ifndef ORCHESTRATOR_RUN_OBSERVER_H_
 #define ORCHESTRATOR_RUN_OBSERVER_H_
 
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -10,6 +11,7 @@
 #include "orchestrator/outcome.h"
 #include "orchestrator/task.h"
 #include "orchestrator/task_event.h"
+#include "orchestrator/worker_batch.h"
 
 namespace orchestrator {
 
@@ -31,8 +33,11 @@ class RunObserver {
  public:
   virtual ~RunObserver() = default;
 
-  /// --events: what happened to tasks, each task's in the order it happened.
-  virtual void OnTaskEvents(std::span<const TaskEvent> /*events*/) {}
+  /// The run starts, with `workers` workers (lists, TaskList::deal).
+  virtual void OnRunStart(std::size_t /*workers*/) {}
+  /// A worker's batch as a whole, before its records are told one by one below: for an
+  /// output that puts what workers tell in one order of its own (the events file).
+  virtual void OnBatch(const WorkerBatch& /*batch*/) {}
   /// An emit step ran for `task`: `line` is its text filled in, or empty for the line that
   /// names the task.
   virtual void OnEmit(const Task& /*task*/, std::string_view /*type_name*/,
@@ -47,6 +52,9 @@ class RunObserver {
   /// output has failed; the collector then stops the run (every task still gets its row on
   /// the outputs that work) and the run ends in an output error.
   virtual std::optional<OutputFailure> AfterBatch() { return std::nullopt; }
+  /// True for an output that holds what it was told for a while (to put it in order): the
+  /// collector then calls AfterBatch every so often too, batches or none.
+  virtual bool HoldsBack() const { return false; }
 };
 
 }  // namespace orchestrator
