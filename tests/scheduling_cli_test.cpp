@@ -2,8 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
+#include <cstdint>
+#include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -329,6 +333,149 @@ TEST(SchedulingTest, ARateSpacesTheFetches) {
   const ProcessResult bad = RunOrchestrator({"--rate", "fast", tasks});
   EXPECT_EQ(bad.exit_status, 2);
   EXPECT_NE(bad.err.find("orchestrator: --rate \"fast\": expected"), std::string::npos) << bad.err;
+}
+
+// Every rule about the run means the same at every thread count (issue 23): these run at
+// --threads 1, 2 and 4.
+class RunWideRuleTest : public ::testing::TestWithParam<int> {
+ protected:
+  std::string threads() const { return std::to_string(GetParam()); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Threads, RunWideRuleTest, ::testing::Values(1, 2, 4),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return "Threads" + std::to_string(info.param);
+                         });
+
+// A pool is one count for the whole run, checked by the server's peak in flight: overall,
+// per tenant, and both at once.
+TEST_P(RunWideRuleTest, APoolHoldsInTheWholeRun) {
+  TestServer server;
+  TempDir dir;
+  const ProcessResult overall =
+      RunOrchestrator({"--url", server.Url("/delay/100"), "--delay", "0", "--limit", "*=3",
+                       "--threads", threads(), "-q", dir.Write("tasks.csv", TasksCsv(30))});
+  EXPECT_EQ(overall.exit_status, 0) << overall.err;
+  EXPECT_EQ(CountRows(Rows(overall.out), "Completed"), 30u);
+  EXPECT_EQ(server.max_in_flight(), 3u);
+
+  std::string csv = "task_id,task_type,tenant\n";
+  for (int i = 1; i <= 40; ++i) {
+    csv += std::to_string(i) + ",ingest,t" + std::to_string(i % 2) + "\n";
+  }
+  const std::string tenants = dir.Write("tenants.csv", csv);
+  const std::string kinds = dir.Write(
+      "kinds.toml", "[types.ingest]\ncolumns = { tenant = \"string\" }\nsteps = [ { fetch = \"" +
+                        server.Url("/delay/100?{tenant}") + "\" } ]\n");
+  server.ResetCounters();
+  const ProcessResult per_tenant =
+      RunOrchestrator({"--blueprints", kinds, "--limit", "ingest[tenant]=2", "--threads", threads(),
+                       "-q", tenants});
+  EXPECT_EQ(per_tenant.exit_status, 0) << per_tenant.err;
+  EXPECT_EQ(CountRows(Rows(per_tenant.out), "Completed"), 40u);
+  EXPECT_EQ(server.MaxInFlightFor("/delay/100?t0"), 2u);
+  EXPECT_EQ(server.MaxInFlightFor("/delay/100?t1"), 2u);
+
+  // Two pools at once: 3 overall, and 2 per tenant.
+  server.ResetCounters();
+  const ProcessResult both =
+      RunOrchestrator({"--blueprints", kinds, "--limit", "ingest[tenant]=2", "--limit", "*=3",
+                       "--threads", threads(), "-q", tenants});
+  EXPECT_EQ(both.exit_status, 0) << both.err;
+  EXPECT_EQ(CountRows(Rows(both.out), "Completed"), 40u);
+  EXPECT_EQ(server.max_in_flight(), 3u);
+  EXPECT_LE(server.MaxInFlightFor("/delay/100?t0"), 2u);
+  EXPECT_LE(server.MaxInFlightFor("/delay/100?t1"), 2u);
+}
+
+// A per-column limit beside rows of other types that lack the column.
+TEST_P(RunWideRuleTest, APerColumnLimitBesideRowsOfOtherTypes) {
+  TestServer server;
+  TempDir dir;
+  std::string csv = "task_id,task_type,tenant\n";
+  for (int i = 1; i <= 40; ++i) {
+    csv += i % 4 == 0 ? std::to_string(i) + ",process_data,\n"
+                      : std::to_string(i) + ",ingest,t" + std::to_string(i % 2) + "\n";
+  }
+  const ProcessResult mixed = RunOrchestrator(
+      {"--url", server.Url("/delay/100?{task_type}"), "--delay", "0", "--limit", "ingest[tenant]=2",
+       "--limit", "process_data=1", "--threads", threads(), "-q", dir.Write("mixed.csv", csv)});
+  EXPECT_EQ(mixed.exit_status, 0) << mixed.err;
+  EXPECT_EQ(CountRows(Rows(mixed.out), "Completed"), 40u) << mixed.out;
+  EXPECT_EQ(server.MaxInFlightFor("/delay/100?process_data"), 1u);
+  EXPECT_EQ(server.MaxInFlightFor("/delay/100?ingest"), 4u) << "two tenants, two each";
+}
+
+// --halt by a percentage: not before ten tasks have ended, then as soon as half of those
+// ended have failed; a run that never fails that much runs every task.
+TEST_P(RunWideRuleTest, AHaltByPercentageHoldsInTheWholeRun) {
+  TestServer server;
+  TempDir dir;
+  const ProcessResult halted =
+      RunOrchestrator({"--url", server.Url("/status/500"), "--retries", "0", "--delay", "0",
+                       "--max-connections", "2", "--halt", "soon,fail=50%", "--threads", threads(),
+                       dir.Write("tasks.csv", TasksCsv(200))});
+  EXPECT_EQ(halted.exit_status, 1) << halted.err;
+  const auto rows = Rows(halted.out);
+  ASSERT_EQ(rows.size(), 200u);
+  const std::size_t failed = CountRows(rows, "Failed,HTTP 500");
+  const std::size_t not_started = CountRows(rows, "Failed,not started (halted after ");
+  EXPECT_GE(failed, 10u) << "ten must end first";
+  EXPECT_LT(failed, 70u) << "the run went on long after the halt";
+  EXPECT_EQ(failed + not_started, 200u);
+  EXPECT_EQ(server.requests(), failed) << "a request after the halt";
+  EXPECT_NE(halted.err.find("(--halt soon,fail=50%): " + std::to_string(not_started) +
+                            " tasks not started\n"),
+            std::string::npos)
+      << halted.err;
+
+  // Four of forty fail: at most four of the first ten to end, never half, in any order.
+  std::string csv = "task_id,task_type\n";
+  for (int i = 1; i <= 40; ++i) {
+    csv += std::to_string(i) + (i % 10 == 0 ? ",status/500\n" : ",ok\n");
+  }
+  server.ResetCounters();
+  const ProcessResult tenth = RunOrchestrator(
+      {"--url", server.Url("/{task_type:raw}"), "--retries", "0", "--delay", "0", "--halt",
+       "soon,fail=50%", "--threads", threads(), dir.Write("tenth.csv", csv)});
+  EXPECT_EQ(tenth.exit_status, 1) << tenth.err;
+  EXPECT_EQ(CountRows(Rows(tenth.out), "Completed"), 36u) << tenth.out;
+  EXPECT_EQ(CountRows(Rows(tenth.out), "Failed,HTTP 500"), 4u) << tenth.out;
+  EXPECT_EQ(tenth.err.find("halted"), std::string::npos) << tenth.err;
+}
+
+// --events: the lines are in the order things happened, whichever thread they happened on:
+// ts and elapsed_ms never go back, and each task's row is its last line.
+TEST_P(RunWideRuleTest, TheEventsFileNeverGoesBackInTime) {
+  TestServer server;
+  TempDir dir;
+  constexpr int kTasks = 3000;
+  const std::string events = dir.path() + "/events.jsonl";
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", "--events", events, "--threads",
+                       threads(), "-q", dir.Write("tasks.csv", TasksCsv(kTasks))});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  std::ifstream in(events);
+  std::string previous_ts;
+  std::int64_t previous_elapsed = 0;
+  std::set<std::string> finished;
+  std::size_t lines = 0;
+  std::size_t back_in_time = 0;
+  std::size_t after_finished = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    const boost::json::object event = boost::json::parse(line).as_object();
+    const std::string ts(event.at("ts").as_string());
+    const std::int64_t elapsed = event.at("elapsed_ms").as_int64();
+    if (ts < previous_ts || elapsed < previous_elapsed) ++back_in_time;
+    previous_ts = ts;
+    previous_elapsed = elapsed;
+    const std::string id = std::to_string(event.at("task_id").to_number<std::uint64_t>());
+    if (finished.contains(id)) ++after_finished;
+    if (event.at("event").as_string() == "finished") finished.insert(id);
+  }
+  EXPECT_EQ(back_in_time, 0u) << "of " << lines << " lines";
+  EXPECT_EQ(after_finished, 0u);
+  EXPECT_EQ(finished.size(), static_cast<std::size_t>(kTasks));
 }
 
 // data/dag.csv: the server's request log shows no task before its parents, whether they

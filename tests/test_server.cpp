@@ -310,6 +310,19 @@ class Server {
     std::lock_guard lock(targets_mutex_);
     targets_.clear();
     recorded_.clear();
+    arrivals_.clear();
+    for (auto& [target, load] : loads_) load.most = load.now;
+  }
+
+  std::size_t MaxInFlightFor(std::string_view target) const {
+    std::lock_guard lock(targets_mutex_);
+    auto found = loads_.find(target);
+    return found == loads_.end() ? 0 : found->second.most;
+  }
+
+  std::vector<TestServer::Arrival> Arrivals() const {
+    std::lock_guard lock(targets_mutex_);
+    return arrivals_;
   }
 
   std::vector<TestServer::RecordedRequest> RecordedRequests() const {
@@ -321,21 +334,30 @@ class Server {
   template <class Stream>
   friend class Connection;
 
-  // Counts a request from head read until its response is done or the connection dropped.
+  // Counts a request from head read until its response is done or the connection dropped,
+  // in all and for its target.
   class InFlight {
    public:
-    explicit InFlight(Server& server) : server_(server) {
+    InFlight(Server& server, const std::string& target) : server_(server), target_(target) {
       std::size_t now = server_.in_flight_.fetch_add(1) + 1;
       std::size_t most = server_.max_in_flight_.load();
       while (now > most && !server_.max_in_flight_.compare_exchange_weak(most, now)) {
       }
+      std::lock_guard lock(server_.targets_mutex_);
+      Load& load = server_.loads_[target_];
+      load.most = std::max(load.most, ++load.now);
     }
-    ~InFlight() { server_.in_flight_.fetch_sub(1); }
+    ~InFlight() {
+      server_.in_flight_.fetch_sub(1);
+      std::lock_guard lock(server_.targets_mutex_);
+      --server_.loads_[target_].now;
+    }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
    private:
     Server& server_;
+    std::string target_;
   };
 
   // A coroutine that throws is a bug in this file: make it loud rather than lose it.
@@ -350,6 +372,9 @@ class Server {
     std::lock_guard lock(targets_mutex_);
     auto found = targets_.find(request.target);
     if (found == targets_.end()) found = targets_.emplace(request.target, 0).first;
+    if (arrivals_.size() < TestServer::kArrivals) {
+      arrivals_.push_back({request.target, std::chrono::steady_clock::now()});
+    }
     return ++found->second;
   }
 
@@ -387,6 +412,12 @@ class Server {
   mutable std::mutex targets_mutex_;
   std::map<std::string, std::size_t, std::less<>> targets_;
   std::deque<TestServer::RecordedRequest> recorded_;  // under targets_mutex_
+  struct Load {
+    std::size_t now = 0;
+    std::size_t most = 0;
+  };
+  std::map<std::string, Load, std::less<>> loads_;  // by target, under targets_mutex_
+  std::vector<TestServer::Arrival> arrivals_;       // under targets_mutex_
 
   std::mt19937 random_faults_{kRandomFaultsSeed};  // server thread
   bool stopping_ = false;                          // server thread
@@ -455,7 +486,7 @@ class Connection final : public ConnectionBase {
       buffer_.erase(0, head_size);
       After after = After::kDone;
       {
-        Server::InFlight in_flight(server_);
+        Server::InFlight in_flight(server_, request.target);
         std::size_t nth = server_.CountRequest(request);
         if (!co_await ReadBody(request)) co_return;
         after = co_await Respond(request, nth);
@@ -848,6 +879,10 @@ std::size_t TestServer::RequestsFor(std::string_view target) const {
   return impl_->RequestsFor(target);
 }
 std::size_t TestServer::max_in_flight() const { return impl_->max_in_flight(); }
+std::size_t TestServer::MaxInFlightFor(std::string_view target) const {
+  return impl_->MaxInFlightFor(target);
+}
+std::vector<TestServer::Arrival> TestServer::Arrivals() const { return impl_->Arrivals(); }
 std::size_t TestServer::in_flight() const { return impl_->in_flight(); }
 void TestServer::ResetCounters() { impl_->ResetCounters(); }
 

@@ -103,6 +103,17 @@ class TestServer {
   std::size_t RequestsFor(std::string_view target) const;
   /// Most requests handled at the same moment (head read .. response finished or dropped).
   std::size_t max_in_flight() const;
+  /// The same, of the requests for this exact request-target.
+  std::size_t MaxInFlightFor(std::string_view target) const;
+  /// A request's target, and when its head had been read.
+  struct Arrival {
+    std::string target;
+    std::chrono::steady_clock::time_point at;
+  };
+  /// How many Arrivals() keeps, the first ones since the last ResetCounters.
+  static constexpr std::size_t kArrivals = 100'000;
+  /// Every request, in the order it arrived (valid ones: a bad head has no target).
+  std::vector<Arrival> Arrivals() const;
   /// Requests being handled now.
   std::size_t in_flight() const;
   /// The last kRecordedRequests valid requests, oldest first, each recorded once its body was
@@ -110,9 +121,9 @@ class TestServer {
   std::vector<RecordedRequest> RecordedRequests() const;
   /// The last one, or nullopt before any.
   std::optional<RecordedRequest> LastRequest() const;
-  /// Sets the counters (the handshake counts too), max_in_flight and the per-target "first K" state
-  /// to 0 and forgets the recorded requests. in_flight is a gauge of requests still being handled
-  /// and is left alone.
+  /// Sets the counters (the handshake counts too), max_in_flight (MaxInFlightFor too) and the
+  /// per-target "first K" state to 0 and forgets the recorded requests and the arrivals. in_flight
+  /// is a gauge of requests still being handled and is left alone.
   void ResetCounters();
 
  private:
