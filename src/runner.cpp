@@ -138,12 +138,45 @@ void Runner::Start(std::function<void()> on_finished) {
     return;
   }
   // A task whose parents all ended at once (emit steps, failures) was started by the last
-  // of them already: only those still kReady start here.
-  for (TaskIndex index = 0; index < states_.size() && !cancelled_; ++index) {
-    if (states_[index].phase == Phase::kReady) Advance(index);
+  // of them already: only those still kReady start here. With pools, the tasks ask for their
+  // places a chunk at a time (AdmitAtOnce).
+  constexpr TaskIndex kChunk = 1024;
+  const auto count = static_cast<TaskIndex>(states_.size());
+  for (TaskIndex first = 0; first < count && !cancelled_;
+       first += std::min(kChunk, count - first)) {
+    const TaskIndex end = first + std::min(kChunk, count - first);
+    if (limits_ && !HaltNoticed()) AdmitAtOnce(first, end);
+    for (TaskIndex index = first; index < end && !cancelled_; ++index) {
+      if (states_[index].phase == Phase::kReady) Advance(index);
+    }
   }
   StartFetches();
   ArmWake();
+}
+
+// The ready tasks of [first, end) take their places in the pools, or their places in the
+// lines, under one lock: every runner asks for all its tasks at the start, and one lock a
+// task would have the threads queue on it.
+void Runner::AdmitAtOnce(TaskIndex first, TaskIndex end) {
+  admitting_.clear();
+  for (TaskIndex index = first; index < end; ++index) {
+    const TaskState& state = states_[index];
+    if (state.phase == Phase::kReady && !state.admitted) admitting_.push_back(index);
+  }
+  limits_->TryEnterEach(tasks_, admitting_, *admissions_, entered_);
+  for (std::size_t i = 0; i < admitting_.size(); ++i) {
+    if (entered_[i]) {
+      states_[admitting_[i]].admitted = true;
+    } else {
+      Pooled(admitting_[i]);
+    }
+  }
+}
+
+// A pool is full: the task waits in its line.
+void Runner::Pooled(TaskIndex index) {
+  SetPhase(index, Phase::kPooled);
+  Note(index, TaskEventKind::kBlocked, [](TaskEvent& event) { event.blocker = Blocker::kPool; });
 }
 
 void Runner::ParentsEnded(std::span<const ParentEnd> news) {
@@ -230,9 +263,7 @@ void Runner::Advance(TaskIndex index) {
   if (!state.started && HaltNoticed()) return;  // it has its row: not started
   if (limits_ && !state.admitted) {
     if (!limits_->TryEnter(tasks_, index, *admissions_)) {
-      SetPhase(index, Phase::kPooled);  // a pool is full: the task waits in its line
-      Note(index, TaskEventKind::kBlocked,
-           [](TaskEvent& event) { event.blocker = Blocker::kPool; });
+      Pooled(index);
       return;
     }
     state.admitted = true;

@@ -193,6 +193,15 @@ bool RunningLimits::TryEnter(const TaskList& list, TaskIndex task, AdmissionSink
   return EnterLocked({.sink = &sink, .list = &list, .task = task});
 }
 
+void RunningLimits::TryEnterEach(const TaskList& list, std::span<const TaskIndex> tasks,
+                                 AdmissionSink& sink, std::vector<bool>& entered) {
+  entered.assign(tasks.size(), false);
+  const std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    entered[i] = EnterLocked({.sink = &sink, .list = &list, .task = tasks[i]});
+  }
+}
+
 void RunningLimits::Leave(const TaskList& list, TaskIndex task) {
   boost::container::small_vector<Waiter, 4> admitted;
   {

@@ -173,6 +173,8 @@ class Runner final : private AdmissionSink {
   };
 
   void Advance(TaskIndex index);
+  void AdmitAtOnce(TaskIndex first, TaskIndex end);
+  void Pooled(TaskIndex index);
   // Each kind of step, entered by Advance: true when the task goes on to its next step at
   // once, false when it waits (or ended).
   bool QueueFetch(TaskIndex index);
@@ -227,6 +229,8 @@ class Runner final : private AdmissionSink {
   std::vector<std::uint32_t> parents_left_;
   RunningLimits* limits_ = nullptr;   // with --limit
   AdmissionSink* admissions_ = this;  // hears that a task of ours entered its pools
+  std::vector<TaskIndex> admitting_;  // AdmitAtOnce's tasks
+  std::vector<bool> entered_;         // and whether each entered
   // Tasks whose rows are written but whose children and pools have not yet heard. They are
   // told from one loop, not by recursion: a chain of a million tasks that fail at once must
   // not need a million frames.

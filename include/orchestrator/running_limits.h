@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -94,6 +95,10 @@ class RunningLimits {
   /// full, takes none, puts the task in that pool's line and returns false: `sink` hears when
   /// it has entered. `list` must outlive its time in the line.
   bool TryEnter(const TaskList& list, TaskIndex task, AdmissionSink& sink);
+  /// TryEnter for each of `tasks` in turn, under one lock: `entered[i]` says whether
+  /// `tasks[i]` entered. For the start of a run, when every runner asks for every task at once.
+  void TryEnterEach(const TaskList& list, std::span<const TaskIndex> tasks, AdmissionSink& sink,
+                    std::vector<bool>& entered);
   /// `task` of `list`, which entered, has ended: its places are free. The tasks at the heads
   /// of those pools' lines enter while there is room, and their sinks hear it (after the lock
   /// is let go: a sink may be called on this thread, and start its task at once).
