@@ -7,12 +7,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -87,7 +89,7 @@ struct Scenario {
   bool stalling_fetches;  // fetches take 300 ms, so some are out when the signal comes
   bool webhooks;          // a blueprint file whose webhooks take 200 ms each
   bool graph;             // chains of 10 dependent tasks, each link across threads
-  bool limit;             // at most 20 running (--limit), which runs on one thread
+  bool limit;             // at most 20 running (--limit), in the whole run
 };
 
 std::string Describe(const Scenario& s) {
@@ -102,12 +104,12 @@ std::string Describe(const Scenario& s) {
 
 class StressTest : public ::testing::Test {
  protected:
-  // Runs `iterations` calls of `body(i)` four at a time.
-  static void InParallel(int iterations, const std::function<void(int)>& body) {
+  // Runs `iterations` calls of `body(i)`, `at_once` at a time.
+  static void InParallel(int iterations, const std::function<void(int)>& body, int at_once = 4) {
     std::vector<std::thread> threads;
     std::mutex mutex;
     int next = 0;
-    for (int t = 0; t < 4; ++t) {
+    for (int t = 0; t < at_once; ++t) {
       threads.emplace_back([&] {
         while (true) {
           int i;
@@ -291,6 +293,180 @@ TEST_F(StressTest, KillNineAtAnyMomentThenResumeLeavesOneRowPerTask) {
     EXPECT_EQ(rows.size(), static_cast<std::size_t>(kTasks));
     for (const auto& [id, row] : rows) EXPECT_EQ(row, "Completed,") << id;
   });
+}
+
+// The rules about the run, mixed at random and checked from the server's log (issue 23).
+// Each round runs 32 tasks on 1 to 4 threads: four that fail at once (f), then types a (at
+// most K at once, K from 1 to 3), b (4 a second) and c (one at a time per tenant), a
+// quarter of them depending on an earlier task; every other round halts after 3 failures.
+// Requests of a, b and c take 300 ms, long enough that a task a rule let start after the
+// halt would arrive well after those started before it; each carries its round and task_id.
+class RuleStress {
+ public:
+  RuleStress(const TestServer& server, const TempDir& dir, int round, std::uint64_t seed)
+      : server_(server), round_(round), random_(seed + static_cast<std::uint64_t>(round)) {
+    threads_ = 1 + static_cast<int>(random_() % 4);
+    pool_ = 1 + static_cast<int>(random_() % 3);
+    halt_ = round % 2 == 1;
+    std::string csv = "task_id,task_type,tenant,depends_on\n";
+    for (int id = 1; id <= kRuleTasks; ++id) {
+      const char type = id <= 4 ? 'f' : "abc"[id % 3];
+      types_[id] = type;
+      const std::string tenant = type == 'c' ? "t" + std::to_string(id % 2) : "";
+      std::string parent;
+      if (id > 10 && random_() % 4 == 0) {
+        parents_[id] = 1 + static_cast<int>(random_() % static_cast<std::uint64_t>(id - 1));
+        parent = std::to_string(parents_[id]);
+      }
+      csv += std::to_string(id) + "," + type + "," + tenant + "," + parent + "\n";
+    }
+    const std::string r = "/delay/300?r=" + std::to_string(round) + "&t=";
+    const std::string kinds =
+        "[types.f]\nsteps = [ { fetch = \"" +
+        server.Url("/status/500?r=" + std::to_string(round) + "&t=f&id={task_id}") +
+        "\" } ]\n"
+        "[types.a]\nmax_running = " +
+        std::to_string(pool_) + "\nsteps = [ { fetch = \"" + server.Url(r + "a&id={task_id}") +
+        "\" } ]\n"
+        "[types.b]\nrate = \"4/s\"\nsteps = [ { fetch = \"" +
+        server.Url(r + "b&id={task_id}") +
+        "\" } ]\n"
+        "[types.c]\ncolumns = { tenant = \"string\" }\n"
+        "max_running_per = { column = \"tenant\", limit = 1 }\n"
+        "steps = [ { fetch = \"" +
+        server.Url(r + "c&k={tenant}&id={task_id}") + "\" } ]\n";
+    const std::string name = "rules-" + std::to_string(round);
+    args_ = {kBinary, "--blueprints", dir.Write(name + ".toml", kinds), "--retries",
+             "0",     "--threads",    std::to_string(threads_),         "-q"};
+    if (halt_) args_.insert(args_.end(), {"--halt", "soon,fail=3"});
+    args_.push_back(dir.Write(name + ".csv", csv));
+  }
+
+  std::string Describe() const {
+    return "round " + std::to_string(round_) + ": --threads " + std::to_string(threads_) +
+           ", a at most " + std::to_string(pool_) + (halt_ ? ", --halt soon,fail=3" : "");
+  }
+
+  void RunAndCheck() {
+    SCOPED_TRACE(Describe());
+    const ProcessResult result = RunProcess(args_);
+    ExpectNoSanitizerReport(result.err);
+    EXPECT_EQ(result.exit_status, 1) << result.err;  // the f tasks fail
+    const auto rows = Rows(result.out);
+    ASSERT_EQ(rows.size(), static_cast<std::size_t>(kRuleTasks)) << result.out;
+    ReadLog();
+    // One row each, and a request for just those tasks that started.
+    std::size_t not_started = 0;
+    for (int id = 1; id <= kRuleTasks; ++id) {
+      const std::string& row = rows.at(std::to_string(id));
+      const bool unstarted = row.starts_with("Failed,not started (halted after") ||
+                             row.starts_with("Failed,dependency ");
+      not_started += row.starts_with("Failed,not started") ? 1 : 0;
+      EXPECT_EQ(arrived_.contains(id), !unstarted) << id << ": " << row;
+      if (types_[id] == 'f') {
+        EXPECT_EQ(row, "Failed,fetch: HTTP 500 Internal Server Error") << id;
+      } else if (!unstarted) {
+        EXPECT_EQ(row, "Completed,") << id;
+      }
+      // A child starts after its parent's answer came (300 ms after it arrived), and never
+      // when the parent failed.
+      if (const auto parent = parents_.find(id); parent != parents_.end()) {
+        if (types_[parent->second] == 'f') {
+          EXPECT_FALSE(arrived_.contains(id)) << id << " ran after its parent failed";
+        } else if (arrived_.contains(id)) {
+          ASSERT_TRUE(arrived_.contains(parent->second)) << id;
+          EXPECT_GE(arrived_[id] - arrived_[parent->second], kAnswer)
+              << id << " started before its parent " << parent->second << " ended";
+        }
+      }
+    }
+    // The pools, by the requests the server had at once: a request's 300 ms are its own.
+    EXPECT_LE(MostAtOnce([&](int id) { return types_[id] == 'a'; }), pool_);
+    for (const char* tenant : {"t0", "t1"}) {
+      EXPECT_LE(MostAtOnce([&](int id) { return types_[id] == 'c' && tenants_[id] == tenant; }), 1)
+          << tenant;
+    }
+    // The rate: consecutive b requests at least 80% of 250 ms apart.
+    std::vector<std::chrono::steady_clock::time_point> b;
+    for (const auto& [id, at] : arrived_) {
+      if (types_[id] == 'b') b.push_back(at);
+    }
+    std::sort(b.begin(), b.end());
+    for (std::size_t i = 1; i < b.size(); ++i) {
+      EXPECT_GE(b[i] - b[i - 1], milliseconds(200)) << "b requests " << i - 1 << " and " << i;
+    }
+    if (!halt_) {
+      EXPECT_EQ(not_started, 0u);
+      return;
+    }
+    // The halt: once the third f has failed nothing starts. A task started before (its
+    // request on its way) may arrive a little after; one that a pool, the rate or a parent
+    // let start would arrive a whole answer (300 ms) or a rate's step (250 ms) later.
+    EXPECT_GT(not_started, 0u) << "the pools and the rate hold tasks back: some must wait";
+    std::vector<std::chrono::steady_clock::time_point> failures;
+    for (int id = 1; id <= 4; ++id) {
+      if (arrived_.contains(id)) failures.push_back(arrived_[id]);
+    }
+    ASSERT_GE(failures.size(), 3u);
+    std::sort(failures.begin(), failures.end());
+    for (const auto& [id, at] : arrived_) {
+      EXPECT_LT(at - failures[2], milliseconds(150)) << id << " started after the halt";
+    }
+  }
+
+ private:
+  static constexpr int kRuleTasks = 32;
+  // What a request of a, b or c takes, less 5 ms for the timer's grain.
+  static constexpr milliseconds kAnswer{295};
+
+  // The round's requests: by task_id, when it arrived.
+  void ReadLog() {
+    const std::string mark = "r=" + std::to_string(round_) + "&";
+    for (const TestServer::Arrival& arrival : server_.Arrivals()) {
+      if (arrival.target.find(mark) == std::string::npos) continue;
+      const std::size_t id_at = arrival.target.rfind("id=");
+      const int id = std::stoi(arrival.target.substr(id_at + 3));
+      EXPECT_FALSE(arrived_.contains(id)) << "task " << id << " fetched twice";
+      arrived_[id] = arrival.at;
+      const std::size_t k = arrival.target.find("&k=");
+      if (k != std::string::npos) tenants_[id] = arrival.target.substr(k + 3, 2);
+    }
+  }
+
+  // The most requests of the tasks `chosen` picks that the server had at once, each from its
+  // arrival for kAnswer.
+  int MostAtOnce(const std::function<bool(int)>& chosen) {
+    std::vector<std::pair<std::chrono::steady_clock::time_point, int>> edges;
+    for (const auto& [id, at] : arrived_) {
+      if (!chosen(id)) continue;
+      edges.emplace_back(at, 1);
+      edges.emplace_back(at + kAnswer, -1);
+    }
+    std::sort(edges.begin(), edges.end());  // at a tie, an end before a start
+    int now = 0;
+    int most = 0;
+    for (const auto& [at, step] : edges) most = std::max(most, now += step);
+    return most;
+  }
+
+  const TestServer& server_;
+  int round_;
+  std::mt19937_64 random_;
+  int threads_ = 1;
+  int pool_ = 1;
+  bool halt_ = false;
+  std::map<int, char> types_;
+  std::map<int, int> parents_;
+  std::map<int, std::string> tenants_;
+  std::map<int, std::chrono::steady_clock::time_point> arrived_;
+  std::vector<std::string> args_;
+};
+
+TEST_F(StressTest, RandomRulesOnRandomThreadsHoldInTheServersLog) {
+  SCOPED_TRACE("seed " + std::to_string(seed_));
+  // Two at a time: the halt's check counts on requests arriving within 150 ms of being sent.
+  InParallel(
+      8, [&](int round) { RuleStress(server_, dir_, round, seed_).RunAndCheck(); }, 2);
 }
 
 }  // namespace
