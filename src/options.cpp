@@ -277,7 +277,7 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
       ->type_name("FILE");
   app.add_option("--limit", flags.limits,
                  "At most N tasks of TYPE running at once (* for every type), or N per value of "
-                 "COLUMN with TYPE[COLUMN]=N; repeatable. Runs on one thread")
+                 "COLUMN with TYPE[COLUMN]=N, in the whole run; repeatable")
       ->type_name("TYPE=N")
       ->allow_extra_args(false);
   app.add_option("--rate", flags.rate,
