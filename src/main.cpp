@@ -34,6 +34,7 @@
 #include "orchestrator/reporter.h"
 #include "orchestrator/result_file.h"
 #include "orchestrator/result_merge.h"
+#include "orchestrator/run_files.h"
 #include "orchestrator/run_plan.h"
 #include "orchestrator/run_report.h"
 #include "orchestrator/status_line.h"
@@ -159,6 +160,12 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
 int Run(const Options& options, const SignalWatch& signals) {
   const auto started = std::chrono::steady_clock::now();
   IgnoreSigpipe();
+  // Before anything is opened for writing: no file of the run's may overwrite another.
+  const CheckResult files_distinct = CheckDistinctFiles(RunFilesOf(options));
+  if (const auto* problem = std::get_if<std::string>(&files_distinct)) {
+    fmt::print(stderr, "orchestrator: {}; nothing was run\n", *problem);
+    return kExitUsage;
+  }
 
   if (options.insecure) {
     fmt::print(stderr,

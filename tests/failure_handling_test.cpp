@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -90,6 +91,64 @@ TEST(FailureTest, AMalformedResumeFileRunsNothingAndIsLeftAlone) {
   EXPECT_EQ(server.requests(), 0u);
   EXPECT_EQ(Contents(results),
             "task_id,final_status,error_info\n1,Completed,\n2,Maybe,\n3,Completed,\n");
+}
+
+// No output may overwrite the input or another output (issue 24): refused before anything
+// runs, every file as it was. --output F --resume F stays allowed, and /dev/null is no file.
+TEST(FailureTest, AnOutputOverTheInputOrAnotherOutputIsRefusedAndNothingIsTouched) {
+  TestServer server;
+  TempDir dir;
+  const std::string csv = TasksCsv(5);
+  const std::string tasks = dir.Write("tasks.csv", csv);
+  const std::vector<std::string> run = {"--url", server.Url("/ok"), "--delay", "0", "-q"};
+  const auto with = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = run;
+    all.insert(all.end(), args.begin(), args.end());
+    return all;
+  };
+  const ProcessResult over_input = RunOrchestrator(with({"--output", tasks, tasks}));
+  EXPECT_EQ(over_input.exit_status, 2);
+  EXPECT_EQ(over_input.err, "orchestrator: the tasks CSV \"" + tasks + "\" and --output \"" +
+                                tasks +
+                                "\" are the same file: --output would overwrite the tasks CSV; "
+                                "nothing was run\n");
+  EXPECT_EQ(Contents(tasks), csv);
+  EXPECT_EQ(server.requests(), 0u);
+
+  // A result file that would be both the resumed results and the report.
+  const ProcessResult first = RunOrchestrator(with({"--output", dir.path() + "/r.csv", tasks}));
+  ASSERT_EQ(first.exit_status, 0) << first.err;
+  const std::string results = Contents(dir.path() + "/r.csv");
+  const ProcessResult report =
+      RunOrchestrator(with({"--output", dir.path() + "/r.csv", "--resume", dir.path() + "/r.csv",
+                            "--report-file", dir.path() + "/r.csv", tasks}));
+  EXPECT_EQ(report.exit_status, 2);
+  EXPECT_NE(report.err.find("--report-file would overwrite"), std::string::npos) << report.err;
+  EXPECT_EQ(Contents(dir.path() + "/r.csv"), results);
+
+  // --metrics and --events on one path, not there yet.
+  const ProcessResult two = RunOrchestrator(
+      with({"--metrics", dir.path() + "/out.txt", "--events", dir.path() + "/out.txt", tasks}));
+  EXPECT_EQ(two.exit_status, 2);
+  EXPECT_NE(two.err.find("are the same file"), std::string::npos) << two.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/out.txt"));
+
+  // stdout on the input: the shell has emptied it already, but the run says so.
+  const std::string again = dir.Write("again.csv", csv);
+  const ProcessResult stdout_over =
+      RunOrchestrator(with({again}), StdoutTo(ProcessOptions{}, again));
+  EXPECT_EQ(stdout_over.exit_status, 2);
+  EXPECT_NE(stdout_over.err.find("stdout would overwrite the tasks CSV"), std::string::npos)
+      << stdout_over.err;
+
+  // Allowed: resume from the file written, and outputs that are no file.
+  EXPECT_EQ(RunOrchestrator(
+                with({"--output", dir.path() + "/r.csv", "--resume", dir.path() + "/r.csv", tasks}))
+                .exit_status,
+            0);
+  const ProcessResult nulls = RunOrchestrator(with(
+      {"--output", "/dev/null", "--events", "/dev/null", "--report-file", "/dev/null", tasks}));
+  EXPECT_EQ(nulls.exit_status, 0) << nulls.err;
 }
 
 TEST(FailureTest, AFullDiskUnderOutputIsAClearErrorAndNoRowIsLost) {

@@ -1,0 +1,34 @@
+// The files a run reads and writes, and the rule that no two of them are one file.
+#ifndef ORCHESTRATOR_RUN_FILES_H_
+#define ORCHESTRATOR_RUN_FILES_H_
+
+#include <string>
+#include <vector>
+
+#include "orchestrator/fallible.h"
+#include "orchestrator/options.h"
+
+namespace orchestrator {
+
+/// A file a run reads or writes: named by a path, or open already (stdin, stdout).
+struct RunFile {
+  std::string role;  ///< how messages name it: "--output", "the tasks CSV", "stdout"
+  std::string path;  ///< as given; empty when it is `fd`
+  int fd = -1;       ///< a descriptor the process has, when `path` is empty
+  bool written = false;
+};
+
+/// The files of a run of `options`, the ones it writes flagged: the tasks CSV (stdin, when
+/// it is read from there), --resume, --blueprints and --data-file read; --output, --events,
+/// --metrics, --report-file and stdout written.
+std::vector<RunFile> RunFilesOf(const Options& options);
+
+/// Refuses a run where a file it writes is another of `files`, read or written: the same
+/// regular file by device and inode, or, for one that does not exist yet, by its resolved
+/// path. `--output F --resume F` is allowed (the run reads F, then writes it anew); files that
+/// are not regular (/dev/null, a FIFO, a terminal) may be shared. Says which two and why.
+CheckResult CheckDistinctFiles(const std::vector<RunFile>& files);
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_RUN_FILES_H_

@@ -1,0 +1,92 @@
+#include "orchestrator/run_files.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+#include <system_error>
+
+namespace orchestrator {
+namespace {
+
+// Which file a RunFile is: a regular file's device and inode, or the resolved path a file
+// not there yet will be created at. None for a file that is not regular (it may be shared).
+struct Identity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  std::string created_at;  // when it does not exist yet
+
+  bool operator==(const Identity&) const = default;
+};
+
+std::optional<Identity> IdentityOf(const RunFile& file) {
+  struct stat status {};
+  const int result =
+      file.path.empty() ? ::fstat(file.fd, &status) : ::stat(file.path.c_str(), &status);
+  if (result == 0) {
+    if (!S_ISREG(status.st_mode)) return std::nullopt;
+    return Identity{.device = status.st_dev, .inode = status.st_ino, .created_at = {}};
+  }
+  if (file.path.empty()) return std::nullopt;  // a descriptor that is closed
+  std::error_code error;
+  const std::filesystem::path resolved =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(file.path, error), error);
+  if (error) return std::nullopt;  // it cannot be created either: opening it will say so
+  return Identity{.device = 0, .inode = 0, .created_at = resolved.string()};
+}
+
+std::string Named(const RunFile& file) {
+  return file.path.empty() ? file.role : fmt::format("{} \"{}\"", file.role, file.path);
+}
+
+bool Allowed(const RunFile& a, const RunFile& b) {
+  return (a.role == "--output" && b.role == "--resume") ||
+         (a.role == "--resume" && b.role == "--output");
+}
+
+}  // namespace
+
+std::vector<RunFile> RunFilesOf(const Options& options) {
+  std::vector<RunFile> files;
+  const auto add = [&](const char* role, const std::string& path, bool written) {
+    if (!path.empty()) files.push_back({.role = role, .path = path, .fd = -1, .written = written});
+  };
+  if (options.tasks_path == "-") {
+    files.push_back({.role = "the tasks CSV (stdin)", .path = {}, .fd = STDIN_FILENO});
+  } else {
+    add("the tasks CSV", options.tasks_path, false);
+  }
+  add("--resume", options.resume_path, false);
+  add("--blueprints", options.blueprints_path, false);
+  add("--data-file", options.request.body_file, false);
+  add("--output", options.output_path, true);
+  add("--events", options.events_path, true);
+  add("--metrics", options.metrics_path, true);
+  add("--report-file", options.report_path, true);
+  files.push_back({.role = "stdout", .path = {}, .fd = STDOUT_FILENO, .written = true});
+  return files;
+}
+
+CheckResult CheckDistinctFiles(const std::vector<RunFile>& files) {
+  std::vector<std::optional<Identity>> identities;
+  identities.reserve(files.size());
+  for (const RunFile& file : files) identities.push_back(IdentityOf(file));
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    for (std::size_t j = i + 1; j < files.size(); ++j) {
+      if (!files[i].written && !files[j].written) continue;
+      if (!identities[i] || !identities[j] || *identities[i] != *identities[j]) continue;
+      if (Allowed(files[i], files[j])) continue;
+      // The one written second in the message: "--output "r.csv" would overwrite the tasks CSV".
+      const RunFile& writer = files[j].written ? files[j] : files[i];
+      const RunFile& other = &writer == &files[j] ? files[i] : files[j];
+      return fmt::format("{} and {} are the same file: {} would overwrite {}{}", Named(other),
+                         Named(writer), writer.role, other.written ? "what " : "",
+                         other.written ? other.role + " writes" : other.role);
+    }
+  }
+  return kPassed;
+}
+
+}  // namespace orchestrator
