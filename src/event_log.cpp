@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "orchestrator/input_error.h"
+#include "orchestrator/open_output.h"
 #include "orchestrator/run_stats.h"
 #include "orchestrator/webhook.h"
 
@@ -67,8 +68,8 @@ constexpr std::size_t kFixedRoom = 512;
 }  // namespace
 
 EventLog::EventLog(const std::string& path, const std::vector<std::string>& type_names,
-                   std::vector<const Blueprint*> blueprints)
-    : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)),
+                   std::vector<const Blueprint*> blueprints, int interrupt_fd)
+    : fd_(OpenOutput(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666, interrupt_fd)),
       blueprints_(std::move(blueprints)),
       steady_start_(std::chrono::steady_clock::now()),
       wall_start_(std::chrono::system_clock::now()),

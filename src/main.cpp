@@ -29,6 +29,7 @@
 #include "orchestrator/interrupts.h"
 #include "orchestrator/merge_options.h"
 #include "orchestrator/metrics_file.h"
+#include "orchestrator/open_output.h"
 #include "orchestrator/options.h"
 #include "orchestrator/output_stream.h"
 #include "orchestrator/reporter.h"
@@ -242,26 +243,35 @@ int Run(const Options& options, const SignalWatch& signals) {
   boost::asio::io_context io(1);
   OutputStream results(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
   OutputStream events(STDERR_FILENO, "stderr", OutputStream::FlushPolicy::kWhenAsked);
-  std::optional<ResultFile> result_file;
-  std::optional<OutputStream> file_results;
-  std::vector<OutputStream*> result_streams{&results};
-  if (!options.output_path.empty()) {
-    result_file.emplace(ResultFile::Create(options.output_path));
-    file_results.emplace(result_file->fd(), result_file->path(),
-                         OutputStream::FlushPolicy::kWhenAsked);
-    result_streams.push_back(&*file_results);
-  }
-  Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events);
   // Each task type's blueprint: the file's (the reader checked every type has one), or the
   // built-in one with the columns of the limits naming the type.
   std::vector<const Blueprint*> blueprints;
   for (const std::string& type : tasks.type_names) {
     blueprints.push_back(blueprint_file ? blueprint_file->Find(type) : &builtin->Of(type));
   }
+  // The outputs a FIFO may be: opening one waits for its reader, and a signal ends the wait.
+  std::optional<ResultFile> result_file;
   std::optional<EventLog> event_log;
-  if (!options.events_path.empty()) {
-    event_log.emplace(options.events_path, tasks.type_names, blueprints);
+  try {
+    if (!options.output_path.empty()) {
+      result_file.emplace(ResultFile::Create(options.output_path, "results", signals.fd()));
+    }
+    if (!options.events_path.empty()) {
+      event_log.emplace(options.events_path, tasks.type_names, blueprints, signals.fd());
+    }
+  } catch (const InterruptedWhileOpening& interrupted) {
+    fmt::print(stderr, "orchestrator: interrupted by {} while opening {}; nothing was run\n",
+               SignalName(signals.received()), interrupted.path());
+    return kExitSignalBase + signals.received();
   }
+  std::optional<OutputStream> file_results;
+  std::vector<OutputStream*> result_streams{&results};
+  if (result_file) {
+    file_results.emplace(result_file->fd(), result_file->path(),
+                         OutputStream::FlushPolicy::kWhenAsked);
+    result_streams.push_back(&*file_results);
+  }
+  Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events);
   std::optional<MetricsFile> metrics;
   if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events, options.shard);
   std::optional<StatusLine> status;

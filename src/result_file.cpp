@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "orchestrator/input_error.h"
+#include "orchestrator/open_output.h"
 
 namespace orchestrator {
 namespace {
@@ -49,13 +50,14 @@ int ResultFile::Write(std::string_view text) {
   return 0;
 }
 
-ResultFile ResultFile::Create(const std::string& path, std::string_view contents) {
+ResultFile ResultFile::Create(const std::string& path, std::string_view contents,
+                              int interrupt_fd) {
   struct stat info {};
   if (::stat(path.c_str(), &info) == 0) {
     if (S_ISDIR(info.st_mode)) throw InputError(path, 0, "is a directory, not a file");
     if (!S_ISREG(info.st_mode)) {
       // A device, FIFO or socket: there is nothing to replace, only something to write to.
-      const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      const int fd = OpenOutput(path, O_WRONLY | O_CLOEXEC, 0, interrupt_fd);
       if (fd < 0) CannotCreate(path, contents, errno);
       return ResultFile(fd, path, "");
     }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -76,6 +77,48 @@ TEST(InterruptTest, ASignalWhileStandardInputIsStillOpenEndsTheRunWithinASecond)
         << result.err;
     EXPECT_EQ(server.requests(), 0u);
   }
+}
+
+// An output that is a FIFO with no reader yet (issue 24): the run waits for the reader
+// without blocking in open(2), so the first signal ends it, and says so; once a reader comes
+// the output goes to it.
+TEST(InterruptTest, ASignalWhileAnOutputFifoWaitsForItsReaderEndsTheRun) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(2));
+  for (const char* flag : {"--output", "--events"}) {
+    SCOPED_TRACE(flag);
+    const std::string fifo = dir.path() + "/out" + flag + ".fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    Subprocess process({kBinary, "--url", server.Url("/ok"), "--delay", "0", flag, fifo, tasks},
+                       {});
+    std::this_thread::sleep_for(milliseconds(300));
+    ASSERT_TRUE(process.Running());
+    const auto sent = std::chrono::steady_clock::now();
+    process.Signal(SIGTERM);
+    const ProcessResult result = process.Wait();
+    EXPECT_LT(std::chrono::steady_clock::now() - sent, milliseconds(1000));
+    EXPECT_EQ(result.exit_status, 143) << result.err;
+    EXPECT_EQ(result.err,
+              "orchestrator: interrupted by SIGTERM while opening " + fifo + "; nothing was run\n");
+    EXPECT_EQ(result.out, "");
+    EXPECT_EQ(server.requests(), 0u);
+  }
+
+  const std::string fifo = dir.path() + "/results.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Subprocess process(
+      {kBinary, "--url", server.Url("/ok"), "--delay", "0", "-q", "--output", fifo, tasks}, {});
+  std::this_thread::sleep_for(milliseconds(300));
+  ASSERT_TRUE(process.Running());
+  std::string read;
+  {
+    std::ifstream reader(fifo);
+    read.assign(std::istreambuf_iterator<char>(reader), std::istreambuf_iterator<char>());
+  }
+  const ProcessResult result = process.Wait();
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(Rows(read).size(), 2u) << read;
 }
 
 TEST(InterruptTest, ASignalWhileWaitingForAFifosWriterEndsTheRun) {

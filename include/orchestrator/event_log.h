@@ -42,9 +42,11 @@ namespace orchestrator {
 class EventLog final : public RunObserver, private MergedEvents {
  public:
   /// Opens FILE for writing (created, or truncated; a FIFO or /dev/stderr as it is): throws
-  /// InputError (exit 2, nothing run) if it cannot. `blueprints[t]` names the steps of type t.
+  /// InputError (exit 2, nothing run) if it cannot. A FIFO with no reader yet is waited for
+  /// until `interrupt_fd` (SignalWatch::fd) is readable: InterruptedWhileOpening.
+  /// `blueprints[t]` names the steps of type t.
   EventLog(const std::string& path, const std::vector<std::string>& type_names,
-           std::vector<const Blueprint*> blueprints);
+           std::vector<const Blueprint*> blueprints, int interrupt_fd = -1);
   ~EventLog() override;
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;

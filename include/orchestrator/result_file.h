@@ -15,8 +15,10 @@ namespace orchestrator {
 class ResultFile {
  public:
   /// Throws InputError (exit 2, nothing run) when the file cannot be created or given its
-  /// mode: "FILE: cannot write `contents`: ...".
-  static ResultFile Create(const std::string& path, std::string_view contents = "results");
+  /// mode: "FILE: cannot write `contents`: ...". A FIFO with no reader yet is waited for
+  /// until `interrupt_fd` (SignalWatch::fd) is readable: InterruptedWhileOpening.
+  static ResultFile Create(const std::string& path, std::string_view contents = "results",
+                           int interrupt_fd = -1);
   ~ResultFile();  // removes the temporary file if it was never published
   ResultFile(ResultFile&& other) noexcept;
   ResultFile& operator=(ResultFile&&) = delete;
