@@ -276,9 +276,10 @@ int Run(const Options& options, const SignalWatch& signals) {
   if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events, options.shard);
   std::optional<StatusLine> status;
   std::chrono::milliseconds status_every{0};
-  // Not when the rows go to the terminal too: they would be written through it.
+  // Not when the rows go to the terminal too, or an output named after it (--events
+  // /dev/stderr): they would be written through it.
   if (!options.quiet && !options.no_progress && IsStatusTerminal(STDERR_FILENO) &&
-      ::isatty(STDOUT_FILENO) != 1) {
+      ::isatty(STDOUT_FILENO) != 1 && !WritesTo(RunFilesOf(options), STDERR_FILENO)) {
     status.emplace(events, StatusLine::Mode::kTerminal, STDERR_FILENO);
     status_every = kStatusLineEvery;
   } else if (!options.quiet && options.progress) {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <system_error>
@@ -87,6 +88,16 @@ CheckResult CheckDistinctFiles(const std::vector<RunFile>& files) {
     }
   }
   return kPassed;
+}
+
+bool WritesTo(const std::vector<RunFile>& files, int fd) {
+  struct stat target {};
+  if (::fstat(fd, &target) != 0) return false;
+  return std::any_of(files.begin(), files.end(), [&](const RunFile& file) {
+    struct stat status {};
+    return file.written && !file.path.empty() && ::stat(file.path.c_str(), &status) == 0 &&
+           status.st_dev == target.st_dev && status.st_ino == target.st_ino;
+  });
 }
 
 }  // namespace orchestrator

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -93,6 +94,26 @@ TEST_F(RunFilesTest, StdoutOnTheInputIsRefused) {
             "the tasks CSV \"" + Path("tasks.csv") +
                 "\" and stdout are the same file: stdout would overwrite the tasks CSV");
   ::close(fd);
+}
+
+// --events /dev/stderr while a status line is drawn on stderr: the run must know that the
+// events go to the status line's terminal (a pty here).
+TEST_F(RunFilesTest, AnOutputNamedAfterATerminalIsThatTerminal) {
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(::grantpt(master), 0);
+  ASSERT_EQ(::unlockpt(master), 0);
+  const std::string name = ::ptsname(master);
+  const int terminal = ::open(name.c_str(), O_RDWR | O_NOCTTY);
+  ASSERT_GE(terminal, 0);
+  const std::string by_fd = "/proc/self/fd/" + std::to_string(terminal);
+  EXPECT_TRUE(WritesTo({Written("--events", name)}, terminal));
+  EXPECT_TRUE(WritesTo({Written("--events", by_fd)}, terminal)) << "as /dev/stderr is";
+  EXPECT_FALSE(WritesTo({Read("--resume", name)}, terminal)) << "read, not written";
+  EXPECT_FALSE(WritesTo(
+      {Written("--events", "/dev/null"), Written("--output", Path("results.csv"))}, terminal));
+  ::close(terminal);
+  ::close(master);
 }
 
 }  // namespace

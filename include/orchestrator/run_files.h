@@ -29,6 +29,10 @@ std::vector<RunFile> RunFilesOf(const Options& options);
 /// are not regular (/dev/null, a FIFO, a terminal) may be shared. Says which two and why.
 CheckResult CheckDistinctFiles(const std::vector<RunFile>& files);
 
+/// Whether a file of `files` that the run writes by name (`--events /dev/stderr`, say) is
+/// what descriptor `fd` is open on: the same file, device or pipe.
+bool WritesTo(const std::vector<RunFile>& files, int fd);
+
 }  // namespace orchestrator
 
 #endif  // ORCHESTRATOR_RUN_FILES_H_
