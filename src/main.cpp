@@ -28,6 +28,7 @@
 #include "orchestrator/fallible.h"
 #include "orchestrator/fd_budget.h"
 #include "orchestrator/input_error.h"
+#include "orchestrator/input_file.h"
 #include "orchestrator/interrupts.h"
 #include "orchestrator/merge_options.h"
 #include "orchestrator/metrics_file.h"
@@ -401,6 +402,7 @@ int RunMerge(const MergeOptions& options) {
 
 int main(int argc, char** argv) {
   using namespace orchestrator;
+  OpenNullOnClosedStandardDescriptors();
   try {
     if (IsMergeCommand(argc, argv)) {
       const MergeCommandLine merge = ParseMergeCommandLine(argc, argv);

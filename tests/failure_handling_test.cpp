@@ -323,6 +323,38 @@ TEST(FailureTest, AStderrThatCannotBeWrittenChangesNeitherTheRowsNorTheExitStatu
   }
 }
 
+// With `<&-` the signal pipe got descriptor 0 and was read as the tasks CSV until a signal
+// came; with `>&-` as well, the rows went into that pipe and woke the signal watch. A
+// closed standard descriptor is /dev/null now, and reading a closed stdin is an input error.
+TEST(FailureTest, ClosedStandardDescriptorsAreNotTakenForOthers) {
+  TestServer server;
+  TempDir dir;
+  for (const std::vector<std::string>& input : {std::vector<std::string>{}, {"-"}}) {
+    SCOPED_TRACE(input.empty() ? "no file argument" : "-");
+    ProcessOptions options = StdinClosed({});
+    options.timeout = milliseconds(5000);
+    std::vector<std::string> args{"--url", server.Url("/ok"), "--delay", "0"};
+    args.insert(args.end(), input.begin(), input.end());
+    const ProcessResult result = RunOrchestrator(args, options);
+    EXPECT_FALSE(result.timed_out) << "it waited on the closed stdin's descriptor";
+    EXPECT_EQ(result.exit_status, 2);
+    EXPECT_EQ(result.err, "orchestrator: no input: standard input is closed\n");
+    EXPECT_EQ(result.out, "");
+  }
+  EXPECT_EQ(server.requests(), 0u);
+
+  // A file argument runs as usual, whichever standard descriptors are closed.
+  const std::string output = dir.path() + "/results.csv";
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", "--output", output,
+                       dir.Write("tasks.csv", TasksCsv(20))},
+                      StderrClosed(StdoutClosed(StdinClosed({}))));
+  EXPECT_EQ(result.exit_status, 0);
+  const auto rows = Rows(Contents(output));
+  EXPECT_EQ(rows.size(), 20u);
+  EXPECT_EQ(CountRows(rows, "Completed"), 20u);
+}
+
 TEST(FailureTest, ALowOpenFileLimitRunsWithFewerConnectionsAndSaysSo) {
   TestServer server;
   const ProcessResult result =
