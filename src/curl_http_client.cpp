@@ -26,6 +26,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -382,8 +383,11 @@ class CurlHttpClient::Impl {
       transfer->body_bytes = 0;
     } else if (line.size() > kRetryAfter.size() &&
                strncasecmp(data, kRetryAfter.data(), kRetryAfter.size()) == 0) {
-      transfer->retry_after = ParseRetryAfter(
-          Trim(line.substr(kRetryAfter.size()), kBlanksAndLineBreaks), std::time(nullptr));
+      // Now by system_clock (CLOCK_REALTIME), as dates are: std::time(nullptr) reads a coarse
+      // clock in glibc, which can still show the second before one that has begun.
+      transfer->retry_after =
+          ParseRetryAfter(Trim(line.substr(kRetryAfter.size()), kBlanksAndLineBreaks),
+                          std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
     }
     return length;
   }

@@ -9,9 +9,32 @@
 #include "orchestrator/input_error.h"
 
 namespace orchestrator {
+namespace {
+
+// Set once, at the start of main, before any thread runs.
+bool standard_input_closed = false;
+
+}  // namespace
+
+void OpenNullOnClosedStandardDescriptors() {
+  for (const int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    if (fd == STDIN_FILENO) standard_input_closed = true;
+    // The lowest free number: `fd` itself, since the ones below it are open by now. Not
+    // close-on-exec, as a standard descriptor is not.
+    const int null = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+    if (null >= 0 && null != fd) {
+      ::dup2(null, fd);
+      ::close(null);
+    }
+  }
+}
 
 InputFile InputFile::Open(std::string_view path, int interrupt_fd) {
-  if (path == "-") return InputFile(STDIN_FILENO, "<stdin>", /*owned=*/false, interrupt_fd);
+  if (path == "-") {
+    if (standard_input_closed) throw InputError("no input", 0, "standard input is closed");
+    return InputFile(STDIN_FILENO, "<stdin>", /*owned=*/false, interrupt_fd);
+  }
   std::string name(path);
   // O_NONBLOCK: opening a FIFO must not block until a writer comes (no signal could end that
   // wait). The description is our own, and reads poll before they read.

@@ -8,7 +8,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdint>
+#include <ctime>
 #include <stdexcept>
 #include <system_error>
 
@@ -20,17 +23,37 @@ constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 // What the signal handler talks to. A handler can only reach process-wide state; these are
 // lock-free atomics, so reading and writing them in a handler is async-signal-safe.
 std::atomic<int> first_signal{0};
+// When the first signal came, in nanoseconds of CLOCK_MONOTONIC; 0 until its handler has
+// read the clock (a later signal on another thread may run before it has).
+std::atomic<std::int64_t> first_signal_ns{0};
 std::atomic<int> signal_pipe{-1};
 static_assert(std::atomic<int>::is_always_lock_free);
+static_assert(std::atomic<std::int64_t>::is_always_lock_free);
 
 struct sigaction saved_actions[std::size(kSignals)];
 
+// clock_gettime is async-signal-safe (POSIX.1-2008); std::chrono's clocks are not said to be.
+std::int64_t MonotonicNanoseconds() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
 extern "C" void OnSignal(int number) {
+  const int saved_errno = errno;
   int expected = 0;
   if (!first_signal.compare_exchange_strong(expected, number)) {
-    ::_exit(128 + number);  // the second signal means "now": no flushing, no destructors
+    // The same interruption, delivered twice (the terminal's Ctrl-C and the one `timeout`
+    // forwards), unless it comes a whole window after the first.
+    const std::int64_t first_ns = first_signal_ns.load();
+    if (first_ns == 0 || MonotonicNanoseconds() - first_ns <
+                             std::chrono::nanoseconds(SignalWatch::kSameInterruption).count()) {
+      errno = saved_errno;
+      return;
+    }
+    ::_exit(128 + number);  // a later signal means "now": no flushing, no destructors
   }
-  const int saved_errno = errno;
+  first_signal_ns.store(MonotonicNanoseconds());
   const char byte = 1;
   [[maybe_unused]] const ssize_t ignored = ::write(signal_pipe.load(), &byte, 1);
   errno = saved_errno;
@@ -46,6 +69,7 @@ SignalWatch::SignalWatch() {
   read_fd_ = fds[0];
   write_fd_ = fds[1];
   first_signal.store(0);
+  first_signal_ns.store(0);
   signal_pipe.store(write_fd_);
   struct sigaction action {};
   action.sa_handler = OnSignal;

@@ -9,10 +9,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -26,6 +28,7 @@
 #include "orchestrator/fallible.h"
 #include "orchestrator/fd_budget.h"
 #include "orchestrator/input_error.h"
+#include "orchestrator/input_file.h"
 #include "orchestrator/interrupts.h"
 #include "orchestrator/merge_options.h"
 #include "orchestrator/metrics_file.h"
@@ -54,6 +57,22 @@ constexpr std::chrono::milliseconds kStatsEvery{250};
 constexpr std::chrono::milliseconds kStatusLineEvery{100};
 constexpr std::chrono::milliseconds kProgressLineEvery{10'000};
 
+// A message on stderr, best effort: a stderr that cannot be written (`2>/dev/full`, a pipe
+// whose reader left while SIGPIPE is ignored) changes neither the rows nor the exit status.
+// fmt::print would throw there, and again from the handler reporting that, ending in
+// std::terminate; OutputStream writes with write(2), waits out a non-blocking descriptor and
+// only records an error. A message that cannot even be formatted (no memory left) is dropped.
+template <typename... Args>
+void PrintToStderr(fmt::format_string<Args...> format, Args&&... args) noexcept {
+  try {
+    fmt::memory_buffer text;
+    fmt::format_to(std::back_inserter(text), format, std::forward<Args>(args)...);
+    OutputStream(STDERR_FILENO, "stderr", OutputStream::FlushPolicy::kEveryWrite)
+        .Write({text.data(), text.size()});
+  } catch (...) {
+  }
+}
+
 // Fetches in flight: what the user asked for, within what the open-file limit allows. A limit
 // that allows not one is the machine's doing, not a usage error: the caller exits
 // kExitEnvironment.
@@ -65,10 +84,10 @@ Fallible<std::size_t> ChooseMaxFetches(const Options& options, std::size_t threa
                        open_files);
   }
   if (options.max_connections <= affordable) return options.max_connections;
-  fmt::print(stderr,
-             "orchestrator: warning: --max-connections {} needs more open files than the limit "
-             "of {} allows; using {}\n",
-             options.max_connections, open_files, affordable);
+  PrintToStderr(
+      "orchestrator: warning: --max-connections {} needs more open files than the limit "
+      "of {} allows; using {}\n",
+      options.max_connections, open_files, affordable);
   return affordable;
 }
 
@@ -79,18 +98,18 @@ EarlierResults ReadResumeFile(const Options& options, int interrupt_fd) {
   struct stat info {};
   if (::stat(options.resume_path.c_str(), &info) != 0 && errno == ENOENT) {
     if (!options.quiet) {
-      fmt::print(stderr, "orchestrator: {}: no earlier results yet; running every task\n",
-                 options.resume_path);
+      PrintToStderr("orchestrator: {}: no earlier results yet; running every task\n",
+                    options.resume_path);
     }
     return {};
   }
   const InputFile file = InputFile::Open(options.resume_path, interrupt_fd);
   EarlierResults earlier = ReadEarlierResults(file);
   if (earlier.torn_line) {
-    fmt::print(stderr,
-               "orchestrator: warning: {}:{}: ignoring a torn last row (a run was cut short "
-               "while writing it)\n",
-               file.name(), *earlier.torn_line);
+    PrintToStderr(
+        "orchestrator: warning: {}:{}: ignoring a torn last row (a run was cut short "
+        "while writing it)\n",
+        file.name(), *earlier.torn_line);
   }
   return earlier;
 }
@@ -105,34 +124,33 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
       fmt::format("{} Completed, {} Failed", reporter.completed(), reporter.failed());
   const OutputStream* failed_output = reporter.failed_stream();
   if (!end.internal_error.empty()) {
-    fmt::print(stderr, "orchestrator: internal error: {}; the run was stopped: {} ({} cancelled)\n",
-               end.internal_error, counts, reporter.cancelled());
+    PrintToStderr("orchestrator: internal error: {}; the run was stopped: {} ({} cancelled)\n",
+                  end.internal_error, counts, reporter.cancelled());
     return kExitInternal;
   }
   if (end.signal != 0) {
-    fmt::print(stderr, "orchestrator: stopped by {}: {} ({} cancelled)\n", SignalName(end.signal),
-               counts, reporter.cancelled());
+    PrintToStderr("orchestrator: stopped by {}: {} ({} cancelled)\n", SignalName(end.signal),
+                  counts, reporter.cancelled());
     return kExitSignalBase + end.signal;
   }
   if (end.reader_gone || (failed_output != nullptr && failed_output->error() == EPIPE)) {
     return kExitReaderGone;  // like `yes | head -1`: the reader had what it wanted
   }
   if (failed_output != nullptr) {
-    fmt::print(stderr, "orchestrator: error: cannot write results to {}: {}; they are incomplete\n",
-               failed_output->name(), std::strerror(failed_output->error()));
+    PrintToStderr("orchestrator: error: cannot write results to {}: {}; they are incomplete\n",
+                  failed_output->name(), std::strerror(failed_output->error()));
     return kExitOutputError;
   }
   if (const std::optional<OutputFailure>& failure = end.output_failure) {
-    fmt::print(stderr, "orchestrator: error: cannot write {} to {}: {}; they are incomplete\n",
-               failure->what, failure->where, std::strerror(failure->error));
+    PrintToStderr("orchestrator: error: cannot write {} to {}: {}; they are incomplete\n",
+                  failure->what, failure->where, std::strerror(failure->error));
     return kExitOutputError;
   }
   if (end.halted_after) {
     // Printed even with -q: the rows of the tasks it left say it too, but not why.
-    fmt::print(stderr,
-               "orchestrator: halted after {} failure{} (--halt {}): {} task{} not started\n",
-               *end.halted_after, *end.halted_after == 1 ? "" : "s", options.halt_text,
-               end.not_started, end.not_started == 1 ? "" : "s");
+    PrintToStderr("orchestrator: halted after {} failure{} (--halt {}): {} task{} not started\n",
+                  *end.halted_after, *end.halted_after == 1 ? "" : "s", options.halt_text,
+                  end.not_started, end.not_started == 1 ? "" : "s");
   }
   if (!options.quiet) {
     std::vector<std::string> notes;
@@ -144,13 +162,13 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
       notes.push_back(fmt::format("{} carried over from {}", carried, options.resume_path));
     }
     const std::size_t given_up = reporter.webhooks_given_up();
-    fmt::print(stderr, "orchestrator: {}{} unique task{}{}: {} in {:.1f}s{}\n",
-               options.shard ? fmt::format("shard {}: ", ShardName(*options.shard)) : "",
-               unique_tasks, unique_tasks == 1 ? "" : "s",
-               notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds,
-               given_up == 0
-                   ? ""
-                   : fmt::format("; {} webhook{} given up", given_up, given_up == 1 ? "" : "s"));
+    PrintToStderr(
+        "orchestrator: {}{} unique task{}{}: {} in {:.1f}s{}\n",
+        options.shard ? fmt::format("shard {}: ", ShardName(*options.shard)) : "", unique_tasks,
+        unique_tasks == 1 ? "" : "s",
+        notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds,
+        given_up == 0 ? ""
+                      : fmt::format("; {} webhook{} given up", given_up, given_up == 1 ? "" : "s"));
   }
   return reporter.failed() > 0 ? kExitSomeFailed : kExitCompleted;
 }
@@ -164,14 +182,14 @@ int Run(const Options& options, const SignalWatch& signals) {
   // Before anything is opened for writing: no file of the run's may overwrite another.
   const CheckResult files_distinct = CheckDistinctFiles(RunFilesOf(options));
   if (const auto* problem = std::get_if<std::string>(&files_distinct)) {
-    fmt::print(stderr, "orchestrator: {}; nothing was run\n", *problem);
+    PrintToStderr("orchestrator: {}; nothing was run\n", *problem);
     return kExitUsage;
   }
 
   if (options.insecure) {
-    fmt::print(stderr,
-               "orchestrator: warning: --insecure: TLS certificates and host names are not "
-               "checked; anyone on the path can read and change the requests\n");
+    PrintToStderr(
+        "orchestrator: warning: --insecure: TLS certificates and host names are not "
+        "checked; anyone on the path can read and change the requests\n");
   }
   // The blueprint file first: it says which columns each task_type's rows must carry. Or the
   // built-in blueprint, its --data-file read now.
@@ -183,7 +201,7 @@ int Run(const Options& options, const SignalWatch& signals) {
     blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
     const CheckResult limits_hold = CheckLimitColumns(options.limits, *blueprint_file);
     if (const auto* problem = std::get_if<std::string>(&limits_hold)) {
-      fmt::print(stderr, "orchestrator: {}\n", *problem);
+      PrintToStderr("orchestrator: {}\n", *problem);
       return kExitUsage;
     }
     kinds = KindsOf(*blueprint_file);
@@ -212,15 +230,15 @@ int Run(const Options& options, const SignalWatch& signals) {
     tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()),
                       kinds ? &*kinds : builtin->kinds(), in_shard);
     for (const std::string& warning : tasks.warnings) {
-      fmt::print(stderr, "orchestrator: warning: {}\n", warning);
+      PrintToStderr("orchestrator: warning: {}\n", warning);
     }
     for (const std::string& warning : LimitWarnings(limits, tasks.type_names)) {
-      fmt::print(stderr, "orchestrator: warning: {}\n", warning);
+      PrintToStderr("orchestrator: warning: {}\n", warning);
     }
     earlier = ReadResumeFile(options, signals.fd());
   } catch (const Interrupted&) {
-    fmt::print(stderr, "orchestrator: interrupted by {} while reading the input; nothing was run\n",
-               SignalName(signals.received()));
+    PrintToStderr("orchestrator: interrupted by {} while reading the input; nothing was run\n",
+                  SignalName(signals.received()));
     return kExitSignalBase + signals.received();
   }
   const std::size_t duplicates = tasks.rows - tasks.tasks.size();
@@ -233,7 +251,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::size_t threads = PlanThreads(options.threads, DefaultThreadCount());
   const Fallible<std::size_t> fetches_allowed = ChooseMaxFetches(options, threads);
   if (const auto* problem = std::get_if<std::string>(&fetches_allowed)) {
-    fmt::print(stderr, "orchestrator: {}\n", *problem);
+    PrintToStderr("orchestrator: {}\n", *problem);
     return kExitEnvironment;
   }
   const std::size_t max_fetches = std::get<std::size_t>(fetches_allowed);
@@ -260,8 +278,8 @@ int Run(const Options& options, const SignalWatch& signals) {
       event_log.emplace(options.events_path, tasks.type_names, blueprints, signals.fd());
     }
   } catch (const InterruptedWhileOpening& interrupted) {
-    fmt::print(stderr, "orchestrator: interrupted by {} while opening {}; nothing was run\n",
-               SignalName(signals.received()), interrupted.path());
+    PrintToStderr("orchestrator: interrupted by {} while opening {}; nothing was run\n",
+                  SignalName(signals.received()), interrupted.path());
     return kExitSignalBase + signals.received();
   }
   std::optional<OutputStream> file_results;
@@ -358,7 +376,7 @@ int RunMerge(const MergeOptions& options) {
   if (!options.tasks_path.empty()) {
     const TaskList tasks = ReadTasks(InputFile::Open(options.tasks_path));
     for (const std::string& warning : tasks.warnings) {
-      fmt::print(stderr, "orchestrator: warning: {}\n", warning);
+      PrintToStderr("orchestrator: warning: {}\n", warning);
     }
     task_ids = SortedUniqueIds(tasks);
   }
@@ -369,7 +387,7 @@ int RunMerge(const MergeOptions& options) {
     task_ids = {};
   }
   for (const std::string& warning : merge.warnings()) {
-    fmt::print(stderr, "orchestrator: warning: {}\n", warning);
+    PrintToStderr("orchestrator: warning: {}\n", warning);
   }
 
   IgnoreSigpipe();
@@ -377,10 +395,10 @@ int RunMerge(const MergeOptions& options) {
   const MergeSummary summary = merge.Write(out);
   if (out.error() == EPIPE) return kExitReaderGone;
   if (out.failed()) {
-    fmt::print(stderr,
-               "orchestrator: error: cannot write the merge to stdout: {}; it is "
-               "incomplete\n",
-               std::strerror(out.error()));
+    PrintToStderr(
+        "orchestrator: error: cannot write the merge to stdout: {}; it is "
+        "incomplete\n",
+        std::strerror(out.error()));
     return kExitOutputError;
   }
   if (!options.quiet) {
@@ -390,9 +408,9 @@ int RunMerge(const MergeOptions& options) {
                                   summary.duplicates == 1 ? "" : "s"));
     }
     if (summary.missing > 0) notes.push_back(fmt::format("{} missing", summary.missing));
-    fmt::print(stderr, "orchestrator: merged {} file{}: {} Completed, {} Failed{}\n", summary.files,
-               summary.files == 1 ? "" : "s", summary.completed, summary.failed,
-               notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")));
+    PrintToStderr("orchestrator: merged {} file{}: {} Completed, {} Failed{}\n", summary.files,
+                  summary.files == 1 ? "" : "s", summary.completed, summary.failed,
+                  notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")));
   }
   return summary.failed > 0 ? kExitSomeFailed : kExitCompleted;
 }
@@ -402,6 +420,7 @@ int RunMerge(const MergeOptions& options) {
 
 int main(int argc, char** argv) {
   using namespace orchestrator;
+  OpenNullOnClosedStandardDescriptors();
   try {
     if (IsMergeCommand(argc, argv)) {
       const MergeCommandLine merge = ParseMergeCommandLine(argc, argv);
@@ -410,10 +429,10 @@ int main(int argc, char** argv) {
           std::fputs(merge.text.c_str(), stdout);
           return std::fflush(stdout) == 0 ? kExitCompleted : kExitOutputError;
         case MergeCommandLine::Action::kUsageError:
-          fmt::print(stderr,
-                     "orchestrator: merge: {}\nTry 'orchestrator merge --help' for more "
-                     "information.\n",
-                     merge.text);
+          PrintToStderr(
+              "orchestrator: merge: {}\nTry 'orchestrator merge --help' for more "
+              "information.\n",
+              merge.text);
           return kExitUsage;
         case MergeCommandLine::Action::kRun:
           return RunMerge(merge.options);
@@ -425,8 +444,8 @@ int main(int argc, char** argv) {
         std::fputs(command_line.text.c_str(), stdout);
         return std::fflush(stdout) == 0 ? kExitCompleted : kExitOutputError;
       case CommandLine::Action::kUsageError:
-        fmt::print(stderr, "orchestrator: {}\nTry 'orchestrator --help' for more information.\n",
-                   command_line.text);
+        PrintToStderr("orchestrator: {}\nTry 'orchestrator --help' for more information.\n",
+                      command_line.text);
         return kExitUsage;
       case CommandLine::Action::kRun: {
         // From the start: a signal while the input is still being read ends the run too.
@@ -435,10 +454,12 @@ int main(int argc, char** argv) {
       }
     }
   } catch (const InputError& error) {
-    fmt::print(stderr, "orchestrator: {}\n", error.what());
+    PrintToStderr("orchestrator: {}\n", error.what());
     return kExitUsage;
   } catch (const std::exception& error) {
-    fmt::print(stderr, "orchestrator: internal error: {}\n", error.what());
+    PrintToStderr("orchestrator: internal error: {}\n", error.what());
+  } catch (...) {
+    PrintToStderr("orchestrator: internal error: an exception of unknown type\n");
   }
   return kExitInternal;
 }

@@ -21,6 +21,9 @@ namespace {
 // case skips the hash lookup.
 class TypeTable {
  public:
+  /// What Keep gives a dropped type for its new number.
+  static constexpr std::uint32_t kDropped = std::numeric_limits<std::uint32_t>::max();
+
   explicit TypeTable(std::vector<std::string>& names) : names_(names) {}
 
   std::uint32_t Intern(std::string_view name) {
@@ -32,6 +35,32 @@ class TypeTable {
     }
     last_ = it->second;
     return last_;
+  }
+
+  /// Keeps the types that `keep` marks, in their order, and gives each type's new number
+  /// (kDropped for a type dropped).
+  std::vector<std::uint32_t> Keep(const std::vector<bool>& keep) {
+    std::vector<std::uint32_t> renumbered(names_.size(), kDropped);
+    std::uint32_t kept = 0;
+    for (std::uint32_t type = 0; type < names_.size(); ++type) {
+      if (!keep[type]) continue;
+      renumbered[type] = kept;
+      if (kept != type) names_[kept] = std::move(names_[type]);
+      ++kept;
+    }
+    names_.resize(kept);
+    names_.shrink_to_fit();
+    for (auto it = index_.begin(); it != index_.end();) {
+      if (renumbered[it->second] == kDropped) {
+        it = index_.erase(it);
+      } else {
+        it->second = renumbered[it->second];
+        ++it;
+      }
+    }
+    index_.rehash(0);  // as few buckets as the types left need
+    last_ = kDropped;
+    return renumbered;
   }
 
  private:
@@ -266,6 +295,26 @@ class Dependencies {
   std::size_t warnings_left_off_ = 0;
 };
 
+// A duplicate row's task_type goes with the row (ReadTaskRows, after dropping duplicates):
+// list.type_names keeps the types of the tasks kept, and those of the rows the filter leaves to
+// other shards (which every shard knows alike), in the order they first came.
+template <typename Rows>
+void DropTypesOfDuplicateRows(Rows& rows, TypeTable& types, TaskList& list,
+                              std::vector<bool>& types_of_other_shards) {
+  std::vector<bool> used = types_of_other_shards;
+  used.resize(list.type_names.size());
+  for (const Task& task : list.tasks) used[task.type] = true;
+  if (std::find(used.begin(), used.end(), false) == used.end()) return;
+  const std::vector<std::uint32_t> renumbered = types.Keep(used);
+  for (Task& task : list.tasks) task.type = renumbered[task.type];
+  std::vector<bool> still_of_other_shards(list.type_names.size());
+  for (std::size_t type = 0; type < types_of_other_shards.size(); ++type) {
+    if (types_of_other_shards[type]) still_of_other_shards[renumbered[type]] = true;
+  }
+  types_of_other_shards = std::move(still_of_other_shards);
+  rows.RenumberTypes(renumbered);
+}
+
 // The one row loop of both readers: each row's task_id, its dependencies, its task_type, and
 // whether it is kept (a shard's share), then the task, with the duplicates dropped every so
 // often. `Rows` is the reader's side of it, a type known at compile time so that nothing per
@@ -280,10 +329,13 @@ class Dependencies {
 //   std::uint32_t Values(bool kept)  checks the row's typed columns; keeps them when `kept`,
 //                                    giving their row of TaskList::values (else kNoValues)
 //   static void DropDuplicates(TaskList&)  DropDuplicateTasks on what the reader keeps
+//   void RenumberTypes(const std::vector<std::uint32_t>& renumbered)  follows
+//                                    TypeTable::Keep, after the duplicates are dropped
 template <typename Rows>
 void ReadTaskRows(Rows& rows, const std::string& file, TaskList& list,
                   std::optional<Dependencies>& dependencies, const TaskFilter& keep) {
   TypeTable types(list.type_names);
+  std::vector<bool> types_of_other_shards;  // by type: met on a row the filter left out
   // Duplicates go every so often, not only at the end: ten million rows that name a
   // thousand tasks must not hold ten million tasks. The limit doubles with what is kept,
   // so the repeated sorting costs O(n log n) in all.
@@ -303,16 +355,22 @@ void ReadTaskRows(Rows& rows, const std::string& file, TaskList& list,
     // A row another shard runs is checked all the same: every shard refuses the same input.
     const bool kept = !keep || dependencies || keep(*id);
     const std::uint32_t values = rows.Values(kept);
-    if (!kept) continue;
+    if (!kept) {
+      if (type >= types_of_other_shards.size()) types_of_other_shards.resize(type + 1);
+      types_of_other_shards[type] = true;
+      continue;
+    }
     list.tasks.push_back({*id, type, values});
     ++list.rows;
     if (list.tasks.size() >= compact_at) {
       Rows::DropDuplicates(list);
       if (dependencies) dependencies->DropDuplicates();
+      DropTypesOfDuplicateRows(rows, types, list, types_of_other_shards);
       compact_at = std::max(kFirstCompaction, 2 * list.tasks.size());
     }
   }
   Rows::DropDuplicates(list);
+  DropTypesOfDuplicateRows(rows, types, list, types_of_other_shards);
 }
 
 // The rows of the reader without kinds: four columns at the most, none of them typed.
@@ -334,6 +392,7 @@ class PlainRows {
   void CheckKind(std::uint32_t /*type*/, std::string_view /*name*/) {}
   std::uint32_t Values(bool /*kept*/) { return kNoValues; }
   static void DropDuplicates(TaskList& list) { DropDuplicateTasks(list.tasks); }
+  void RenumberTypes(const std::vector<std::uint32_t>& /*renumbered*/) {}
 
  private:
   CsvReader<4>& csv_;
@@ -434,6 +493,15 @@ class KindReader {
   }
 
   static void DropDuplicates(TaskList& list) { DropDuplicateTasks(list.tasks, list.values); }
+
+  // Each type's plan follows it to its new number; a dropped type's plan goes.
+  void RenumberTypes(const std::vector<std::uint32_t>& renumbered) {
+    std::vector<std::uint32_t> plans(list_.type_names.size());
+    for (std::size_t type = 0; type < plan_of_type_.size(); ++type) {
+      if (renumbered[type] != TypeTable::kDropped) plans[renumbered[type]] = plan_of_type_[type];
+    }
+    plan_of_type_ = std::move(plans);
+  }
 
  private:
   static constexpr std::size_t kAbsent = std::numeric_limits<std::size_t>::max();

@@ -328,6 +328,92 @@ TEST(FailureTest, SighupIsTreatedAsSigterm) {
   EXPECT_NE(result.err.find("orchestrator: stopped by SIGHUP"), std::string::npos) << result.err;
 }
 
+// Messages on stderr are best effort. A closed or full stderr used to make the summary's
+// write throw, then the internal-error message's write throw again: std::terminate, SIGABRT,
+// and whatever rows were still buffered lost. The summary (not -q), the --halt line and the
+// signal's line (printed even with -q) are each tried with stderr full and closed.
+TEST(FailureTest, AStderrThatCannotBeWrittenChangesNeitherTheRowsNorTheExitStatus) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(50));
+  const std::vector<std::pair<std::string, ProcessOptions>> stderr_modes = {
+      {"2>/dev/full", StderrTo({}, "/dev/full")}, {"2>&-", StderrClosed({})}};
+  for (const auto& [mode, options] : stderr_modes) {
+    SCOPED_TRACE(mode);
+    {
+      SCOPED_TRACE("the summary");
+      const ProcessResult result =
+          RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", tasks}, options);
+      EXPECT_EQ(result.term_signal, 0);
+      EXPECT_EQ(result.exit_status, 0);
+      const auto rows = Rows(result.out);
+      EXPECT_EQ(rows.size(), 50u);
+      EXPECT_EQ(CountRows(rows, "Completed"), 50u);
+    }
+    {
+      SCOPED_TRACE("the --halt line, with -q");
+      const ProcessResult result = RunOrchestrator(
+          {"--url", server.Url("/status/503"), "--delay", "0", "--retries", "0",
+           "--max-connections", "1", "--threads", "1", "--halt", "soon,fail=1", "-q", tasks},
+          options);
+      EXPECT_EQ(result.term_signal, 0);
+      EXPECT_EQ(result.exit_status, 1);
+      const auto rows = Rows(result.out);
+      EXPECT_EQ(rows.size(), 50u);
+      EXPECT_EQ(CountRows(rows, "Failed,"), 50u);
+      EXPECT_GT(CountRows(rows, "Failed,not started (halted after 1 failure)"), 0u);
+    }
+    {
+      SCOPED_TRACE("the signal's line, with -q");
+      const std::size_t before = server.requests();
+      Subprocess process({kBinary, "--url", server.Url("/ok"), "--delay", "30s", "-q", tasks},
+                         options);
+      for (int i = 0; i < 1000 && server.requests() < before + 50; ++i) {
+        std::this_thread::sleep_for(milliseconds(10));
+      }
+      process.Signal(SIGTERM);
+      const ProcessResult result = process.Wait();
+      EXPECT_EQ(result.term_signal, 0);
+      EXPECT_EQ(result.exit_status, 143);
+      const auto rows = Rows(result.out);
+      EXPECT_EQ(rows.size(), 50u);
+      EXPECT_EQ(CountRows(rows, "Failed,cancelled"), 50u);
+    }
+  }
+}
+
+// With `<&-` the signal pipe got descriptor 0 and was read as the tasks CSV until a signal
+// came; with `>&-` as well, the rows went into that pipe and woke the signal watch. A
+// closed standard descriptor is /dev/null now, and reading a closed stdin is an input error.
+TEST(FailureTest, ClosedStandardDescriptorsAreNotTakenForOthers) {
+  TestServer server;
+  TempDir dir;
+  for (const std::vector<std::string>& input : {std::vector<std::string>{}, {"-"}}) {
+    SCOPED_TRACE(input.empty() ? "no file argument" : "-");
+    ProcessOptions options = StdinClosed({});
+    options.timeout = milliseconds(5000);
+    std::vector<std::string> args{"--url", server.Url("/ok"), "--delay", "0"};
+    args.insert(args.end(), input.begin(), input.end());
+    const ProcessResult result = RunOrchestrator(args, options);
+    EXPECT_FALSE(result.timed_out) << "it waited on the closed stdin's descriptor";
+    EXPECT_EQ(result.exit_status, 2);
+    EXPECT_EQ(result.err, "orchestrator: no input: standard input is closed\n");
+    EXPECT_EQ(result.out, "");
+  }
+  EXPECT_EQ(server.requests(), 0u);
+
+  // A file argument runs as usual, whichever standard descriptors are closed.
+  const std::string output = dir.path() + "/results.csv";
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", "--output", output,
+                       dir.Write("tasks.csv", TasksCsv(20))},
+                      StderrClosed(StdoutClosed(StdinClosed({}))));
+  EXPECT_EQ(result.exit_status, 0);
+  const auto rows = Rows(Contents(output));
+  EXPECT_EQ(rows.size(), 20u);
+  EXPECT_EQ(CountRows(rows, "Completed"), 20u);
+}
+
 TEST(FailureTest, ALowOpenFileLimitRunsWithFewerConnectionsAndSaysSo) {
   TestServer server;
   const ProcessResult result =

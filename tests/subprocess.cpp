@@ -71,14 +71,27 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, ProcessOptions opti
         "pipe2");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+  if (options.stdin_closed) {
+    posix_spawn_file_actions_addclose(&actions, STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+  }
   if (options.stdout_path) {
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, options.stdout_path->c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  } else if (options.stdout_closed) {
+    posix_spawn_file_actions_addclose(&actions, STDOUT_FILENO);
   } else {
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   }
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  if (options.stderr_path) {
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, options.stderr_path->c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  } else if (options.stderr_closed) {
+    posix_spawn_file_actions_addclose(&actions, STDERR_FILENO);
+  } else {
+    posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  }
   // The child starts with default signal handling, whatever the test runner ignores.
   posix_spawnattr_t attributes;
   InitDefaultSignals(attributes);
@@ -95,7 +108,9 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, ProcessOptions opti
   stdin_fd_ = in[1];
   stdout_fd_ = out[0];
   stderr_fd_ = err[0];
-  if (options.stdout_path) CloseFd(stdout_fd_);
+  if (options.stdin_closed) CloseFd(stdin_fd_);
+  if (options.stdout_path || options.stdout_closed) CloseFd(stdout_fd_);
+  if (options.stderr_path || options.stderr_closed) CloseFd(stderr_fd_);
   if (spawned != 0) {
     errno = spawned;
     Check(false, "posix_spawn");

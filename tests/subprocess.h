@@ -14,8 +14,12 @@ namespace orchestrator::testing {
 
 struct ProcessOptions {
   std::string stdin_text;                  ///< written to the child's stdin, which is then closed
+  bool stdin_closed = false;               ///< start the child with descriptor 0 closed (`<&-`)
   std::vector<std::string> env;            ///< KEY=VALUE entries added to (or replacing) ours
   std::optional<std::string> stdout_path;  ///< send stdout to this file instead of a pipe
+  bool stdout_closed = false;              ///< start the child with descriptor 1 closed (`>&-`)
+  std::optional<std::string> stderr_path;  ///< send stderr to this file (/dev/full) instead
+  bool stderr_closed = false;              ///< start the child with descriptor 2 closed (`2>&-`)
   std::chrono::milliseconds timeout{60'000};  ///< killed with SIGKILL after this long
   /// Keep stdin open once stdin_text is written, as a slow producer does, until CloseStdin().
   bool keep_stdin_open = false;
@@ -37,6 +41,23 @@ inline ProcessOptions KeepStdinOpen(ProcessOptions options) {
 }
 inline ProcessOptions StdoutTo(ProcessOptions options, std::string path) {
   options.stdout_path = std::move(path);
+  return options;
+}
+
+inline ProcessOptions StdinClosed(ProcessOptions options) {
+  options.stdin_closed = true;
+  return options;
+}
+inline ProcessOptions StdoutClosed(ProcessOptions options) {
+  options.stdout_closed = true;
+  return options;
+}
+inline ProcessOptions StderrTo(ProcessOptions options, std::string path) {
+  options.stderr_path = std::move(path);
+  return options;
+}
+inline ProcessOptions StderrClosed(ProcessOptions options) {
+  options.stderr_closed = true;
   return options;
 }
 

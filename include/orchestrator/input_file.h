@@ -7,8 +7,16 @@
 
 namespace orchestrator {
 
+/// Opens /dev/null on each of descriptors 0, 1 and 2 that is closed (`<&-`, `>&-`, `2>&-`),
+/// so that nothing the process opens later gets a standard descriptor's number: a signal
+/// pipe read as the tasks CSV, say, or messages written into a results file. Call it first
+/// thing, before anything is opened. It remembers whether standard input was closed:
+/// InputFile::Open("-") then throws InputError `no input: standard input is closed`.
+void OpenNullOnClosedStandardDescriptors();
+
 /// Owns a readable file descriptor and the name used for it in messages. "-" opens
-/// standard input, named "<stdin>" (and not closed: it is not ours).
+/// standard input, named "<stdin>" (and not closed: it is not ours), unless it was closed
+/// when the process started (see OpenNullOnClosedStandardDescriptors).
 ///
 /// Reads wait with poll(2) on the file and, when given, on `interrupt_fd` (a SignalWatch's):
 /// once that is readable a read throws Interrupted, so a signal stops a run that is still

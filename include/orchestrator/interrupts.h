@@ -2,6 +2,7 @@
 #ifndef ORCHESTRATOR_INTERRUPTS_H_
 #define ORCHESTRATOR_INTERRUPTS_H_
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -17,14 +18,18 @@ namespace orchestrator {
 /// that a run still reading its input can be stopped too.
 ///
 /// The first signal is recorded (received()) and makes fd() readable: the task reader polls
-/// it beside its input, the collector's loop waits on it. Any later signal ends the process
-/// at once with status 128 + its number, whatever the process is doing (stuck writing to a
-/// full pipe, say): the signal handler calls _exit. The handler writes one byte to a pipe and
-/// nothing else, so it is async-signal-safe. At most one SignalWatch exists at a time (a
-/// signal handler has only process-wide state to talk to); the destructor restores the
-/// earlier handlers.
+/// it beside its input, the collector's loop waits on it. A signal within kSameInterruption
+/// of the first is the same interruption delivered twice (the terminal's Ctrl-C and the
+/// SIGINT that `timeout` or `make` forwards) and changes nothing. A signal after that ends
+/// the process at once with status 128 + its number, whatever the process is doing (stuck
+/// writing to a full pipe, say): the signal handler calls _exit. The handler reads the
+/// monotonic clock and writes one byte to a pipe, nothing else, so it is async-signal-safe.
+/// At most one SignalWatch exists at a time (a signal handler has only process-wide state
+/// to talk to); the destructor restores the earlier handlers.
 class SignalWatch {
  public:
+  static constexpr std::chrono::seconds kSameInterruption{1};
+
   SignalWatch();
   ~SignalWatch();
   SignalWatch(const SignalWatch&) = delete;

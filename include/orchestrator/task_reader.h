@@ -71,8 +71,10 @@ class TaskKindTable final : public TaskKinds {
 /// `task_type` (optional), in any order among other columns. Accepts quoted fields, CRLF,
 /// a UTF-8 BOM, blank lines and a missing final newline. Each task_id is kept once, at its
 /// first occurrence (rows counts every data row): duplicates are dropped while reading, so
-/// memory follows the unique tasks, not the rows. An empty input, or a header alone, gives
-/// no tasks.
+/// memory follows the unique tasks, not the rows. A duplicate row's task_type goes with it:
+/// TaskList::type_names holds the types of the tasks kept (and, with `keep`, of the rows it
+/// refuses), in the order they first came. An empty input, or a header alone, gives no
+/// tasks.
 ///
 /// Throws InputError naming the file and the physical line (the header is line 1) for the
 /// first problem in file order: a bad task_id, too few or too many fields, an unclosed quote
