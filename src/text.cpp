@@ -3,6 +3,7 @@
 #include <utf8.h>
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 
 namespace orchestrator {
 
@@ -71,6 +72,13 @@ std::string TerminalSafe(std::string_view text, UnsafeShownAs shown_as) {
   std::string safe;
   AppendTerminalSafe(safe, text, shown_as);
   return safe;
+}
+
+std::string ValidUtf8(std::string_view text) {
+  if (utf8::is_valid(text.begin(), text.end())) return std::string(text);
+  std::string valid;
+  utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(valid));
+  return valid;
 }
 
 }  // namespace orchestrator

@@ -92,5 +92,16 @@ TEST(TextTest, TerminalSafeTakesOutControlsBidiControlsAndBytesThatAreNotUtf8) {
   EXPECT_EQ(out, "kept ?");
 }
 
+TEST(TextTest, ValidUtf8ReplacesWhatIsNotUtf8WithTheReplacementCharacter) {
+  EXPECT_EQ(ValidUtf8(""), "");
+  EXPECT_EQ(ValidUtf8("caf\xc3\xa9 \xc2\x9b"), "caf\xc3\xa9 \xc2\x9b");
+  EXPECT_EQ(ValidUtf8("\xff\xfe"), "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(ValidUtf8("a\x9b"
+                      "b"),
+            "a\xef\xbf\xbd"
+            "b");
+  EXPECT_EQ(ValidUtf8("\xed\xa0\x80"), "\xef\xbf\xbd");
+}
+
 }  // namespace
 }  // namespace orchestrator

@@ -51,6 +51,10 @@ void AppendTerminalSafe(std::string& out, std::string_view text, UnsafeShownAs s
 /// AppendTerminalSafe to an empty string.
 std::string TerminalSafe(std::string_view text, UnsafeShownAs shown_as);
 
+/// `text` with every byte that is not part of valid UTF-8 (RFC 3629) replaced by U+FFFD, as
+/// JSON text must be: Boost.JSON writes strings as they are given.
+std::string ValidUtf8(std::string_view text);
+
 }  // namespace orchestrator
 
 #endif  // ORCHESTRATOR_TEXT_H_
