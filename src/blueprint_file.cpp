@@ -36,6 +36,7 @@
 #include "orchestrator/byte_size.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/retry_policy.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 namespace {
@@ -43,19 +44,11 @@ namespace {
 constexpr std::size_t kMaxSteps = 255;
 constexpr int kMaxRetries = 100;
 
-// A message with every control character written as \xNN: a key, a type's name or toml++'s
-// own description may carry any byte of the file, and a terminal must not act on it.
+// A message with every control character (C0, DEL, C1), bidi control and byte that is not
+// UTF-8 written as \xNN: a key, a type's name or toml++'s own description may carry any byte
+// of the file, and a terminal must not act on it.
 std::string Printable(std::string_view text) {
-  std::string shown;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      shown += fmt::format("\\x{:02x}", byte);
-    } else {
-      shown += c;
-    }
-  }
-  return shown;
+  return TerminalSafe(text, UnsafeShownAs::kHexEscapes);
 }
 
 // A table's entries in the order the file has them: toml++ keeps a table's keys sorted, and

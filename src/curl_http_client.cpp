@@ -601,6 +601,10 @@ class CurlHttpClient::Impl {
     SetOption(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     SetOption(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SetOption(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    // The path goes as the template made it, curl removing no "." or ".." segment: a value
+    // that would make one is encoded (%2E, template.h), and the template's own were removed
+    // when it was read, so none of them can move the request out of the path it names.
+    SetOption(easy, CURLOPT_PATH_AS_IS, 1L);
     // Removing a handle mid-resolve must not wait for the resolver thread (cancellation).
     SetOption(easy, CURLOPT_QUICK_EXIT, 1L);
     // TLS and the HTTP version, as curl's --cacert, -k, --http1.1 and --http2 set them. No

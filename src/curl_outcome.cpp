@@ -8,30 +8,41 @@
 
 #include "orchestrator/byte_size.h"
 #include "orchestrator/http_status.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 namespace {
 
 // Text from outside (curl's error buffer, which may quote the server) made safe for a CSV
-// cell and a terminal: no control characters, no password or other secret, bounded length.
+// cell and a terminal: no control characters (C0, DEL, C1), no bidi controls and no bytes
+// that are not UTF-8 (AppendTerminalSafe, as spaces), no password or other secret, at most
+// 160 bytes.
 // `secrets` longest first, so that a secret containing another is masked whole.
 std::string Sanitize(std::string_view text, std::string_view password,
                      std::span<const std::string> secrets = {}) {
-  std::string clean;
-  for (std::size_t i = 0; i < text.size() && clean.size() < 160; ++i) {
+  constexpr std::size_t kMaxSize = 160;
+  std::string masked;
+  for (std::size_t i = 0; i < text.size() && masked.size() < kMaxSize; ++i) {
     const std::string_view rest = text.substr(i);
-    std::size_t masked = !password.empty() && rest.starts_with(password) ? password.size() : 0;
+    std::size_t secret_size = !password.empty() && rest.starts_with(password) ? password.size() : 0;
     for (const std::string& secret : secrets) {
-      if (masked == 0 && rest.starts_with(secret)) masked = secret.size();
+      if (secret_size == 0 && rest.starts_with(secret)) secret_size = secret.size();
     }
-    if (masked > 0) {
-      clean += "***";
-      i += masked - 1;
+    if (secret_size > 0) {
+      masked += "***";
+      i += secret_size - 1;
       continue;
     }
-    const auto byte = static_cast<unsigned char>(text[i]);
-    clean += (byte < 0x20 || byte == 0x7f) ? ' ' : text[i];
+    masked += text[i];
   }
+  // Cut at kMaxSize bytes, the last character whole: its first byte is not a continuation.
+  std::size_t size = masked.size();
+  if (size > kMaxSize) {
+    size = kMaxSize;
+    while (size > kMaxSize - 3 && (static_cast<unsigned char>(masked[size]) & 0xc0) == 0x80) --size;
+    masked.resize(size);
+  }
+  std::string clean = TerminalSafe(masked, UnsafeShownAs::kSpace);
   while (!clean.empty() && clean.back() == ' ') clean.pop_back();
   return clean;
 }

@@ -15,6 +15,7 @@
 #include "orchestrator/input_error.h"
 #include "orchestrator/open_output.h"
 #include "orchestrator/run_stats.h"
+#include "orchestrator/text.h"
 #include "orchestrator/webhook.h"
 
 namespace orchestrator {
@@ -79,10 +80,10 @@ EventLog::EventLog(const std::string& path, const std::vector<std::string>& type
   }
   stream_ = std::make_unique<OutputStream>(fd_, path, OutputStream::FlushPolicy::kWhenAsked);
   for (std::size_t t = 0; t < type_names.size(); ++t) {
-    type_json_.push_back(boost::json::serialize(boost::json::value(type_names[t])));
+    type_json_.push_back(boost::json::serialize(boost::json::value(ValidUtf8(type_names[t]))));
     step_json_.emplace_back();
     for (const Step& step : blueprints_[t]->steps) {
-      step_json_.back().push_back(boost::json::serialize(boost::json::value(step.name)));
+      step_json_.back().push_back(boost::json::serialize(boost::json::value(ValidUtf8(step.name))));
     }
     longest_step_json_.push_back(0);
     for (const std::string& step : step_json_.back()) {
@@ -128,7 +129,7 @@ void EventLog::WriteLine(const TaskEvent* event, const Task& task, const Outcome
       wall_start_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(since_start);
   std::string error_json;
   if (outcome != nullptr && !outcome->error_info.empty()) {
-    error_json = boost::json::serialize(boost::json::value(outcome->error_info));
+    error_json = boost::json::serialize(boost::json::value(ValidUtf8(outcome->error_info)));
   }
   const std::size_t room =
       kFixedRoom + type_json_[task.type].size() + longest_step_json_[task.type] + error_json.size();

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "orchestrator/text.h"
+
 namespace orchestrator {
 namespace {
 
@@ -25,24 +29,22 @@ InputError::InputError(std::string file, std::size_t line, std::size_t column, s
       message_(std::move(message)) {}
 
 std::string QuoteForMessage(std::string_view text, std::size_t max_length) {
-  std::string quoted = "\"";
-  std::size_t shown = 0;
-  for (const char c : text) {
-    if (shown == max_length) {
-      quoted += "...";
-      break;
-    }
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      quoted += fmt::format("\\x{:02x}", byte);
-    } else if (c == '"' || c == '\\') {
-      quoted += '\\';
-      quoted += c;
-    } else {
-      quoted += c;
-    }
-    ++shown;
+  std::size_t size = std::min(text.size(), max_length);
+  // Not inside a UTF-8 sequence (which has at most 3 bytes after its first).
+  for (int back = 0; back < 3 && size > 0 && size < text.size() &&
+                     (static_cast<unsigned char>(text[size]) & 0xc0) == 0x80;
+       ++back) {
+    --size;
   }
+  const std::string_view shown = text.substr(0, size);
+  std::string escaped;
+  for (const char c : shown) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  std::string quoted = "\"";
+  AppendTerminalSafe(quoted, escaped, UnsafeShownAs::kHexEscapes);
+  if (shown.size() < text.size()) quoted += "...";
   quoted += '"';
   return quoted;
 }

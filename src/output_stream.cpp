@@ -4,6 +4,8 @@
 #include <unistd.h>
 #include <cerrno>
 
+#include "orchestrator/text.h"
+
 namespace orchestrator {
 namespace {
 
@@ -26,10 +28,7 @@ void OutputStream::Write(std::string_view text) {
 }
 
 void AppendPrintable(std::string& out, std::string_view text) {
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
-  }
+  AppendTerminalSafe(out, text, UnsafeShownAs::kQuestionMark);
 }
 
 namespace {

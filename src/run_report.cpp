@@ -14,6 +14,7 @@
 
 #include "orchestrator/result_file.h"
 #include "orchestrator/status_line.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 namespace {
@@ -48,7 +49,7 @@ boost::json::object ReportJson(const RunProgress& progress, double seconds) {
     }
     completed += progress.completed(t);
     types.push_back(boost::json::object{
-        {"task_type", progress.type_names()[t]},
+        {"task_type", ValidUtf8(progress.type_names()[t])},
         {"tasks", progress.completed(t) + progress.failed(t)},
         {"completed", progress.completed(t)},
         {"failed", progress.failed(t)},
@@ -58,7 +59,7 @@ boost::json::object ReportJson(const RunProgress& progress, double seconds) {
   }
   boost::json::array failures;
   for (const auto& [reason, count] : progress.TopFailures(kReportedFailures)) {
-    failures.push_back(boost::json::object{{"reason", reason}, {"count", count}});
+    failures.push_back(boost::json::object{{"reason", ValidUtf8(reason)}, {"count", count}});
   }
   return boost::json::object{{"tasks", progress.rows()},
                              {"completed", completed},

@@ -1,8 +1,12 @@
 #include "orchestrator/template.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
+#include <cstdint>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 // Boost.JSON escapes the JSON strings. It is linked (Boost::json, libboost_json.so from
 // libboost-json1.81-dev) rather than compiled in with <boost/json/src.hpp>: that header may be
@@ -211,11 +215,164 @@ std::string ControlMessage(std::string_view subject, std::string_view name, unsi
   return message;
 }
 
+// Follows a URL as the expansion writes it into `out`, to find the path segments a value is
+// in. A plain or JSON value is percent-encoded, so it never holds a '/', '?' or '#', but it
+// may make a whole segment "." or ".." (alone, or with the literal text or other values
+// beside it), and a server or curl would read that as a step up or nowhere (RFC 3986 5.2.4):
+// such a segment gets its dots percent-encoded (%2E), and the value stays inside the path
+// the template's author wrote. A raw value is the URL's own text, read like the template's.
+class ValueSegments {
+ public:
+  explicit ValueSegments(std::size_t start) : scanned_(start) {}
+
+  /// Reads out[scanned, end): literal text of the template, or a raw value.
+  void ScanText(std::string& out) {
+    for (std::size_t i = scanned_; i < out.size() && phase_ != Phase::kAfterPath; ++i) {
+      const char c = out[i];
+      const bool path_ends = c == '?' || c == '#';
+      switch (phase_) {
+        case Phase::kScheme:
+          if (c == ':') phase_ = Phase::kAfterColon;
+          if (c == '/') StartSegment(Phase::kPath, i + 1);
+          if (path_ends) phase_ = Phase::kAfterPath;
+          break;
+        case Phase::kAfterColon:
+          phase_ = c == '/' ? Phase::kAfterSlash : Phase::kPath;
+          if (c != '/') segment_start_ = i;
+          if (path_ends) phase_ = Phase::kAfterPath;
+          break;
+        case Phase::kAfterSlash:  // "scheme:/"
+          if (c == '/') {
+            phase_ = Phase::kAuthority;
+          } else {
+            StartSegment(path_ends ? Phase::kAfterPath : Phase::kPath, i);
+          }
+          break;
+        case Phase::kAuthority:
+          if (c == '/') StartSegment(Phase::kPath, i + 1);
+          if (path_ends) phase_ = Phase::kAfterPath;
+          break;
+        case Phase::kPath:
+          if (c == '/' || path_ends) {
+            i += EndSegment(out, i);
+            StartSegment(path_ends ? Phase::kAfterPath : Phase::kPath, i + 1);
+          }
+          break;
+        case Phase::kAfterPath:
+          break;
+      }
+    }
+    scanned_ = out.size();
+  }
+
+  /// Notes a plain or JSON value, now at the end of `out`.
+  void AddValue(const std::string& out) {
+    if (phase_ == Phase::kPath) segment_has_value_ = true;
+    scanned_ = out.size();
+  }
+
+  /// At the end of the expansion.
+  void Finish(std::string& out) {
+    if (phase_ == Phase::kPath) EndSegment(out, out.size());
+  }
+
+ private:
+  enum class Phase : std::uint8_t {
+    kScheme,
+    kAfterColon,
+    kAfterSlash,
+    kAuthority,
+    kPath,
+    kAfterPath
+  };
+
+  void StartSegment(Phase phase, std::size_t start) {
+    phase_ = phase;
+    segment_start_ = start;
+    segment_has_value_ = false;
+  }
+
+  // Encodes the segment out[segment_start_, end) if a value made it a dot segment; returns
+  // how many bytes that added.
+  std::size_t EndSegment(std::string& out, std::size_t end) {
+    const std::string_view segment(out.data() + segment_start_, end - segment_start_);
+    if (!segment_has_value_ || (segment != "." && segment != "..")) return 0;
+    const std::size_t dots = segment.size();
+    out.replace(segment_start_, dots, dots == 1 ? "%2E" : "%2E%2E");
+    return 2 * dots;
+  }
+
+  Phase phase_ = Phase::kScheme;
+  std::size_t scanned_;
+  std::size_t segment_start_ = 0;
+  bool segment_has_value_ = false;
+};
+
+// RFC 3986's scheme ":" "//": a URL template whose authority and path the text tells.
+std::size_t AuthorityStart(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && (IsNameChar(text[i]) || text[i] == '+' || text[i] == '.')) ++i;
+  if (i == 0 || !IsNameStart(text[0]) || !text.substr(i).starts_with("://")) {
+    return std::string_view::npos;
+  }
+  return i + 3;
+}
+
+// `text`, a URL template, with the dot segments of its path removed as RFC 3986 5.2.4 does
+// ("http://h/a/../b/{x}" is "http://h/b/{x}"), or as it is when the text does not tell where
+// its path is (no "scheme://", or a raw value before the path ends) or it has none. A "." or
+// ".." segment has no braces, so it is literal text: what a value makes is ValueSegments'.
+std::string WithoutDotSegments(std::string_view text) {
+  const std::size_t authority = AuthorityStart(text);
+  if (authority == std::string_view::npos) return std::string(text);
+  const std::size_t path_start = text.find_first_of("/?#", authority);
+  if (path_start == std::string_view::npos || text[path_start] != '/') return std::string(text);
+  const std::size_t path_end = std::min(text.find_first_of("?#", path_start), text.size());
+  if (text.substr(0, path_end).find(":raw}") != std::string_view::npos) return std::string(text);
+
+  const std::string_view path = text.substr(path_start, path_end - path_start);
+  std::vector<std::string_view> kept;  // the segments, each after its '/'
+  std::size_t from = 1;
+  while (from <= path.size()) {
+    const std::size_t slash = std::min(path.find('/', from), path.size());
+    const std::string_view segment = path.substr(from, slash - from);
+    const bool last = slash == path.size();
+    if (segment == "..") {
+      if (!kept.empty()) kept.pop_back();
+    }
+    if (segment == "." || segment == "..") {
+      if (last) kept.emplace_back();  // "/a/b/.." is "/a/", with its slash
+    } else {
+      kept.push_back(segment);
+    }
+    from = slash + 1;
+  }
+  std::string resolved(text.substr(0, path_start));
+  for (const std::string_view segment : kept) {
+    resolved += '/';
+    resolved += segment;
+  }
+  resolved += text.substr(path_end);
+  return resolved;
+}
+
 }  // namespace
 
 std::variant<Template, Template::Error> Template::Parse(std::string_view text,
                                                         TemplateContext context,
                                                         const Resolve& resolve) {
+  auto parsed = ParseAsWritten(text, context, resolve);
+  if (context != TemplateContext::kUrl || std::holds_alternative<Error>(parsed)) return parsed;
+  // Errors are reported at their place in the text as written; a dot segment has no braces,
+  // and removing whole segments makes no new error.
+  const std::string resolved = WithoutDotSegments(text);
+  if (resolved == text) return parsed;
+  return ParseAsWritten(resolved, context, resolve);
+}
+
+std::variant<Template, Template::Error> Template::ParseAsWritten(std::string_view text,
+                                                                 TemplateContext context,
+                                                                 const Resolve& resolve) {
   Template result;
   result.source_.assign(text);
   result.context_ = context;
@@ -303,16 +460,28 @@ bool Template::ExpandTo(std::string& out,
                         const std::function<TemplateValue(std::size_t slot)>& value,
                         std::string& error) const {
   const std::size_t start = out.size();
+  const bool url = context_ == TemplateContext::kUrl;
+  ValueSegments segments(start);
   std::size_t literal = 0;
   for (const Placeholder& placeholder : placeholders_) {
     out.append(literals_, literal, placeholder.literal_end - literal);
     literal = placeholder.literal_end;
+    if (url) segments.ScanText(out);
     if (!AppendValue(out, placeholder, value(placeholder.slot), error)) {
       out.resize(start);
       return false;
     }
+    if (url && placeholder.format == Format::kRaw) {
+      segments.ScanText(out);
+    } else if (url) {
+      segments.AddValue(out);
+    }
   }
   out.append(literals_, literal);
+  if (url && !placeholders_.empty()) {
+    segments.ScanText(out);
+    segments.Finish(out);
+  }
   return true;
 }
 

@@ -4,14 +4,13 @@
 #include <strings.h>
 #include <time.h>
 
-#include <utf8.h>
 #include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <iterator>
 #include <utility>
 
 #include "orchestrator/fill_request.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 
@@ -63,27 +62,14 @@ std::string Rfc3339(WebhookRecord::WallTime time) {
                      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
 }
 
-namespace {
-
-// `text` as a JSON string must be UTF-8, and Boost.JSON writes what it is given: a task_type
-// or a server's reason phrase may be anything. Bytes that are not UTF-8 become U+FFFD.
-boost::json::string Utf8(std::string_view text) {
-  if (utf8::is_valid(text.begin(), text.end())) return boost::json::string(text);
-  std::string valid;
-  utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(valid));
-  return boost::json::string(valid);
-}
-
-}  // namespace
-
 std::string WebhookBody(const WebhookRecord& record) {
   boost::json::object body;
   body["task_id"] = record.task_id;
-  body["task_type"] = Utf8(record.task_type);
+  body["task_type"] = ValidUtf8(record.task_type);
   body["event"] = NameOf(record.event);
   if (record.outcome != nullptr) {
     body["final_status"] = FinalStatusName(record.outcome->status());
-    body["error_info"] = Utf8(record.outcome->error_info);
+    body["error_info"] = ValidUtf8(record.outcome->error_info);
   } else {
     body["final_status"] = nullptr;
     body["error_info"] = nullptr;

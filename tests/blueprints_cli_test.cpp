@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -299,6 +300,47 @@ TEST(BlueprintCliTest, AFailingWebhookLeavesItsTaskCompletedWithAWarning) {
     EXPECT_EQ(result.err.find("1 Completed, 0 Failed in") == std::string::npos, quiet);
     EXPECT_EQ(result.err.find("; 1 webhook given up\n") == std::string::npos, quiet) << result.err;
   }
+}
+
+// Issue 24: a value "." or ".." in the path moved the request (curl removed the segment):
+// /task/{task_type}/delete with ".." sent /delete, a blueprint's /regions/{region}/purge sent
+// /purge, and a webhook's /hooks/{region}/done sent /done. The path the server received
+// keeps each value in its place; the template's own dot segments are resolved.
+TEST(BlueprintCliTest, ValuesThatAreDotSegmentsStayInThePathTheyAreIn) {
+  TestServer server;
+  TempDir dir;
+  const auto targets = [&] {
+    std::multiset<std::string> received;
+    for (const TestServer::RecordedRequest& request : server.RecordedRequests()) {
+      received.insert(request.method + " " + request.target);
+    }
+    server.ResetCounters();
+    return received;
+  };
+
+  const ProcessResult url = RunOrchestrator(
+      {"--url", server.Url("/task/{task_type}/delete?id={task_id}"), "--delay", "0", "-q",
+       dir.Write("tasks.csv", "task_id,task_type\n1,..\n2,.\n3,%2e%2e\n4,..%2F..\n")});
+  EXPECT_EQ(url.exit_status, 0) << url.err << url.out;
+  EXPECT_EQ(targets(), (std::multiset<std::string>{
+                           "GET /task/%2E%2E/delete?id=1", "GET /task/%2E/delete?id=2",
+                           "GET /task/%252e%252e/delete?id=3", "GET /task/..%252F../delete?id=4"}));
+
+  const std::string kinds =
+      dir.Write("kinds.toml",
+                "[defaults]\nretries = 0\n[types.purge]\ncolumns = { region = \"string\" }\n"
+                "on_success = [ { url = \"" +
+                    server.Url("/task/hooks/{region}/done") +
+                    "\" } ]\n"
+                    "steps = [ { fetch = \"" +
+                    server.Url("/task/x/y/../../regions/./{region}/purge") + "\" } ]\n");
+  const ProcessResult file = RunOrchestrator(
+      {"--blueprints", kinds, "-q",
+       dir.Write("regions.csv", "task_id,task_type,region\n1,purge,..\n2,purge,.\n")});
+  EXPECT_EQ(file.exit_status, 0) << file.err << file.out;
+  EXPECT_EQ(targets(), (std::multiset<std::string>{
+                           "GET /task/regions/%2E%2E/purge", "GET /task/regions/%2E/purge",
+                           "POST /task/hooks/%2E%2E/done", "POST /task/hooks/%2E/done"}));
 }
 
 }  // namespace

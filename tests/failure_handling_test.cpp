@@ -441,5 +441,42 @@ TEST(FailureTest, AnOpenFileLimitTooLowToRunFailsFast) {
       << result.err;
 }
 
+// Issue 24: only C0 and DEL were taken out, so U+009B (8-bit CSI) and U+202E (a right-to-left
+// override) in a task_type reached the emitted line, the report and error_info. None of
+// them, nor their bytes, reach stdout or stderr now.
+TEST(FailureTest, NoC1OrBidiControlReachesStdoutOrStderr) {
+  TestServer server;
+  TempDir dir;
+  const std::string type =
+      "evil\xc2\x9b"
+      "31m\xe2\x80\xaeright\x9b";
+  const std::string tasks = dir.Write("tasks.csv", "task_id,task_type\n1," + type + "\n");
+  const auto check = [](const ProcessResult& result) {
+    for (const std::string_view unsafe : {"\xc2\x9b", "\x9b", "\xe2\x80\xae"}) {
+      EXPECT_EQ(result.out.find(unsafe), std::string::npos) << result.out;
+      EXPECT_EQ(result.err.find(unsafe), std::string::npos) << result.err;
+    }
+  };
+  // The emitted line and the report name the type.
+  const ProcessResult emitted =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0", tasks});
+  EXPECT_EQ(emitted.exit_status, 0) << emitted.err;
+  EXPECT_NE(emitted.err.find("orchestrator: emit_event task_id=1 task_type=evil?31m?right?\n"),
+            std::string::npos)
+      << emitted.err;
+  check(emitted);
+  // A URL made of the type: error_info, and the report's top failures, quote it.
+  const std::string kinds = dir.Write(
+      "kinds.toml",
+      "[defaults]\nretries = 0\n[types.\"*\"]\nsteps = [ { fetch = \"{task_type:raw}\" } ]\n");
+  const ProcessResult failed = RunOrchestrator({"--blueprints", kinds, tasks});
+  EXPECT_EQ(failed.exit_status, 1) << failed.err;
+  EXPECT_NE(failed.out.find("1,Failed,\"fetch: URL not a valid absolute URL: "
+                            "\"\"evil\\xc2\\x9b31m\\xe2\\x80\\xaeright\\x9b\"\"\"\n"),
+            std::string::npos)
+      << failed.out;
+  check(failed);
+}
+
 }  // namespace
 }  // namespace orchestrator::testing

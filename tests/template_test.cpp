@@ -1,9 +1,11 @@
 #include "orchestrator/template.h"
 
+#include <curl/curl.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -252,6 +254,129 @@ TEST(TemplateTest, UrlPercentEncodesPlainValues) {
   EXPECT_EQ(Expand("/{region}", Context::kUrl, row), "/%C3%A9%0A%00%7F");
   row.Set(kRatio, "1e+300");
   EXPECT_EQ(Expand("?r={ratio}", Context::kUrl, row), "?r=1e%2B300");
+}
+
+// Issue 24: a value "." or ".." was sent as it is, and curl (or the server) removed the
+// segment: /tenant/{task_type}/delete with ".." sent /delete.
+TEST(TemplateTest, UrlValueThatMakesADotSegmentHasItsDotsEncoded) {
+  Row row;
+  const std::string url = "http://h/tenant/{task_type}/delete?id={task_id}";
+  EXPECT_EQ(Expand(url, Context::kUrl, row.Set(kTaskType, "..")),
+            "http://h/tenant/%2E%2E/delete?id=101");
+  EXPECT_EQ(Expand(url, Context::kUrl, row.Set(kTaskType, ".")),
+            "http://h/tenant/%2E/delete?id=101");
+  // At the end of the path, before a fragment, made with the text or with another value.
+  EXPECT_EQ(Expand("http://h/a/{region}", Context::kUrl, row.Set(kRegion, "..")),
+            "http://h/a/%2E%2E");
+  EXPECT_EQ(Expand("http://h/a/{region}#f", Context::kUrl, row.Set(kRegion, "..")),
+            "http://h/a/%2E%2E#f");
+  EXPECT_EQ(Expand("http://h/a/.{region}/b", Context::kUrl, row.Set(kRegion, ".")),
+            "http://h/a/%2E%2E/b");
+  EXPECT_EQ(Expand("http://h/a/{region}{task_type}/b", Context::kUrl,
+                   row.Set(kRegion, ".").Set(kTaskType, ".")),
+            "http://h/a/%2E%2E/b");
+  EXPECT_EQ(Expand("http://h/a/.{region}./b", Context::kUrl, row.Set(kRegion, "")),
+            "http://h/a/%2E%2E/b");
+  EXPECT_EQ(Expand("{region:raw}/a/{task_type}", Context::kUrl,
+                   row.Set(kRegion, "http://h/x").Set(kTaskType, "..")),
+            "http://h/x/a/%2E%2E");
+  // Not a whole segment, or not in the path: as before.
+  row = Row();
+  EXPECT_EQ(Expand("http://h/a/{region}/b", Context::kUrl, row.Set(kRegion, "...")),
+            "http://h/a/.../b");
+  EXPECT_EQ(Expand("http://h/a/x{region}/b", Context::kUrl, row.Set(kRegion, "..")),
+            "http://h/a/x../b");
+  EXPECT_EQ(Expand("http://h/a?r={region}&s=/{region}", Context::kUrl, row.Set(kRegion, "..")),
+            "http://h/a?r=..&s=/..");
+  EXPECT_EQ(Expand("http://{region}.h/a", Context::kUrl, row.Set(kRegion, "..")), "http://...h/a");
+  // A raw value is the URL's own text.
+  EXPECT_EQ(Expand("http://h/a/{region:raw}/b", Context::kUrl, row.Set(kRegion, "..")),
+            "http://h/a/../b");
+}
+
+TEST(TemplateTest, UrlDotSegmentsOfTheTemplateAreRemovedWhenItIsRead) {
+  Row row;
+  row.Set(kRegion, "..");
+  EXPECT_EQ(MustParse("http://h/a/../b/{region}", Context::kUrl).source(), "http://h/b/{region}");
+  EXPECT_EQ(Expand("http://h/a/../b/{region}", Context::kUrl, row), "http://h/b/%2E%2E");
+  EXPECT_EQ(Expand("http://h:80/a/./b/../../c/{region}?q=/../x", Context::kUrl, row),
+            "http://h:80/c/%2E%2E?q=/../x");
+  EXPECT_EQ(Expand("https://h/{task_id}/../{region}/.", Context::kUrl, row), "https://h/%2E%2E/");
+  EXPECT_EQ(Expand("http://h/../../a", Context::kUrl), "http://h/a");
+  EXPECT_EQ(Expand("http://h/a/..", Context::kUrl), "http://h/");
+  EXPECT_EQ(Expand("http://h/a/.#x/../y", Context::kUrl), "http://h/a/#x/../y");
+  // Where the text does not say where its path is, it stays as written.
+  EXPECT_EQ(Expand("{region:raw}/a/../b", Context::kUrl, row.Set(kRegion, "http://h")),
+            "http://h/a/../b");
+  EXPECT_EQ(Expand("/a/../b", Context::kUrl), "/a/../b");
+  // Errors are at their place in the text as written.
+  EXPECT_EQ(MustFail("http://h/a/../{regoin}", Context::kUrl).offset, 15u);
+}
+
+// Whatever a plain value holds, the URL keeps its host, port, path segments and query keys:
+// read back by curl's own parser, which also removes dot segments as a server would.
+TEST(TemplateTest, UrlValuesNeverChangeHostPortPathOrQueryKeys) {
+  const std::string hostile[] = {
+      ".",
+      "..",
+      "%2e%2e",
+      "%2E%2E",
+      "%2F",
+      "/",
+      "\\",
+      "?",
+      "#",
+      "@",
+      ":",
+      "../..",
+      "..%2F..",
+      "..\\..",
+      "a/../../b",
+      "@evil:1/",
+      ":99",
+      "?x=1&y",
+      "#/../../",
+      "\xe2\x80\xa5",
+      "\xef\xbc\x8e",
+      "\xef\xbc\x8e\xef\xbc\x8e",
+      "\xe2\x88\x95",
+      "\xe2\x81\x84",
+      "\xef\xbc\x8f",
+      "%00",
+      "\xc0\xae\xc0\xae",
+  };
+  const std::string url = "http://h:8080/tenant/{task_type}/x?k={region}&id={task_id}";
+  for (const std::string& value : hostile) {
+    SCOPED_TRACE(value);
+    Row row;
+    row.Set(kTaskType, value).Set(kRegion, value);
+    const std::string expanded = Expand(url, Context::kUrl, row);
+    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), curl_url_cleanup);
+    ASSERT_EQ(curl_url_set(parsed.get(), CURLUPART_URL, expanded.c_str(), 0), CURLUE_OK)
+        << expanded;
+    const auto part = [&](CURLUPart which) {
+      char* text = nullptr;
+      if (curl_url_get(parsed.get(), which, &text, 0) != CURLUE_OK) return std::string("-");
+      std::string copy(text);
+      curl_free(text);
+      return copy;
+    };
+    EXPECT_EQ(part(CURLUPART_HOST), "h") << expanded;
+    EXPECT_EQ(part(CURLUPART_PORT), "8080") << expanded;
+    EXPECT_EQ(part(CURLUPART_USER), "-") << expanded;
+    EXPECT_EQ(part(CURLUPART_FRAGMENT), "-") << expanded;
+    const std::string path = part(CURLUPART_PATH);
+    ASSERT_TRUE(path.starts_with("/tenant/") && path.ends_with("/x")) << expanded;
+    const std::string segment = path.substr(8, path.size() - 10);
+    EXPECT_EQ(segment.find('/'), std::string::npos) << expanded;
+    EXPECT_NE(segment, ".") << expanded;
+    EXPECT_NE(segment, "..") << expanded;
+    const std::string query = part(CURLUPART_QUERY);
+    ASSERT_TRUE(query.starts_with("k=") && query.ends_with("&id=101")) << expanded;
+    EXPECT_EQ(query.find('&'), query.size() - 7) << expanded;
+    EXPECT_EQ(query.find('='), 1u) << expanded;
+    EXPECT_EQ(query.find('=', 2), query.size() - 4) << expanded;
+  }
 }
 
 TEST(TemplateTest, UrlRawValuesAreVerbatim) {

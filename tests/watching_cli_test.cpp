@@ -453,5 +453,41 @@ TEST(WatchingTest, AFullEventsFileStopsTheRun) {
       << result.err;
 }
 
+// Issue 24: a task_type that is not UTF-8 went raw into --events lines and the report, and
+// Python's json rejected both. Each JSON the tool writes is UTF-8, U+FFFD for the bad bytes.
+TEST(WatchingTest, EventsAndReportAreUtf8WhateverTheTaskType) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks =
+      dir.Write("tasks.csv", "task_id,task_type\n1,\xff\xfe\n2,ok\xc3\n3,\xed\xa0\x80\n");
+  const std::string events = dir.path() + "/events.jsonl";
+  const std::string report = dir.path() + "/report.json";
+  const std::string check = dir.Write("check.py", R"(
+import json, sys, jsonschema
+validator = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+types = set()
+with open(sys.argv[2], "rb") as events:
+    for line in events:
+        event = json.loads(line.decode("utf-8"))  # strict: bytes that are not UTF-8 raise
+        validator.validate(event)
+        types.add(event["task_type"])
+with open(sys.argv[3], "rb") as report:
+    reported = json.loads(report.read().decode("utf-8"))
+print(" ".join(sorted(ascii(t) for t in types)))
+print(" ".join(sorted(ascii(t["task_type"]) for t in reported["task_types"])))
+)");
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/status/500"), "--retries", "0", "-q", "--events",
+                       events, "--report-file", report, tasks});
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  Subprocess python({"/usr/bin/python3", check, ORCHESTRATOR_SOURCE_DIR "/docs/events.schema.json",
+                     events, report},
+                    {});
+  const ProcessResult checked = python.Wait();
+  ASSERT_EQ(checked.exit_status, 0) << checked.out << checked.err;
+  const std::string types = "'\\ufffd' '\\ufffd\\ufffd' 'ok\\ufffd'\n";
+  EXPECT_EQ(checked.out, types + types);
+}
+
 }  // namespace
 }  // namespace orchestrator::testing

@@ -30,8 +30,10 @@ class InputError : public std::runtime_error {
   std::string message_;
 };
 
-/// Quotes a piece of input for an error message: at most `max_length` characters, control
-/// characters escaped, so that a hostile input cannot flood or garble the terminal.
+/// Quotes a piece of input for an error message: at most `max_length` bytes, `"` and `\` with a
+/// backslash, and what a terminal must not be given (AppendTerminalSafe: controls, bidi
+/// controls, bytes that are not UTF-8) as \xNN per byte, so that a hostile input cannot flood
+/// or garble the terminal.
 std::string QuoteForMessage(std::string_view text, std::size_t max_length = 40);
 
 }  // namespace orchestrator

@@ -9,8 +9,9 @@
 
 namespace orchestrator {
 
-/// Appends `text` (from the input: a task_type, a line) with each control character as '?',
-/// so that it cannot write escape sequences to a terminal.
+/// Appends `text` (from the input: a task_type, a line) with each control character (C0, DEL,
+/// C1), bidirectional control and byte that is not UTF-8 as '?' (AppendTerminalSafe), so that
+/// it cannot write escape sequences to a terminal or reorder the line.
 void AppendPrintable(std::string& out, std::string_view text);
 
 /// Buffers text for a descriptor (stdout, stderr, a results file) and writes it with

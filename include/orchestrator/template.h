@@ -47,8 +47,14 @@ struct TemplateValue {
 /// Values, by context and format (plain `{NAME}`, `{NAME:raw}`, `{NAME:json}`):
 ///   - kUrl: plain is percent-encoded (every byte but RFC 3986's unreserved A-Z a-z 0-9 - . _ ~
 ///     becomes %XX, upper-case hex), so `a b&c` cannot change the URL's shape; raw is verbatim;
-///     json is the JSON literal, percent-encoded. A raw value with a control character
-///     (tab included) fails: it would be a broken URL or an injected line.
+///     json is the JSON literal, percent-encoded. A path segment that a plain or json value
+///     makes "." or ".." (`/{x}/` with x `..`, `/.{x}/` with x `.`) has its dots written %2E,
+///     so that no value can move the request up the path. A raw value with a control
+///     character (tab included) fails: it would be a broken URL or an injected line.
+/// In kUrl, the "." and ".." segments of the template's own path are removed when it is
+/// parsed (RFC 3986 5.2.4: `http://h/a/../b/{x}` is `http://h/b/{x}`), when the text says
+/// where its path is: it starts with `scheme://` and has no raw placeholder before the path
+/// ends. source() is then the text without them.
 ///   - kHeader: plain and raw verbatim, json the literal. A plain or raw value with a control
 ///     character other than tab (CR, LF, NUL...) fails: no header injection.
 ///   - kBody: plain and raw verbatim (any bytes), json the literal.
@@ -84,7 +90,7 @@ class Template {
                 std::string& error) const;
 
   bool has_placeholders() const { return !placeholders_.empty(); }
-  /// The text it was parsed from.
+  /// The text it was parsed from (a URL's without its dot segments).
   const std::string& source() const { return source_; }
   TemplateContext context() const { return context_; }
 
@@ -98,6 +104,10 @@ class Template {
     Format format;
   };
 
+  /// Parse, but without resolving a URL's dot segments.
+  static std::variant<Template, Error> ParseAsWritten(std::string_view text,
+                                                      TemplateContext context,
+                                                      const Resolve& resolve);
   bool AppendValue(std::string& out, const Placeholder& placeholder, const TemplateValue& value,
                    std::string& error) const;
 

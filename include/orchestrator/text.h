@@ -2,6 +2,7 @@
 #ifndef ORCHESTRATOR_TEXT_H_
 #define ORCHESTRATOR_TEXT_H_
 
+#include <string>
 #include <string_view>
 
 namespace orchestrator {
@@ -33,6 +34,26 @@ inline std::string_view Trim(std::string_view text, std::string_view strip = kBl
 /// one or more ASCII letters, digits and !#$%&'*+-.^_`|~ (so no space, colon or control
 /// character, and nothing beyond ASCII).
 bool IsHttpToken(std::string_view text);
+
+/// How AppendTerminalSafe shows what a terminal must not be given.
+enum class UnsafeShownAs {
+  kQuestionMark,  ///< one '?' per character (an emitted line, a task_type in the report)
+  kSpace,         ///< one ' ' per character (curl's words in a reason)
+  kHexEscapes,    ///< each byte as \xNN (an input error quoting the input)
+};
+
+/// Appends `text` with every character a terminal could act on, or that could make what
+/// follows read differently, shown as `shown_as` says: C0 controls and DEL, C1 controls
+/// (U+0080 to U+009F: 8-bit CSI is U+009B), the bidirectional controls (U+061C, U+200E,
+/// U+200F, U+202A to U+202E, U+2066 to U+2069), and each byte that is not part of valid
+/// UTF-8 (RFC 3629: so a raw 0x9B is taken out too). Everything else, valid UTF-8, is kept.
+void AppendTerminalSafe(std::string& out, std::string_view text, UnsafeShownAs shown_as);
+/// AppendTerminalSafe to an empty string.
+std::string TerminalSafe(std::string_view text, UnsafeShownAs shown_as);
+
+/// `text` with every byte that is not part of valid UTF-8 (RFC 3629) replaced by U+FFFD, as
+/// JSON text must be: Boost.JSON writes strings as they are given.
+std::string ValidUtf8(std::string_view text);
 
 }  // namespace orchestrator
 
