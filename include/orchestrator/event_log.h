@@ -36,9 +36,10 @@ namespace orchestrator {
 ///     or given_up)
 ///   finished: "final_status", "error_info"
 /// Lines are in the order things happened, whichever worker they happened on (EventMerge):
-/// ts never goes back. The file is written as the run goes, each line within
-/// kReorderWindow of its event (at most 64 KiB buffered); a write that fails (a full disk, a
-/// closed FIFO) stops the run, as a failed --output does.
+/// ts never goes back. The file is written as the run goes: a line waits at most
+/// kReorderWindow past its event for the other workers' earlier ones, then for the
+/// collector's next batch or tick (at most 64 KiB buffered); a write that fails (a full disk,
+/// a closed FIFO) stops the run, as a failed --output does.
 class EventLog final : public RunObserver, private MergedEvents {
  public:
   /// Opens FILE for writing (created, or truncated; a FIFO or /dev/stderr as it is): throws
