@@ -1,7 +1,7 @@
 #include "orchestrator/output_stream.h"
 
-#include <poll.h>
-#include <unistd.h>
+#include <sys/stat.h>
+
 #include <cerrno>
 
 #include "orchestrator/text.h"
@@ -13,8 +13,16 @@ constexpr std::size_t kBufferLimit = 64 * 1024;
 
 }  // namespace
 
-OutputStream::OutputStream(int fd, std::string name, FlushPolicy policy)
-    : fd_(fd), name_(std::move(name)), policy_(policy) {}
+OutputStream::Pace OutputStream::PaceFor(int fd) {
+  struct stat info {};
+  if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) return Pace::kCaller;
+  return Pace::kOwnThread;
+}
+
+OutputStream::OutputStream(int fd, std::string name, FlushPolicy policy, Pace pace)
+    : fd_(fd), name_(std::move(name)), policy_(policy) {
+  if (pace == Pace::kOwnThread) writer_ = std::make_unique<WriterThread>(fd);
+}
 
 void OutputStream::Write(std::string_view text) {
   if (failed()) return;
@@ -52,22 +60,20 @@ bool OutputStream::Flush() {
     buffer_ += bottom_line_;
   }
   redraw_ = false;
-  std::size_t done = 0;
-  while (!failed() && done < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
-    if (n >= 0) {
-      done += static_cast<std::size_t>(n);
-      bytes_written_ += static_cast<std::uint64_t>(n);
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      // Someone made the descriptor non-blocking (it may be shared): wait until it drains.
-      pollfd writable{fd_, POLLOUT, 0};
-      ::poll(&writable, 1, -1);
-    } else if (errno != EINTR) {
-      error_ = errno;
+  if (!failed() && !buffer_.empty()) {
+    if (writer_) {
+      writer_->Push(buffer_);
+    } else {
+      error_ = WriteAll(fd_, buffer_.data(), buffer_.size(), bytes_written_);
     }
   }
   buffer_.clear();
   return !failed();
+}
+
+bool OutputStream::WaitUntilWritten(int interrupt_fd) {
+  Flush();
+  return !writer_ || writer_->WaitUntilWritten(interrupt_fd);
 }
 
 }  // namespace orchestrator

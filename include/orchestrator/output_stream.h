@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "orchestrator/writer_thread.h"
 
 namespace orchestrator {
 
@@ -17,21 +20,38 @@ void AppendPrintable(std::string& out, std::string_view text);
 /// Buffers text for a descriptor (stdout, stderr, a results file) and writes it with
 /// write(2), so that errors are seen where they happen: EPIPE, ENOSPC and EIO become
 /// failed() with the errno, and nothing is written after the first error.
+///
+/// With Pace::kOwnThread a flush hands the text to a WriterThread and returns at once: the
+/// caller (the collector) goes on while the reader takes its time, and an error is seen once
+/// the thread has met it.
 class OutputStream {
  public:
+  enum class Pace {
+    kCaller,     ///< written on the caller's thread, as it flushes
+    kOwnThread,  ///< written on a thread of the stream's own (WriterThread)
+  };
+  /// kOwnThread for what a reader can stall (a pipe, a terminal, a FIFO, a socket);
+  /// kCaller for a regular file, which takes what it is given at once.
+  static Pace PaceFor(int fd);
+
   enum class FlushPolicy {
     kEveryWrite,  ///< write(2) per Write: a crash loses at most the text being written
     kWhenAsked,   ///< write(2) on Flush, or when the buffer passes 64 KiB
   };
 
   /// Does not own `fd`. `name` is for messages ("stdout", a file name).
-  OutputStream(int fd, std::string name, FlushPolicy policy);
+  OutputStream(int fd, std::string name, FlushPolicy policy, Pace pace = Pace::kCaller);
   OutputStream(const OutputStream&) = delete;
   OutputStream& operator=(const OutputStream&) = delete;
 
   void Write(std::string_view text);
-  /// Writes out what is buffered. Returns false if the stream has failed.
+  /// Writes out what is buffered (with kOwnThread: hands it over). Returns false if the
+  /// stream has failed.
   bool Flush();
+
+  /// Flushes, then waits until everything is written (true: at once with kCaller) or until
+  /// `interrupt_fd` (-1: none) is readable (false). Whether it failed, failed() says.
+  bool WaitUntilWritten(int interrupt_fd);
 
   /// With kWhenAsked: called when text is buffered and no flush has been asked for since the
   /// last one, so the owner can schedule a Flush once per burst of writes.
@@ -53,10 +73,13 @@ class OutputStream {
     if (error_ == 0) error_ = error;
   }
 
-  bool failed() const { return error_ != 0; }
-  int error() const { return error_; }  ///< The errno of the first failed write.
+  bool failed() const { return error() != 0; }
+  /// The errno of the first failed write.
+  int error() const { return error_ != 0 || !writer_ ? error_ : writer_->error(); }
   const std::string& name() const { return name_; }
-  std::uint64_t bytes_written() const { return bytes_written_; }
+  std::uint64_t bytes_written() const {
+    return writer_ ? writer_->bytes_written() : bytes_written_;
+  }
 
  private:
   int fd_;
@@ -69,6 +92,7 @@ class OutputStream {
   bool flush_pending_ = false;
   int error_ = 0;
   std::uint64_t bytes_written_ = 0;
+  std::unique_ptr<WriterThread> writer_;  // with Pace::kOwnThread
 };
 
 }  // namespace orchestrator
