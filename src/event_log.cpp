@@ -78,7 +78,8 @@ EventLog::EventLog(const std::string& path, const std::vector<std::string>& type
   if (fd_ < 0) {
     throw InputError(path, 0, std::string("cannot write events: ") + std::strerror(errno));
   }
-  stream_ = std::make_unique<OutputStream>(fd_, path, OutputStream::FlushPolicy::kWhenAsked);
+  stream_ = std::make_unique<OutputStream>(fd_, path, OutputStream::FlushPolicy::kWhenAsked,
+                                           OutputStream::PaceFor(fd_));
   for (std::size_t t = 0; t < type_names.size(); ++t) {
     type_json_.push_back(boost::json::serialize(boost::json::value(ValidUtf8(type_names[t]))));
     step_json_.emplace_back();
@@ -90,6 +91,11 @@ EventLog::EventLog(const std::string& path, const std::vector<std::string>& type
       longest_step_json_.back() = std::max(longest_step_json_.back(), step.size());
     }
   }
+}
+
+bool EventLog::WaitUntilWritten(int interrupt_fd) {
+  merge_.ReleaseAll(*this);
+  return stream_->WaitUntilWritten(interrupt_fd);
 }
 
 EventLog::~EventLog() {

@@ -259,8 +259,12 @@ int Run(const Options& options, const SignalWatch& signals) {
   // The collector's loop: signals, the closed-reader watch and the output. With one
   // thread the worker's runner, curl and timers share it too.
   boost::asio::io_context io(1);
-  OutputStream results(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
-  OutputStream events(STDERR_FILENO, "stderr", OutputStream::FlushPolicy::kWhenAsked);
+  // stdout and stderr at their readers' pace (a pipe, a terminal): a reader that stalls holds
+  // up neither the run nor --output, the events file, the metrics or a signal.
+  OutputStream results(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked,
+                       OutputStream::PaceFor(STDOUT_FILENO));
+  OutputStream events(STDERR_FILENO, "stderr", OutputStream::FlushPolicy::kWhenAsked,
+                      OutputStream::PaceFor(STDERR_FILENO));
   // Each task type's blueprint: the file's (the reader checked every type has one), or the
   // built-in one with the columns of the limits naming the type.
   std::vector<const Blueprint*> blueprints;
@@ -286,7 +290,8 @@ int Run(const Options& options, const SignalWatch& signals) {
   std::vector<OutputStream*> result_streams{&results};
   if (result_file) {
     file_results.emplace(result_file->fd(), result_file->path(),
-                         OutputStream::FlushPolicy::kWhenAsked);
+                         OutputStream::FlushPolicy::kWhenAsked,
+                         OutputStream::PaceFor(result_file->fd()));
     result_streams.push_back(&*file_results);
   }
   Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events);
@@ -363,9 +368,25 @@ int Run(const Options& options, const SignalWatch& signals) {
   }
   plans.clear();
 
-  const RunEnd end = collector.Run();
+  RunEnd end = collector.Run();
   reporter.Flush();
   events.SetBottomLine({});  // gone already, unless the run ended in an internal error
+  // Every row is written to the regular files; the readers of stdout, stderr and any FIFO get
+  // the rest as they take it. A signal ends that wait: the run's first, or, when the first
+  // stopped the run, a second one after SignalWatch::kSameInterruption (which ends the
+  // process at once).
+  const int interrupt_fd = signals.received() == 0 ? signals.fd() : -1;
+  const bool all_taken = results.WaitUntilWritten(interrupt_fd) &&
+                         (!file_results || file_results->WaitUntilWritten(interrupt_fd)) &&
+                         (!event_log || event_log->WaitUntilWritten(interrupt_fd)) &&
+                         events.WaitUntilWritten(interrupt_fd);
+  if (!all_taken) {
+    end.signal = signals.received();
+    PrintToStderr("orchestrator: {} came while a reader had not taken every line; {}\n",
+                  SignalName(end.signal),
+                  result_file ? fmt::format("{} holds every row", result_file->path())
+                              : std::string("stdout is incomplete"));
+  }
   return Conclude(options, end, reporter, unique_tasks, duplicates, carried.size(), started);
 }
 

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -476,6 +478,133 @@ TEST(FailureTest, NoC1OrBidiControlReachesStdoutOrStderr) {
             std::string::npos)
       << failed.out;
   check(failed);
+}
+
+// Issue 24: the collector wrote stdout itself, so a reader that stopped reading (`| sleep 8`)
+// stopped it in write(2): --output stalled at what the pipe had taken, and SIGTERM went
+// unheard. stdout has a pace of its own now.
+//
+// Polls `done` every 10 ms for up to `limit`, without reading the child's pipes.
+bool Within(milliseconds limit, const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return true;
+}
+
+std::string TypedTasksCsv(int ok, int stall) {
+  std::string csv = "task_id,task_type\n";
+  for (int i = 1; i <= ok + stall; ++i) {
+    csv += std::to_string(i) + (i <= ok ? ",ok\n" : ",stall\n");
+  }
+  return csv;
+}
+
+TEST(FailureTest, AStalledStdoutReaderHoldsUpNeitherTheOutputsNorASignal) {
+  constexpr int kTasks = 10'000;  // 150 KB of rows: more than a pipe holds
+  TestServer server;
+  TempDir dir;
+  for (const std::string threads : {"1", "2"}) {
+    SCOPED_TRACE("--threads " + threads);
+    const std::string output = dir.path() + "/results-" + threads + ".csv";
+    const std::string events = dir.path() + "/events-" + threads + ".jsonl";
+    const std::string err = dir.path() + "/err-" + threads + ".txt";
+    Subprocess process(
+        {kBinary, "--url", server.Url("/ok"), "--delay", "0", "--threads", threads, "--output",
+         output, "--events", events, dir.Write("tasks.csv", TasksCsv(kTasks))},
+        StderrTo({}, err));
+    // Nobody reads stdout. Every row still reaches --output and every line the events file.
+    EXPECT_TRUE(Within(milliseconds(30'000), [&] { return CountLines(output) == kTasks + 1; }))
+        << CountLines(output) << " lines in --output";
+    EXPECT_TRUE(Within(milliseconds(5'000), [&] {
+      const std::string text = Contents(events);
+      return static_cast<int>(std::count(text.begin(), text.end(), '\n')) >= 4 * kTasks;
+    }));
+    // Still waiting for its reader, it hears the first signal at once.
+    EXPECT_TRUE(process.Running());
+    process.Signal(SIGTERM);
+    EXPECT_TRUE(Within(milliseconds(2'000), [&] { return !process.Running(); }))
+        << "SIGTERM did not end the wait for stdout's reader";
+    const ProcessResult result = process.Wait();
+    EXPECT_EQ(result.exit_status, 143);
+    const std::string messages = Contents(err);
+    EXPECT_NE(messages.find("orchestrator: SIGTERM came while a reader had not taken every "
+                            "line; " +
+                            output + " holds every row\n"),
+              std::string::npos)
+        << messages;
+    const auto rows = Rows(Contents(output));
+    EXPECT_EQ(CountRows(rows, "Completed"), static_cast<std::size_t>(kTasks));
+  }
+}
+
+// A signal while stdout's reader stalls: --output gets every row at once (the stopped tasks'
+// as cancelled), stdout gets them as its reader takes them, and a second signal, a second
+// after the first, ends that wait.
+TEST(FailureTest, ASignalWhileStdoutStallsWritesEveryRowToOutputAtOnce) {
+  constexpr int kDone = 8'000;  // their rows fill the pipe
+  constexpr int kStuck = 50;    // fetches that never end
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TypedTasksCsv(kDone, kStuck));
+  for (const bool read_after : {true, false}) {
+    SCOPED_TRACE(read_after ? "then stdout is read" : "then a second signal");
+    const std::string output = dir.path() + (read_after ? "/read.csv" : "/unread.csv");
+    const std::size_t before = server.requests();
+    Subprocess process({kBinary, "--url", server.Url("/{task_type}"), "--delay", "0", "--timeout",
+                        "5m", "--max-connections", "100", "--output", output, "-q", tasks},
+                       StderrTo({}, dir.path() + "/err.txt"));
+    ASSERT_TRUE(Within(milliseconds(30'000), [&] {
+      return CountLines(output) == kDone + 1 && server.requests() >= before + kDone + kStuck;
+    })) << CountLines(output);
+    process.Signal(SIGTERM);
+    EXPECT_TRUE(
+        Within(milliseconds(1'000), [&] { return CountLines(output) == kDone + kStuck + 1; }))
+        << CountLines(output) << " lines in --output a second after SIGTERM";
+    EXPECT_TRUE(process.Running()) << "it left before stdout's reader had every row";
+    if (!read_after) {
+      std::this_thread::sleep_for(milliseconds(1'200));  // past the same-interruption window
+      process.Signal(SIGTERM);
+      EXPECT_TRUE(Within(milliseconds(2'000), [&] { return !process.Running(); }));
+    }
+    const ProcessResult result = process.Wait();
+    EXPECT_EQ(result.exit_status, 143);
+    if (read_after) {
+      const auto rows = Rows(result.out);
+      EXPECT_EQ(CountRows(rows, "Completed"), static_cast<std::size_t>(kDone));
+      EXPECT_EQ(CountRows(rows, "Failed,cancelled"), static_cast<std::size_t>(kStuck));
+    }
+    const auto rows = Rows(Contents(output));
+    EXPECT_EQ(CountRows(rows, "Completed"), static_cast<std::size_t>(kDone));
+    EXPECT_EQ(CountRows(rows, "Failed,cancelled"), static_cast<std::size_t>(kStuck));
+  }
+}
+
+// stderr's reader too: the lines each task prints wait for it, the run and its rows do not.
+TEST(FailureTest, AStalledStderrReaderHoldsUpNeitherTheRunNorItsRows) {
+  constexpr int kTasks = 10'000;  // their lines on stderr are 500 KB
+  TestServer server;
+  TempDir dir;
+  const std::string output = dir.path() + "/results.csv";
+  const std::string out = dir.path() + "/out.csv";
+  Subprocess process({kBinary, "--url", server.Url("/ok"), "--delay", "0", "--output", output,
+                      dir.Write("tasks.csv", TasksCsv(kTasks))},
+                     StdoutTo({}, out));
+  EXPECT_TRUE(
+      Within(milliseconds(30'000),
+             [&] { return CountLines(output) == kTasks + 1 && CountLines(out) == kTasks + 1; }))
+      << CountLines(output) << " lines in --output, " << CountLines(out) << " on stdout";
+  EXPECT_TRUE(process.Running());
+  const ProcessResult result = process.Wait();  // reads stderr at last
+  EXPECT_EQ(result.exit_status, 0);
+  std::size_t task_lines = 0;
+  for (const std::string& line : Lines(result.err)) {
+    task_lines += line.find(" task_id=") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(task_lines, static_cast<std::size_t>(kTasks));
+  EXPECT_NE(result.err.find("10000 unique tasks: 10000 Completed, 0 Failed"), std::string::npos);
 }
 
 }  // namespace

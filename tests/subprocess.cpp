@@ -107,6 +107,8 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, ProcessOptions opti
   ::close(err[1]);
   stdin_fd_ = in[1];
   stdout_fd_ = out[0];
+  stdout_reader_ = options.stdout_reader;
+  if (stdout_reader_ != StdoutReader::kEager) ::fcntl(stdout_fd_, F_SETPIPE_SZ, 4096);
   stderr_fd_ = err[0];
   if (options.stdin_closed) CloseFd(stdin_fd_);
   if (options.stdout_path || options.stdout_closed) CloseFd(stdout_fd_);
@@ -137,7 +139,8 @@ void Subprocess::Pump(std::chrono::milliseconds max_wait) {
   pollfd fds[3];
   int count = 0;
   if (stdin_fd_ >= 0 && stdin_written_ < stdin_text_.size()) fds[count++] = {stdin_fd_, POLLOUT, 0};
-  if (stdout_fd_ >= 0) fds[count++] = {stdout_fd_, POLLIN, 0};
+  const bool stalled = stdout_reader_ == StdoutReader::kStalled && !waiting_;
+  if (stdout_fd_ >= 0 && !stalled) fds[count++] = {stdout_fd_, POLLIN, 0};
   if (stderr_fd_ >= 0) fds[count++] = {stderr_fd_, POLLIN, 0};
   if (count == 0) {
     ::usleep(static_cast<useconds_t>(std::min<long>(max_wait.count(), 10) * 1000));
@@ -156,7 +159,9 @@ void Subprocess::Pump(std::chrono::milliseconds max_wait) {
       continue;
     }
     char buffer[65536];
-    const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+    const bool slow = fds[i].fd == stdout_fd_ && stdout_reader_ == StdoutReader::kSlow;
+    if (slow) ::usleep(5000);
+    const ssize_t n = ::read(fds[i].fd, buffer, slow ? 512 : sizeof buffer);
     if (n > 0) {
       (fds[i].fd == stdout_fd_ ? result_.out : result_.err)
           .append(buffer, static_cast<std::size_t>(n));
@@ -204,6 +209,7 @@ bool Subprocess::Running() const {
 }
 
 ProcessResult Subprocess::Wait() {
+  waiting_ = true;
   while (!reaped_) {
     while (stdout_fd_ >= 0 || stderr_fd_ >= 0) {
       if (std::chrono::steady_clock::now() >= deadline_ && !result_.timed_out) {

@@ -12,14 +12,20 @@
 
 namespace orchestrator::testing {
 
+/// How we read the child's stdout pipe: at once, slowly (a `| pv -L` or a busy consumer:
+/// 512 bytes every 5 ms at most), or not at all until Wait() (a `| sleep 60` that ends). The
+/// last two shrink the pipe to one page, so that even a few hundred rows fill it.
+enum class StdoutReader { kEager, kSlow, kStalled };
+
 struct ProcessOptions {
   std::string stdin_text;                  ///< written to the child's stdin, which is then closed
   bool stdin_closed = false;               ///< start the child with descriptor 0 closed (`<&-`)
   std::vector<std::string> env;            ///< KEY=VALUE entries added to (or replacing) ours
   std::optional<std::string> stdout_path;  ///< send stdout to this file instead of a pipe
   bool stdout_closed = false;              ///< start the child with descriptor 1 closed (`>&-`)
-  std::optional<std::string> stderr_path;  ///< send stderr to this file (/dev/full) instead
-  bool stderr_closed = false;              ///< start the child with descriptor 2 closed (`2>&-`)
+  StdoutReader stdout_reader = StdoutReader::kEager;
+  std::optional<std::string> stderr_path;     ///< send stderr to this file (/dev/full) instead
+  bool stderr_closed = false;                 ///< start the child with descriptor 2 closed (`2>&-`)
   std::chrono::milliseconds timeout{60'000};  ///< killed with SIGKILL after this long
   /// Keep stdin open once stdin_text is written, as a slow producer does, until CloseStdin().
   bool keep_stdin_open = false;
@@ -44,6 +50,10 @@ inline ProcessOptions StdoutTo(ProcessOptions options, std::string path) {
   return options;
 }
 
+inline ProcessOptions ReadStdout(ProcessOptions options, StdoutReader reader) {
+  options.stdout_reader = reader;
+  return options;
+}
 inline ProcessOptions StdinClosed(ProcessOptions options) {
   options.stdin_closed = true;
   return options;
@@ -108,6 +118,8 @@ class Subprocess {
   std::string stdin_text_;
   std::size_t stdin_written_ = 0;
   bool keep_stdin_open_ = false;
+  StdoutReader stdout_reader_ = StdoutReader::kEager;
+  bool waiting_ = false;  // in Wait(): a stalled reader reads again
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point deadline_;
   ProcessResult result_;

@@ -63,6 +63,10 @@ class EventLog final : public RunObserver, private MergedEvents {
   std::optional<OutputFailure> AfterBatch() override;
   bool HoldsBack() const override { return true; }
 
+  /// Writes out every line held back, then waits until the file's reader has taken them (a
+  /// FIFO's: OutputStream::WaitUntilWritten). False if `interrupt_fd` became readable first.
+  bool WaitUntilWritten(int interrupt_fd);
+
  private:
   void Event(const TaskEvent& event) override;
   void Finished(const FinishedTask& finished) override;
