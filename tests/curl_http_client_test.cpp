@@ -139,6 +139,18 @@ TEST_F(CurlHttpClientTest, SendsEachMethodAsAsked) {
   EXPECT_EQ(client.connections_opened(), 1u);
 }
 
+// Issue 24: the engine sends the path it is given. curl would remove "." and ".." segments
+// (so ".." in a value could climb out of the blueprint's prefix); CURLOPT_PATH_AS_IS keeps
+// them, the template having encoded a value's and resolved its own already.
+TEST_F(CurlHttpClientTest, SendsThePathAsGivenDotSegmentsIncluded) {
+  for (const std::string path : {"/task/../delete?id=1", "/task/./delete", "/task/%2E%2E/b",
+                                 "/task/a/..", "/task/./x/../y/"}) {
+    const FetchResult result = FetchOne(server_.Url(path));
+    EXPECT_TRUE(result.ok()) << path << ": " << result.message;
+    EXPECT_EQ(LastRequest().target, path);
+  }
+}
+
 TEST_F(CurlHttpClientTest, SendsHeadersAsGivenInOrder) {
   FetchRequest request{server_.Url("/ok")};
   request.headers = {{"X-Twice", "one"},
