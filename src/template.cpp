@@ -12,6 +12,7 @@
 // libboost-json1.81-dev) rather than compiled in with <boost/json/src.hpp>: that header may be
 // included by one TU of the whole program only, and other parts (webhook bodies) use Boost.JSON
 // too; linking also keeps its ~20k lines out of this TU's build.
+#include <utf8.h>
 #include <boost/json/serializer.hpp>
 #include <boost/json/string_view.hpp>
 
@@ -67,41 +68,6 @@ void PercentEncodeTail(std::string& out, std::size_t from) {
     }
   }
   assert(write == read);
-}
-
-// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsUtf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* const end = p + text.size();
-  while (p < end) {
-    const unsigned char lead = *p;
-    if (lead < 0x80) {
-      ++p;
-      continue;
-    }
-    int more;
-    unsigned char low = 0x80, high = 0xbf;  // bounds of the second byte
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      more = 1;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      more = 2;
-      if (lead == 0xe0) low = 0xa0;
-      if (lead == 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      more = 3;
-      if (lead == 0xf0) low = 0x90;
-      if (lead == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (end - p <= more) return false;
-    if (p[1] < low || p[1] > high) return false;
-    for (int k = 2; k <= more; ++k) {
-      if (p[k] < 0x80 || p[k] > 0xbf) return false;
-    }
-    p += more + 1;
-  }
-  return true;
 }
 
 // RFC 8259's number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
@@ -495,7 +461,8 @@ bool Template::AppendValue(std::string& out, const Placeholder& placeholder,
     switch (value.type) {
       case ColumnType::kString:
       case ColumnType::kDuration:
-        if (!IsUtf8(text)) {
+        // RFC 3629 (utf8cpp): no overlong forms, no surrogates, nothing above U+10FFFF.
+        if (!utf8::is_valid(text.begin(), text.end())) {
           error = "value of " + std::string(name) + " is not UTF-8, so {" + std::string(name) +
                   ":json} cannot write it as a JSON string";
           return false;
