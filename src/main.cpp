@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -71,6 +72,13 @@ void PrintToStderr(fmt::format_string<Args...> format, Args&&... args) noexcept 
         .Write({text.data(), text.size()});
   } catch (...) {
   }
+}
+
+// --help, --version: like `yes | head -1`, a reader that left after the lines it wanted is
+// exit 141; another failure (`>/dev/full`) exit 3.
+int PrintToStdout(const std::string& text) {
+  if (std::fputs(text.c_str(), stdout) >= 0 && std::fflush(stdout) == 0) return kExitCompleted;
+  return errno == EPIPE ? kExitReaderGone : kExitOutputError;
 }
 
 // Fetches in flight: what the user asked for, within what the open-file limit allows. A limit
@@ -178,7 +186,6 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
 // global state; the outputs and the collector's io_context last of all.
 int Run(const Options& options, const SignalWatch& signals) {
   const auto started = std::chrono::steady_clock::now();
-  IgnoreSigpipe();
   // Before anything is opened for writing: no file of the run's may overwrite another.
   const CheckResult files_distinct = CheckDistinctFiles(RunFilesOf(options));
   if (const auto* problem = std::get_if<std::string>(&files_distinct)) {
@@ -411,7 +418,6 @@ int RunMerge(const MergeOptions& options) {
     PrintToStderr("orchestrator: warning: {}\n", warning);
   }
 
-  IgnoreSigpipe();
   OutputStream out(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
   const MergeSummary summary = merge.Write(out);
   if (out.error() == EPIPE) return kExitReaderGone;
@@ -442,13 +448,15 @@ int RunMerge(const MergeOptions& options) {
 int main(int argc, char** argv) {
   using namespace orchestrator;
   OpenNullOnClosedStandardDescriptors();
+  // From the start: a usage error to a stderr whose reader left is still exit 2, and a
+  // --help whose reader left (`| head -1`) exit 141, not a death by SIGPIPE.
+  IgnoreSigpipe();
   try {
     if (IsMergeCommand(argc, argv)) {
       const MergeCommandLine merge = ParseMergeCommandLine(argc, argv);
       switch (merge.action) {
         case MergeCommandLine::Action::kPrint:
-          std::fputs(merge.text.c_str(), stdout);
-          return std::fflush(stdout) == 0 ? kExitCompleted : kExitOutputError;
+          return PrintToStdout(merge.text);
         case MergeCommandLine::Action::kUsageError:
           PrintToStderr(
               "orchestrator: merge: {}\nTry 'orchestrator merge --help' for more "
@@ -462,8 +470,7 @@ int main(int argc, char** argv) {
     const CommandLine command_line = ParseCommandLine(argc, argv);
     switch (command_line.action) {
       case CommandLine::Action::kPrint:
-        std::fputs(command_line.text.c_str(), stdout);
-        return std::fflush(stdout) == 0 ? kExitCompleted : kExitOutputError;
+        return PrintToStdout(command_line.text);
       case CommandLine::Action::kUsageError:
         PrintToStderr("orchestrator: {}\nTry 'orchestrator --help' for more information.\n",
                       command_line.text);

@@ -607,5 +607,46 @@ TEST(FailureTest, AStalledStderrReaderHoldsUpNeitherTheRunNorItsRows) {
   EXPECT_NE(result.err.find("10000 unique tasks: 10000 Completed, 0 Failed"), std::string::npos);
 }
 
+// A reader that left changes no exit status: SIGPIPE used to be ignored only once a run
+// began, so a usage error written to a stderr whose reader had left died of it (141, not 2).
+TEST(FailureTest, AReaderThatLeftChangesNoExitStatus) {
+  TestServer server;
+  TempDir dir;
+  ProcessOptions stderr_gone;
+  stderr_gone.stderr_reader_gone = true;
+  ProcessOptions stdout_gone;
+  stdout_gone.stdout_reader_gone = true;
+  {
+    SCOPED_TRACE("a usage error, stderr's reader gone");
+    const ProcessResult result = RunOrchestrator({"--no-such-option"}, stderr_gone);
+    EXPECT_EQ(result.term_signal, 0);
+    EXPECT_EQ(result.exit_status, 2);
+  }
+  {
+    SCOPED_TRACE("an input error, stderr's reader gone");
+    const ProcessResult result =
+        RunOrchestrator({dir.Write("bad.csv", "task_id,task_type\nx,y\n")}, stderr_gone);
+    EXPECT_EQ(result.term_signal, 0);
+    EXPECT_EQ(result.exit_status, 2);
+  }
+  {
+    SCOPED_TRACE("a run, stderr's reader gone");
+    const ProcessResult result = RunOrchestrator(
+        {"--url", server.Url("/ok"), "--delay", "0", dir.Write("tasks.csv", TasksCsv(100))},
+        stderr_gone);
+    EXPECT_EQ(result.term_signal, 0);
+    EXPECT_EQ(result.exit_status, 0);
+    EXPECT_EQ(CountRows(Rows(result.out), "Completed"), 100u);
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--help"}, {"--version"}, {"merge", "--help"}}) {
+    SCOPED_TRACE(args.front() + ", stdout's reader gone");
+    const ProcessResult result = RunOrchestrator(args, stdout_gone);
+    EXPECT_EQ(result.term_signal, 0);
+    EXPECT_EQ(result.exit_status, 141);
+    EXPECT_EQ(result.err, "");
+  }
+}
+
 }  // namespace
 }  // namespace orchestrator::testing

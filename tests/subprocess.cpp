@@ -69,6 +69,8 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, ProcessOptions opti
   int in[2], out[2], err[2];
   Check(::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 && ::pipe2(err, O_CLOEXEC) == 0,
         "pipe2");
+  if (options.stdout_reader_gone) CloseFd(out[0]);
+  if (options.stderr_reader_gone) CloseFd(err[0]);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (options.stdin_closed) {

@@ -24,6 +24,10 @@ struct ProcessOptions {
   std::optional<std::string> stdout_path;  ///< send stdout to this file instead of a pipe
   bool stdout_closed = false;              ///< start the child with descriptor 1 closed (`>&-`)
   StdoutReader stdout_reader = StdoutReader::kEager;
+  /// stdout or stderr a pipe whose reading end is closed before the child starts (a reader
+  /// that left: `| true`, `2> >(exit)`): its writes fail with EPIPE, or raise SIGPIPE.
+  bool stdout_reader_gone = false;
+  bool stderr_reader_gone = false;
   std::optional<std::string> stderr_path;     ///< send stderr to this file (/dev/full) instead
   bool stderr_closed = false;                 ///< start the child with descriptor 2 closed (`2>&-`)
   std::chrono::milliseconds timeout{60'000};  ///< killed with SIGKILL after this long
