@@ -525,7 +525,7 @@ TEST(FailureTest, AStalledStdoutReaderHoldsUpNeitherTheOutputsNorASignal) {
     // Still waiting for its reader, it hears the first signal at once.
     EXPECT_TRUE(process.Running());
     process.Signal(SIGTERM);
-    EXPECT_TRUE(Within(milliseconds(2'000), [&] { return !process.Running(); }))
+    EXPECT_TRUE(Within(milliseconds(5'000), [&] { return !process.Running(); }))
         << "SIGTERM did not end the wait for stdout's reader";
     const ProcessResult result = process.Wait();
     EXPECT_EQ(result.exit_status, 143);
@@ -561,13 +561,13 @@ TEST(FailureTest, ASignalWhileStdoutStallsWritesEveryRowToOutputAtOnce) {
     })) << CountLines(output);
     process.Signal(SIGTERM);
     EXPECT_TRUE(
-        Within(milliseconds(1'000), [&] { return CountLines(output) == kDone + kStuck + 1; }))
-        << CountLines(output) << " lines in --output a second after SIGTERM";
+        Within(milliseconds(3'000), [&] { return CountLines(output) == kDone + kStuck + 1; }))
+        << CountLines(output) << " lines in --output 3 s after SIGTERM";
     EXPECT_TRUE(process.Running()) << "it left before stdout's reader had every row";
     if (!read_after) {
       std::this_thread::sleep_for(milliseconds(1'200));  // past the same-interruption window
       process.Signal(SIGTERM);
-      EXPECT_TRUE(Within(milliseconds(2'000), [&] { return !process.Running(); }));
+      EXPECT_TRUE(Within(milliseconds(5'000), [&] { return !process.Running(); }));
     }
     const ProcessResult result = process.Wait();
     EXPECT_EQ(result.exit_status, 143);
