@@ -197,7 +197,7 @@ TEST(FailureTest, TenMillionRowsAreReadInBoundedMemory) {
     }
     out << chunk;
   }
-  ProcessOptions options;
+  ProcessOptions options = MeasurePeakRss({});
   options.timeout = milliseconds(300'000);
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   // AddressSanitizer keeps freed blocks in a quarantine (256 MiB by default) that would
@@ -229,7 +229,8 @@ TEST(FailureTest, AnOverlongLineIsAnInputErrorNotAnAllocation) {
     for (int i = 0; i < 64; ++i) out << mebibyte;
     out << "\n";
   }
-  const ProcessResult result = RunOrchestrator({"--url", "http://127.0.0.1:9/", path});
+  const ProcessResult result =
+      RunOrchestrator({"--url", "http://127.0.0.1:9/", path}, MeasurePeakRss({}));
   EXPECT_EQ(result.exit_status, 2);
   EXPECT_EQ(result.out, "");
   EXPECT_EQ(result.err, "orchestrator: " + path + ":3: line longer than 1048576 bytes\n");
@@ -261,7 +262,7 @@ TEST(FailureTest, AGigabyteBodyIsReadInFlatMemory) {
   TestServer server;
   const ProcessResult result =
       RunOrchestrator({"--url", server.Url("/big/1024"), "--delay", "0", "-q", "--timeout", "100s"},
-                      Stdin(TasksCsv(1)));
+                      MeasurePeakRss(Stdin(TasksCsv(1))));
   EXPECT_EQ(result.exit_status, 0) << result.err;
   EXPECT_EQ(Rows(result.out)["1"], "Completed,");
   // Kept bodies would be over 1,000 MiB; counted ones leave the process near its base.

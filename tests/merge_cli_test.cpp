@@ -191,9 +191,10 @@ TEST(MergeCliTest, MemoryIsSixteenBytesATaskPlusBuffers) {
   // The last file has one row that loses, so that both ways of copying run.
   files.push_back(dir.Write("dup.csv", kHead + "1,Failed,x\n"));
   const std::string small = dir.Write("small.csv", kHead + "1,Completed,\n");
-  const ProcessResult base = Merge({small}, StdoutTo({}, dir.path() + "/small.out"));
+  const ProcessResult base =
+      Merge({small}, MeasurePeakRss(StdoutTo({}, dir.path() + "/small.out")));
   ASSERT_EQ(base.exit_status, 0) << base.err;
-  const ProcessResult big = Merge(files, StdoutTo({}, dir.path() + "/big.out"));
+  const ProcessResult big = Merge(files, MeasurePeakRss(StdoutTo({}, dir.path() + "/big.out")));
   ASSERT_EQ(big.exit_status, 1) << big.err;
   std::ifstream merged(dir.path() + "/big.out", std::ios::binary);
   std::size_t lines = 0;

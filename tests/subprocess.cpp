@@ -8,9 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 extern char** environ;
@@ -99,6 +102,14 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, ProcessOptions opti
   InitDefaultSignals(attributes);
 
   std::vector<std::string> args = argv;
+  if (options.measure_peak_rss) {
+    char path[] = "/tmp/orchestrator-peak-rss-XXXXXX";
+    const int fd = ::mkstemp(path);
+    Check(fd >= 0, "mkstemp");
+    ::close(fd);
+    peak_rss_path_ = path;
+    args.insert(args.begin(), {ORCHESTRATOR_PEAK_RSS, peak_rss_path_});
+  }
   std::vector<std::string> env = MergedEnvironment(options.env);
   const int spawned = ::posix_spawn(&pid_, args[0].c_str(), &actions, &attributes,
                                     Pointers(args).data(), Pointers(env).data());
@@ -135,6 +146,7 @@ Subprocess::~Subprocess() {
   CloseFd(stdin_fd_);
   CloseFd(stdout_fd_);
   CloseFd(stderr_fd_);
+  if (!peak_rss_path_.empty()) ::unlink(peak_rss_path_.c_str());
 }
 
 void Subprocess::Pump(std::chrono::milliseconds max_wait) {
@@ -226,6 +238,17 @@ ProcessResult Subprocess::Wait() {
     if (done == pid_) {
       reaped_ = true;
       result_.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+      if (!peak_rss_path_.empty()) {
+        std::ifstream measured(peak_rss_path_);
+        std::size_t kib = 0;
+        if (measured >> kib) {
+          result_.max_rss_kib = kib;
+        } else {
+          ADD_FAILURE() << "peak_rss wrote no figure";
+        }
+        ::unlink(peak_rss_path_.c_str());
+        peak_rss_path_.clear();
+      }
       if (WIFEXITED(status)) result_.exit_status = WEXITSTATUS(status);
       if (WIFSIGNALED(status)) result_.term_signal = WTERMSIG(status);
     } else {

@@ -28,6 +28,10 @@ struct ProcessOptions {
   /// that left: `| true`, `2> >(exit)`): its writes fail with EPIPE, or raise SIGPIPE.
   bool stdout_reader_gone = false;
   bool stderr_reader_gone = false;
+  /// Run the child through tests/peak_rss.cpp, so that max_rss_kib is the child's own peak:
+  /// spawned from here, it would count this process's peak too (vfork shares our memory until
+  /// exec). Signals are passed on to the child; pid() is then the launcher's.
+  bool measure_peak_rss = false;
   std::optional<std::string> stderr_path;     ///< send stderr to this file (/dev/full) instead
   bool stderr_closed = false;                 ///< start the child with descriptor 2 closed (`2>&-`)
   std::chrono::milliseconds timeout{60'000};  ///< killed with SIGKILL after this long
@@ -54,6 +58,10 @@ inline ProcessOptions StdoutTo(ProcessOptions options, std::string path) {
   return options;
 }
 
+inline ProcessOptions MeasurePeakRss(ProcessOptions options) {
+  options.measure_peak_rss = true;
+  return options;
+}
 inline ProcessOptions ReadStdout(ProcessOptions options, StdoutReader reader) {
   options.stdout_reader = reader;
   return options;
@@ -123,7 +131,8 @@ class Subprocess {
   std::size_t stdin_written_ = 0;
   bool keep_stdin_open_ = false;
   StdoutReader stdout_reader_ = StdoutReader::kEager;
-  bool waiting_ = false;  // in Wait(): a stalled reader reads again
+  bool waiting_ = false;       // in Wait(): a stalled reader reads again
+  std::string peak_rss_path_;  // where peak_rss writes the child's peak, when measured
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point deadline_;
   ProcessResult result_;
