@@ -1,6 +1,7 @@
 #include "orchestrator/output_stream.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -15,7 +16,10 @@ constexpr std::size_t kBufferLimit = 64 * 1024;
 
 OutputStream::Pace OutputStream::PaceFor(int fd) {
   struct stat info {};
-  if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) return Pace::kCaller;
+  if (::fstat(fd, &info) != 0) return Pace::kOwnThread;
+  // A file, /dev/null or /dev/full takes a write at once or fails it at once: written on the
+  // caller's thread, a failure is seen where it happens (the header's, before anything runs).
+  if (S_ISREG(info.st_mode) || (S_ISCHR(info.st_mode) && ::isatty(fd) != 1)) return Pace::kCaller;
   return Pace::kOwnThread;
 }
 

@@ -106,6 +106,9 @@ TEST(WriterThreadTest, AnOutputStreamOfItsOwnPaceFlushesWithoutWaitingForTheRead
   ASSERT_GE(file, 0);
   EXPECT_EQ(OutputStream::PaceFor(file), OutputStream::Pace::kCaller);
   EXPECT_EQ(OutputStream::PaceFor(pipe.fds[1]), OutputStream::Pace::kOwnThread);
+  const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  EXPECT_EQ(OutputStream::PaceFor(full), OutputStream::Pace::kCaller);
+  ::close(full);
   ::close(file);
   ::unlink(name);
 

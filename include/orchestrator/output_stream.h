@@ -31,7 +31,8 @@ class OutputStream {
     kOwnThread,  ///< written on a thread of the stream's own (WriterThread)
   };
   /// kOwnThread for what a reader can stall (a pipe, a terminal, a FIFO, a socket);
-  /// kCaller for a regular file, which takes what it is given at once.
+  /// kCaller for a regular file or a device that is not a terminal (/dev/null, /dev/full),
+  /// which take what they are given, or fail, at once.
   static Pace PaceFor(int fd);
 
   enum class FlushPolicy {
