@@ -72,11 +72,15 @@ std::optional<std::size_t> SlotOf(const Blueprint& blueprint, std::string_view n
 
 std::variant<Template, Template::Error> ParseBuiltinTemplate(std::string_view text,
                                                              TemplateContext context) {
-  return Template::Parse(text, context, [](std::string_view name) -> std::optional<std::size_t> {
-    if (name == "task_id") return kTaskIdSlot;
-    if (name == "task_type") return kTaskTypeSlot;
-    return std::nullopt;
-  });
+  static const std::string kKnown[] = {"task_id", "task_type"};
+  return Template::Parse(
+      text, context,
+      [](std::string_view name) -> std::optional<std::size_t> {
+        if (name == "task_id") return kTaskIdSlot;
+        if (name == "task_type") return kTaskTypeSlot;
+        return std::nullopt;
+      },
+      kKnown);
 }
 
 std::variant<Template, Template::Error> ParseUrlTemplate(std::string_view url) {

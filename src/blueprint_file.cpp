@@ -391,7 +391,12 @@ class Reader {
 
   Template Parse(const toml::node& node, const std::string& text, TemplateContext context,
                  const Template::Resolve& resolve) const {
-    auto parsed = Template::Parse(text, context, resolve);
+    // The names a placeholder may use here, for the message of one that names none of them.
+    std::vector<std::string> known{"task_id", "task_type"};
+    if (kind_ != nullptr) {
+      for (const ColumnSpec& column : kind_->columns) known.push_back(column.name);
+    }
+    auto parsed = Template::Parse(text, context, resolve, known);
     if (auto* error = std::get_if<Template::Error>(&parsed)) {
       // The string's place in the file: its escapes make offsets inside it unreliable.
       Fail(node.source(), fmt::format("{} in {}", error->message, QuoteForMessage(text, 80)));

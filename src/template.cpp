@@ -4,6 +4,8 @@
 #include <array>
 #include <cassert>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -23,6 +25,24 @@ bool IsControl(unsigned char byte) { return byte < 0x20 || byte == 0x7f; }
 
 bool IsNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-'; }
+
+// In a template without escapes: where the placeholder that text[open] opens ends (its "}"),
+// or npos when the "{" opens no placeholder's shape: a name, then ":" and letters or nothing,
+// then "}". `{"a":1}`, `{ x }` and `{a.b}` are literal text; `{x:yaml}` is a placeholder with
+// an unknown format (an error), so that a mistyped format is not sent as text.
+std::size_t PlaceholderEnd(std::string_view text, std::size_t open) {
+  std::size_t k = open + 1;
+  if (k >= text.size() || !IsNameStart(text[k])) return std::string_view::npos;
+  while (k < text.size() && IsNameChar(text[k])) ++k;
+  if (k < text.size() && text[k] == ':') {
+    const std::size_t format = ++k;
+    while (k < text.size() &&
+           ((text[k] >= 'a' && text[k] <= 'z') || (text[k] >= 'A' && text[k] <= 'Z')))
+      ++k;
+    if (k == format) return std::string_view::npos;
+  }
+  return k < text.size() && text[k] == '}' ? k : std::string_view::npos;
+}
 
 constexpr std::array<bool, 256> kUnreserved = [] {
   std::array<bool, 256> table{};
@@ -326,19 +346,20 @@ std::string WithoutDotSegments(std::string_view text) {
 
 std::variant<Template, Template::Error> Template::Parse(std::string_view text,
                                                         TemplateContext context,
-                                                        const Resolve& resolve) {
-  auto parsed = ParseAsWritten(text, context, resolve);
+                                                        const Resolve& resolve,
+                                                        std::span<const std::string> known_names) {
+  auto parsed = ParseAsWritten(text, context, resolve, known_names);
   if (context != TemplateContext::kUrl || std::holds_alternative<Error>(parsed)) return parsed;
   // Errors are reported at their place in the text as written; a dot segment has no braces,
   // and removing whole segments makes no new error.
   const std::string resolved = WithoutDotSegments(text);
   if (resolved == text) return parsed;
-  return ParseAsWritten(resolved, context, resolve);
+  return ParseAsWritten(resolved, context, resolve, known_names);
 }
 
-std::variant<Template, Template::Error> Template::ParseAsWritten(std::string_view text,
-                                                                 TemplateContext context,
-                                                                 const Resolve& resolve) {
+std::variant<Template, Template::Error> Template::ParseAsWritten(
+    std::string_view text, TemplateContext context, const Resolve& resolve,
+    std::span<const std::string> known_names) {
   Template result;
   result.source_.assign(text);
   result.context_ = context;
@@ -347,18 +368,31 @@ std::variant<Template, Template::Error> Template::ParseAsWritten(std::string_vie
     return std::variant<Template, Error>(Error{offset, std::move(message)});
   };
 
+  // Templates as curl users write them (`-d '{"id":{task_id}}'`): with no "{{" anywhere there
+  // are no escapes; a "{" that opens a placeholder's shape is one, every other brace is
+  // literal. With "{{" somewhere, "{{" and "}}" are the literal braces and every other brace
+  // must be a placeholder's (as in Python's str.format), as templates were first written.
+  const bool escaped = text.find("{{") != std::string_view::npos;
   std::size_t i = 0;
   while (i < text.size()) {
     const char c = text[i];
-    if (c == '}') {
-      if (i + 1 < text.size() && text[i + 1] == '}') {
-        result.literals_ += '}';
-        i += 2;
-        continue;
-      }
+    if (escaped && (c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
+      result.literals_ += c;
+      i += 2;
+      continue;
+    }
+    if (escaped && c == '}') {
       return error(i, "\"}\" without a matching \"{\" (write }} for a literal brace)");
     }
-    if (c != '{') {
+    std::size_t close = std::string_view::npos;
+    if (c == '{') {
+      close = escaped ? text.find('}', i + 1) : PlaceholderEnd(text, i);
+      if (escaped && (close == std::string_view::npos ||
+                      text.substr(i + 1, close - i - 1).find('{') != std::string_view::npos)) {
+        return error(i, "\"{\" not closed (write {{ for a literal brace)");
+      }
+    }
+    if (close == std::string_view::npos) {
       const auto byte = static_cast<unsigned char>(c);
       if (IsControl(byte) && (context == TemplateContext::kUrl ||
                               (context == TemplateContext::kHeader && byte != '\t'))) {
@@ -369,19 +403,9 @@ std::variant<Template, Template::Error> Template::ParseAsWritten(std::string_vie
       ++i;
       continue;
     }
-    if (i + 1 < text.size() && text[i + 1] == '{') {
-      result.literals_ += '{';
-      i += 2;
-      continue;
-    }
 
     // A placeholder: text[open, close].
     const std::size_t open = i;
-    const std::size_t close = text.find('}', open + 1);
-    if (close == std::string_view::npos ||
-        text.substr(open + 1, close - open - 1).find('{') != std::string_view::npos) {
-      return error(open, "\"{\" not closed (write {{ for a literal brace)");
-    }
     const std::string_view whole = text.substr(open, close - open + 1);
     const std::string_view content = text.substr(open + 1, close - open - 1);
     const std::size_t colon = content.find(':');
@@ -412,7 +436,15 @@ std::variant<Template, Template::Error> Template::ParseAsWritten(std::string_vie
     }
     const std::optional<std::size_t> slot = resolve(name);
     if (!slot) {
-      return error(open + 1, "unknown name \"" + std::string(name) + "\" in " + Shown(whole));
+      std::string message = "unknown name \"" + std::string(name) + "\" in " + Shown(whole);
+      if (!known_names.empty()) {
+        message += " (known: ";
+        for (std::size_t k = 0; k < known_names.size(); ++k) {
+          message += (k == 0 ? "" : ", ") + known_names[k];
+        }
+        message += ')';
+      }
+      return error(open + 1, std::move(message));
     }
     result.placeholders_.push_back(
         Placeholder{result.literals_.size(), *slot, open + 1, name.size(), format});

@@ -280,7 +280,8 @@ TEST(BlueprintFileTest, WebhookErrorsHaveTheirPosition) {
   EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "on_failure = { url = \"http://h/\" }\n"),
             "kinds.toml:3:14: on_failure must be a list of webhooks, like [ { url = \"...\" } ]");
   EXPECT_EQ(ErrorOf("[types.a]\n" + steps + "on_start = [ { url = \"http://h/{nope}\" } ]\n"),
-            "kinds.toml:3:22: unknown name \"nope\" in {nope} in \"http://h/{nope}\"");
+            "kinds.toml:3:22: unknown name \"nope\" in {nope} (known: task_id, task_type) in "
+            "\"http://h/{nope}\"");
   std::string many = "[types.a]\n" + steps + "on_start = [";
   for (int i = 0; i < 17; ++i) many += " { url = \"http://h/\" },";
   many += " ]\n";

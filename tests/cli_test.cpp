@@ -325,6 +325,34 @@ TEST(CliTest, HeadersAndBodyArriveFilledInAndInOrder) {
   }
 }
 
+// Issue 25: `-d '{"a":1}'` was refused: braces had to be doubled. A template without "{{" is
+// read as curl users write it; one with "{{" as before.
+TEST(CliTest, JsonBodiesAreWrittenAsCurlTakesThem) {
+  TestServer server;
+  for (const auto& [body, sent] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"a":{"b":{task_id}}})", R"({"a":{"b":7}})"},
+           {R"({"id": {task_id:json}, "type": {task_type:json}, "tags": [{"k": 1}]})",
+            R"({"id": 7, "type": "process_data", "tags": [{"k": 1}]})"},
+           {R"({{"id": {task_id}}})", R"({"id": 7})"}}) {
+    SCOPED_TRACE(body);
+    const ProcessResult result =
+        RunOrchestrator({"-d", body, "-H", "Content-Type: application/json", "--url",
+                         server.Url("/ok"), "--delay", "0", "-q"},
+                        Stdin(TasksCsv(1, 7)));
+    EXPECT_EQ(result.exit_status, 0) << result.err;
+    ASSERT_TRUE(server.LastRequest().has_value());
+    EXPECT_EQ(server.LastRequest()->body, sent);
+  }
+  // A placeholder's shape that names nothing known is still a usage error, with the names.
+  const ProcessResult typo = RunOrchestrator(
+      {"-d", R"({"id":{taskid}})", "--url", server.Url("/ok"), "--delay", "0", "-q"},
+      Stdin(TasksCsv(1, 7)));
+  EXPECT_EQ(typo.exit_status, 2);
+  EXPECT_NE(typo.err.find(R"(unknown name "taskid" in {taskid} (known: task_id, task_type))"),
+            std::string::npos)
+      << typo.err;
+}
+
 TEST(CliTest, ABodyWithoutMethodIsAPostAndADataFileIsOne) {
   TestServer server;
   TempDir dir;

@@ -231,13 +231,13 @@ TEST_F(OptionsTest, RequestUsageErrorsSayWhatIsWrong) {
   EXPECT_EQ(UsageError({"-H", ": 1"}),
             "-H: header 1 has an invalid name (letters, digits and !#$%&'*+-.^_`|~, then a "
             "colon)");
-  EXPECT_EQ(UsageError({"-H", "X-Id: {taskid}"}), "-H X-Id: unknown name \"taskid\" in {taskid}");
-  EXPECT_EQ(UsageError({"-H", "X-Id: {task_id"}),
+  EXPECT_EQ(UsageError({"-H", "X-Id: {taskid}"}),
+            "-H X-Id: unknown name \"taskid\" in {taskid} (known: task_id, task_type)");
+  // With "{{" somewhere a template has escapes, and a brace that is no placeholder's an error.
+  EXPECT_EQ(UsageError({"-H", "X-Id: {{{task_id"}),
             "-H X-Id: \"{\" not closed (write {{ for a literal brace)");
-  EXPECT_EQ(UsageError({"-d", "{\"id\": 1}"}),
-            "-d: {\"id\": 1} is not a placeholder: a name has letters, digits, _ and - and starts "
-            "with a letter or _ (write {{ and }} for literal braces)")
-      << "JSON braces are doubled";
+  EXPECT_EQ(UsageError({"-d", "{{\"id\": 1}"}),
+            "-d: \"}\" without a matching \"{\" (write }} for a literal brace)");
   EXPECT_EQ(UsageError({"-d", "x", "--data-file", "b.json"}),
             "-d and --data-file cannot be used together: the fetch has one body");
   EXPECT_EQ(UsageError({"--data-file", ""}), "--data-file: the file name is empty");

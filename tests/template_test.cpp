@@ -88,6 +88,15 @@ Template::Error MustFail(std::string_view text, Context context = Context::kBody
   return {};
 }
 
+// A template with escapes ("{{" somewhere): braces that are not a placeholder's are errors
+// there. "{{}}" in front, four bytes, is a literal "{}".
+constexpr std::size_t kEscapes = 4;
+Template::Error MustFailEscaped(std::string_view text) {
+  Template::Error error = MustFail("{{}}" + std::string(text));
+  error.offset -= kEscapes;
+  return error;
+}
+
 // The expansion, or "ERROR: message".
 std::string Expand(std::string_view text, Context context, const Row& row = Row()) {
   const Template tmpl = MustParse(text, context);
@@ -169,47 +178,47 @@ TEST(TemplateTest, NamesHaveLettersDigitsUnderscoresAndDashes) {
   EXPECT_TRUE(std::holds_alternative<Template>(parsed));
 }
 
-TEST(TemplateTest, NameWithOtherCharactersIsAnError) {
+TEST(TemplateTest, WithEscapesANameWithOtherCharactersIsAnError) {
   const struct {
     const char* text;
     std::size_t offset;
   } cases[] = {{"{a.b}", 2}, {"x{ region }", 2},     {"{region }", 7},   {"{1x}", 1},
                {"{-x}", 1},  {"{r\xc3\xa9gion}", 2}, {"{ \"a\": 1 }", 1}};
   for (const auto& c : cases) {
-    const Template::Error error = MustFail(c.text);
+    const Template::Error error = MustFailEscaped(c.text);
     EXPECT_EQ(error.offset, c.offset) << c.text;
     EXPECT_NE(error.message.find("is not a placeholder"), std::string::npos) << error.message;
     EXPECT_NE(error.message.find("(write {{ and }} for literal braces)"), std::string::npos);
   }
-  EXPECT_EQ(MustFail("{ \"a\": 1 }").message,
+  EXPECT_EQ(MustFailEscaped("{ \"a\": 1 }").message,
             "{ \"a\": 1 } is not a placeholder: a name has letters, digits, _ and - and starts "
             "with a letter or _ (write {{ and }} for literal braces)");
 }
 
-TEST(TemplateTest, UnclosedBraceIsAnError) {
+TEST(TemplateTest, WithEscapesAnUnclosedBraceIsAnError) {
   for (const auto& [text, offset] : std::vector<std::pair<std::string, std::size_t>>{
            {"ab{region", 2}, {"{", 0}, {"x{region:json", 1}, {"{a{region}", 0}, {"{{{", 2}}) {
-    const Template::Error error = MustFail(text);
+    const Template::Error error = MustFailEscaped(text);
     EXPECT_EQ(error.offset, offset) << text;
     EXPECT_EQ(error.message, "\"{\" not closed (write {{ for a literal brace)") << text;
   }
 }
 
-TEST(TemplateTest, LoneClosingBraceIsAnError) {
+TEST(TemplateTest, WithEscapesALoneClosingBraceIsAnError) {
   for (const auto& [text, offset] : std::vector<std::pair<std::string, std::size_t>>{
            {"ab}c", 2}, {"}", 0}, {"{region}}", 8}, {"}}}", 2}}) {
-    const Template::Error error = MustFail(text);
+    const Template::Error error = MustFailEscaped(text);
     EXPECT_EQ(error.offset, offset) << text;
     EXPECT_EQ(error.message, "\"}\" without a matching \"{\" (write }} for a literal brace)")
         << text;
   }
 }
 
-TEST(TemplateTest, EmptyNameIsAnError) {
-  Template::Error error = MustFail("x{}");
+TEST(TemplateTest, WithEscapesAnEmptyNameIsAnError) {
+  Template::Error error = MustFailEscaped("x{}");
   EXPECT_EQ(error.offset, 2u);
   EXPECT_EQ(error.message, "empty name in {} (write {{ and }} for literal braces)");
-  error = MustFail("{:json}");
+  error = MustFailEscaped("{:json}");
   EXPECT_EQ(error.offset, 1u);
   EXPECT_EQ(error.message, "empty name in {:json} (write {{ and }} for literal braces)");
 }
@@ -218,9 +227,44 @@ TEST(TemplateTest, UnknownFormatIsAnError) {
   Template::Error error = MustFail("/{region:yaml}");
   EXPECT_EQ(error.offset, 9u);
   EXPECT_EQ(error.message, "unknown format \"yaml\" in {region:yaml} (known: json, raw)");
+  EXPECT_EQ(MustFail("{region:JSON}").offset, 8u);
   for (const char* text : {"{region:}", "{region:JSON}", "{region:json:raw}", "{region:raw }"}) {
-    EXPECT_EQ(MustFail(text).offset, 8u) << text;
+    EXPECT_EQ(MustFailEscaped(text).offset, 8u) << text;
   }
+}
+
+// Issue 25: `-d '{"a":1}'` was refused (braces had to be doubled). Without "{{" anywhere,
+// a template is read as curl users write it: only a placeholder's shape is a placeholder.
+TEST(TemplateTest, WithoutEscapesBracesThatAreNoPlaceholderAreLiteral) {
+  EXPECT_EQ(Expand(R"({"a":{"b":{task_id}}})", Context::kBody), R"({"a":{"b":101}})");
+  EXPECT_EQ(Expand(R"({"id":{task_id:json},"region":{region:json}})", Context::kBody),
+            R"({"id":101,"region":"eu"})");
+  EXPECT_EQ(Expand(R"({ "a": [1, {"b": "{region}"}] })", Context::kBody),
+            R"({ "a": [1, {"b": "eu"}] })");
+  for (const char* text : {"{}", "}", "{", "}{", "{ region }", "{a.b}", "{1x}", "{-x}", "{:json}",
+                           "{region", "{region:}", "{region:json:raw}", "{{region}"}) {
+    if (std::string_view(text).find("{{") != std::string_view::npos) continue;
+    EXPECT_EQ(Expand(text, Context::kBody), text) << text;
+  }
+  EXPECT_EQ(Expand("{region}}", Context::kText), "eu}");
+  EXPECT_EQ(MustFail("{{region}").message,
+            "\"}\" without a matching \"{\" (write }} for a literal brace)")
+      << "with escapes, {{ is a literal { and } must be doubled";
+  EXPECT_EQ(Expand("/a/{region}/{1}/?q={size}", Context::kUrl), "/a/eu/{1}/?q=42");
+}
+
+TEST(TemplateTest, WithoutEscapesAPlaceholdersShapeStillNamesWhatIsKnown) {
+  Template::Error error = MustFail(R"({"id":{taskid}})");
+  EXPECT_EQ(error.offset, 7u);
+  EXPECT_EQ(error.message, "unknown name \"taskid\" in {taskid}");
+  error = MustFail(R"({"id":{task_id:jsn}})");
+  EXPECT_EQ(error.offset, 15u);
+  EXPECT_EQ(error.message, "unknown format \"jsn\" in {task_id:jsn} (known: json, raw)");
+  const std::string known[] = {"task_id", "region"};
+  auto parsed = Template::Parse("{regoin}", Context::kBody, Resolve, known);
+  ASSERT_TRUE(std::holds_alternative<Template::Error>(parsed));
+  EXPECT_EQ(std::get<Template::Error>(parsed).message,
+            "unknown name \"regoin\" in {regoin} (known: task_id, region)");
 }
 
 TEST(TemplateTest, UnknownNameIsAnError) {
@@ -233,7 +277,7 @@ TEST(TemplateTest, UnknownNameIsAnError) {
 }
 
 TEST(TemplateTest, ErrorMessagesShowNoControlCharactersAndStayShort) {
-  const Template::Error error = MustFail("{a\nb}");
+  const Template::Error error = MustFailEscaped("{a\nb}");
   EXPECT_EQ(error.offset, 2u);
   EXPECT_EQ(error.message.find('\n'), std::string::npos) << error.message;
   EXPECT_EQ(error.message.rfind("{a?b} is not a placeholder", 0), 0u) << error.message;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -28,12 +29,20 @@ struct TemplateValue {
 
 /// A parsed template.
 ///
-/// Syntax. `{NAME}`, `{NAME:json}` and `{NAME:raw}` are placeholders; `{{` is a literal `{` and
-/// `}}` a literal `}` (as in Python's str.format: `{{"id": {task_id:json}}}` is a JSON object).
-/// NAME is `[A-Za-z_][A-Za-z0-9_-]*`: a '-' is allowed inside, as TOML's bare keys and CSV
-/// headers have it (`user-id`); a '.' is not (TOML reads `a.b` as a nested key). No blanks
-/// inside the braces. A `{` starts a placeholder that runs to the next `}`. Errors, each at the
-/// byte offset of the problem in the source:
+/// Syntax. `{NAME}`, `{NAME:json}` and `{NAME:raw}` are placeholders. NAME is
+/// `[A-Za-z_][A-Za-z0-9_-]*`: a '-' is allowed inside, as TOML's bare keys and CSV headers have
+/// it (`user-id`); a '.' is not (TOML reads `a.b` as a nested key). No blanks inside the braces.
+///
+/// As curl users write them: in a template with no `{{` anywhere, nothing is escaped. A `{`
+/// that opens a placeholder's shape (a name, then `:` and letters or nothing, then `}`) is a
+/// placeholder; every other brace is literal, so `{"a":{"b":{task_id}}}` is a JSON object
+/// with the id in it. Only these errors can happen there: a placeholder's unknown format
+/// (`{x:yaml}`) or unknown name, and control characters in a URL's or header's text.
+///
+/// With escapes: in a template with `{{` somewhere, `{{` is a literal `{` and `}}` a literal
+/// `}` (as in Python's str.format: `{{"id": {task_id:json}}}` is a JSON object), and a `{`
+/// starts a placeholder that runs to the next `}`: every template written before the rule above
+/// means what it meant. Errors, each at the byte offset of the problem in the source:
 ///   - a `{` with no `}` after it, or with another `{` before it: `"{" not closed (write {{ for
 ///     a literal brace)`, at the `{`;
 ///   - a `}` that closes nothing and is not doubled: at the `}`;
@@ -79,8 +88,10 @@ class Template {
   /// The empty template (kText): expands to nothing.
   Template() = default;
 
+  /// `known_names`, when given, are listed in the message for an unknown name.
   static std::variant<Template, Error> Parse(std::string_view text, TemplateContext context,
-                                             const Resolve& resolve);
+                                             const Resolve& resolve,
+                                             std::span<const std::string> known_names = {});
 
   /// Appends the expansion to `out`, calling `value` once per placeholder. On a value that
   /// cannot go where it is, leaves `out` as it was, writes a message to `error` (`value of
@@ -107,7 +118,8 @@ class Template {
   /// Parse, but without resolving a URL's dot segments.
   static std::variant<Template, Error> ParseAsWritten(std::string_view text,
                                                       TemplateContext context,
-                                                      const Resolve& resolve);
+                                                      const Resolve& resolve,
+                                                      std::span<const std::string> known_names);
   bool AppendValue(std::string& out, const Placeholder& placeholder, const TemplateValue& value,
                    std::string& error) const;
 
