@@ -34,9 +34,12 @@
 #include <utility>
 
 #include "orchestrator/byte_size.h"
+#include "orchestrator/header_name.h"
+#include "orchestrator/http_method_name.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/retry_policy.h"
 #include "orchestrator/text.h"
+#include "orchestrator/url.h"
 
 namespace orchestrator {
 namespace {
@@ -421,14 +424,12 @@ class Reader {
     return DelayStep{DurationOf(node, "delay"), std::nullopt};
   }
 
+  // In any case, as -X: "get" is GET.
   HttpMethod Method(const toml::node& node) const {
     const std::string& text = String(node, "method");
-    for (const HttpMethod method : kHttpMethods) {
-      if (NameOf(method) == text) return method;
-    }
+    if (const std::optional<HttpMethod> method = MethodNamed(text)) return *method;
     Fail(node.source(),
-         fmt::format("unknown method {} (known: GET, HEAD, POST, PUT, PATCH, DELETE)",
-                     QuoteForMessage(text)));
+         fmt::format("unknown method {} (known: {})", QuoteForMessage(text), kKnownMethods));
   }
 
   // A fetch step's `fetch` (a URL, or a table) or a webhook (a table), its settings taken
@@ -438,7 +439,7 @@ class Reader {
     FetchStep fetch;
     fetch.method = default_method;
     if (const auto* url = node.as_string(); url != nullptr && !webhook) {
-      fetch.url = Parse(node, url->get(), TemplateContext::kUrl, resolve);
+      fetch.url = Parse(node, WithGuessedScheme(url->get()), TemplateContext::kUrl, resolve);
       Resolve(fetch, {});
       return fetch;
     }
@@ -450,11 +451,18 @@ class Reader {
           if (key == "method") {
             fetch.method = Method(value);
           } else if (key == "url") {
-            fetch.url = Parse(value, String(value, "url"), TemplateContext::kUrl, resolve);
+            fetch.url = Parse(value, WithGuessedScheme(String(value, "url")), TemplateContext::kUrl,
+                              resolve);
             has_url = true;
           } else if (key == "headers") {
             for (const auto& [name_ptr, header_ptr] : InFileOrder(Table(value, "headers"))) {
               const toml::node& header = *header_ptr;
+              // The rule of -H, when the file is read: not a failure of every task.
+              if (const CheckResult checked = CheckHeaderName(name_ptr->str());
+                  const auto* problem = std::get_if<std::string>(&checked)) {
+                Fail(name_ptr->source(),
+                     fmt::format("header {} has {}", QuoteForMessage(name_ptr->str()), *problem));
+              }
               fetch.headers.push_back(
                   {std::string(name_ptr->str()), Parse(header, String(header, "a header's value"),
                                                        TemplateContext::kHeader, resolve)});

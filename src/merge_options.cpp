@@ -1,7 +1,11 @@
 #include "orchestrator/merge_options.h"
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <string_view>
+
+#include "orchestrator/version.h"
+#include "parse_error_words.h"
 
 namespace orchestrator {
 namespace {
@@ -28,6 +32,7 @@ MergeCommandLine ParseMergeCommandLine(int argc, const char* const* argv) {
   MergeOptions& options = result.options;
   CLI::App app{std::string(kDescription), "orchestrator merge"};
   app.footer(std::string(kFooter));
+  app.set_version_flag("--version", fmt::format("orchestrator {}", kVersion));
   app.add_option("FILE", options.files, "Result CSVs of the shards, in order")
       ->required()
       ->type_name("FILE");
@@ -36,15 +41,29 @@ MergeCommandLine ParseMergeCommandLine(int argc, const char* const* argv) {
                  "written Failed, exit 1), and no file may have another")
       ->type_name("TASKS_CSV");
   app.add_flag("-q,--quiet", options.quiet, "No closing summary on stderr (warnings stay)");
+  // argv[0] and "merge" are the command's name.
+  const int merge_argc = argc - 1;
+  const char* const* merge_argv = argv + 1;
+  // Wherever they stand, and before any mistake in the rest (a missing FILE).
+  switch (HelpOrVersionAsked(merge_argc, merge_argv)) {
+    case FirstAsked::kHelp:
+      return {MergeCommandLine::Action::kPrint, options, app.help()};
+    case FirstAsked::kVersion:
+      return {MergeCommandLine::Action::kPrint, options, app.version() + "\n"};
+    case FirstAsked::kNothing:
+      break;
+  }
   try {
-    // argv[0] and "merge" are the command's name.
-    app.parse(argc - 1, argv + 1);
+    app.parse(merge_argc, merge_argv);
   } catch (const CLI::CallForHelp&) {
     result.action = MergeCommandLine::Action::kPrint;
     result.text = app.help();
+  } catch (const CLI::CallForVersion& version) {
+    result.action = MergeCommandLine::Action::kPrint;
+    result.text = std::string(version.what()) + "\n";
   } catch (const CLI::ParseError& error) {
     result.action = MergeCommandLine::Action::kUsageError;
-    result.text = error.what();
+    result.text = ParseErrorWords(app, error, merge_argc, merge_argv);
   }
   return result;
 }

@@ -18,6 +18,8 @@
 #include "orchestrator/blueprint.h"
 #include "orchestrator/byte_size.h"
 #include "orchestrator/fallible.h"
+#include "orchestrator/header_name.h"
+#include "orchestrator/http_method_name.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/rate_limiter.h"
 #include "orchestrator/retry_policy.h"
@@ -26,6 +28,7 @@
 #include "orchestrator/text.h"
 #include "orchestrator/url.h"
 #include "orchestrator/version.h"
+#include "parse_error_words.h"
 
 namespace orchestrator {
 namespace {
@@ -76,11 +79,9 @@ std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::si
     return fmt::format("-H: header {} has no colon (write -H 'Name: value')", number);
   }
   const std::string_view name = text.substr(0, colon);
-  if (!IsHttpToken(name)) {
-    return fmt::format(
-        "-H: header {} has an invalid name (letters, digits and !#$%&'*+-.^_`|~, then a "
-        "colon)",
-        number);
+  if (const CheckResult checked = CheckHeaderName(name);
+      const auto* problem = std::get_if<std::string>(&checked)) {
+    return fmt::format("-H: header {} has {}", number, *problem);
   }
   auto value = ParseBuiltinTemplate(Trim(text.substr(colon + 1)), TemplateContext::kHeader);
   if (auto* error = std::get_if<Template::Error>(&value)) {
@@ -229,7 +230,7 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
                  "Retries of a transient failure (connect error, reset, timeout, HTTP 408, "
                  "429, 500, 502, 503, 504)")
       ->type_name("N")
-      ->check(CLI::Range(0, 100))
+      ->check(WholeNumberIn(0, 100))
       ->capture_default_str();
   app.add_option("--retry-delay", flags.retry_delay,
                  "Backoff before the first retry, at most 10m; doubles per retry up to 30s (or "
@@ -242,14 +243,14 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
          "Fetches in flight at once, over all threads (a task in its delay holds none); fewer "
          "while this process has no CPU to spare for more (its event loop lags or is busy)")
       ->type_name("N")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+      ->check(WholeNumberIn(1, 100'000))
       ->capture_default_str();
   app.add_option("--threads", options.threads,
                  "Event loops (threads), each running its share of the tasks and of "
                  "--max-connections; more than 1 helps when one CPU cannot keep up with "
                  "the server")
       ->type_name("N")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+      ->check(WholeNumberIn(1, 256))
       ->default_str("one per CPU");
   app.add_option("--max-body", flags.max_body,
                  "Fail a fetch whose response body is larger than SIZE (512k, 10M, 1G); "
@@ -334,7 +335,7 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
                  "The number of shards when the index comes from JOB_COMPLETION_INDEX (a "
                  "Kubernetes Indexed Job) [env ORCHESTRATOR_SHARDS]")
       ->type_name("N")
-      ->check(CLI::Range(std::uint32_t{1}, kMaxShards));
+      ->check(WholeNumberIn(1, kMaxShards));
   app.add_flag("--progress", options.progress,
                "When stderr is not a terminal, a progress line every 10 s (for CI logs)");
   app.add_flag("--no-progress", options.no_progress,
@@ -450,8 +451,9 @@ CheckResult ApplyMaxBody(const GivenFlags& flags, Options& options) {
   return kPassed;
 }
 
-// --url: a template of an http or https URL.
+// --url: a template of an http or https URL; without a scheme, http:// as curl guesses.
 CheckResult CheckUrl(const GivenFlags&, Options& options) {
+  options.url = WithGuessedScheme(options.url);
   if (const auto parsed = ParseUrlTemplate(options.url);
       std::holds_alternative<Template::Error>(parsed)) {
     return "--url: " + std::get<Template::Error>(parsed).message;
@@ -464,12 +466,10 @@ CheckResult CheckUrl(const GivenFlags&, Options& options) {
 // -X: a method we know.
 CheckResult ApplyMethod(const GivenFlags& flags, Options& options) {
   if (!flags.Given("--method")) return kPassed;
-  for (const HttpMethod known : kHttpMethods) {
-    if (NameOf(known) == flags.method) options.request.method = known;
-  }
+  options.request.method = MethodNamed(flags.method);
   if (!options.request.method) {
-    return fmt::format("-X: unknown method {} (known: GET, HEAD, POST, PUT, PATCH, DELETE)",
-                       QuoteForMessage(flags.method));
+    return fmt::format("-X: unknown method {} (known: {})", QuoteForMessage(flags.method),
+                       kKnownMethods);
   }
   return kPassed;
 }
@@ -568,6 +568,15 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
   CLI::App app{std::string(kDescription), "orchestrator"};
   GivenFlags flags;
   DeclareFlags(app, options, flags);
+  // Wherever they stand, and before any mistake in the rest.
+  switch (HelpOrVersionAsked(argc, argv)) {
+    case FirstAsked::kHelp:
+      return {CommandLine::Action::kPrint, options, app.help()};
+    case FirstAsked::kVersion:
+      return {CommandLine::Action::kPrint, options, app.version() + "\n"};
+    case FirstAsked::kNothing:
+      break;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -575,7 +584,7 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
   } catch (const CLI::CallForVersion& version) {
     return {CommandLine::Action::kPrint, options, std::string(version.what()) + "\n"};
   } catch (const CLI::ParseError& error) {
-    return {CommandLine::Action::kUsageError, options, error.what()};
+    return {CommandLine::Action::kUsageError, options, ParseErrorWords(app, error, argc, argv)};
   }
   flags.app = &app;
   flags.argc = argc;

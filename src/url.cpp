@@ -45,6 +45,23 @@ CheckResult CheckFetchUrl(std::string_view text) {
   return kPassed;
 }
 
+std::string WithGuessedScheme(std::string_view text) {
+  if (text.empty() || text.front() == '{') return std::string(text);
+  // RFC 3986's scheme: a letter, then letters, digits, + - and .
+  const auto is_scheme_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '-' || c == '.';
+  };
+  std::size_t end = 0;
+  while (end < text.size() && is_scheme_char(text[end])) ++end;
+  const bool starts_with_letter =
+      (text.front() >= 'a' && text.front() <= 'z') || (text.front() >= 'A' && text.front() <= 'Z');
+  if (end > 0 && starts_with_letter && text.substr(end).starts_with("://")) {
+    return std::string(text);
+  }
+  return "http://" + std::string(text);
+}
+
 std::string RedactUrl(std::string_view text) {
   const UrlHandle url = Parse(text);
   if (!url) {

@@ -288,6 +288,36 @@ TEST(BlueprintFileTest, WebhookErrorsHaveTheirPosition) {
   EXPECT_EQ(ErrorOf(many), "kinds.toml:3:12: at most 16 webhooks in on_start, not 17");
 }
 
+// curl's habits in the file too: a method in any case, a URL without a scheme is http.
+TEST(BlueprintFileTest, MethodsInAnyCaseAndUrlsWithoutAScheme) {
+  const BlueprintFile file = ParseBlueprintFile(
+      "[types.a]\nsteps = [ { fetch = { url = \"127.0.0.1:8080/a/{task_id}\", method = "
+      "\"put\" } },\n  { fetch = \"localhost/b\" } ]\n"
+      "on_start = [ { url = \"h:81/start\", method = \"Patch\" } ]\n"
+      "on_success = [ { url = \"{task_type:raw}/x\" } ]\n",
+      "kinds.toml");
+  const Blueprint& kind = file.kinds[0];
+  const auto& first = std::get<FetchStep>(kind.steps.at(0).action);
+  EXPECT_EQ(first.method, HttpMethod::kPut);
+  EXPECT_EQ(Expand(first.url, kind), "http://127.0.0.1:8080/a/7");
+  EXPECT_EQ(Expand(std::get<FetchStep>(kind.steps.at(1).action).url, kind), "http://localhost/b");
+  EXPECT_EQ(kind.on_start.at(0).method, HttpMethod::kPatch);
+  EXPECT_EQ(Expand(kind.on_start.at(0).url, kind), "http://h:81/start");
+  EXPECT_EQ(Expand(kind.on_success.at(0).url, kind), "t/x") << "a value decides no scheme";
+}
+
+// A header name is checked as -H checks it, when the file is read: not by every task.
+TEST(BlueprintFileTest, ABadHeaderNameIsAnErrorAtItsPlace) {
+  EXPECT_EQ(ErrorOf("[types.a]\nsteps = [ { fetch = { url = \"http://h/\", headers = { \"X Bad\" "
+                    "= \"v\" } } } ]\n"),
+            "kinds.toml:2:54: header \"X Bad\" has an invalid name (letters, digits and "
+            "!#$%&'*+-.^_`|~)");
+  EXPECT_EQ(ErrorOf("[types.a]\nsteps = [ { emit = \"\" } ]\n"
+                    "on_start = [ { url = \"http://h/\", headers = { \"\" = \"v\" } } ]\n"),
+            "kinds.toml:3:47: header \"\" has an invalid name (letters, digits and "
+            "!#$%&'*+-.^_`|~)");
+}
+
 TEST(BlueprintFileTest, NoTypesIsAnError) {
   EXPECT_EQ(ErrorOf("[defaults]\nretries = 1\n"),
             "kinds.toml:1:1: no task types: the file needs a [types.NAME] table");

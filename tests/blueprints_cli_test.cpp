@@ -131,6 +131,39 @@ TEST(BlueprintCliTest, ATemplatedUrlOnTheCommandLine) {
 }
 
 // A URL whose shape comes from the row is checked as it is sent: that task fails, no other.
+// A header name is checked when the file is read, as -H is: a usage error, nothing run.
+TEST(BlueprintCliTest, ABadHeaderNameIsAUsageErrorAtItsPlace) {
+  TestServer server;
+  TempDir dir;
+  const std::string kinds =
+      dir.Write("kinds.toml", "[types.a]\nsteps = [ { fetch = { url = \"" + server.Url("/ok") +
+                                  "\", headers = { \"X Bad\" = \"v\" } } } ]\n");
+  const ProcessResult result =
+      RunOrchestrator({"--blueprints", kinds, dir.Write("tasks.csv", "task_id,task_type\n1,a\n")});
+  EXPECT_EQ(result.exit_status, 2) << result.err;
+  EXPECT_EQ(result.out, "");
+  EXPECT_TRUE(result.err.starts_with("orchestrator: " + kinds + ":2:")) << result.err;
+  EXPECT_NE(result.err.find("header \"X Bad\" has an invalid name"), std::string::npos)
+      << result.err;
+  EXPECT_EQ(server.requests(), 0u) << "nothing ran";
+}
+
+// curl's habits in a blueprint file: a method in any case, a URL without a scheme.
+TEST(BlueprintCliTest, AMethodInAnyCaseAndAUrlWithoutASchemeInTheFile) {
+  TestServer server;
+  TempDir dir;
+  const std::string kinds = dir.Write(
+      "kinds.toml", "[types.a]\nsteps = [ { fetch = { url = \"127.0.0.1:" +
+                        std::to_string(server.port()) + "/ok\", method = \"put\" } } ]\n");
+  const ProcessResult result = RunOrchestrator(
+      {"--blueprints", kinds, "-q", dir.Write("tasks.csv", "task_id,task_type\n1,a\n")});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(Rows(result.out).at("1"), "Completed,");
+  const auto sent = server.LastRequest();
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_EQ(sent->method, "PUT");
+}
+
 TEST(BlueprintCliTest, AFilledInUrlThatIsNotHttpFailsItsTaskOnly) {
   TestServer server;
   TempDir dir;

@@ -155,6 +155,82 @@ TEST(CliTest, HelpAndVersionGoToStdout) {
   EXPECT_EQ(version.out.rfind("orchestrator ", 0), 0u);
 }
 
+// curl's habits: -X in any case is sent upper case, and a URL without a scheme is http.
+TEST(CliTest, CurlHabitsALowerCaseMethodAndAUrlWithoutAScheme) {
+  TestServer server;
+  const std::string url = "127.0.0.1:" + std::to_string(server.port()) + "/ok";
+  const ProcessResult result =
+      RunOrchestrator({"--url", url, "-X", "post", "--delay", "0", "-q"}, Stdin(TasksCsv(1)));
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(Rows(result.out), (std::map<std::string, std::string>{{"1", "Completed,"}}));
+  const auto sent = server.LastRequest();
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_EQ(sent->method, "POST");
+  EXPECT_EQ(sent->target, "/ok");
+}
+
+// Every message of the option parser, in our words, then where to look.
+TEST(CliTest, OptionParserMessagesAreInOurWords) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  const std::string see = "Try 'orchestrator --help' for more information.\n";
+  const std::string see_merge = "Try 'orchestrator merge --help' for more information.\n";
+  const Case cases[] = {
+      {{"--dealy", "0", "tasks.csv"},
+       "orchestrator: unknown option --dealy (did you mean --delay?)\n" + see},
+      {{"--frobnicate"}, "orchestrator: unknown option --frobnicate\n" + see},
+      {{"--delay"}, "orchestrator: --delay needs a value (DURATION)\n" + see},
+      {{"--retries", "x"},
+       "orchestrator: --retries: must be a whole number from 0 to 100, not \"x\"\n" + see},
+      {{"--threads", "0"},
+       "orchestrator: --threads: must be a whole number from 1 to 256, not \"0\"\n" + see},
+      {{"--url", "http://a/", "--url", "http://b/"}, "orchestrator: --url given twice\n" + see},
+      {{"--quiet=abc"},
+       "orchestrator: --quiet is a flag: it takes no value, or true or false, not \"abc\"\n" + see},
+      {{"a.csv", "b.csv"},
+       "orchestrator: unexpected argument \"b.csv\" (takes one TASKS_CSV at most)\n" + see},
+      {{"--http1.1", "--http2"},
+       "orchestrator: --http1.1 and --http2 cannot be used together\n" + see},
+      {{"merge"}, "orchestrator: merge: FILE is required\n" + see_merge},
+      {{"merge", "--tsks", "t.csv", "a.csv"},
+       "orchestrator: merge: unknown option --tsks (did you mean --tasks?)\n" + see_merge},
+      {{"merge", "a.csv", "--tasks"},
+       "orchestrator: merge: --tasks needs a value (TASKS_CSV)\n" + see_merge},
+      {{"merge", "--tasks", "t.csv", "--tasks", "u.csv", "a.csv"},
+       "orchestrator: merge: --tasks given twice\n" + see_merge},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args.front());
+    const ProcessResult result = RunOrchestrator(c.args, Stdin(""));
+    EXPECT_EQ(result.exit_status, 2);
+    EXPECT_EQ(result.out, "");
+    EXPECT_EQ(result.err, c.err);
+  }
+}
+
+// --help and --version wherever they stand, for orchestrator and orchestrator merge.
+TEST(CliTest, HelpAndVersionWorkInEveryPosition) {
+  const std::vector<std::vector<std::string>> helps = {{"--url", "x", "--help"},
+                                                       {"--dealy", "1", "-h"},
+                                                       {"merge", "a.csv", "--help"},
+                                                       {"merge", "-h"}};
+  for (const std::vector<std::string>& args : helps) {
+    const ProcessResult help = RunOrchestrator(args, Stdin(""));
+    EXPECT_EQ(help.exit_status, 0) << args.back() << ": " << help.err;
+    EXPECT_NE(help.out.find("Usage: orchestrator"), std::string::npos) << help.out;
+  }
+  const std::vector<std::vector<std::string>> versions = {
+      {"--url", "x", "--version"}, {"merge", "--version"}, {"merge", "a.csv", "--version"}};
+  for (const std::vector<std::string>& args : versions) {
+    const ProcessResult version = RunOrchestrator(args, Stdin(""));
+    EXPECT_EQ(version.exit_status, 0) << args.front() << ": " << version.err;
+    EXPECT_TRUE(version.out.starts_with("orchestrator ")) << version.out;
+    EXPECT_EQ(version.err, "");
+  }
+}
+
 TEST(CliTest, UrlComesFromTheEnvironment) {
   TestServer server;
   const ProcessResult result = RunOrchestrator(

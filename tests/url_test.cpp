@@ -34,5 +34,19 @@ TEST(UrlTest, NeverShowsPasswords) {
   EXPECT_EQ(RedactUrl("bad url user:s3cret@host").find("s3cret"), std::string::npos);
 }
 
+// curl's guess: no "scheme://" in front is http://; the template's own text decides, never a
+// value.
+TEST(UrlTest, GuessesHttpForAUrlWithoutAScheme) {
+  EXPECT_EQ(WithGuessedScheme("127.0.0.1:8080/get"), "http://127.0.0.1:8080/get");
+  EXPECT_EQ(WithGuessedScheme("example.com"), "http://example.com");
+  EXPECT_EQ(WithGuessedScheme("localhost:80"), "http://localhost:80");
+  EXPECT_EQ(WithGuessedScheme("h/{task_id}"), "http://h/{task_id}");
+  EXPECT_EQ(WithGuessedScheme("http://h/"), "http://h/");
+  EXPECT_EQ(WithGuessedScheme("https://h/"), "https://h/");
+  EXPECT_EQ(WithGuessedScheme("ftp://h/"), "ftp://h/") << "refused later, as before";
+  EXPECT_EQ(WithGuessedScheme("{base:raw}/ok"), "{base:raw}/ok") << "a value decides nothing";
+  EXPECT_EQ(WithGuessedScheme(""), "");
+}
+
 }  // namespace
 }  // namespace orchestrator

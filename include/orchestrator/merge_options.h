@@ -17,7 +17,7 @@ struct MergeOptions {
 struct MergeCommandLine {
   enum class Action {
     kRun,         ///< merge with `options`
-    kPrint,       ///< print `text` on stdout and exit 0 (--help)
+    kPrint,       ///< print `text` on stdout and exit 0 (--help, --version)
     kUsageError,  ///< print `text` as an error and exit 2
   };
   Action action = Action::kRun;
