@@ -52,5 +52,23 @@ TEST(MessagesCliTest, TheReportAndTheSummaryPrintCountsInPlainDigits) {
   EXPECT_EQ(result.err.find("1,200"), std::string::npos) << result.err;
 }
 
+// A Retry-After far beyond the limit was reported with a number the server never sent
+// (`Retry-After 1099511627776s is longer than the 600s we wait` for 10^23). The test server
+// sends at most 2^64 - 1; the unit test RetryPolicyTest.AHugeRetryAfter... reads 10^23.
+TEST(MessagesCliTest, AHugeRetryAfterSaysWhatTheToolDoes) {
+  TestServer server;
+  TempDir dir;
+  const ProcessResult result =
+      Subprocess({kBinary, "--url", server.Url("/retry-after/503/18446744073709551615"), "-q",
+                  dir.Write("tasks.csv", "task_id\n1\n")},
+                 {})
+          .Wait();
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  EXPECT_NE(result.out.find("1,Failed,HTTP 503 Service Unavailable (Retry-After longer than 10 "
+                            "min; not waiting)"),
+            std::string::npos)
+      << result.out;
+}
+
 }  // namespace
 }  // namespace orchestrator::testing
