@@ -5,9 +5,11 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "orchestrator/interrupts.h"
 #include "orchestrator/task_reader.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 namespace {
@@ -35,6 +37,7 @@ int CheckedByteSource::read(char* buffer, int size) {
   if (error_ || size <= 0) return 0;
   if (end_of_input_) {
     if (at_line_start_) return 0;
+    EndHeaderLine();
     buffer[0] = '\n';  // the final line feed the input lacked
     at_line_start_ = true;
     ++line_;
@@ -62,6 +65,7 @@ int CheckedByteSource::read(char* buffer, int size) {
   if (!error_ && end_of_input_ && after_cr_) Fail(kLoneCarriageReturn);  // the input's last byte
   if (error_) return handed;
   if (end_of_input_ && !at_line_start_ && handed < size) {
+    EndHeaderLine();
     buffer[handed++] = '\n';
     at_line_start_ = true;
     ++line_;
@@ -78,6 +82,7 @@ int CheckedByteSource::Check(char* buffer, int size) {
       return complete;
     }
     after_cr_ = c == '\r';
+    if (!header_done_) KeepHeaderByte(c);
     if (c == '\n') {
       ++line_;
       line_length_ = 0;
@@ -92,6 +97,37 @@ int CheckedByteSource::Check(char* buffer, int size) {
   }
   if (size > 0) at_line_start_ = buffer[size - 1] == '\n';
   return size;
+}
+
+// Keeps the bytes of the current line until one that is not blank has ended: the header.
+void CheckedByteSource::KeepHeaderByte(char c) {
+  if (c == '\n') {
+    EndHeaderLine();
+    return;
+  }
+  if (c == '\r') return;  // a CRLF's CR (a lone one fails the input)
+  if (c != ' ' && c != '\t') header_blank_ = false;
+  if (header_text_.size() < kHeaderKept) {
+    header_text_ += c;
+  } else {
+    header_cut_ = true;
+  }
+}
+
+void CheckedByteSource::EndHeaderLine() {
+  if (header_done_) return;
+  constexpr std::string_view kBom = "\xef\xbb\xbf";
+  if (line_ == 1 && header_text_.starts_with(kBom)) {
+    header_text_.erase(0, kBom.size());
+    header_blank_ = header_text_.find_first_not_of(" \t") == std::string::npos;
+  }
+  if (header_blank_) {
+    header_text_.clear();
+    header_cut_ = false;
+    return;
+  }
+  header_done_ = true;
+  header_line_ = line_;
 }
 
 std::unique_ptr<io::ByteSourceBase> CheckedByteSource::Lend() {
@@ -155,6 +191,24 @@ bool CsvRows::ReadRow() {
   if (line == nullptr) return false;
   io::detail::parse_line<CsvTrim, CsvQuote>(line, fields_.data(), order_);
   return true;
+}
+
+std::string ShowHeaderLine(std::string_view text, bool cut, std::size_t max_length) {
+  std::size_t size = std::min(text.size(), max_length);
+  // Not inside a UTF-8 sequence (which has at most 3 bytes after its first).
+  for (int back = 0; back < 3 && size > 0 && size < text.size() &&
+                     (static_cast<unsigned char>(text[size]) & 0xc0) == 0x80;
+       ++back) {
+    --size;
+  }
+  std::string shown = TerminalSafe(text.substr(0, size), UnsafeShownAs::kHexEscapes);
+  if (cut || size < text.size()) shown += "...";
+  return shown;
+}
+
+std::string NotAResultCsvMessage(std::string_view header, bool cut) {
+  return fmt::format("not a result CSV: its header is {}; a result CSV starts {}",
+                     ShowHeaderLine(header, cut), "task_id,final_status,error_info");
 }
 
 InputError TranslateCsvError(const io::error::base& error, const std::string& file,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 // The parser's 2016 snapshot needs <limits> for CSV_IO_NO_THREAD (fixed upstream in 4426871),
@@ -87,10 +88,20 @@ class CheckedByteSource : public io::ByteSourceBase {
   /// the number of the line that was left out.
   std::size_t next_line() const { return line_; }
 
+  /// The first line that is not blank (the header), as read: without a BOM or line end, its
+  /// first kHeaderKept bytes only, and "" until that line has ended. header_line() is its line.
+  const std::string& header_text() const { return header_text_; }
+  std::size_t header_line() const { return header_line_; }
+  /// Whether header_text() was cut at kHeaderKept bytes.
+  bool header_cut() const { return header_cut_; }
+  static constexpr std::size_t kHeaderKept = 200;
+
  private:
   void Fail(std::string message);
   int Check(char* buffer, int size);
   void WaitUntilReadable() const;
+  void KeepHeaderByte(char c);
+  void EndHeaderLine();
 
   int fd_;
   int interrupt_fd_;
@@ -102,7 +113,20 @@ class CheckedByteSource : public io::ByteSourceBase {
   bool at_line_start_ = true;    // the last byte handed over was '\n' (or none yet)
   bool after_cr_ = false;        // the last byte checked was '\r'
   bool end_of_input_ = false;
+  bool header_done_ = false;  // header_text_ holds the header line
+  bool header_blank_ = true;  // the line so far is blanks only (a line the parser skips)
+  bool header_cut_ = false;
+  std::string header_text_;  // while !header_done_: the current line's first bytes
+  std::size_t header_line_ = 0;
 };
+
+/// A header line as messages show it, unquoted: what a terminal must not be given as \xNN
+/// (AppendTerminalSafe), cut to `max_length` bytes with "..." (also when `cut` already).
+std::string ShowHeaderLine(std::string_view text, bool cut, std::size_t max_length = 100);
+
+/// `not a result CSV: its header is task_id,task_type; a result CSV starts
+/// task_id,final_status,error_info`, the header shown by ShowHeaderLine.
+std::string NotAResultCsvMessage(std::string_view header, bool cut);
 
 /// Translates a parser exception into an InputError on the right line of `file`.
 /// `current_line` is the parser's line when it threw (header errors carry no line).

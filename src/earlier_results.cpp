@@ -45,11 +45,16 @@ std::optional<FinalStatus> ParseFinalStatus(std::string_view text) {
   return std::nullopt;
 }
 
-void ReadRows(CsvReader<3>& csv, const std::string& file, EarlierResults& results) {
+void ReadRows(CsvReader<3>& csv, const CheckedByteSource& source, const std::string& file,
+              EarlierResults& results) {
   try {
     csv.read_header(io::ignore_no_column, "task_id", "final_status", "error_info");
   } catch (const io::error::header_missing&) {
     return;  // nothing was written yet
+  } catch (const io::error::base&) {
+    // Another file given by mistake (a tasks CSV, say): say what it is, not which column.
+    throw InputError(file, source.header_line(),
+                     NotAResultCsvMessage(source.header_text(), source.header_cut()));
   }
   char* id_text = nullptr;
   char* status_text = nullptr;
@@ -81,7 +86,7 @@ EarlierResults ReadEarlierResults(const InputFile& file) {
   {
     CsvReader<3> csv(file.name(), source.Lend());
     try {
-      ReadRows(csv, file.name(), results);
+      ReadRows(csv, source, file.name(), results);
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {

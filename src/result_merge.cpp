@@ -14,6 +14,7 @@
 #include <new>
 #include <utility>
 
+#include "csv_source.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/input_file.h"
 #include "orchestrator/result_csv.h"
@@ -62,9 +63,18 @@ class RowScanner {
       torn_line_ = 1;
       return false;
     }
-    throw InputError(name_, 1, 1,
-                     fmt::format("not a result CSV: the first line must be {}",
-                                 kResultHeader.substr(0, kResultHeader.size() - 1)));
+    // Its first line, to show what it is (a tasks CSV, say).
+    constexpr std::size_t kShown = 200;
+    while (!eof_ && end_ - pos_ < kShown &&
+           std::string_view(buffer_.data() + pos_, end_ - pos_).find('\n') ==
+               std::string_view::npos) {
+      Fill();
+    }
+    std::string_view first(buffer_.data() + pos_, std::min(end_ - pos_, kShown));
+    const bool cut = first.find('\n') == std::string_view::npos && end_ - pos_ > kShown;
+    first = first.substr(0, first.find('\n'));
+    if (first.ends_with('\r')) first.remove_suffix(1);
+    throw InputError(name_, 1, 1, NotAResultCsvMessage(first, cut));
   }
 
   // The next row; false at the end of the file (torn_line() says if a torn row was left).

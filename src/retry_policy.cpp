@@ -4,6 +4,18 @@
 #include <algorithm>
 
 namespace orchestrator {
+namespace {
+
+// `10 min` for whole minutes, else as FormatDuration writes it.
+std::string LimitText(Duration limit) {
+  constexpr Duration kMinute(60'000);
+  if (limit >= kMinute && limit % kMinute == Duration(0)) {
+    return fmt::format("{} min", limit / kMinute);
+  }
+  return FormatDuration(limit);
+}
+
+}  // namespace
 
 bool RetryPolicy::IsTransient(const FetchResult& result) {
   switch (result.failure) {
@@ -31,9 +43,9 @@ bool RetryPolicy::IsTransient(const FetchResult& result) {
 RetryDecision RetryPolicy::Decide(int attempts, const FetchResult& result, double random01) const {
   if (!IsTransient(result) || attempts > max_retries) return {};
   if (result.retry_after && *result.retry_after > max_retry_after) {
+    // What the tool does, not the server's number: a huge one is saturated on parsing.
     return {.note =
-                fmt::format("Retry-After {} is longer than the {} we wait",
-                            FormatDuration(*result.retry_after), FormatDuration(max_retry_after))};
+                fmt::format("Retry-After longer than {}; not waiting", LimitText(max_retry_after))};
   }
   // Exponential backoff, capped, with "equal jitter": at least half the backoff, so that a
   // retry never comes straight back, and the other half random, so that tasks that failed

@@ -88,9 +88,9 @@ std::string ReportText(const RunProgress& progress) {
     const bool any = fetches.count() > 0;
     std::string name;
     AppendPrintable(name, names[t]);
-    rows.push_back({std::move(name), WithThousands(progress.completed(t) + progress.failed(t)),
-                    WithThousands(progress.completed(t)), WithThousands(progress.failed(t)),
-                    WithThousands(t < stats.retries_by_type.size() ? stats.retries_by_type[t] : 0),
+    rows.push_back({std::move(name), fmt::to_string(progress.completed(t) + progress.failed(t)),
+                    fmt::to_string(progress.completed(t)), fmt::to_string(progress.failed(t)),
+                    fmt::to_string(t < stats.retries_by_type.size() ? stats.retries_by_type[t] : 0),
                     any ? Human(fetches.Quantile(0.5)) : "-",
                     any ? Human(fetches.Quantile(0.9)) : "-",
                     any ? Human(fetches.Quantile(0.99)) : "-", any ? Human(fetches.max()) : "-"});
@@ -118,7 +118,7 @@ std::string ReportText(const RunProgress& progress) {
   if (!failures.empty()) {
     text += "orchestrator: top failure reasons:\n";
     for (const auto& [reason, count] : failures) {
-      std::string line = fmt::format("orchestrator: {:>8} ", WithThousands(count));
+      std::string line = fmt::format("orchestrator: {:>8} ", count);
       AppendPrintable(line, reason);
       text += line + "\n";
     }

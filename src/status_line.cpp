@@ -26,16 +26,6 @@ double RateMeter::PerSecond() const {
   return static_cast<double>(last_rows - first_rows) / seconds;
 }
 
-std::string WithThousands(std::uint64_t number) {
-  std::string digits = std::to_string(number);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 namespace {
 
 std::string ClockFace(double seconds) {
@@ -52,21 +42,21 @@ std::string StatusText(const RunProgress& progress, double rows_per_second, std:
   const std::uint64_t done = progress.rows();
   const std::uint64_t total = progress.tasks();
   const auto percent = total == 0 ? 100 : static_cast<unsigned>(done * 100 / total);
-  std::string text = fmt::format("[{}/{} {}%]", WithThousands(done), WithThousands(total), percent);
+  std::string text = fmt::format("[{}/{} {}%]", done, total, percent);
   std::vector<std::string> parts;
   auto count = [&](TaskPhase phase) { return stats.phases[static_cast<std::size_t>(phase)]; };
   for (const TaskPhase phase : {TaskPhase::kFetching, TaskPhase::kWaiting, TaskPhase::kQueued,
                                 TaskPhase::kPooled, TaskPhase::kBlocked, TaskPhase::kEnding}) {
     const bool always = phase == TaskPhase::kFetching || phase == TaskPhase::kWaiting;
     if (always || count(phase) > 0) {
-      parts.push_back(fmt::format("{} {}", WithThousands(count(phase)), TaskPhaseName(phase)));
+      parts.push_back(fmt::format("{} {}", count(phase), TaskPhaseName(phase)));
     }
   }
   if (progress.failed_rows() > 0) {
-    parts.push_back(fmt::format("{} failed", WithThousands(progress.failed_rows())));
+    parts.push_back(fmt::format("{} failed", progress.failed_rows()));
   }
-  parts.push_back(fmt::format("{}/s", WithThousands(static_cast<std::uint64_t>(
-                                          std::llround(std::max(0.0, rows_per_second))))));
+  parts.push_back(fmt::format(
+      "{}/s", static_cast<std::uint64_t>(std::llround(std::max(0.0, rows_per_second)))));
   parts.push_back(rows_per_second > 0 && done < total
                       ? "ETA " + ClockFace(static_cast<double>(total - done) / rows_per_second)
                       : std::string("ETA --"));

@@ -402,8 +402,37 @@ class PlainRows {
   char* after_ = nullptr;
 };
 
-void ReadRows(CsvReader<4>& csv, const std::string& file, TaskList& list,
-              std::optional<Dependencies>& dependencies, const TaskFilter& keep) {
+// Whether a header field looks like data: a number, such as a task_id, perhaps quoted.
+bool LooksLikeANumber(std::string_view field) {
+  const auto trim = [](std::string_view text, std::string_view blanks) {
+    const std::size_t begin = text.find_first_not_of(blanks);
+    if (begin == std::string_view::npos) return std::string_view();
+    return text.substr(begin, text.find_last_not_of(blanks) - begin + 1);
+  };
+  field = trim(trim(field, " \t"), "\"");
+  return !field.empty() && std::all_of(field.begin(), field.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == '.' || c == '-';
+  }) && field.find_first_of("0123456789") != std::string_view::npos;
+}
+
+// `no task_id column in the header "id;type" (the separator is a comma; is this file
+// separated by ';'?)`: the header as read, and a guess why.
+std::string NoTaskIdMessage(const CheckedByteSource& source) {
+  const std::string& header = source.header_text();
+  std::string why = "names are case-sensitive";
+  const bool comma = header.find(',') != std::string::npos;
+  if (!comma && header.find(';') != std::string::npos) {
+    why = "the separator is a comma; is this file separated by ';'?";
+  } else if (!comma && header.find('\t') != std::string::npos) {
+    why = "the separator is a comma; is this file separated by a tab?";
+  } else if (LooksLikeANumber(std::string_view(header).substr(0, header.find(',')))) {
+    why = "does the file lack its header line?";
+  }
+  return fmt::format("no task_id column in the header {} ({})", QuoteForMessage(header, 100), why);
+}
+
+void ReadRows(CsvReader<4>& csv, const CheckedByteSource& source, const std::string& file,
+              TaskList& list, std::optional<Dependencies>& dependencies, const TaskFilter& keep) {
   try {
     csv.read_header(io::ignore_extra_column | io::ignore_missing_column, "task_id", "task_type",
                     kDependsOn, kAfter);
@@ -411,8 +440,7 @@ void ReadRows(CsvReader<4>& csv, const std::string& file, TaskList& list,
     return;  // an empty input: no tasks, which is not an error
   }
   if (!csv.has_column("task_id")) {
-    throw InputError(file, csv.get_file_line(),
-                     "the header has no task_id column (names are case-sensitive)");
+    throw InputError(file, csv.get_file_line(), NoTaskIdMessage(source));
   }
   const bool has_depends_on = csv.has_column(kDependsOn);
   const bool has_after = csv.has_column(kAfter);
@@ -434,9 +462,11 @@ std::string ShowName(std::string_view name) {
 // first; a kind is matched with it the first time a row of one of its types comes.
 class KindReader {
  public:
-  KindReader(CsvRows& csv, const std::string& file, const TaskKinds& kinds, TaskList& list,
-             std::optional<Dependencies>& dependencies, const TaskFilter& keep)
+  KindReader(CsvRows& csv, const CheckedByteSource& source, const std::string& file,
+             const TaskKinds& kinds, TaskList& list, std::optional<Dependencies>& dependencies,
+             const TaskFilter& keep)
       : csv_(csv),
+        source_(source),
         file_(file),
         kinds_(kinds),
         list_(list),
@@ -536,10 +566,7 @@ class KindReader {
     depends_on_field_ = FieldOf(kDependsOn);
     after_field_ = FieldOf(kAfter);
     if (depends_on_field_ != kAbsent || after_field_ != kAbsent) dependencies_.emplace(file_);
-    if (id_field_ == kAbsent) {
-      throw InputError(file_, csv_.line(),
-                       "the header has no task_id column (names are case-sensitive)");
-    }
+    if (id_field_ == kAbsent) throw InputError(file_, csv_.line(), NoTaskIdMessage(source_));
     return true;
   }
 
@@ -580,6 +607,7 @@ class KindReader {
   }
 
   CsvRows& csv_;
+  const CheckedByteSource& source_;
   const std::string& file_;
   const TaskKinds& kinds_;
   TaskList& list_;
@@ -607,7 +635,7 @@ TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep) {
   {
     CsvReader<4> csv(input.name(), source.Lend());
     try {
-      ReadRows(csv, input.name(), list, dependencies, keep);
+      ReadRows(csv, source, input.name(), list, dependencies, keep);
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {
@@ -629,7 +657,7 @@ TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds,
   {
     CsvRows csv(input.name(), source.Lend());
     try {
-      KindReader(csv, input.name(), kinds, list, dependencies, keep).Read();
+      KindReader(csv, source, input.name(), kinds, list, dependencies, keep).Read();
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {

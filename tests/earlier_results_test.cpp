@@ -77,8 +77,25 @@ TEST(EarlierResultsTest, AnyOtherMalformedLineIsAnInputErrorWithItsLine) {
             "18446744073709551615");
   EXPECT_NE(ErrorOf(std::string(kHeader) + "1,Completed\n2,Completed,\n").find("results.csv:2:"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("task_id,task_type\n1,process_data\n").find("results.csv"), std::string::npos)
-      << "a task CSV is not a result CSV";
+}
+
+// A tasks CSV given as --resume said `Extra column "task_type" in header of file`.
+TEST(EarlierResultsTest, ATasksCsvIsNotAResultCsvAndTheMessageShowsItsHeader) {
+  EXPECT_EQ(ErrorOf("task_id,task_type\n1,process_data\n"),
+            "results.csv:1: not a result CSV: its header is task_id,task_type; a result CSV "
+            "starts task_id,final_status,error_info");
+  EXPECT_EQ(ErrorOf("\n\"task_id\";final_status\n"),
+            "results.csv:2: not a result CSV: its header is \"task_id\";final_status; a result "
+            "CSV starts task_id,final_status,error_info");
+  EXPECT_EQ(ErrorOf("task_id,final_status,error_info,task_id\n"),
+            "results.csv:1: not a result CSV: its header is "
+            "task_id,final_status,error_info,task_id; a result CSV starts "
+            "task_id,final_status,error_info");
+  // What a terminal must not see is escaped, and a long header is cut.
+  EXPECT_EQ(ErrorOf("id\x1b]0;x\x07\n"),
+            "results.csv:1: not a result CSV: its header is id\\x1b]0;x\\x07; a result CSV "
+            "starts task_id,final_status,error_info");
+  EXPECT_LT(ErrorOf(std::string(5000, 'a') + "\n").size(), 250u);
 }
 
 TEST(EarlierResultsTest, ReadsAPipeToItsEnd) {

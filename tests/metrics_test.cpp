@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "orchestrator/latency_histogram.h"
 #include "subprocess.h"
@@ -31,18 +35,14 @@ TEST(LatencyHistogramTest, CountsEachDurationInTheFirstBucketThatHoldsIt) {
   EXPECT_NEAR(histogram.sum(), 1003.0021, 1e-9);
 }
 
-TEST(LatencyHistogramTest, QuantilesComeFromTheBucketsAndNeverPassTheMaximum) {
+TEST(LatencyHistogramTest, QuantilesNeverPassTheMaximum) {
   LatencyHistogram histogram;
   EXPECT_EQ(histogram.Quantile(0.5), 0.0);
-  // 90 fetches of 20 ms (bucket 10-25 ms) and 10 of 400 ms (250-500 ms).
+  // 90 fetches of 20 ms and 10 of 400 ms.
   for (int i = 0; i < 90; ++i) histogram.Add(0.020);
   for (int i = 0; i < 10; ++i) histogram.Add(0.400);
-  const double p50 = histogram.Quantile(0.5);
-  EXPECT_GT(p50, 0.010);
-  EXPECT_LE(p50, 0.025);
-  const double p99 = histogram.Quantile(0.99);
-  EXPECT_GT(p99, 0.25);
-  EXPECT_LE(p99, 0.400) << "never above the greatest value seen";
+  EXPECT_DOUBLE_EQ(histogram.Quantile(0.5), 0.020);
+  EXPECT_DOUBLE_EQ(histogram.Quantile(0.99), 0.400);
   EXPECT_DOUBLE_EQ(histogram.Quantile(1.0), 0.400);
 
   LatencyHistogram other;
@@ -50,6 +50,88 @@ TEST(LatencyHistogramTest, QuantilesComeFromTheBucketsAndNeverPassTheMaximum) {
   histogram.Add(other);
   EXPECT_EQ(histogram.count(), 101u);
   EXPECT_DOUBLE_EQ(histogram.max(), 2.0);
+  EXPECT_DOUBLE_EQ(histogram.Quantile(1.0), 2.0);
+}
+
+// Three fetches that all timed out at 2.00 s showed p50 1.67 s: a value no fetch took.
+TEST(LatencyHistogramTest, EveryQuantileLiesWithinTheValuesSeen) {
+  LatencyHistogram timeouts;
+  for (int i = 0; i < 3; ++i) timeouts.Add(2.0);
+  for (const double q : {0.01, 0.5, 0.9, 0.99, 1.0}) {
+    EXPECT_DOUBLE_EQ(timeouts.Quantile(q), 2.0) << q;
+  }
+  // Many values, all in one of the metrics' buckets: still none outside them.
+  LatencyHistogram narrow;
+  for (int i = 0; i < 10'000; ++i) narrow.Add(0.300 + 0.010 * (i % 101) / 100);
+  for (const double q : {0.001, 0.01, 0.5, 0.99, 1.0}) {
+    EXPECT_GE(narrow.Quantile(q), 0.300) << q;
+    EXPECT_LE(narrow.Quantile(q), 0.310) << q;
+  }
+}
+
+// The value of rank ceil(q * n) among `values`, as Quantile defines it.
+double ExactQuantile(std::vector<double> values, double q) {
+  std::sort(values.begin(), values.end());
+  const auto rank =
+      static_cast<std::size_t>(std::max(1.0, std::ceil(q * static_cast<double>(values.size()))));
+  return values[rank - 1];
+}
+
+constexpr double kQuantiles[] = {0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0};
+
+// Values spread evenly over the decades from 100 us to 100 s.
+std::vector<double> OverDecades(std::size_t n, unsigned seed) {
+  std::mt19937_64 random(seed);
+  std::uniform_real_distribution<double> exponent(-4.0, 2.0);
+  std::vector<double> values(n);
+  for (double& value : values) value = std::pow(10.0, exponent(random));
+  return values;
+}
+
+TEST(LatencyHistogramTest, ExactForAFewHundredValues) {
+  for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{256}}) {
+    const std::vector<double> values = OverDecades(n, static_cast<unsigned>(n));
+    LatencyHistogram histogram;
+    for (const double value : values) histogram.Add(value);
+    for (const double q : kQuantiles) {
+      EXPECT_EQ(histogram.Quantile(q), ExactQuantile(values, q)) << n << " values, q " << q;
+    }
+  }
+  // Two small ones added up are still exact.
+  const std::vector<double> values = OverDecades(200, 3);
+  LatencyHistogram first;
+  LatencyHistogram second;
+  for (std::size_t i = 0; i < values.size(); ++i) (i < 120 ? first : second).Add(values[i]);
+  first.Add(second);
+  for (const double q : kQuantiles) EXPECT_EQ(first.Quantile(q), ExactQuantile(values, q)) << q;
+}
+
+TEST(LatencyHistogramTest, WithinOnePercentOfTheExactQuantileBeyondThat) {
+  for (const std::size_t n : {std::size_t{257}, std::size_t{1000}, std::size_t{200'000}}) {
+    const std::vector<double> values = OverDecades(n, static_cast<unsigned>(n));
+    LatencyHistogram histogram;
+    for (const double value : values) histogram.Add(value);
+    for (const double q : kQuantiles) {
+      const double exact = ExactQuantile(values, q);
+      EXPECT_NEAR(histogram.Quantile(q), exact, 0.01 * exact) << n << " values, q " << q;
+    }
+  }
+  // The same when the values come from several workers' histograms added up.
+  const std::vector<double> values = OverDecades(30'000, 11);
+  LatencyHistogram all;
+  std::vector<LatencyHistogram> workers(3);
+  for (std::size_t i = 0; i < values.size(); ++i) workers[i % 3].Add(values[i]);
+  for (const LatencyHistogram& worker : workers) all.Add(worker);
+  EXPECT_EQ(all.count(), values.size());
+  for (const double q : kQuantiles) {
+    const double exact = ExactQuantile(values, q);
+    EXPECT_NEAR(all.Quantile(q), exact, 0.01 * exact) << q;
+  }
+}
+
+TEST(LatencyHistogramTest, IsSmallAndFixedInSize) {
+  // One per task type per worker; the header comment states this size.
+  EXPECT_LE(sizeof(LatencyHistogram), 20'000u);
 }
 
 // A run of two types over two workers, part way through.

@@ -197,7 +197,15 @@ TEST_F(ResultMergeTest, ManyOverlappingFilesGiveEachTaskItsWinningRowOnce) {
 
 TEST_F(ResultMergeTest, MalformedFilesAreInputErrorsAtFileLineColumn) {
   EXPECT_EQ(ReadError("task_id,status\n1,Completed,\n"),
-            "1:1: not a result CSV: the first line must be task_id,final_status,error_info");
+            "1:1: not a result CSV: its header is task_id,status; a result CSV starts "
+            "task_id,final_status,error_info");
+  EXPECT_EQ(ReadError("task_id,task_type\n1,process_data\n"),
+            "1:1: not a result CSV: its header is task_id,task_type; a result CSV starts "
+            "task_id,final_status,error_info")
+      << "a tasks CSV given to merge";
+  EXPECT_EQ(ReadError("id\x1b[2J\n"),
+            "1:1: not a result CSV: its header is id\\x1b[2J; a result CSV starts "
+            "task_id,final_status,error_info");
   EXPECT_EQ(ReadError(kHeader + "1,Completed,\n2,Done,\n"),
             "3:3: final_status \"Done\" is neither Completed nor Failed");
   EXPECT_EQ(ReadError(kHeader + "1,Completed\n"), "2:12: fewer fields than the header has");

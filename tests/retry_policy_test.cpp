@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "orchestrator/http_status.h"
+
 namespace orchestrator {
 namespace {
 
@@ -91,7 +93,21 @@ TEST(RetryPolicyTest, GivesUpOnARetryAfterBeyondTheLimitAndSaysWhy) {
   busy.retry_after = Duration(3'600'000);
   const RetryDecision decision = policy.Decide(1, busy, 0.5);
   EXPECT_FALSE(decision.retry);
-  EXPECT_EQ(decision.note, "Retry-After 3600s is longer than the 600s we wait");
+  EXPECT_EQ(decision.note, "Retry-After longer than 10 min; not waiting");
+}
+
+// A Retry-After of 10^23 s was reported as `Retry-After 1099511627776s is longer than ...`:
+// a number the server never sent. The note says what the tool does instead.
+TEST(RetryPolicyTest, AHugeRetryAfterSaysWhatTheToolDoesNotANumber) {
+  const RetryPolicy policy{.max_retries = 3};
+  FetchResult busy = Status(503);
+  busy.retry_after = ParseRetryAfter("100000000000000000000000", 0);
+  ASSERT_TRUE(busy.retry_after.has_value());
+  const RetryDecision decision = policy.Decide(1, busy, 0.5);
+  EXPECT_FALSE(decision.retry);
+  EXPECT_EQ(decision.note, "Retry-After longer than 10 min; not waiting");
+  EXPECT_EQ(FailureReason(busy, 1, decision.note),
+            "HTTP 503 (Retry-After longer than 10 min; not waiting)");
 }
 
 }  // namespace

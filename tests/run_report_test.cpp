@@ -58,6 +58,22 @@ TEST(RunReportTest, TheSameAsJson) {
   EXPECT_EQ(got, expected) << boost::json::serialize(report);
 }
 
+// The summary line prints 20000 where the table printed 20,000: counts are plain digits
+// everywhere, so that scripts can grep them and the two agree.
+TEST(RunReportTest, CountsArePlainDigits) {
+  RunProgress progress({"ingest"}, 1, 20'000, RunProgress::WallTime());
+  for (TaskId id = 1; id <= 20'000; ++id) {
+    progress.Row(Task{.id = id, .type = 0},
+                 id <= 1'500 ? Outcome::Failed("HTTP 500") : Outcome::Completed(),
+                 RunProgress::WallTime());
+  }
+  EXPECT_EQ(ReportText(progress),
+            "orchestrator: task_type tasks Completed Failed retries fetch p50 p90 p99 max\n"
+            "orchestrator: ingest    20000     18500   1500       0 -         -   -   -\n"
+            "orchestrator: top failure reasons:\n"
+            "orchestrator:     1500 HTTP 500\n");
+}
+
 TEST(RunReportTest, TheMostFrequentReasonsFirstAtMostFive) {
   RunProgress progress({"t"}, 1, 100, RunProgress::WallTime());
   TaskId id = 0;

@@ -125,11 +125,48 @@ TEST(TaskReaderTest, RejectsLineBreaksInsideQuotedFieldsSayingSo) {
 
 TEST(TaskReaderTest, RejectsHeaderProblemsOnTheHeaderLine) {
   EXPECT_EQ(ErrorOf("id,task_type\n1,a\n"),
-            "tasks.csv:1: the header has no task_id column (names are case-sensitive)");
+            "tasks.csv:1: no task_id column in the header \"id,task_type\" (names are "
+            "case-sensitive)");
   EXPECT_EQ(ErrorOf("\n\nTask_ID\n1\n"),
-            "tasks.csv:3: the header has no task_id column (names are case-sensitive)");
+            "tasks.csv:3: no task_id column in the header \"Task_ID\" (names are "
+            "case-sensitive)");
   EXPECT_EQ(ErrorOf("task_id,task_type,task_id\n1,a,1\n"),
             "tasks.csv:1: column \"task_id\" appears twice in the header");
+}
+
+// Without task_id the message shows the header and guesses why (issue 25): another
+// separator, or no header line at all. Both readers (plain, and with blueprints) say the same.
+TEST(TaskReaderTest, AHeaderWithoutTaskIdIsShownWithAGuessWhy) {
+  const TaskKindTable kinds("kinds.toml");
+  const auto both = [&](const std::string& text) {
+    std::string with_kinds;
+    try {
+      ReadTasks(MemoryFile(text), &kinds);
+    } catch (const InputError& error) {
+      with_kinds = error.what();
+    }
+    EXPECT_EQ(with_kinds, ErrorOf(text)) << text;
+    return ErrorOf(text);
+  };
+  EXPECT_EQ(both("id;type\n1;a\n"),
+            "tasks.csv:1: no task_id column in the header \"id;type\" (the separator is a "
+            "comma; is this file separated by ';'?)");
+  EXPECT_EQ(both("task_id\ttask_type\n1\ta\n"),
+            "tasks.csv:1: no task_id column in the header \"task_id\\x09task_type\" (the "
+            "separator is a comma; is this file separated by a tab?)");
+  EXPECT_EQ(both("1,foo\n2,bar\n"),
+            "tasks.csv:1: no task_id column in the header \"1,foo\" (does the file lack its "
+            "header line?)");
+  EXPECT_EQ(both("\xef\xbb\xbf\r\n \"7\" ,x\r\n"),
+            "tasks.csv:2: no task_id column in the header \" \\\"7\\\" ,x\" (does the file "
+            "lack its header line?)");
+  // What a terminal must not see is escaped, and a long header is cut.
+  EXPECT_EQ(both("id\x1b[2J;x\n"),
+            "tasks.csv:1: no task_id column in the header \"id\\x1b[2J;x\" (the separator is "
+            "a comma; is this file separated by ';'?)");
+  const std::string message = both(std::string(5000, 'a') + ",b\n");
+  EXPECT_LT(message.size(), 200u) << message;
+  EXPECT_NE(message.find("aaa...\" (names are case-sensitive)"), std::string::npos) << message;
 }
 
 TEST(TaskReaderTest, RejectsNulBytesLoneCarriageReturnsAndHugeLines) {

@@ -1,4 +1,5 @@
-// How long fetches took: counts in fixed buckets, for metrics and the closing report.
+// How long fetches took: their percentiles for the closing report, counts in fixed buckets for
+// the metrics file.
 #ifndef ORCHESTRATOR_LATENCY_HISTOGRAM_H_
 #define ORCHESTRATOR_LATENCY_HISTOGRAM_H_
 
@@ -8,32 +9,54 @@
 
 namespace orchestrator {
 
-/// Durations counted in fixed buckets (Prometheus's convention: bucket i counts the
-/// durations at most kBounds[i] seconds, and one more bucket those above the last bound),
-/// with their sum and greatest value. A few hundred bytes whatever the count; two add up.
+/// Durations in seconds, with their count, sum, least and greatest value, kept two ways:
+///   - for percentiles (Quantile): the first kExactValues values exactly, and every value in
+///     log-linear buckets in HdrHistogram's manner (microseconds: one bucket per microsecond
+///     below 128 us, then 64 equal buckets per power of two up to 2^33 us, about 2.4 hours);
+///   - for the metrics file: counts in Prometheus's fixed buckets (kBounds, buckets()).
+/// Every quantile lies within [min(), max()]. It is exact while count() <= kExactValues;
+/// beyond, it is the middle of the bucket holding the value of its rank, within 1/128 (0.8%)
+/// of that value for values from 64 us to 2^33 us (below 64 us, within 0.5 us; above
+/// 2^33 us, only clamped to max()). Fixed in size: sizeof is 16560 bytes (measured, g++ 12,
+/// x86-64), whatever the count; one exists per task type per worker. Two add up.
 class LatencyHistogram {
  public:
   /// Upper bounds in seconds, 1-2.5-5 a decade from 1 ms to 50 s, then 100 s.
   static constexpr std::array<double, 17> kBounds = {
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250};
+  /// Up to this many values, quantiles are exact.
+  static constexpr std::size_t kExactValues = 256;
 
   void Add(double seconds);
   void Add(const LatencyHistogram& other);
 
   std::uint64_t count() const { return count_; }
   double sum() const { return sum_; }
+  double min() const { return min_; }
   double max() const { return max_; }
   /// Durations at most kBounds[i]: not cumulative; buckets()[kBounds.size()] is the rest.
   const std::array<std::uint64_t, kBounds.size() + 1>& buckets() const { return buckets_; }
 
-  /// The q-quantile (0 < q <= 1) estimated from the buckets: linear within the bucket that
-  /// holds it, never above max(). 0 when empty.
+  /// The q-quantile (0 < q <= 1): the value of rank ceil(q * count()) (at least 1) in
+  /// ascending order, exactly or within the bound above. 0 when empty.
   double Quantile(double q) const;
 
  private:
+  static constexpr std::size_t kLinear = 128;    // one bucket per microsecond below this
+  static constexpr std::size_t kPerOctave = 64;  // buckets per power of two above it
+  static constexpr std::size_t kOctaves = 26;    // 2^7 us to 2^33 us
+  static constexpr std::size_t kFineBuckets = kLinear + kOctaves * kPerOctave;
+
+  static std::size_t FineBucketOf(double seconds);
+  static double MiddleOf(std::size_t fine_bucket);
+
   std::array<std::uint64_t, kBounds.size() + 1> buckets_{};
+  std::array<std::uint64_t, kFineBuckets> fine_{};
+  std::array<double, kExactValues>
+      first_{};  // the first count_ values while count_ <= kExactValues
   std::uint64_t count_ = 0;
   double sum_ = 0;
+  double min_ = 0;
   double max_ = 0;
 };
 

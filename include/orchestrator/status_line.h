@@ -32,14 +32,12 @@ class RateMeter {
   std::deque<std::pair<TimePoint, std::uint64_t>> samples_;
 };
 
-/// `[45,210/100,000 45%] 64 fetching, 1,203 waiting, 3 blocked, 12 failed, 3,400/s, ETA 0:16`:
-/// rows written of the run's tasks, the tasks in each phase that has any (fetching and
-/// waiting always), the failed rows if any, the rate of rows, and the time left at that
-/// rate ("ETA --" while it is 0). Cut to `width` columns (never wrapped), `width` 0: not.
+/// `[45210/100000 45%] 64 fetching, 1203 waiting, 3 blocked, 12 failed, 3400/s, ETA 0:16`:
+/// rows written of the run's tasks (counts in plain digits, as the summary and report print them),
+/// the tasks in each phase that has any (fetching and waiting always), the failed rows if any, the
+/// rate of rows, and the time left at that rate ("ETA --" while it is 0). Cut to `width` columns
+/// (never wrapped), `width` 0: not.
 std::string StatusText(const RunProgress& progress, double rows_per_second, std::size_t width);
-
-/// `1234567` as `1,234,567`.
-std::string WithThousands(std::uint64_t number);
 
 /// Draws the status line on `stderr_stream`. On a terminal it is the stream's bottom line,
 /// redrawn on every Update (the collector calls it 10 times a second) and erased by Finish,
