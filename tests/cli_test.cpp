@@ -474,11 +474,12 @@ TEST(CliTest, AnUnreadableDataFileRunsNothing) {
                 "/missing.json: cannot open the --data-file: No such file or directory\n");
   EXPECT_EQ(run(dir.path()),
             "orchestrator: " + dir.path() + ": cannot read the --data-file: Is a directory\n");
-  const std::string json = dir.Write("plain.json", "{\n  \"id\": 1\n}\n");
+  // Plain JSON is sent as it is (issue 25); a placeholder that names nothing known is an error
+  // at its line and column.
+  const std::string json = dir.Write("typo.json", "{\n  \"id\": {taskid}\n}\n");
   EXPECT_EQ(run(json), "orchestrator: " + json +
-                           ":1:2: {?  \"id\": 1?} is not a placeholder: a name has letters, "
-                           "digits, _ and - and starts with a letter or _ (write {{ and }} for "
-                           "literal braces) (--data-file is a template: {task_id}, {task_type})\n");
+                           ":2:10: unknown name \"taskid\" in {taskid} (known: task_id, "
+                           "task_type) (--data-file is a template: {task_id}, {task_type})\n");
   EXPECT_EQ(server.requests(), 0u);
 }
 
