@@ -31,8 +31,12 @@ void LatencyHistogram::Add(double seconds) {
   const auto bucket = static_cast<std::size_t>(
       std::lower_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin());
   ++buckets_[bucket];
-  ++fine_[FineBucketOf(seconds)];
-  if (count_ < kExactValues) first_[count_] = seconds;
+  if (count_ < kExactValues) {
+    first_.push_back(seconds);
+  } else {
+    if (fine_.empty()) ToFineBuckets();
+    ++fine_[FineBucketOf(seconds)];
+  }
   min_ = count_ == 0 ? seconds : std::min(min_, seconds);
   max_ = std::max(max_, seconds);
   ++count_;
@@ -42,14 +46,27 @@ void LatencyHistogram::Add(double seconds) {
 void LatencyHistogram::Add(const LatencyHistogram& other) {
   if (other.count_ == 0) return;
   for (std::size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
-  for (std::size_t i = 0; i < fine_.size(); ++i) fine_[i] += other.fine_[i];
   if (count_ + other.count_ <= kExactValues) {
-    std::copy_n(other.first_.begin(), other.count_, first_.begin() + static_cast<long>(count_));
+    first_.insert(first_.end(), other.first_.begin(), other.first_.end());
+  } else {
+    if (fine_.empty()) ToFineBuckets();
+    if (other.fine_.empty()) {
+      for (const double value : other.first_) ++fine_[FineBucketOf(value)];
+    } else {
+      for (std::size_t i = 0; i < fine_.size(); ++i) fine_[i] += other.fine_[i];
+    }
   }
   min_ = count_ == 0 ? other.min_ : std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
   count_ += other.count_;
   sum_ += other.sum_;
+}
+
+// Past kExactValues: the values kept so far go into the fine buckets, and are let go.
+void LatencyHistogram::ToFineBuckets() {
+  fine_.assign(kFineBuckets, 0);
+  for (const double value : first_) ++fine_[FineBucketOf(value)];
+  first_ = {};
 }
 
 double LatencyHistogram::Quantile(double q) const {
@@ -59,7 +76,8 @@ double LatencyHistogram::Quantile(double q) const {
   const auto rank = static_cast<std::uint64_t>(
       std::clamp(std::ceil(q * static_cast<double>(count_)), 1.0, static_cast<double>(count_)));
   if (count_ <= kExactValues) {
-    std::array<double, kExactValues> values = first_;
+    std::array<double, kExactValues> values;
+    std::copy(first_.begin(), first_.end(), values.begin());
     const auto end = values.begin() + static_cast<long>(count_);
     const auto at = values.begin() + static_cast<long>(rank - 1);
     std::nth_element(values.begin(), at, end);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace orchestrator {
 
@@ -17,8 +18,10 @@ namespace orchestrator {
 /// Every quantile lies within [min(), max()]. It is exact while count() <= kExactValues;
 /// beyond, it is the middle of the bucket holding the value of its rank, within 1/128 (0.8%)
 /// of that value for values from 64 us to 2^33 us (below 64 us, within 0.5 us; above
-/// 2^33 us, only clamped to max()). Fixed in size: sizeof is 16560 bytes (measured, g++ 12,
-/// x86-64), whatever the count; one exists per task type per worker. Two add up.
+/// 2^33 us, only clamped to max()). Small while it holds few values, since one exists per
+/// task type per worker (a run may have 100,000 types): sizeof is 224 bytes (g++ 12, x86-64),
+/// plus 8 bytes a value up to kExactValues; past them, the fine buckets (16 KiB) instead of
+/// the values. Two add up.
 class LatencyHistogram {
  public:
   /// Upper bounds in seconds, 1-2.5-5 a decade from 1 ms to 50 s, then 100 s.
@@ -49,11 +52,13 @@ class LatencyHistogram {
 
   static std::size_t FineBucketOf(double seconds);
   static double MiddleOf(std::size_t fine_bucket);
+  void ToFineBuckets();
 
   std::array<std::uint64_t, kBounds.size() + 1> buckets_{};
-  std::array<std::uint64_t, kFineBuckets> fine_{};
-  std::array<double, kExactValues>
-      first_{};  // the first count_ values while count_ <= kExactValues
+  // Either the values (while count_ <= kExactValues) or kFineBuckets counts (after), never
+  // both: the other is empty.
+  std::vector<double> first_;
+  std::vector<std::uint64_t> fine_;
   std::uint64_t count_ = 0;
   double sum_ = 0;
   double min_ = 0;
