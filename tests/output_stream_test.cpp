@@ -7,26 +7,12 @@
 #include <cerrno>
 #include <csignal>
 
+#include "test_pipe.h"
+
 namespace orchestrator {
 namespace {
 
-struct Pipe {
-  Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0); }
-  ~Pipe() {
-    for (int fd : fds) {
-      if (fd >= 0) ::close(fd);
-    }
-  }
-  std::string Drain() {
-    ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    std::string text;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) text.append(buffer, n);
-    return text;
-  }
-  int fds[2] = {-1, -1};
-};
+using Pipe = testing::TestPipe;
 
 TEST(OutputStreamTest, BuffersUntilFlushAndAsksForOneFlushPerBurst) {
   Pipe pipe;

@@ -12,29 +12,12 @@
 
 #include "orchestrator/output_stream.h"
 
+#include "test_pipe.h"
+
 namespace orchestrator {
 namespace {
 
-struct Pipe {
-  Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0); }
-  ~Pipe() {
-    for (int fd : fds) {
-      if (fd >= 0) ::close(fd);
-    }
-  }
-  // Reads until `size` bytes came (blocking).
-  std::string Read(std::size_t size) {
-    std::string text;
-    char buffer[65536];
-    while (text.size() < size) {
-      const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
-      if (n <= 0) break;
-      text.append(buffer, static_cast<std::size_t>(n));
-    }
-    return text;
-  }
-  int fds[2] = {-1, -1};
-};
+using Pipe = testing::TestPipe;
 
 // More than a pipe holds (64 KiB), in numbered lines, so that order can be checked.
 std::string Lines(int count) {
