@@ -112,8 +112,53 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
     m.error = offset;
     return m;
   };
+  // Without "{{" anywhere there are no escapes: a "{" that opens a placeholder's shape (a
+  // name, then ":" and letters or nothing, then "}") is one, and every other brace is literal.
+  const bool escaped = text.find("{{") != std::string_view::npos;
+  const auto name_start = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
+  const auto name_char = [&](char c) {
+    return name_start(c) || (c >= '0' && c <= '9') || c == '-';
+  };
+  const auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
   for (std::size_t i = 0; i < text.size();) {
-    if (text.substr(i, 2) == "{{" || text.substr(i, 2) == "}}") {
+    if (!escaped && (text[i] == '{' || text[i] == '}')) {
+      std::size_t k = i + 1;
+      if (text[i] == '{' && k < text.size() && name_start(text[k])) {
+        while (k < text.size() && name_char(text[k])) ++k;
+        const std::string_view name = text.substr(i + 1, k - i - 1);
+        std::size_t format_start = std::string_view::npos;
+        bool shape = true;
+        if (k < text.size() && text[k] == ':') {
+          format_start = ++k;
+          while (k < text.size() && letter(text[k])) ++k;
+          shape = k > format_start;
+        }
+        if (shape && k < text.size() && text[k] == '}') {
+          Format format = Format::kPlain;
+          if (format_start != std::string_view::npos) {
+            const std::string_view f = text.substr(format_start, k - format_start);
+            if (f == "json") {
+              format = Format::kJson;
+            } else if (f == "raw") {
+              format = Format::kRaw;
+            } else {
+              return fail(format_start);
+            }
+          }
+          const auto slot = Resolve(name);
+          if (!slot) return fail(i + 1);
+          m.pieces.back().slot = slot;
+          m.pieces.back().format = format;
+          m.pieces.emplace_back();
+          i = k + 1;
+          continue;
+        }
+      }
+      m.pieces.back().literal += text[i];
+      ++i;
+    } else if (text.substr(i, 2) == "{{" || text.substr(i, 2) == "}}") {
       m.pieces.back().literal += text[i];
       i += 2;
     } else if (text[i] == '}') {
@@ -389,7 +434,8 @@ void CheckValueAlone(std::size_t slot, const std::vector<TemplateValue>& values)
   }
 }
 
-// Every brace doubled: no placeholders, and the expansion is the text.
+// Every brace doubled: no placeholders, and the expansion is the text. Unless the text has no
+// "{": then the doubled text has no "{{", so no escapes either, and expands to itself.
 void CheckDoubledBraces(std::string_view text, TemplateContext context) {
   std::string doubled;
   for (const char c : text) {
@@ -408,7 +454,8 @@ void CheckDoubledBraces(std::string_view text, TemplateContext context) {
   const Template& tmpl = std::get<Template>(parsed);
   if (tmpl.has_placeholders()) Fail("doubled braces made a placeholder");
   const auto got = Expand(tmpl, {});
-  if (got != std::optional<std::string>(std::string(text))) {
+  const bool escaped = doubled.find("{{") != std::string::npos;
+  if (got != std::optional<std::string>(escaped ? std::string(text) : doubled)) {
     Fail("doubled braces do not expand to the text", got.value_or(""));
   }
 }
