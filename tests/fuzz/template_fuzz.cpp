@@ -122,6 +122,27 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
     return name_start(c) || (c >= '0' && c <= '9') || c == '-';
   };
   const auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  // A placeholder NAME with its format (none: npos) at format_at: the offset of its error, if
+  // it has one (an unknown format, then an unknown name), else it ends the current piece.
+  const auto place = [&](std::string_view name, std::size_t name_at, std::string_view format_text,
+                         std::size_t format_at) -> std::optional<std::size_t> {
+    Format format = Format::kPlain;
+    if (format_at != std::string_view::npos) {
+      if (format_text == "json") {
+        format = Format::kJson;
+      } else if (format_text == "raw") {
+        format = Format::kRaw;
+      } else {
+        return format_at;
+      }
+    }
+    const auto slot = Resolve(name);
+    if (!slot) return name_at;
+    m.pieces.back().slot = slot;
+    m.pieces.back().format = format;
+    m.pieces.emplace_back();
+    return std::nullopt;
+  };
   for (std::size_t i = 0; i < text.size();) {
     if (!escaped && (text[i] == '{' || text[i] == '}')) {
       std::size_t k = i + 1;
@@ -136,22 +157,10 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
           shape = k > format_start;
         }
         if (shape && k < text.size() && text[k] == '}') {
-          Format format = Format::kPlain;
-          if (format_start != std::string_view::npos) {
-            const std::string_view f = text.substr(format_start, k - format_start);
-            if (f == "json") {
-              format = Format::kJson;
-            } else if (f == "raw") {
-              format = Format::kRaw;
-            } else {
-              return fail(format_start);
-            }
-          }
-          const auto slot = Resolve(name);
-          if (!slot) return fail(i + 1);
-          m.pieces.back().slot = slot;
-          m.pieces.back().format = format;
-          m.pieces.emplace_back();
+          const std::string_view format = format_start == std::string_view::npos
+                                              ? std::string_view()
+                                              : text.substr(format_start, k - format_start);
+          if (const auto error = place(name, i + 1, format, format_start)) return fail(*error);
           i = k + 1;
           continue;
         }
@@ -172,27 +181,14 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
       const std::string_view name = content.substr(0, colon);
       if (name.empty()) return fail(i + 1);
       for (std::size_t k = 0; k < name.size(); ++k) {
-        const char c = name[k];
-        const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-        const bool ok = k == 0 ? letter : letter || (c >= '0' && c <= '9') || c == '-';
-        if (!ok) return fail(i + 1 + k);
+        if (!(k == 0 ? name_start(name[k]) : name_char(name[k]))) return fail(i + 1 + k);
       }
-      Format format = Format::kPlain;
-      if (colon != std::string_view::npos) {
-        const std::string_view f = content.substr(colon + 1);
-        if (f == "json") {
-          format = Format::kJson;
-        } else if (f == "raw") {
-          format = Format::kRaw;
-        } else {
-          return fail(i + 1 + colon + 1);
-        }
+      const bool has_format = colon != std::string_view::npos;
+      const std::string_view format = has_format ? content.substr(colon + 1) : std::string_view();
+      if (const auto error =
+              place(name, i + 1, format, has_format ? i + 1 + colon + 1 : std::string_view::npos)) {
+        return fail(*error);
       }
-      const auto slot = Resolve(name);
-      if (!slot) return fail(i + 1);
-      m.pieces.back().slot = slot;
-      m.pieces.back().format = format;
-      m.pieces.emplace_back();
       i = close + 1;
     } else {
       const bool refused =
