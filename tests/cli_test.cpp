@@ -881,14 +881,15 @@ TEST(CliTest, ManyTlsConnectionsCostLittleMemoryEach) {
     EXPECT_EQ(Rows(result.out).size(), std::size_t{kTasks}) << max_connections;
     return std::pair{result, server.connections()};
   };
-  const auto [few, few_connections] = run("250");
+  const auto [few, few_connections] = run("100");
   const auto [many, many_connections] = run(std::to_string(kTasks));
   std::cerr << "TLS connections: " << few.max_rss_kib << " KiB peak RSS with " << few_connections
             << " (" << few.seconds << " s), " << many.max_rss_kib << " KiB with "
             << many_connections << " (" << many.seconds << " s)\n";
-  EXPECT_LE(few_connections, 250u);
+  EXPECT_LE(few_connections, 100u);
   // The fetch window grows while the loop keeps up: on a loaded machine it stops short of
-  // 1,000 (486 seen beside two busy loops). 150 more than the first run still measure.
+  // 1,000 (486 seen beside two busy loops, 384 beside them and three compilers, which failed
+  // this when the first run had 250). 150 more than the first run still measure.
   EXPECT_GE(many_connections, few_connections + 150) << "too few connections to measure their cost";
   ASSERT_GT(many_connections, few_connections);
   // The two runs differ in their connections alone: the difference in peak memory is theirs.
