@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <strings.h>
 #include <unistd.h>
@@ -54,6 +55,9 @@ struct MultiDeleter {
 struct UrlDeleter {
   void operator()(CURLU* url) const { curl_url_cleanup(url); }
 };
+struct DigestDeleter {
+  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
 struct ShareDeleter {
   void operator()(CURLSH* share) const { curl_share_cleanup(share); }
 };
@@ -64,6 +68,7 @@ using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
 using ShareHandle = std::unique_ptr<CURLSH, ShareDeleter>;
 using HeaderList = std::unique_ptr<curl_slist, ListDeleter>;
+using Digest = std::unique_ptr<EVP_MD_CTX, DigestDeleter>;
 
 // A descriptor curl asked us to watch, from its first announcement to CURL_POLL_REMOVE.
 struct Watch : std::enable_shared_from_this<Watch> {
@@ -92,9 +97,38 @@ struct Transfer {
   std::uint64_t body_bytes = 0;
   bool body_too_large = false;
   std::optional<Duration> retry_after;
+  // What the fetch keeps of its response, for captures (FetchRequest::keep).
+  ResponseParts keep;
+  FetchResponse response;
+  Digest digest;  // made on the first fetch that hashes, then reused
   bool active = false;
   char error[CURL_ERROR_SIZE] = {};
 };
+
+// A new response begins (the first, or one after a redirect or a 100 Continue): forget what
+// was kept of the one before.
+bool StartResponse(Transfer& transfer) {
+  transfer.body_bytes = 0;
+  transfer.retry_after.reset();
+  FetchResponse& response = transfer.response;
+  response.body.clear();
+  response.body_over_limit = false;
+  response.headers.assign(transfer.keep.headers.size(), std::nullopt);
+  if (!transfer.keep.sha256) return true;
+  if (!transfer.digest) transfer.digest.reset(EVP_MD_CTX_new());
+  return transfer.digest && EVP_DigestInit_ex(transfer.digest.get(), EVP_sha256(), nullptr) == 1;
+}
+
+std::string HexDigest(EVP_MD_CTX* context) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(context, digest, &length) != 1) return {};
+  std::string hex;
+  hex.reserve(2 * length);
+  for (unsigned int i = 0; i < length; ++i)
+    fmt::format_to(std::back_inserter(hex), "{:02x}", digest[i]);
+  return hex;
+}
 
 template <typename T>
 void SetOption(CURL* easy, CURLoption option, T value) {
@@ -140,6 +174,25 @@ UrlParts PartsOf(CURL* easy) {
     curl_free(text);
   }
   return parts;
+}
+
+// The URL a transfer ended on, without a user name or password it may carry: a capture
+// writes it where secrets do not go.
+std::string UrlWithoutPassword(CURL* easy) {
+  const char* effective = Info<const char*>(easy, CURLINFO_EFFECTIVE_URL);
+  if (effective == nullptr) return {};
+  std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+  char* text = nullptr;
+  if (!url || curl_url_set(url.get(), CURLUPART_URL, effective, CURLU_PATH_AS_IS) != CURLUE_OK ||
+      curl_url_set(url.get(), CURLUPART_USER, nullptr, 0) != CURLUE_OK ||
+      curl_url_set(url.get(), CURLUPART_PASSWORD, nullptr, 0) != CURLUE_OK ||
+      curl_url_get(url.get(), CURLUPART_URL, &text, 0) != CURLUE_OK || text == nullptr) {
+    curl_free(text);
+    return {};
+  }
+  std::string result = text;
+  curl_free(text);
+  return result;
 }
 
 // Appends a copy of `line`; on failure `list` is left as it was, still owning its lines.
@@ -211,11 +264,15 @@ class CurlHttpClient::Impl {
       for (const auto& header : request.headers) values.push_back(header.second);
       transfer.secrets = HeaderSecrets(values, HeaderValues::kSent);
     }
-    transfer.body_bytes = 0;
     transfer.body_too_large = false;
-    transfer.retry_after.reset();
+    transfer.keep = std::move(request.keep);
+    transfer.response = FetchResponse{};
     transfer.error[0] = '\0';
     transfer.done = std::move(done);
+    if (!StartResponse(transfer)) {
+      FailLater(transfer, "could not start the request: no SHA-256 from OpenSSL");
+      return;
+    }
 
     if (std::string problem = SetRequest(transfer, request); !problem.empty()) {
       FailLater(transfer, "could not start the request: " + problem);
@@ -379,8 +436,7 @@ class CurlHttpClient::Impl {
     constexpr std::string_view kRetryAfter = "retry-after:";
     if (line.starts_with("HTTP/")) {
       // A new response (after a redirect, or a 100 Continue): forget the previous one's.
-      transfer->retry_after.reset();
-      transfer->body_bytes = 0;
+      if (!StartResponse(*transfer)) return 0;  // curl fails the transfer: CURLE_WRITE_ERROR
     } else if (line.size() > kRetryAfter.size() &&
                strncasecmp(data, kRetryAfter.data(), kRetryAfter.size()) == 0) {
       // Now by system_clock (CLOCK_REALTIME), as dates are: std::time(nullptr) reads a coarse
@@ -389,18 +445,46 @@ class CurlHttpClient::Impl {
           ParseRetryAfter(Trim(line.substr(kRetryAfter.size()), kBlanksAndLineBreaks),
                           std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
     }
+    KeepHeader(*transfer, line);
     return length;
   }
 
-  static std::size_t OnBody(char* /*data*/, std::size_t /*size*/, std::size_t length,
+  // A header a capture names: its value, the last one when it repeats.
+  static void KeepHeader(Transfer& transfer, std::string_view line) {
+    const std::vector<std::string>& wanted = transfer.keep.headers;
+    if (wanted.empty()) return;
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return;
+    const std::string_view name = line.substr(0, colon);
+    for (std::size_t i = 0; i < wanted.size() && i < transfer.response.headers.size(); ++i) {
+      if (EqualsIgnoringCase(name, wanted[i])) {
+        transfer.response.headers[i] =
+            std::string(Trim(line.substr(colon + 1), kBlanksAndLineBreaks));
+      }
+    }
+  }
+
+  static std::size_t OnBody(char* data, std::size_t /*size*/, std::size_t length,
                             void* transfer_pointer) {
-    // The body is counted, never kept: success is a 2xx read to its end.
+    // The body is counted, and kept or hashed only for captures: success is a 2xx read to
+    // its end.
     auto* transfer = static_cast<Transfer*>(transfer_pointer);
     transfer->body_bytes += length;
     if (transfer->max_body && transfer->body_bytes > *transfer->max_body) {
       transfer->body_too_large = true;
       return 0;  // anything but `length` makes curl stop with CURLE_WRITE_ERROR
     }
+    const ResponseParts& keep = transfer->keep;
+    FetchResponse& response = transfer->response;
+    if (keep.body && !response.body_over_limit) {
+      if (transfer->body_bytes > keep.body_limit) {
+        response.body_over_limit = true;
+        std::string().swap(response.body);
+      } else {
+        response.body.append(data, length);
+      }
+    }
+    if (keep.sha256 && EVP_DigestUpdate(transfer->digest.get(), data, length) != 1) return 0;
     return length;
   }
 
@@ -537,6 +621,7 @@ class CurlHttpClient::Impl {
       auto* transfer = reinterpret_cast<Transfer*>(Info<char*>(easy, CURLINFO_PRIVATE));
       connections_opened_ += static_cast<std::uint64_t>(Info<long>(easy, CURLINFO_NUM_CONNECTS));
       FetchResult result = Describe(*transfer, code);
+      if (result.http_status != 0) TakeResponse(*transfer, result);
       curl_multi_remove_handle(multi_.get(), easy);  // `message` dies here
       finished.push_back({std::move(transfer->done), std::move(result)});
       Release(*transfer);
@@ -557,7 +642,7 @@ class CurlHttpClient::Impl {
       callbacks.push_back(std::move(transfer->done));
       Release(*transfer);
     }
-    const FetchResult result{FetchFailure::kOther, 0, message, std::nullopt};
+    const FetchResult result{FetchFailure::kOther, 0, message, std::nullopt, {}};
     const std::uint64_t epoch = epoch_;
     for (Callback& done : callbacks) {
       if (epoch_ != epoch) break;
@@ -567,11 +652,11 @@ class CurlHttpClient::Impl {
 
   // Completes a fetch that never reached curl, from the event loop as promised.
   void FailLater(Transfer& transfer, std::string message) {
-    asio::post(io_,
-               [this, epoch = epoch_, done = std::move(transfer.done),
-                result = FetchResult{FetchFailure::kOther, 0, std::move(message), std::nullopt}] {
-                 if (epoch_ == epoch) done(result);
-               });
+    asio::post(
+        io_, [this, epoch = epoch_, done = std::move(transfer.done),
+              result = FetchResult{FetchFailure::kOther, 0, std::move(message), std::nullopt, {}}] {
+          if (epoch_ == epoch) done(result);
+        });
     Release(transfer);
   }
 
@@ -648,10 +733,23 @@ class CurlHttpClient::Impl {
     std::string().swap(transfer.body);
     transfer.expect.clear();
     transfer.secrets.clear();
+    transfer.keep = ResponseParts{};
+    transfer.response = FetchResponse{};
     idle_.push_back(&transfer);
   }
 
   // --- results ---
+
+  // What the transfer kept of its final response, and what it knows of every one.
+  static void TakeResponse(Transfer& transfer, FetchResult& result) {
+    CURL* easy = transfer.easy.get();
+    FetchResponse& response = transfer.response;
+    response.size = transfer.body_bytes;
+    response.time = std::chrono::microseconds(Info<curl_off_t>(easy, CURLINFO_TOTAL_TIME_T));
+    if (transfer.keep.url) response.url = UrlWithoutPassword(easy);
+    if (transfer.keep.sha256) response.sha256 = HexDigest(transfer.digest.get());
+    result.response = std::move(response);
+  }
 
   // What a finished transfer means (DescribeTransfer), from what it recorded and what its
   // handle says; the facts of a failure are read only for a failure.

@@ -32,6 +32,9 @@ void AppendShown(std::string& out, std::string_view unsafe, UnsafeShownAs shown_
     case UnsafeShownAs::kSpace:
       out += ' ';
       return;
+    case UnsafeShownAs::kReplacementCharacter:
+      out += "\xEF\xBF\xBD";
+      return;
     case UnsafeShownAs::kHexEscapes:
       for (const char c : unsafe) {
         constexpr std::string_view kHex = "0123456789abcdef";

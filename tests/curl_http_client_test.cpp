@@ -85,7 +85,7 @@ class CurlHttpClientTest : public ::testing::Test {
     while (!result && io.run_one_for(std::chrono::seconds(30)) > 0) {
     }
     EXPECT_TRUE(result.has_value()) << url;
-    return result.value_or(FetchResult{FetchFailure::kOther, 0, "no result", std::nullopt});
+    return result.value_or(FetchResult{FetchFailure::kOther, 0, "no result", std::nullopt, {}});
   }
 
   // What the server recorded of the last request.
@@ -279,6 +279,62 @@ TEST_F(CurlHttpClientTest, MaxBodyPerRequestOverridesTheClients) {
                 "response body larger than 1 MiB (--max-body)");
   request.max_body = std::uint64_t{3} << 20;
   EXPECT_TRUE(FetchOne(request, BodyLimit(std::uint64_t{1} << 20)).ok());
+}
+
+TEST_F(CurlHttpClientTest, KeepsNothingOfTheResponseUnlessAsked) {
+  const FetchResult result = FetchOne(server_.Url("/item/7"));
+  ASSERT_TRUE(result.ok()) << result.message;
+  EXPECT_GT(result.response.size, 0u);  // counted, always
+  EXPECT_TRUE(result.response.body.empty());
+  EXPECT_TRUE(result.response.sha256.empty());
+  EXPECT_TRUE(result.response.url.empty());
+  EXPECT_TRUE(result.response.headers.empty());
+}
+
+TEST_F(CurlHttpClientTest, KeepsTheFinalResponsesBodyHeadersUrlAndDigestWhenAsked) {
+  FetchRequest request{server_.Url("/redirect-item/7")};
+  request.keep = {.body = true,
+                  .body_limit = 1000,
+                  .sha256 = true,
+                  .url = true,
+                  .headers = {"etag", "X-REPEAT", "Location", "X-Absent"}};
+  const FetchResult result = FetchOne(std::move(request));
+  ASSERT_TRUE(result.ok()) << result.message;
+  const std::string body =
+      "{\"id\":7,\"sku\":\"sku-7\",\"price\":7.5,\"tags\":[\"a\",\"b\"],\"data\":{"
+      "\"owner\":null,\"n\":0}}\n";
+  const FetchResponse& response = result.response;
+  EXPECT_EQ(response.body, body);
+  EXPECT_EQ(response.size, body.size());
+  // sha256sum of the body
+  EXPECT_EQ(response.sha256, "d9d56fc3e24a2cbc24c20bbb6c687b360d0ab85ac9bffb85c51db997826ea0c3");
+  EXPECT_EQ(response.url, server_.Url("/item/7"));
+  ASSERT_EQ(response.headers.size(), 4u);
+  EXPECT_EQ(response.headers[0], "\"etag-7\"");
+  EXPECT_EQ(response.headers[1], "last");        // the last of a repeated header, trimmed
+  EXPECT_EQ(response.headers[2], std::nullopt);  // the redirect's, not the final response's
+  EXPECT_EQ(response.headers[3], std::nullopt);
+  EXPECT_GT(response.time.count(), 0);
+}
+
+TEST_F(CurlHttpClientTest, ABodyOverTheKeepLimitIsReadButNotKept) {
+  FetchRequest request{server_.Url("/big/2")};
+  request.keep = {.body = true, .body_limit = std::uint64_t{1} << 20, .sha256 = true};
+  const FetchResult result = FetchOne(std::move(request));
+  ASSERT_TRUE(result.ok()) << result.message;
+  EXPECT_TRUE(result.response.body_over_limit);
+  EXPECT_TRUE(result.response.body.empty());
+  EXPECT_EQ(result.response.size, std::uint64_t{2} << 20);
+  EXPECT_EQ(result.response.sha256.size(), 64u);  // hashed to the end all the same
+}
+
+TEST_F(CurlHttpClientTest, TheUrlKeptCarriesNoPassword) {
+  FetchRequest request{"http://user:secret@127.0.0.1:" + std::to_string(server_.port()) +
+                       "/item/1"};
+  request.keep.url = true;
+  const FetchResult result = FetchOne(std::move(request));
+  ASSERT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(result.response.url, server_.Url("/item/1"));
 }
 
 TEST_F(CurlHttpClientTest, APostRedirectedBySeeOtherFollowsAsAGet) {

@@ -125,9 +125,11 @@ class InstantHttpClient final : public HttpClient {
 // What makes an InstantHttpClient on each worker's loop (Worker::Options::http). `fetches`
 // must outlive the workers.
 inline std::function<std::unique_ptr<HttpClient>(boost::asio::io_context&)> InstantEngines(
-    std::atomic<std::size_t>& fetches,
-    FetchResult result = {
-        .failure = FetchFailure::kNone, .http_status = 200, .message = {}, .retry_after = {}}) {
+    std::atomic<std::size_t>& fetches, FetchResult result = {.failure = FetchFailure::kNone,
+                                                             .http_status = 200,
+                                                             .message = {},
+                                                             .retry_after = {},
+                                                             .response = {}}) {
   return [&fetches, result](boost::asio::io_context& io) -> std::unique_ptr<HttpClient> {
     return std::make_unique<InstantHttpClient>(io, result, fetches);
   };

@@ -8,10 +8,10 @@ namespace orchestrator {
 namespace {
 
 FetchResult Status(int code) {
-  return {FetchFailure::kHttpStatus, code, "HTTP " + std::to_string(code), std::nullopt};
+  return {FetchFailure::kHttpStatus, code, "HTTP " + std::to_string(code), std::nullopt, {}};
 }
 
-FetchResult Failure(FetchFailure failure) { return {failure, 0, "x", std::nullopt}; }
+FetchResult Failure(FetchFailure failure) { return {failure, 0, "x", std::nullopt, {}}; }
 
 TEST(RetryPolicyTest, TransientAreCurlsSet) {
   for (int code : {408, 429, 500, 502, 503, 504}) {

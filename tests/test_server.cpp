@@ -195,6 +195,17 @@ std::string OkResponse(bool close) {
   return Head(200, "application/json", kOkBody.size(), close) + std::string(kOkBody);
 }
 
+// An item of a catalogue, as an API answers: a JSON body and headers worth capturing.
+std::string ItemResponse(std::uint64_t id, bool close) {
+  const std::string body =
+      "{\"id\":" + std::to_string(id) + ",\"sku\":\"sku-" + std::to_string(id) +
+      "\",\"price\":" + std::to_string(id) +
+      ".5,\"tags\":[\"a\",\"b\"],\"data\":{\"owner\":null,\"n\":" + std::to_string(id % 7) + "}}\n";
+  const std::string extra =
+      "ETag: \"etag-" + std::to_string(id) + "\"\r\nX-Repeat: first\r\nx-repeat:  last  \r\n";
+  return Head(200, "application/json", body.size(), close, extra) + body;
+}
+
 // A short text body naming the status; none for the statuses that must not have one.
 std::string StatusResponse(int status, bool close, std::string_view extra_headers = {}) {
   std::string body;
@@ -550,6 +561,20 @@ class Connection final : public ConnectionBase {
 
     if (path == "/ok" || path == "/get" || path.starts_with("/task/")) {
       return Send(OkResponse(close));
+    }
+    if (auto rest = after_prefix("/item/")) {
+      if (auto id = ParseNumber<std::uint64_t>(*rest)) return Send(ItemResponse(*id, close));
+    }
+    if (auto rest = after_prefix("/redirect-item/")) {
+      if (auto id = ParseNumber<std::uint64_t>(*rest)) {
+        return Send(RedirectResponse("/item/" + std::to_string(*id), close));
+      }
+    }
+    if (path == "/hostile-body") {
+      return Send(Head(200, "text/plain", kHostileBody.size(), close,
+                       "X-Hostile: a\x1b[31mb\xc2\x9b"
+                       "c\xff\r\n") +
+                  std::string(kHostileBody));
     }
     if (auto rest = after_prefix("/status/")) {
       if (auto status = ParseStatus(*rest)) return Send(StatusResponse(*status, close));

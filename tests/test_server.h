@@ -14,6 +14,9 @@
 
 namespace orchestrator::testing {
 
+/// The body of /hostile-body: what a capture must not pass on to a terminal or a CSV line.
+inline constexpr std::string_view kHostileBody = "line1\r\nA\x1b[31mred\xc2\x9b\xff\tend\n";
+
 /// Serves 127.0.0.1 on an ephemeral port from its own thread and io_context, with keep-alive.
 ///
 /// Any method is answered by its route alike; a HEAD gets the head alone. A request body (with
@@ -26,6 +29,14 @@ namespace orchestrator::testing {
 ///   /ok, /get, /task/...        200 application/json `{"ok":true}\n`
 ///   /close                      the same with `Connection: close`, then a clean close: each
 ///                               request on a connection of its own
+///   /item/ID                    200 application/json
+///                               `{"id":ID,"sku":"sku-ID","price":ID.5,"tags":["a","b"],
+///                               "data":{"owner":null,"n":ID%7}}\n`, with `ETag: "etag-ID"`,
+///                               `X-Repeat: first` and `x-repeat:  last  `
+///   /redirect-item/ID           302 to /item/ID
+///   /hostile-body               200 text/plain: kHostileBody (an escape sequence, an 8-bit
+///                               CSI, invalid UTF-8, line breaks), and an X-Hostile header
+///                               with the same kind of bytes
 ///   /status/N                   status N with its reason phrase
 ///   /delay/MS                   200 after MS milliseconds
 ///   /reset                      TCP RST after reading the request

@@ -2,6 +2,7 @@
 #ifndef ORCHESTRATOR_HTTP_CLIENT_H_
 #define ORCHESTRATOR_HTTP_CLIENT_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -61,6 +62,21 @@ enum class FetchFailure {
   kOther,
 };
 
+/// What a fetch keeps of its response beyond its status (FetchResult::response), for
+/// captures. Nothing by default: a body is then counted, never kept.
+struct ResponseParts {
+  /// Keep the body, up to `body_limit` bytes; a longer one is still read (and counted and
+  /// hashed) but not kept, and FetchResponse::body_over_limit says so.
+  bool body = false;
+  std::uint64_t body_limit = 0;
+  bool sha256 = false;  ///< Hash the body as it streams.
+  bool url = false;     ///< The URL after redirects.
+  /// Response headers (names in any case) whose last value to keep, of the final response.
+  std::vector<std::string> headers{};
+
+  bool any() const { return body || sha256 || url || !headers.empty(); }
+};
+
 /// One HTTP request. The first three fields come first so that `{url, timeout,
 /// connect_timeout}` still makes a GET.
 ///
@@ -89,6 +105,21 @@ struct FetchRequest {
   std::vector<int> expect{};
   /// Overrides CurlHttpClientOptions::max_body for this request when set.
   std::optional<std::uint64_t> max_body{};
+  /// What to keep of the response, for captures.
+  ResponseParts keep{};
+};
+
+/// What a fetch kept of its final response (FetchRequest::keep), and what it always knows.
+struct FetchResponse {
+  std::uint64_t size = 0;             ///< Body bytes received.
+  std::chrono::microseconds time{0};  ///< The attempt, from its start to its end.
+  std::string body;                   ///< With ResponseParts::body, unless over its limit.
+  bool body_over_limit = false;
+  std::string sha256;  ///< With ResponseParts::sha256: lower-case hex.
+  std::string url;     ///< With ResponseParts::url.
+  /// With ResponseParts::headers: each one's last value (blanks around it taken off), in
+  /// their order; nullopt for a header the response did not have.
+  std::vector<std::optional<std::string>> headers;
 };
 
 struct FetchResult {
@@ -96,6 +127,7 @@ struct FetchResult {
   int http_status = 0;  ///< The final response's status, or 0 when there was none.
   std::string message;  ///< A short reason for people when failed ("HTTP 503 Service Unavailable").
   std::optional<Duration> retry_after;  ///< The server's Retry-After, if it sent one.
+  FetchResponse response;               ///< Of a fetch that got a response.
 
   bool ok() const { return failure == FetchFailure::kNone; }
 };

@@ -37,9 +37,10 @@ bool IsHttpToken(std::string_view text);
 
 /// How AppendTerminalSafe shows what a terminal must not be given.
 enum class UnsafeShownAs {
-  kQuestionMark,  ///< one '?' per character (an emitted line, a task_type in the report)
-  kSpace,         ///< one ' ' per character (curl's words in a reason)
-  kHexEscapes,    ///< each byte as \xNN (an input error quoting the input)
+  kQuestionMark,          ///< one '?' per character (an emitted line, a task_type in the report)
+  kSpace,                 ///< one ' ' per character (curl's words in a reason)
+  kHexEscapes,            ///< each byte as \xNN (an input error quoting the input)
+  kReplacementCharacter,  ///< one U+FFFD per character or stray byte (a captured value)
 };
 
 /// Appends `text` with every character a terminal could act on, or that could make what
