@@ -54,6 +54,11 @@ Template ReadBodyTemplate(const std::string& path) {
 
 }  // namespace
 
+void SetCaptures(FetchStep& step, std::vector<Capture> captures) {
+  step.captures = std::move(captures);
+  step.keep = PartsFor(step.captures, step.max_body.value_or(kDefaultCaptureBodyLimit));
+}
+
 std::string_view StepKindName(const StepAction& action) {
   return std::visit(Overloaded{[](const FetchStep&) { return std::string_view("fetch"); },
                                [](const DelayStep&) { return std::string_view("delay"); },

@@ -29,6 +29,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -103,6 +104,7 @@ class Reader {
       file.kinds.push_back(Kind(std::string(name.str()), Table(node, "a task type")));
     }
     file.limits = std::move(limits_);
+    file.capture_columns = std::move(capture_columns_);
     return file;
   }
 
@@ -227,11 +229,18 @@ class Reader {
     kind.name = std::move(name);
     kind.step_names_in_errors = true;
     kind_ = &kind;
+    kind_captures_.clear();
+    earlier_captures_.clear();
     const std::string where = fmt::format("[types.{}]", kind.name);
     // Columns first, wherever they stand: the steps' placeholders name them.
     if (const toml::node* columns = table.get("columns")) kind.columns = Columns(*columns);
-    const Template::Resolve resolve = [&kind](std::string_view placeholder) {
-      return SlotOf(kind, placeholder);
+    // A placeholder names a column, or a value an earlier step of the type captured.
+    const Template::Resolve resolve =
+        [this, &kind](std::string_view placeholder) -> std::optional<std::size_t> {
+      if (const std::optional<std::size_t> slot = SlotOf(kind, placeholder)) return slot;
+      const auto earlier = earlier_captures_.find(placeholder);
+      if (earlier == earlier_captures_.end()) return std::nullopt;
+      return kFirstCaptureSlot + earlier->second;
     };
     const toml::node* steps = nullptr;
     for (const auto& [key_ptr, node_ptr] : InFileOrder(table)) {
@@ -303,6 +312,12 @@ class Reader {
       if (!names.insert(step.name).second) {
         Fail(node.source(),
              fmt::format("two steps named {} in {}", QuoteForMessage(step.name), where));
+      }
+      // What it captures, the steps after it may name.
+      if (const auto* fetch = std::get_if<FetchStep>(&step.action)) {
+        for (const Capture& capture : fetch->captures) {
+          earlier_captures_.emplace(capture.name, capture.column);
+        }
       }
       kind.steps.push_back(std::move(step));
     }
@@ -399,6 +414,7 @@ class Reader {
     if (kind_ != nullptr) {
       for (const ColumnSpec& column : kind_->columns) known.push_back(column.name);
     }
+    for (const auto& [name, column] : earlier_captures_) known.push_back(name);
     auto parsed = Template::Parse(text, context, resolve, known);
     if (auto* error = std::get_if<Template::Error>(&parsed)) {
       // The string's place in the file: its escapes make offsets inside it unreliable.
@@ -413,7 +429,7 @@ class Reader {
         text.find_first_of("{}", 1) == text.size() - 1) {
       const std::string_view name(text.data() + 1, text.size() - 2);
       const std::optional<std::size_t> slot = resolve(name);
-      if (!slot || *slot < kFirstColumnSlot) {
+      if (!slot || *slot < kFirstColumnSlot || *slot >= kFirstColumnSlot + kind_->columns.size()) {
         Fail(node.source(), fmt::format("delay {} names no column of this type", text));
       }
       if (kind_->columns[*slot - kFirstColumnSlot].type != ColumnType::kDuration) {
@@ -438,6 +454,7 @@ class Reader {
                     const Template::Resolve& resolve, bool webhook) {
     FetchStep fetch;
     fetch.method = default_method;
+    std::vector<Capture> captures;
     if (const auto* url = node.as_string(); url != nullptr && !webhook) {
       fetch.url = Parse(node, WithGuessedScheme(url->get()), TemplateContext::kUrl, resolve);
       Resolve(fetch, {});
@@ -471,6 +488,8 @@ class Reader {
             fetch.body = Parse(value, String(value, "body"), TemplateContext::kBody, resolve);
           } else if (key == "expect" && !webhook) {
             fetch.expect = Expect(value);
+          } else if (key == "capture" && !webhook) {
+            captures = Captures(value);
           } else {
             return false;
           }
@@ -478,13 +497,50 @@ class Reader {
         },
         webhook ? std::initializer_list<std::string_view>{"url", "method", "headers"}
                 : std::initializer_list<std::string_view>{"url", "method", "headers", "body",
-                                                          "expect"});
+                                                          "expect", "capture"});
     if (!has_url) Fail(table.source(), fmt::format("{} needs a url", what));
     if (fetch.method == HttpMethod::kHead && fetch.body) {
       Fail(table.source(), "a HEAD request cannot send a body");
     }
     Resolve(fetch, settings);
+    SetCaptures(fetch, std::move(captures));  // after Resolve: max_body bounds a kept body
     return fetch;
+  }
+
+  // `capture = { NAME = "SPEC", ... }`: each name once in a type's steps, and no column's;
+  // a name several types capture is one column of the result, where it was first declared.
+  std::vector<Capture> Captures(const toml::node& node) {
+    std::vector<Capture> captures;
+    for (const auto& [name_ptr, spec_ptr] : InFileOrder(Table(node, "capture"))) {
+      const toml::key& name = *name_ptr;
+      const toml::node& spec_node = *spec_ptr;
+      if (std::optional<std::string> problem = CaptureNameProblem(name.str())) {
+        Fail(name.source(), fmt::format("capture {}: {}", QuoteForMessage(name.str()), *problem));
+      }
+      const std::string& text = String(spec_node, fmt::format("capture {}", name.str()));
+      auto spec = CaptureSpec::Parse(text);
+      if (const auto* error = std::get_if<CaptureSpec::Error>(&spec)) {
+        Fail(spec_node.source(), fmt::format("capture {}: {} in {}", name.str(), error->message,
+                                             QuoteForMessage(text, 80)));
+      }
+      const auto [earlier, first] = kind_captures_.emplace(std::string(name.str()), name.source());
+      if (!first) {
+        Fail(name.source(), fmt::format("capture {} is declared twice in [types.{}] (first at "
+                                        "line {}, column {})",
+                                        name.str(), kind_->name, earlier->second.begin.line,
+                                        earlier->second.begin.column));
+      }
+      if (SlotOf(*kind_, name.str())) {
+        Fail(name.source(), fmt::format("capture {} has the name of a column of [types.{}]: "
+                                        "{{{}}} would mean both",
+                                        name.str(), kind_->name, name.str()));
+      }
+      const auto column = std::find(capture_columns_.begin(), capture_columns_.end(), name.str());
+      const auto index = static_cast<std::size_t>(column - capture_columns_.begin());
+      if (column == capture_columns_.end()) capture_columns_.emplace_back(name.str());
+      captures.push_back({std::string(name.str()), std::get<CaptureSpec>(std::move(spec)), index});
+    }
+    return captures;
   }
 
   // Each setting from the first level that says it: the step, the command line, [defaults];
@@ -546,8 +602,13 @@ class Reader {
   std::string path_;
   const FetchSettings& command_line_;
   FetchSettings defaults_;
-  std::vector<RunningLimit> limits_;  // max_running and max_running_per, in file order
-  const Blueprint* kind_ = nullptr;   // the kind being read
+  std::vector<RunningLimit> limits_;          // max_running and max_running_per, in file order
+  std::vector<std::string> capture_columns_;  // every type's captures, first declared first
+  // The kind being read's captures so far, and where each was declared.
+  std::map<std::string, toml::source_region, std::less<>> kind_captures_;
+  // The captures of the steps read so far of the kind being read: what a template may name.
+  std::map<std::string, std::size_t, std::less<>> earlier_captures_;
+  const Blueprint* kind_ = nullptr;  // the kind being read
 };
 
 }  // namespace

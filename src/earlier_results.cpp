@@ -11,8 +11,10 @@
 #include <string_view>
 
 #include "csv_source.h"
+#include "orchestrator/capture.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/outcome.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 namespace {
@@ -45,31 +47,68 @@ std::optional<FinalStatus> ParseFinalStatus(std::string_view text) {
   return std::nullopt;
 }
 
-void ReadRows(CsvReader<3>& csv, const CheckedByteSource& source, const std::string& file,
-              EarlierResults& results) {
-  try {
-    csv.read_header(io::ignore_no_column, "task_id", "final_status", "error_info");
-  } catch (const io::error::header_missing&) {
-    return;  // nothing was written yet
-  } catch (const io::error::base&) {
+constexpr std::string_view kColumns[] = {"task_id", "final_status", "error_info"};
+
+void ReadRows(CsvRows& csv, const CheckedByteSource& source, const std::string& file,
+              std::span<const std::string> capture_columns, EarlierResults& results) {
+  std::vector<std::string> names;
+  if (!csv.ReadHeader(names)) return;  // nothing was written yet
+  // Then capture columns, each a capture's name, once.
+  const auto capture_column = [&names](std::size_t k) {
+    return !CaptureNameProblem(names[k]) &&
+           std::find(names.begin() + static_cast<std::ptrdiff_t>(std::size(kColumns)),
+                     names.begin() + static_cast<std::ptrdiff_t>(k),
+                     names[k]) == names.begin() + static_cast<std::ptrdiff_t>(k);
+  };
+  bool result_csv = names.size() >= std::size(kColumns) &&
+                    std::equal(std::begin(kColumns), std::end(kColumns), names.begin());
+  for (std::size_t k = std::size(kColumns); result_csv && k < names.size(); ++k) {
+    result_csv = capture_column(k);
+  }
+  if (!result_csv) {
     // Another file given by mistake (a tasks CSV, say): say what it is, not which column.
     throw InputError(file, source.header_line(),
                      NotAResultCsvMessage(source.header_text(), source.header_cut()));
   }
-  char* id_text = nullptr;
-  char* status_text = nullptr;
-  char* error_info = nullptr;
-  while (csv.read_row(id_text, status_text, error_info)) {
+  // Each capture column of the file: its index in this run's, or none.
+  std::vector<std::optional<std::size_t>> carried;
+  for (std::size_t k = std::size(kColumns); k < names.size(); ++k) {
+    const auto found = std::find(capture_columns.begin(), capture_columns.end(), names[k]);
+    if (found == capture_columns.end()) {
+      results.dropped_columns.push_back(names[k]);
+      carried.emplace_back();
+    } else {
+      carried.emplace_back(static_cast<std::size_t>(found - capture_columns.begin()));
+    }
+  }
+  while (csv.ReadRow()) {
+    const char* id_text = csv.Field(0);
+    const char* status_text = csv.Field(1);
     const std::optional<TaskId> id = ParseTaskId(id_text);
-    if (!id) throw InputError(file, csv.get_file_line(), DescribeBadTaskId(id_text));
+    if (!id) throw InputError(file, csv.line(), DescribeBadTaskId(id_text));
     const std::optional<FinalStatus> status = ParseFinalStatus(status_text);
     if (!status) {
-      throw InputError(file, csv.get_file_line(),
+      throw InputError(file, csv.line(),
                        fmt::format("final_status {} is neither Completed nor Failed",
                                    QuoteForMessage(status_text)));
     }
     ++results.rows;
-    if (*status == FinalStatus::kCompleted) results.completed.push_back(*id);
+    if (*status != FinalStatus::kCompleted) continue;
+    results.completed.push_back(*id);
+    CapturedValues values;
+    for (std::size_t k = 0; k < carried.size(); ++k) {
+      const std::string_view value = csv.Field(std::size(kColumns) + k);
+      if (!carried[k] || value.empty()) continue;
+      // As a capture would have written it: a file edited by hand gets no further.
+      std::string safe;
+      AppendTerminalSafe(safe, value, UnsafeShownAs::kReplacementCharacter);
+      values.Set(*carried[k], safe);
+    }
+    if (!values.empty()) {
+      results.captured[*id] = std::move(values);
+    } else if (!results.captured.empty()) {
+      results.captured.erase(*id);
+    }
   }
 }
 
@@ -79,18 +118,24 @@ bool EarlierResults::Completed(TaskId id) const {
   return std::binary_search(completed.begin(), completed.end(), id);
 }
 
-EarlierResults ReadEarlierResults(const InputFile& file) {
+CapturedValues EarlierResults::CapturedOf(TaskId id) const {
+  const auto found = captured.find(id);
+  return found == captured.end() ? CapturedValues{} : found->second;
+}
+
+EarlierResults ReadEarlierResults(const InputFile& file,
+                                  std::span<const std::string> capture_columns) {
   EarlierResults results;
   const std::optional<std::uint64_t> complete = CompleteLinesLength(file);
   CheckedByteSource source(file, complete);
   {
-    CsvReader<3> csv(file.name(), source.Lend());
+    CsvRows csv(file.name(), source.Lend());
     try {
-      ReadRows(csv, source, file.name(), results);
+      ReadRows(csv, source, file.name(), capture_columns, results);
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {
-      throw source.EarlierOf(TranslateCsvError(error, file.name(), csv.get_file_line()));
+      throw source.EarlierOf(TranslateCsvError(error, file.name(), csv.line()));
     }
     source.ThrowIfFailed();
   }

@@ -69,7 +69,8 @@ constexpr std::size_t kFixedRoom = 512;
 }  // namespace
 
 EventLog::EventLog(const std::string& path, const std::vector<std::string>& type_names,
-                   std::vector<const Blueprint*> blueprints, int interrupt_fd)
+                   std::vector<const Blueprint*> blueprints, int interrupt_fd,
+                   const std::vector<std::string>& capture_columns)
     : fd_(OpenOutput(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666, interrupt_fd)),
       blueprints_(std::move(blueprints)),
       steady_start_(std::chrono::steady_clock::now()),
@@ -80,6 +81,9 @@ EventLog::EventLog(const std::string& path, const std::vector<std::string>& type
   }
   stream_ = std::make_unique<OutputStream>(fd_, path, OutputStream::FlushPolicy::kWhenAsked,
                                            OutputStream::PaceFor(fd_));
+  for (const std::string& name : capture_columns) {
+    capture_json_.push_back(boost::json::serialize(boost::json::value(ValidUtf8(name))));
+  }
   for (std::size_t t = 0; t < type_names.size(); ++t) {
     type_json_.push_back(boost::json::serialize(boost::json::value(ValidUtf8(type_names[t]))));
     step_json_.emplace_back();
@@ -137,8 +141,9 @@ void EventLog::WriteLine(const TaskEvent* event, const Task& task, const Outcome
   if (outcome != nullptr && !outcome->error_info.empty()) {
     error_json = boost::json::serialize(boost::json::value(ValidUtf8(outcome->error_info)));
   }
-  const std::size_t room =
-      kFixedRoom + type_json_[task.type].size() + longest_step_json_[task.type] + error_json.size();
+  const std::string captures_json = outcome != nullptr ? CapturesJson(*outcome) : std::string();
+  const std::size_t room = kFixedRoom + type_json_[task.type].size() +
+                           longest_step_json_[task.type] + error_json.size() + captures_json.size();
   if (line_.size() < room) line_.resize(room);
   LineCursor line{line_.data()};
   line << R"({"ts":")" << Timestamp(wall) << R"(","elapsed_ms":)";
@@ -149,7 +154,8 @@ void EventLog::WriteLine(const TaskEvent* event, const Task& task, const Outcome
   if (outcome != nullptr) {
     line << R"(finished","final_status":")" << FinalStatusName(outcome->status())
          << R"(","error_info":)"
-         << (error_json.empty() ? std::string_view(R"("")") : std::string_view(error_json));
+         << (error_json.empty() ? std::string_view(R"("")") : std::string_view(error_json))
+         << captures_json;
   } else {
     line << TaskEventName(event->kind) << '"';
     switch (event->kind) {
@@ -206,6 +212,22 @@ void EventLog::WriteLine(const TaskEvent* event, const Task& task, const Outcome
   }
   line << "}\n";
   stream_->Write(std::string_view(line_.data(), line.at - line_.data()));
+}
+
+std::string EventLog::CapturesJson(const Outcome& outcome) const {
+  if (outcome.captured.empty()) return {};
+  std::string json = R"(,"captures":{)";
+  bool first = true;
+  outcome.captured.ForEach([&](std::size_t column, std::string_view value) {
+    if (column >= capture_json_.size()) return;
+    if (!first) json += ',';
+    first = false;
+    json += capture_json_[column];
+    json += ':';
+    json += boost::json::serialize(boost::json::value(ValidUtf8(value)));
+  });
+  json += '}';
+  return json;
 }
 
 // RFC 3339 in UTC with milliseconds; the part up to the second is made once a second.

@@ -18,7 +18,8 @@ bool FillRequest(const FetchStep& step, const TaskValues& values, FetchRequest& 
                          .headers = {},
                          .body = std::nullopt,
                          .expect = step.expect,
-                         .max_body = step.max_body};
+                         .max_body = step.max_body,
+                         .keep = step.keep};
   if (!step.url.ExpandTo(request.url, std::cref(values), error)) return false;
   for (const Header& header : step.headers) {
     request.headers.emplace_back(header.name, std::string());

@@ -101,7 +101,8 @@ Fallible<std::size_t> ChooseMaxFetches(const Options& options, std::size_t threa
 
 // --resume: what the earlier result file recorded. A file that does not exist yet is an
 // empty record, so one command line serves the first run and every rerun.
-EarlierResults ReadResumeFile(const Options& options, int interrupt_fd) {
+EarlierResults ReadResumeFile(const Options& options, int interrupt_fd,
+                              std::span<const std::string> capture_columns) {
   if (options.resume_path.empty()) return {};
   struct stat info {};
   if (::stat(options.resume_path.c_str(), &info) != 0 && errno == ENOENT) {
@@ -112,7 +113,15 @@ EarlierResults ReadResumeFile(const Options& options, int interrupt_fd) {
     return {};
   }
   const InputFile file = InputFile::Open(options.resume_path, interrupt_fd);
-  EarlierResults earlier = ReadEarlierResults(file);
+  EarlierResults earlier = ReadEarlierResults(file, capture_columns);
+  if (!earlier.dropped_columns.empty()) {
+    PrintToStderr(
+        "orchestrator: warning: {}: column{} {} {} not captured by this run: the values are "
+        "not carried over\n",
+        file.name(), earlier.dropped_columns.size() == 1 ? "" : "s",
+        fmt::join(earlier.dropped_columns, ", "),
+        earlier.dropped_columns.size() == 1 ? "is" : "are");
+  }
   if (earlier.torn_line) {
     PrintToStderr(
         "orchestrator: warning: {}:{}: ignoring a torn last row (a run was cut short "
@@ -204,6 +213,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   std::optional<TaskKindTable> kinds;
   std::optional<BuiltinKinds> builtin;
   std::vector<RunningLimit> limits = options.limits;
+  std::vector<std::string> capture_columns;  // the result's columns after error_info
   if (!options.blueprints_path.empty()) {
     blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
     const CheckResult limits_hold = CheckLimitColumns(options.limits, *blueprint_file);
@@ -213,11 +223,15 @@ int Run(const Options& options, const SignalWatch& signals) {
     }
     kinds = KindsOf(*blueprint_file);
     limits = MergeLimits(std::move(limits), blueprint_file->limits);
+    capture_columns = blueprint_file->capture_columns;
   } else {
     FetchStep fetch = FetchOf(options.url, options.request);  // checked with the options
     fetch.timeout = options.timeout;
     fetch.connect_timeout = options.connect_timeout;
     fetch.retry = {.max_retries = options.retries, .base_delay = options.retry_delay};
+    fetch.max_body = options.max_body;
+    SetCaptures(fetch, options.request.captures);
+    for (const Capture& capture : fetch.captures) capture_columns.push_back(capture.name);
     // A --limit per column needs the column's values in the rows of the types it names: the
     // reader keeps them.
     builtin.emplace(DefaultBlueprint(std::move(fetch), options.delay), options.limits);
@@ -242,7 +256,7 @@ int Run(const Options& options, const SignalWatch& signals) {
     for (const std::string& warning : LimitWarnings(limits, tasks.type_names)) {
       PrintToStderr("orchestrator: warning: {}\n", warning);
     }
-    earlier = ReadResumeFile(options, signals.fd());
+    earlier = ReadResumeFile(options, signals.fd(), capture_columns);
   } catch (const Interrupted&) {
     PrintToStderr("orchestrator: interrupted by {} while reading the input; nothing was run\n",
                   SignalName(signals.received()));
@@ -286,7 +300,8 @@ int Run(const Options& options, const SignalWatch& signals) {
       result_file.emplace(ResultFile::Create(options.output_path, "results", signals.fd()));
     }
     if (!options.events_path.empty()) {
-      event_log.emplace(options.events_path, tasks.type_names, blueprints, signals.fd());
+      event_log.emplace(options.events_path, tasks.type_names, blueprints, signals.fd(),
+                        capture_columns);
     }
   } catch (const InterruptedWhileOpening& interrupted) {
     PrintToStderr("orchestrator: interrupted by {} while opening {}; nothing was run\n",
@@ -301,7 +316,8 @@ int Run(const Options& options, const SignalWatch& signals) {
                          OutputStream::PaceFor(result_file->fd()));
     result_streams.push_back(&*file_results);
   }
-  Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events);
+  Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events,
+                    std::move(capture_columns));
   std::optional<MetricsFile> metrics;
   if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events, options.shard);
   std::optional<StatusLine> status;
@@ -334,7 +350,12 @@ int Run(const Options& options, const SignalWatch& signals) {
   // place under its name and gets each new row as it comes. A stream that failed here stops
   // the run before it starts (the collector sees it).
   reporter.WriteHeader();
-  for (const TaskId id : carried) reporter.CarryOver(id, Outcome::Completed());
+  for (const TaskId id : carried) {
+    Outcome outcome = Outcome::Completed();
+    outcome.captured = earlier.CapturedOf(id);
+    reporter.CarryOver(id, outcome);
+  }
+  earlier = {};  // its ids and values are in the rows now
   reporter.Flush();
   if (result_file && !file_results->failed()) {
     if (const int error = result_file->Publish(); error != 0) file_results->Fail(error);

@@ -176,6 +176,7 @@ struct GivenFlags {
   // The built-in blueprint's request, in curl's words.
   std::string method, data, data_file;
   std::vector<std::string> headers;
+  std::vector<std::string> captures;
   bool http11 = false, http2 = false;
   std::string shard;
   std::optional<std::uint32_t> shard_count;
@@ -308,6 +309,12 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
   app.add_option("--data-file", flags.data_file,
                  "Body of fetch_data: FILE's content, read at start (a template, as --data)")
       ->type_name("FILE");
+  app.add_option("--capture", flags.captures,
+                 "A column of the result taken from fetch_data's response: SPEC is status, url, "
+                 "time, header:NAME, json:POINTER, regex:PATTERN, body, size or sha256, with ? "
+                 "at its end when it may be missing; repeat for more")
+      ->type_name("NAME=SPEC")
+      ->allow_extra_args(false);
   // Engine-wide: with --blueprints too.
   app.add_option("--cacert", options.ca_file,
                  "PEM bundle of the CAs to trust in place of the system's, for every fetch")
@@ -484,6 +491,31 @@ CheckResult ApplyHeaders(const GivenFlags& flags, Options& options) {
   return kPassed;
 }
 
+// --capture, each, in order: the result's columns after error_info.
+CheckResult ApplyCaptures(const GivenFlags& flags, Options& options) {
+  std::vector<Capture>& captures = options.request.captures;
+  for (const std::string& given : flags.captures) {
+    const std::size_t equals = given.find('=');
+    if (equals == std::string::npos) {
+      return fmt::format("--capture {}: write NAME=SPEC, like price=json:/price",
+                         QuoteForMessage(given));
+    }
+    const std::string name = given.substr(0, equals);
+    if (std::optional<std::string> problem = CaptureNameProblem(name)) {
+      return fmt::format("--capture {}: {}", QuoteForMessage(name), *problem);
+    }
+    for (const Capture& earlier : captures) {
+      if (earlier.name == name) return fmt::format("--capture {} is given twice", name);
+    }
+    auto spec = CaptureSpec::Parse(std::string_view(given).substr(equals + 1));
+    if (auto* error = std::get_if<CaptureSpec::Error>(&spec)) {
+      return fmt::format("--capture {}: {}", name, error->message);
+    }
+    captures.push_back({name, std::get<CaptureSpec>(std::move(spec)), captures.size()});
+  }
+  return kPassed;
+}
+
 // -d or --data-file: one body at most, and none with -X HEAD.
 CheckResult ApplyBody(const GivenFlags& flags, Options& options) {
   RequestFlags& request = options.request;
@@ -538,6 +570,7 @@ CheckResult CheckBlueprintFlags(const GivenFlags& flags, Options& options) {
       {"--url", flags.OnCommandLine("--url")},  {"--delay", flags.OnCommandLine("--delay")},
       {"-X/--method", flags.Given("--method")}, {"-H/--header", flags.Given("--header")},
       {"-d/--data", flags.Given("--data")},     {"--data-file", flags.Given("--data-file")},
+      {"--capture", flags.Given("--capture")},
   };
   for (const auto& [flag, used] : built_in_flags) {
     if (used) {
@@ -604,6 +637,7 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
       CheckUrl,             // --url
       ApplyMethod,          // -X
       ApplyHeaders,         // -H
+      ApplyCaptures,        // --capture
       ApplyBody,            // -d, --data-file
       ApplyHttpVersion,     // --http1.1, --http2
       CheckCaFile,          // --cacert

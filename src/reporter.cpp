@@ -5,14 +5,18 @@
 #include "orchestrator/result_csv.h"
 
 namespace orchestrator {
-Reporter::Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings)
-    : results_(std::move(results)), events_(events), warnings_(warnings) {}
+Reporter::Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings,
+                   std::vector<std::string> capture_columns)
+    : results_(std::move(results)),
+      capture_columns_(std::move(capture_columns)),
+      events_(events),
+      warnings_(warnings) {}
 
-void Reporter::WriteHeader() { WriteRow(std::string(kResultHeader)); }
+void Reporter::WriteHeader() { WriteRow(ResultHeader(capture_columns_)); }
 
 void Reporter::CarryOver(TaskId id, const Outcome& outcome) {
   scratch_.clear();
-  AppendResultRow(scratch_, id, outcome);
+  AppendResultRow(scratch_, id, outcome, capture_columns_.size());
   WriteRow(scratch_);
   ++(outcome.status() == FinalStatus::kCompleted ? completed_ : failed_);
 }
@@ -41,7 +45,7 @@ void Reporter::OnRow(const Task& task, const Outcome& outcome) {
     if (outcome.cause == OutcomeCause::kCancelled) ++cancelled_;
   }
   scratch_.clear();
-  AppendResultRow(scratch_, task.id, outcome);
+  AppendResultRow(scratch_, task.id, outcome, capture_columns_.size());
   WriteRow(scratch_);
 }
 

@@ -28,6 +28,13 @@ std::vector<Duration> DelayDurations(const std::vector<const Blueprint*>& bluepr
   return durations;
 }
 
+bool HasCaptures(const Blueprint& blueprint) {
+  return std::any_of(blueprint.steps.begin(), blueprint.steps.end(), [](const Step& step) {
+    const auto* fetch = std::get_if<FetchStep>(&step.action);
+    return fetch != nullptr && !fetch->captures.empty();
+  });
+}
+
 bool HasWebhooks(const Blueprint& blueprint) {
   return !blueprint.on_start.empty() || !blueprint.on_success.empty() ||
          !blueprint.on_failure.empty();
@@ -63,6 +70,7 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
   if (blueprints_.size() < tasks.type_names.size()) {
     throw std::invalid_argument("a blueprint for every task type");
   }
+  bool has_captures = false;
   for (const Blueprint* blueprint : blueprints_) {
     if (blueprint->steps.size() > 255) {
       throw std::invalid_argument("a blueprint has at most 255 steps");
@@ -74,6 +82,20 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
       }
     }
     has_webhooks_ = has_webhooks_ || HasWebhooks(*blueprint);
+    has_captures = has_captures || HasCaptures(*blueprint);
+  }
+  if (has_captures) {
+    captures_ = CaptureStore(tasks.tasks.size());
+    for (const Blueprint* blueprint : blueprints_) {
+      for (const Step& step : blueprint->steps) {
+        const auto* fetch = std::get_if<FetchStep>(&step.action);
+        if (fetch == nullptr) continue;
+        for (const Capture& capture : fetch->captures) {
+          if (capture.column >= capture_names_.size()) capture_names_.resize(capture.column + 1);
+          capture_names_[capture.column] = capture.name;
+        }
+      }
+    }
   }
   if (options_.max_fetches == 0) throw std::invalid_argument("max_fetches must be at least 1");
   RunRates& rates =
@@ -320,7 +342,7 @@ bool Runner::Emit(TaskIndex index, const EmitStep& emit) {
   if (emit.text) {
     line_.clear();
     std::string error;
-    const TaskValues values(tasks_, task, BlueprintOf(index));
+    const TaskValues values(tasks_, task, BlueprintOf(index), &captures_, index);
     if (!emit.text->ExpandTo(line_, std::cref(values), error)) {
       Fail(index, std::move(error));
       return false;
@@ -338,7 +360,7 @@ bool Runner::Emit(TaskIndex index, const EmitStep& emit) {
 Duration Runner::DelayOf(TaskIndex index, const DelayStep& delay) const {
   if (!delay.column) return delay.duration;
   // The reader checked the value, so it parses.
-  const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index));
+  const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index), &captures_, index);
   return ParseDuration(values(*delay.column).text).value_or(Duration(0));
 }
 
@@ -402,7 +424,7 @@ void Runner::StartFetches() {
     Begin(index);
     FetchRequest request;
     std::string error;
-    const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index));
+    const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index), &captures_, index);
     if (!FillRequest(CurrentFetch(index), values, request, error)) {
       Fail(index, std::move(error));
       continue;
@@ -435,6 +457,18 @@ void Runner::OnFetchDone(TaskIndex index, const FetchResult& result, Clock::Time
   ++stats_.responses[static_cast<std::size_t>(std::clamp(result.http_status, 0, 599))];
   if (result.ok()) {
     state.attempts = 0;
+    if (const FetchStep& fetch = CurrentFetch(index); !fetch.captures.empty()) {
+      captured_.clear();
+      std::optional<std::string> missing =
+          TakeCaptures(fetch.captures, fetch.keep, result, captured_);
+      captures_.Add(index, captured_);  // with a missing one, the others stand in its row
+      if (missing) {
+        Fail(index, std::move(*missing));
+        StartFetches();
+        ArmWake();
+        return;
+      }
+    }
     ++state.step;
     Advance(index);
   } else {
@@ -522,6 +556,7 @@ void Runner::Fail(TaskIndex index, std::string reason) {
 // then those of its end.
 void Runner::Finish(TaskIndex index, Outcome outcome) {
   TaskState& state = states_[index];
+  outcome.captured = captures_.Take(index);  // for its end webhooks too
   const WebhookEvent end =
       outcome.status() == FinalStatus::kCompleted ? WebhookEvent::kSuccess : WebhookEvent::kFailure;
   if (state.webhooks_out == 0 && WebhooksOf(BlueprintOf(index), end).empty()) {
@@ -607,7 +642,8 @@ std::variant<WebhookQueue::Prepared, std::string> Runner::PrepareWebhook(
                        .outcome = nullptr,
                        .attempts = times_[index].attempts,
                        .started_at = WallTimeOf(clock_, times_[index].started),
-                       .finished_at = std::nullopt};
+                       .finished_at = std::nullopt,
+                       .capture_names = capture_names_};
   if (delivery.event != WebhookEvent::kStart) {
     const Ending& ending = ending_.at(index);
     record.outcome = &ending.outcome;
@@ -628,7 +664,13 @@ void Runner::SendRow(TaskIndex index, const Outcome& outcome) {
   ++finished_;
   // --halt counts the row before it leaves: once it trips, no task starts on any thread.
   const bool trips = options_.halt != nullptr && !cancelled_ && options_.halt->Count(outcome);
-  sink_.Result(tasks_.tasks[index], outcome);
+  if (CapturedValues captured = captures_.Take(index); !captured.empty()) {
+    Outcome with_values = outcome;
+    with_values.captured = std::move(captured);
+    sink_.Result(tasks_.tasks[index], with_values);
+  } else {
+    sink_.Result(tasks_.tasks[index], outcome);
+  }
   if (trips) {
     Halt(options_.halt->stops_running(), options_.halt->failures());
   } else if ((!parents_left_.empty() || limits_) && !cancelled_ && !halted_) {

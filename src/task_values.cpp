@@ -4,8 +4,9 @@
 
 namespace orchestrator {
 
-TaskValues::TaskValues(const TaskList& tasks, const Task& task, const Blueprint& blueprint)
-    : tasks_(tasks), task_(task), blueprint_(blueprint) {
+TaskValues::TaskValues(const TaskList& tasks, const Task& task, const Blueprint& blueprint,
+                       const CaptureStore* captures, TaskIndex index)
+    : tasks_(tasks), task_(task), blueprint_(blueprint), captures_(captures), index_(index) {
   const auto written = std::to_chars(id_text_.data(), id_text_.data() + id_text_.size(), task.id);
   id_length_ = static_cast<std::size_t>(written.ptr - id_text_.data());
 }
@@ -13,6 +14,11 @@ TaskValues::TaskValues(const TaskList& tasks, const Task& task, const Blueprint&
 TemplateValue TaskValues::operator()(std::size_t slot) const {
   if (slot == kTaskIdSlot) return {ColumnType::kU64, std::string_view(id_text_.data(), id_length_)};
   if (slot == kTaskTypeSlot) return {ColumnType::kString, tasks_.TypeName(task_)};
+  if (slot >= kFirstCaptureSlot) {
+    std::optional<std::string_view> value;
+    if (captures_ != nullptr) value = captures_->Find(index_, slot - kFirstCaptureSlot);
+    return {ColumnType::kString, value.value_or(std::string_view())};
+  }
   const std::size_t column = slot - kFirstColumnSlot;
   return {blueprint_.columns[column].type, tasks_.Value(task_, column)};
 }

@@ -70,6 +70,15 @@ std::string WebhookBody(const WebhookRecord& record) {
   if (record.outcome != nullptr) {
     body["final_status"] = FinalStatusName(record.outcome->status());
     body["error_info"] = ValidUtf8(record.outcome->error_info);
+    if (!record.outcome->captured.empty()) {
+      boost::json::object captures;
+      record.outcome->captured.ForEach([&](std::size_t column, std::string_view value) {
+        if (column < record.capture_names.size()) {
+          captures[record.capture_names[column]] = ValidUtf8(value);
+        }
+      });
+      body["captures"] = std::move(captures);
+    }
   } else {
     body["final_status"] = nullptr;
     body["error_info"] = nullptr;

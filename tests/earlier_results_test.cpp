@@ -98,6 +98,31 @@ TEST(EarlierResultsTest, ATasksCsvIsNotAResultCsvAndTheMessageShowsItsHeader) {
   EXPECT_LT(ErrorOf(std::string(5000, 'a') + "\n").size(), 250u);
 }
 
+TEST(EarlierResultsTest, KeepsTheCapturedValuesOfCompletedRowsByThisRunsColumns) {
+  const std::string columns[] = {"etag", "price"};  // this run's, in its order
+  const EarlierResults earlier =
+      ReadEarlierResults(MemoryFile("task_id,final_status,error_info,price,old,etag\n"
+                                    "1,Completed,,12.5,x,\"\"\"e1\"\"\"\n"
+                                    "2,Failed,HTTP 500,3,y,e2\n"
+                                    "3,Completed,,,,\n"
+                                    "4,Completed,,\"a, b\",z,\x1b[31m\n"),
+                         columns);
+  EXPECT_EQ(earlier.completed, (std::vector<TaskId>{1, 3, 4}));
+  EXPECT_EQ(earlier.dropped_columns, std::vector<std::string>{"old"});
+  EXPECT_EQ(earlier.CapturedOf(1).Find(0), "\"e1\"");
+  EXPECT_EQ(earlier.CapturedOf(1).Find(1), "12.5");
+  EXPECT_TRUE(earlier.CapturedOf(2).empty());  // failed: it runs again
+  EXPECT_TRUE(earlier.CapturedOf(3).empty());
+  EXPECT_EQ(earlier.CapturedOf(4).Find(1), "a, b");
+  // A file edited by hand brings no control character into a row.
+  EXPECT_EQ(earlier.CapturedOf(4).Find(0), "\xEF\xBF\xBD[31m");
+  // A header whose extra columns are no captures' names is no result CSV of ours.
+  EXPECT_NE(ErrorOf("task_id,final_status,error_info,price,price\n").find("not a result CSV"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("task_id,final_status,error_info,2x\n").find("not a result CSV"),
+            std::string::npos);
+}
+
 TEST(EarlierResultsTest, ReadsAPipeToItsEnd) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);

@@ -23,6 +23,11 @@ struct RecordingSink : RunSink {
   void Result(const Task& task, const Outcome& outcome) override {
     rows.push_back(
         fmt::format("{},{},{}", task.id, FinalStatusName(outcome.status()), outcome.error_info));
+    std::string cells;
+    outcome.captured.ForEach([&](std::size_t column, std::string_view value) {
+      cells += fmt::format("{}{}={}", cells.empty() ? "" : " ", column, value);
+    });
+    captured.push_back(std::move(cells));
     ++rows_per_task[task.id];
     if (on_result) on_result();
   }
@@ -32,13 +37,14 @@ struct RecordingSink : RunSink {
   std::vector<std::string> events;
   std::vector<std::string> warnings;
   std::vector<std::string> rows;
+  std::vector<std::string> captured;  // by row: "COLUMN=VALUE ..."
   std::map<TaskId, int> rows_per_task;
   std::function<void()> on_result;
 };
 
 const FetchResult kOk{};
 FetchResult Status(int code, std::string message) {
-  return {FetchFailure::kHttpStatus, code, std::move(message), std::nullopt};
+  return {FetchFailure::kHttpStatus, code, std::move(message), std::nullopt, {}};
 }
 const FetchResult k503 = Status(503, "HTTP 503 Service Unavailable");
 
@@ -88,6 +94,58 @@ TEST_F(RunnerTest, RunsFetchThenDelayThenEmitForEveryTask) {
             (std::vector<std::string>{"101,Completed,", "102,Completed,", "103,Completed,"}));
   EXPECT_TRUE(runner_->finished());
   EXPECT_EQ(finished_calls_, 1);
+}
+
+// A result as the engine gives it for a fetch that kept the body.
+FetchResult WithBody(std::string body) {
+  FetchResult result;
+  result.http_status = 200;
+  result.response.size = body.size();
+  result.response.body = std::move(body);
+  return result;
+}
+
+std::vector<Capture> CapturesOf(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> specs) {
+  std::vector<Capture> captures;
+  for (const auto& [name, text] : specs) {
+    captures.push_back(
+        {std::string(name), std::get<CaptureSpec>(CaptureSpec::Parse(text)), captures.size()});
+  }
+  return captures;
+}
+
+TEST_F(RunnerTest, ARowCarriesWhatItsFetchCapturedAndKeepsItThroughTheDelay) {
+  auto& fetch = std::get<FetchStep>(blueprint_.steps[0].action);
+  SetCaptures(fetch, CapturesOf({{"status", "status"}, {"price", "json:/price"}}));
+  StartRun(2);
+  ASSERT_EQ(http_.pending.size(), 2u);
+  EXPECT_TRUE(http_.pending[0].request.keep.body) << "the engine is asked to keep the body";
+  http_.Complete(0, WithBody(R"({"price": 12.5})"));
+  http_.Complete(0, WithBody(R"({"price": "n/a"})"));
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows, (std::vector<std::string>{"101,Completed,", "102,Completed,"}));
+  EXPECT_EQ(sink_.captured, (std::vector<std::string>{"0=200 1=12.5", "0=200 1=n/a"}));
+}
+
+TEST_F(RunnerTest, AValueNotThereFailsTheTaskWithoutARetry) {
+  auto& fetch = std::get<FetchStep>(blueprint_.steps[0].action);
+  SetCaptures(fetch, CapturesOf({{"status", "status"}, {"price", "json:/price"}}));
+  blueprint_.step_names_in_errors = true;
+  StartRun(1);
+  http_.Complete(0, WithBody(R"({"cost": 3})"));
+  EXPECT_TRUE(http_.pending.empty());
+  EXPECT_EQ(sink_.rows, std::vector<std::string>{
+                            "101,Failed,fetch_data: capture price: /price is not in the body"});
+  EXPECT_EQ(http_.started, 1u);
+}
+
+TEST_F(RunnerTest, AFetchWithoutCapturesKeepsNothing) {
+  StartRun(1);
+  EXPECT_FALSE(http_.pending[0].request.keep.any());
+  http_.CompleteCurrent(kOk);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.captured, std::vector<std::string>{""});
 }
 
 TEST_F(RunnerTest, ATaskInItsDelayHoldsNoFetchSlot) {

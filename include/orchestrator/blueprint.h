@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "orchestrator/capture.h"
 #include "orchestrator/column.h"
 #include "orchestrator/duration.h"
 #include "orchestrator/retry_policy.h"
@@ -18,10 +19,12 @@
 namespace orchestrator {
 
 /// Template slots: what a placeholder of a blueprint can name. Slot 0 is the task_id, 1 its
-/// task_type, 2 + k the blueprint's column k.
+/// task_type, 2 + k the blueprint's column k, kFirstCaptureSlot + c the value the task's
+/// earlier steps captured for the run's capture column c.
 inline constexpr std::size_t kTaskIdSlot = 0;
 inline constexpr std::size_t kTaskTypeSlot = 1;
 inline constexpr std::size_t kFirstColumnSlot = 2;
+inline constexpr std::size_t kFirstCaptureSlot = std::size_t{1} << 20;
 
 /// The most webhooks a blueprint may have for one event.
 inline constexpr std::size_t kMaxWebhooksPerEvent = 16;
@@ -49,7 +52,15 @@ struct FetchStep {
   Duration connect_timeout{10'000};  ///< Limits the connect phase of each attempt.
   RetryPolicy retry;
   std::optional<std::uint64_t> max_body;  ///< Fail a larger response body; none: no limit.
+  /// What the task's row takes from the response (`capture = { price = "json:/price" }`),
+  /// once the fetch succeeded. Set with SetCaptures, which sets `keep` too.
+  std::vector<Capture> captures;
+  ResponseParts keep;  ///< What the response must keep for `captures`.
 };
+
+/// Gives `step` its captures, and what its responses must keep for them: a body up to its
+/// max_body, or kDefaultCaptureBodyLimit without one.
+void SetCaptures(FetchStep& step, std::vector<Capture> captures);
 
 /// A pause: a fixed duration, or the value of a duration column. The task holds no
 /// connection and no fetch slot while it waits.
@@ -111,6 +122,7 @@ struct RequestFlags {
   std::vector<Header> headers;       ///< -H, in order
   std::optional<Template> body;      ///< -d (TemplateContext::kBody)
   std::string body_file;             ///< --data-file: the body is this file, a template too
+  std::vector<Capture> captures;     ///< --capture, in order; Capture::column is its index
 };
 
 /// A GET of `url` (see ParseUrlTemplate) with the default settings. Throws

@@ -34,6 +34,9 @@ struct BlueprintFile {
   std::vector<Blueprint> kinds;  ///< in file order; Blueprint::name is the task_type or "*"
   /// Each type's max_running and max_running_per, as --limit would say them.
   std::vector<RunningLimit> limits;
+  /// The names of every type's captures, each once, in the order first declared: the result
+  /// CSV's columns after error_info (Capture::column indexes it).
+  std::vector<std::string> capture_columns;
 
   /// The blueprint of `task_type`: its own, else "*", else null.
   const Blueprint* Find(std::string_view task_type) const;

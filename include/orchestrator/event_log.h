@@ -45,9 +45,11 @@ class EventLog final : public RunObserver, private MergedEvents {
   /// Opens FILE for writing (created, or truncated; a FIFO or /dev/stderr as it is): throws
   /// InputError (exit 2, nothing run) if it cannot. A FIFO with no reader yet is waited for
   /// until `interrupt_fd` (SignalWatch::fd) is readable: InterruptedWhileOpening.
-  /// `blueprints[t]` names the steps of type t.
+  /// `blueprints[t]` names the steps of type t; `capture_columns` names the values a
+  /// "finished" line's "captures" object holds.
   EventLog(const std::string& path, const std::vector<std::string>& type_names,
-           std::vector<const Blueprint*> blueprints, int interrupt_fd = -1);
+           std::vector<const Blueprint*> blueprints, int interrupt_fd = -1,
+           const std::vector<std::string>& capture_columns = {});
   ~EventLog() override;
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
@@ -72,6 +74,8 @@ class EventLog final : public RunObserver, private MergedEvents {
   void Finished(const FinishedTask& finished) override;
   void WriteLine(const TaskEvent* event, const Task& task, const Outcome* outcome,
                  Clock::TimePoint at);
+  // `,"captures":{...}` for a finished task that captured values, or nothing.
+  std::string CapturesJson(const Outcome& outcome) const;
   std::string_view Timestamp(std::chrono::system_clock::time_point wall);
 
   int fd_;
@@ -82,6 +86,7 @@ class EventLog final : public RunObserver, private MergedEvents {
   std::chrono::system_clock::time_point wall_start_;
   std::string line_;  // room for a line, written through a LineCursor
   // JSON strings, quoted and escaped once: each type's name, and its steps' names.
+  std::vector<std::string> capture_json_;  // each capture column's name as a JSON string
   std::vector<std::string> type_json_;
   std::vector<std::vector<std::string>> step_json_;
   std::vector<std::size_t> longest_step_json_;  // per type

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "orchestrator/captured_values.h"
+
 namespace orchestrator {
 
 enum class FinalStatus { kCompleted, kFailed };
@@ -24,11 +26,13 @@ enum class OutcomeCause : std::uint8_t {
   kNotRun,            ///< No shard reported it (`orchestrator merge`).
 };
 
-/// The final_status and error_info of one task's result row, and why. The factories write
-/// error_info from the cause; only a failed step's reason is free text.
+/// The final_status and error_info of one task's result row, and why, and what its captures
+/// took for the row's capture columns. The factories write error_info from the cause; only a
+/// failed step's reason is free text.
 struct Outcome {
   OutcomeCause cause = OutcomeCause::kCompleted;
-  std::string error_info;  ///< Empty when Completed; a short reason when Failed.
+  std::string error_info;   ///< Empty when Completed; a short reason when Failed.
+  CapturedValues captured;  ///< By capture column (the run's CaptureColumns).
 
   FinalStatus status() const {
     return cause == OutcomeCause::kCompleted ? FinalStatus::kCompleted : FinalStatus::kFailed;
@@ -42,7 +46,9 @@ struct Outcome {
 
   static Outcome Completed() { return {}; }
   /// A step failed, for `reason` ("HTTP 503 Service Unavailable (after 3 attempts)").
-  static Outcome Failed(std::string reason) { return {OutcomeCause::kFailed, std::move(reason)}; }
+  static Outcome Failed(std::string reason) {
+    return {OutcomeCause::kFailed, std::move(reason), {}};
+  }
   /// "cancelled".
   static Outcome Cancelled();
   /// "not started (halted after 3 failures)": the run had `failures` when it halted.

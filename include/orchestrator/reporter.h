@@ -20,7 +20,9 @@ namespace orchestrator {
 class Reporter final : public RunObserver {
  public:
   /// `events` may be null (quiet); `warnings` too (tests). Streams must outlive the reporter.
-  Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings);
+  /// Each row has a column per name of `capture_columns` after error_info.
+  Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings,
+           std::vector<std::string> capture_columns = {});
 
   void WriteHeader();
   /// A row that needs no run (carried over from an earlier result file).
@@ -53,6 +55,7 @@ class Reporter final : public RunObserver {
   void WriteRow(const std::string& row);
 
   std::vector<OutputStream*> results_;
+  std::vector<std::string> capture_columns_;
   OutputStream* events_;
   OutputStream* warnings_;
   std::function<void()> on_error_;

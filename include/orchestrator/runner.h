@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "orchestrator/blueprint.h"
+#include "orchestrator/capture_store.h"
 #include "orchestrator/clock.h"
 #include "orchestrator/deadline_queue.h"
 #include "orchestrator/fetch_queue.h"
@@ -250,8 +251,11 @@ class Runner final : private AdmissionSink {
   bool cancelled_ = false;
   bool halted_ = false;
   std::function<void()> on_finished_;
-  RetryDecider retries_;  // the tasks' fetches
-  std::string line_;      // an emit step's line, filled in
+  RetryDecider retries_;                    // the tasks' fetches
+  std::string line_;                        // an emit step's line, filled in
+  CaptureStore captures_;                   // what each task's fetches captured, until its row
+  std::vector<std::string> capture_names_;  // by capture column, for webhooks
+  CapturedValues captured_;                 // one fetch's captures, taken
   RunStats stats_;
   TaskEventSink* events_ = nullptr;
 };

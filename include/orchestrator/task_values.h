@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "orchestrator/blueprint.h"
+#include "orchestrator/capture_store.h"
 #include "orchestrator/task.h"
 #include "orchestrator/template.h"
 
@@ -14,17 +15,24 @@ namespace orchestrator {
 
 /// Answers Template::ExpandTo's questions for one task of `blueprint`: slot kTaskIdSlot is
 /// the task_id, kTaskTypeSlot its task_type, kFirstColumnSlot + k the blueprint's column k
-/// as the reader kept it (canonical, see ReadColumnValue). Holds the task_id's text, so it
-/// must outlive the expansion; the rest are views into `tasks` and `blueprint`.
+/// as the reader kept it (canonical, see ReadColumnValue), kFirstCaptureSlot + c what its
+/// earlier steps captured for capture column c (a string; empty if none). Holds the task_id's
+/// text, so it must outlive the expansion; the rest are views into `tasks`, `blueprint` and
+/// `captures`.
 class TaskValues {
  public:
-  TaskValues(const TaskList& tasks, const Task& task, const Blueprint& blueprint);
+  /// `captures` and `index`: where the task's captured values are, for a blueprint whose
+  /// templates name them (a runner's CaptureStore); null for one whose templates cannot.
+  TaskValues(const TaskList& tasks, const Task& task, const Blueprint& blueprint,
+             const CaptureStore* captures = nullptr, TaskIndex index = 0);
   TemplateValue operator()(std::size_t slot) const;
 
  private:
   const TaskList& tasks_;
   const Task& task_;
   const Blueprint& blueprint_;
+  const CaptureStore* captures_;
+  TaskIndex index_;
   std::array<char, 20> id_text_{};  // the longest task_id, 18446744073709551615, has 20 digits
   std::size_t id_length_ = 0;
 };

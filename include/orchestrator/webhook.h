@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -37,13 +38,17 @@ struct WebhookRecord {
   std::uint32_t attempts = 0;        ///< HTTP attempts the task's fetch steps made so far.
   WallTime started_at;
   std::optional<WallTime> finished_at;  ///< Set with `outcome`.
+  /// The run's capture columns by index: the names of `outcome->captured`'s values.
+  std::span<const std::string> capture_names{};
 };
 
 /// The record as a JSON object, written with Boost.JSON:
 /// {"task_id": 101, "task_type": "ingest", "event": "success", "final_status": "Completed",
 ///  "error_info": "", "attempts": 1, "started_at": "2026-12-02T09:00:00.000Z",
 ///  "finished_at": "2026-12-02T09:00:05.012Z", "duration_ms": 5012}
-/// For "start", final_status, error_info, finished_at and duration_ms are null.
+/// For "start", final_status, error_info, finished_at and duration_ms are null. A task whose
+/// fetches captured values has "captures": {"price": "12.5", ...} after error_info, each value
+/// the text its result cell has.
 std::string WebhookBody(const WebhookRecord& record);
 
 /// RFC 3339 in UTC with milliseconds: "2026-12-02T09:00:05.012Z".
