@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
-#include <climits>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 
-// Boost.JSON reads a json column's values (linked: Boost::json, see src/template.cpp).
+// OpenSSL (linked for TLS already) decodes a bytes column's base64; Boost.JSON (linked:
+// Boost::json, see src/template.cpp) reads a json column's values.
 #include <openssl/evp.h>
 #include <boost/json/stream_parser.hpp>
 
@@ -180,7 +180,7 @@ bool ReadBytes(std::string_view text, std::string& value, std::string& error) {
     const int decoded = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(value.data() + written),
                                         reinterpret_cast<const unsigned char*>(text.data() + from),
                                         static_cast<int>(size));
-    if (decoded < 0) return fail("OpenSSL cannot decode it");  // checked above: not seen
+    if (decoded < 0) return fail("OpenSSL cannot decode it");  // not after the checks above
     written += static_cast<std::size_t>(decoded);
   }
   // EVP_DecodeBlock writes a zero byte for each "=".
