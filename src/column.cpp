@@ -131,6 +131,8 @@ bool ReadFloat(ColumnType type, std::string_view text, std::string& value, std::
   return true;
 }
 
+constexpr char kBase64Digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 // The value of a base64 character of RFC 4648's standard alphabet, or -1.
 int Base64Digit(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -170,6 +172,17 @@ bool ReadBytes(std::string_view text, std::string& value, std::string& error) {
   }
   if (padding > 2) {
     return fail(fmt::format("\"=\" at byte {}; the end has 2 at most", digits + 1));
+  }
+  // The last digit before "=" carries 2 or 4 bits that belong to no byte; RFC 4648 3.5 lets a
+  // decoder refuse them unless 0, and so a value has one spelling, which {X:json} gives back.
+  if (padding > 0) {
+    const int unused = padding == 1 ? 0x3 : 0xf;
+    const int last = Base64Digit(text[digits - 1]);
+    if ((last & unused) != 0) {
+      const char canonical = kBase64Digits[last & ~unused];
+      return fail(at(digits - 1) + fmt::format(" has bits that belong to no byte; write {}",
+                                               QuoteForMessage(std::string_view(&canonical, 1))));
+    }
   }
   // Groups of 4 characters are 3 bytes each: decoded in pieces that fit EVP_DecodeBlock's int.
   constexpr std::size_t kPiece = std::size_t{1} << 28;  // characters, a multiple of 4

@@ -174,6 +174,15 @@ TEST(ColumnValueTest, BytesSayWhyTheTextIsNotBase64) {
             "\"=\" padding)");
   EXPECT_EQ(Read(ColumnType::kBytes, "a=Gk"),
             "error: \"a=Gk\" is not bytes (base64: \"=\" at byte 2; \"=\" pads the end only)");
+  // The bits of the last digit that belong to no byte are 0: one spelling for each value.
+  EXPECT_EQ(Read(ColumnType::kBytes, "QR=="),
+            "error: \"QR==\" is not bytes (base64: \"R\" at byte 2 has bits that belong to no "
+            "byte; write \"Q\")");
+  EXPECT_EQ(Read(ColumnType::kBytes, "YWJ="),
+            "error: \"YWJ=\" is not bytes (base64: \"J\" at byte 3 has bits that belong to no "
+            "byte; write \"I\")");
+  EXPECT_EQ(Read(ColumnType::kBytes, "QQ=="), "A");
+  EXPECT_EQ(Read(ColumnType::kBytes, "YWI="), "ab");
   EXPECT_EQ(Read(ColumnType::kBytes, "a==="),
             "error: \"a===\" is not bytes (base64: \"=\" at byte 2; the end has 2 at most)");
   EXPECT_EQ(Read(ColumnType::kBytes, "===="),

@@ -43,7 +43,8 @@ std::string_view ColumnTypeNames();
 ///     (std::to_chars); finite values only, as JSON has no inf or nan;
 ///   - bool as true or false, a duration and a string as given;
 ///   - bytes decoded: `text` is base64 (RFC 4648 section 4: the standard alphabet A-Z a-z 0-9
-///     + /, with its "=" padding; nothing else, not even a line break), and `value` gets the
+///     + /, with its "=" padding and the bits of the last digit that belong to no byte 0;
+///     nothing else, not even a line break), and `value` gets the
 ///     bytes it stands for, which may be any bytes (NUL included). Templates write them as
 ///     they are or percent-encoded, and encode them again only for {NAME:json};
 ///   - json as given, after Boost.JSON read it as one JSON value (RFC 8259: any value, arrays
