@@ -365,10 +365,8 @@ class Reader {
           String(type_node, fmt::format("the type of column {}", column));
       const std::optional<ColumnType> type = ColumnTypeNamed(type_name);
       if (!type) {
-        Fail(type_node.source(),
-             fmt::format("column {}: unknown type {} (known: string, u32, u64, i64, f64, bool, "
-                         "duration)",
-                         column, QuoteForMessage(type_name)));
+        Fail(type_node.source(), fmt::format("column {}: unknown type {} (known: {})", column,
+                                             QuoteForMessage(type_name), ColumnTypeNames()));
       }
       columns.push_back({std::string(column), *type});
     }

@@ -14,6 +14,7 @@
 // libboost-json1.81-dev) rather than compiled in with <boost/json/src.hpp>: that header may be
 // included by one TU of the whole program only, and other parts (webhook bodies) use Boost.JSON
 // too; linking also keeps its ~20k lines out of this TU's build.
+#include <openssl/evp.h>
 #include <utf8.h>
 #include <boost/json/serializer.hpp>
 #include <boost/json/string_view.hpp>
@@ -146,24 +147,60 @@ void AppendJsonString(std::string& out, std::string_view text) {
   }
 }
 
-std::string_view TypeName(ColumnType type) {
-  switch (type) {
-    case ColumnType::kString:
-      return "string";
-    case ColumnType::kU32:
-      return "u32";
-    case ColumnType::kU64:
-      return "u64";
-    case ColumnType::kI64:
-      return "i64";
-    case ColumnType::kF64:
-      return "f64";
-    case ColumnType::kBool:
-      return "bool";
-    case ColumnType::kDuration:
-      return "duration";
+// "a u32", "an i64": a number type as a message names it.
+std::string ANumberType(ColumnType type) {
+  const std::string_view name = NameOf(type);
+  return std::string(name.front() == 'i' || name.front() == 'f' ? "an " : "a ") + std::string(name);
+}
+
+// Appends `bytes` as a JSON string of their base64 (RFC 4648 section 4, padded), which has
+// nothing to escape. OpenSSL's EVP_EncodeBlock encodes, in pieces that fit its int sizes (a
+// multiple of 3 bytes each, so that the pieces' text joins into the whole's); it writes a NUL
+// after each piece, which the next piece or the closing quote overwrites.
+void AppendBase64JsonString(std::string& out, std::string_view bytes) {
+  constexpr std::size_t kPiece = 3 * (std::size_t{1} << 26);
+  std::size_t at = out.size();
+  out.resize(at + (bytes.size() + 2) / 3 * 4 + 3);
+  out[at++] = '"';
+  for (std::size_t from = 0; from < bytes.size(); from += kPiece) {
+    const std::size_t size = std::min(kPiece, bytes.size() - from);
+    at += static_cast<std::size_t>(EVP_EncodeBlock(
+        reinterpret_cast<unsigned char*>(out.data() + at),
+        reinterpret_cast<const unsigned char*>(bytes.data() + from), static_cast<int>(size)));
   }
-  return "value";
+  out[at++] = '"';
+  out.resize(at);
+}
+
+// Appends `text`, a JSON value as ReadColumnValue checked it, without the blanks between its
+// tokens, and with DEL in a string as \u007f (as AppendJsonString writes it). A value is
+// checked when it is read, so it is not parsed again; but a control character that JSON text
+// cannot hold outside its blanks fails (false, `out` as it was), so that no text from
+// elsewhere puts one in a header.
+bool AppendCompactJson(std::string& out, std::string_view text) {
+  const std::size_t start = out.size();
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : text) {
+    if (!in_string && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) continue;
+    if (c == '\x7f') {
+      out += "\\u007f";
+      continue;
+    }
+    if (IsControl(static_cast<unsigned char>(c))) {
+      out.resize(start);
+      return false;
+    }
+    out += c;
+    if (escaped) {
+      escaped = false;
+    } else if (in_string && c == '\\') {
+      escaped = true;
+    } else if (c == '"') {
+      in_string = !in_string;
+    }
+  }
+  return true;
 }
 
 // A piece of the source for a message: control characters as '?', at most 60 bytes.
@@ -503,14 +540,26 @@ bool Template::AppendValue(std::string& out, const Placeholder& placeholder,
         break;
       case ColumnType::kU32:
       case ColumnType::kU64:
+      case ColumnType::kI32:
       case ColumnType::kI64:
+      case ColumnType::kF32:
       case ColumnType::kF64:
         if (!IsJsonNumber(text)) {
-          error = "value of " + std::string(name) + " (a " + std::string(TypeName(value.type)) +
+          error = "value of " + std::string(name) + " (" + ANumberType(value.type) +
                   ") is not a number, so {" + std::string(name) + ":json} cannot write it";
           return false;
         }
         out += text;
+        break;
+      case ColumnType::kBytes:
+        AppendBase64JsonString(out, text);
+        break;
+      case ColumnType::kJson:
+        if (!AppendCompactJson(out, text)) {
+          error = "value of " + std::string(name) + " (json) has a control character, so {" +
+                  std::string(name) + ":json} cannot write it";
+          return false;
+        }
         break;
       case ColumnType::kBool:
         if (text != "true" && text != "false") {

@@ -44,6 +44,26 @@ std::string Expand(const Template& pattern, const Blueprint& kind) {
   return out;
 }
 
+TEST(BlueprintFileTest, ReadsEveryColumnType) {
+  const BlueprintFile file = ParseBlueprintFile(
+      "[types.a]\ncolumns = { a = \"i32\", b = \"f32\", c = \"bytes\", d = \"json\", e = \"u64\" "
+      "}\n"
+      "steps = [ { emit = \"{a} {b} {c} {d} {e}\" } ]\n",
+      "kinds.toml");
+  ASSERT_EQ(file.kinds.size(), 1u);
+  const std::vector<ColumnSpec>& columns = file.kinds[0].columns;
+  ASSERT_EQ(columns.size(), 5u);
+  EXPECT_EQ(columns[0].type, ColumnType::kI32);
+  EXPECT_EQ(columns[1].type, ColumnType::kF32);
+  EXPECT_EQ(columns[2].type, ColumnType::kBytes);
+  EXPECT_EQ(columns[3].type, ColumnType::kJson);
+  EXPECT_EQ(columns[4].type, ColumnType::kU64);
+  // Only a duration column can be a delay.
+  EXPECT_EQ(
+      ErrorOf("[types.a]\ncolumns = { wait = \"json\" }\nsteps = [ { delay = \"{wait}\" } ]\n"),
+      "kinds.toml:3:21: delay {wait}: the column is not of type duration");
+}
+
 TEST(BlueprintFileTest, ReadsTheExampleFile) {
   const BlueprintFile file = ReadBlueprintFile(ORCHESTRATOR_DATA_DIR "/kinds.toml");
   ASSERT_EQ(file.kinds.size(), 3u);
@@ -183,8 +203,8 @@ TEST(BlueprintFileTest, EveryMistakeIsReportedAtFileLineColumn) {
                     "} } ]\n"),
             "kinds.toml:2:57: 99 is not an HTTP status (100 to 599)");
   EXPECT_EQ(ErrorOf("[types.a]\ncolumns = { n = \"u31\" }\n" + steps),
-            "kinds.toml:2:17: column n: unknown type \"u31\" (known: string, u32, u64, i64, f64, "
-            "bool, duration)");
+            "kinds.toml:2:17: column n: unknown type \"u31\" (known: string, u32, u64, i32, i64, "
+            "f32, f64, bool, duration, bytes, json)");
   // A fetch table without a url, an unknown key in it.
   EXPECT_EQ(ErrorOf("[types.a]\nsteps = [ { fetch = { method = \"GET\" } } ]\n"),
             "kinds.toml:2:21: fetch needs a url");

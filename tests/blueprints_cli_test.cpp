@@ -215,6 +215,70 @@ TEST(BlueprintCliTest, AStepSendsItsMethodHeadersAndBody) {
   EXPECT_TRUE(saw_type && saw_name);
 }
 
+// Issue 26: i32, f32, bytes and json columns, read from the CSV and sent as the templates say.
+TEST(BlueprintCliTest, I32F32BytesAndJsonColumnsReachTheServer) {
+  TestServer server;
+  TempDir dir;
+  const std::string kinds = dir.Write(
+      "kinds.toml",
+      "[types.store]\ncolumns = { n = \"i32\", r = \"f32\", b = \"bytes\", j = \"json\" }\n"
+      "[[types.store.steps]]\nname = \"put\"\n[types.store.steps.fetch]\nmethod = \"POST\"\n"
+      "url = \"" +
+          server.Url("/task/{task_id}?b={b}&j={j}&n={n}&r={r}") +
+          "\"\nexpect = [200]\n"
+          "headers = { X-Bytes = \"{b}\", X-Json = \"{j:json}\" }\n"
+          "body = '{\"n\": {n:json}, \"r\": {r:json}, \"b\": {b:json}, \"j\": {j:json}}|{j:raw}|"
+          "{b:raw}'\n");
+  // Row 2's bytes hold a line break: they cannot go in its header, so that task fails.
+  const ProcessResult result = RunOrchestrator(
+      {"--blueprints", kinds,
+       dir.Write("tasks.csv",
+                 "task_id,task_type,n,r,b,j\n"
+                 "1,store,-007,0.30000000000000004,aGkJdGhlcmX/,"
+                 "\"{\"\"a\"\" : [1.0, 12345678901234567890123], \"\"s\"\": \"\"x y\"\"}\"\n"
+                 "2,store,1,1,YQ0KWC1FdmlsOiAx,null\n")});
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  const auto rows = Rows(result.out);
+  ASSERT_EQ(rows.size(), 2u) << result.out;
+  EXPECT_EQ(rows.at("1"), "Completed,");
+  EXPECT_EQ(rows.at("2"), "Failed,put: value of b has a line break; it cannot go in a header");
+  EXPECT_EQ(server.requests(), 1u);
+  const auto sent = server.LastRequest();
+  ASSERT_TRUE(sent.has_value());
+  const std::string as_written = R"({"a" : [1.0, 12345678901234567890123], "s": "x y"})";
+  const std::string compact = R"({"a":[1.0,12345678901234567890123],"s":"x y"})";
+  // Plain values in a URL: the decoded bytes and the JSON as written, percent-encoded.
+  EXPECT_EQ(sent->target,
+            "/task/1?b=hi%09there%FF&j=%7B%22a%22%20%3A%20%5B1.0%2C%2012345678901234567890123%5D%"
+            "2C%20%22s%22%3A%20%22x%20y%22%7D&n=-7&r=0.3");
+  EXPECT_EQ(sent->Header("X-Bytes"), "hi\tthere\xff");
+  EXPECT_EQ(sent->Header("X-Json"), compact);
+  EXPECT_EQ(sent->body, R"({"n": -7, "r": 0.3, "b": "aGkJdGhlcmX/", "j": )" + compact + "}|" +
+                            as_written + "|hi\tthere\xff");
+
+  // A value that is not of its column's type: the file and line, nothing run.
+  struct Case {
+    std::string csv;
+    std::string error;
+  };
+  const Case cases[] = {
+      {"task_id,task_type,n,r,b,j\n1,store,1,1,,1\n2,store,1,1,ab$c,1\n",
+       "tasks.csv:3: column b: \"ab$c\" is not bytes (base64: \"$\" at byte 3)"},
+      {"task_id,task_type,n,r,b,j\n1,store,1,1,,1\n\n3,store,1,1,,{a:1}\n",
+       "tasks.csv:4: column j: \"{a:1}\" is not json (syntax error at byte 2)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.csv);
+    const ProcessResult bad =
+        RunOrchestrator({"--blueprints", kinds, dir.Write("tasks.csv", c.csv)});
+    EXPECT_EQ(bad.exit_status, 2);
+    EXPECT_EQ(bad.out, "");
+    EXPECT_NE(bad.err.find("orchestrator: " + dir.path() + "/" + c.error), std::string::npos)
+        << bad.err;
+  }
+  EXPECT_EQ(server.requests(), 1u) << "nothing more ran";
+}
+
 // The webhook requests the server recorded, oldest first, with their JSON bodies.
 struct SentWebhook {
   std::string method;

@@ -419,6 +419,44 @@ TEST(TaskReaderColumnsTest, RefusesABadValueNamingTheColumnOnItsPhysicalLine) {
             "tasks.csv:2: column b: \"y\" is not a bool (true or false)");
 }
 
+TEST(TaskReaderColumnsTest, ReadsI32F32BytesAndJsonColumns) {
+  TaskKindTable kinds("kinds.toml");
+  kinds.Add("t", {{{"i", ColumnType::kI32},
+                   {"f", ColumnType::kF32},
+                   {"b", ColumnType::kBytes},
+                   {"j", ColumnType::kJson}}});
+  // A json value with commas and quotes is a quoted CSV field.
+  const TaskList list = ReadWith(
+      "task_id,task_type,i,f,b,j\n"
+      "1,t,-007,0.30000000000000004,AAEC/w==,\"{\"\"a\"\": [1,\t 2]}\"\n"
+      "2,t,0,1e-45,,null\n",
+      kinds);
+  ASSERT_EQ(list.tasks.size(), 2u);
+  EXPECT_EQ(ValuesOf(list, list.tasks[0]),
+            (Values{"-7", "0.3", std::string("\0\x01\x02\xff", 4), "{\"a\": [1,\t 2]}"}));
+  EXPECT_EQ(ValuesOf(list, list.tasks[1]), (Values{"0", "1e-45", "", "null"}));
+}
+
+TEST(TaskReaderColumnsTest, RefusesABadI32F32BytesOrJsonValueAtItsLine) {
+  TaskKindTable kinds("kinds.toml");
+  kinds.Add("t", {{{"i", ColumnType::kI32},
+                   {"f", ColumnType::kF32},
+                   {"b", ColumnType::kBytes},
+                   {"j", ColumnType::kJson}}});
+  const std::string header = "task_id,task_type,i,f,b,j\n";
+  const std::string good = "1,t,1,1,YQ==,\"\"\"x\"\"\"\n";
+  EXPECT_EQ(ErrorWith(header + good + "2,t,2147483648,1,,1\n", kinds),
+            "tasks.csv:3: column i: \"2147483648\" is not an i32 (larger than 2147483647)");
+  EXPECT_EQ(ErrorWith(header + good + "2,t,1,1e39,,1\n", kinds),
+            "tasks.csv:3: column f: \"1e39\" is not an f32 (out of range)");
+  EXPECT_EQ(ErrorWith(header + good + "\n2,t,1,1,ab$c,1\n", kinds),
+            "tasks.csv:4: column b: \"ab$c\" is not bytes (base64: \"$\" at byte 3)");
+  EXPECT_EQ(ErrorWith(header + "1,t,1,1,,\"[1, 2]\"\n2,t,1,1,,{a:1}\n", kinds),
+            "tasks.csv:3: column j: \"{a:1}\" is not json (syntax error at byte 2)");
+  EXPECT_EQ(ErrorWith(header + good + "2,t,1,1,,\n", kinds),
+            "tasks.csv:3: column j: \"\" is not json (incomplete JSON)");
+}
+
 TEST(TaskReaderColumnsTest, QuotesOddColumnNamesInMessages) {
   TaskKindTable kinds("kinds.toml");
   kinds.Add("t", {{{"my size", ColumnType::kU32}}});

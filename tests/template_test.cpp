@@ -612,6 +612,122 @@ TEST(TemplateTest, JsonOfABoolColumnThatIsNeitherTrueNorFalseFails) {
   }
 }
 
+TEST(TemplateTest, JsonOfI32AndF32IsTheNumber) {
+  Row row;
+  row.Set(kSize, ColumnType::kI32, "-2147483648").Set(kRatio, ColumnType::kF32, "3.4028235e+38");
+  EXPECT_EQ(Expand("{size:json} {ratio:json}", Context::kBody, row), "-2147483648 3.4028235e+38");
+  row.Set(kSize, ColumnType::kI32, "1x");
+  EXPECT_EQ(Expand("{size:json}", Context::kBody, row),
+            "ERROR: value of size (an i32) is not a number, so {size:json} cannot write it");
+  row.Set(kRatio, ColumnType::kF32, "inf");
+  EXPECT_EQ(Expand("{ratio:json}", Context::kBody, row),
+            "ERROR: value of ratio (an f32) is not a number, so {ratio:json} cannot write it");
+}
+
+// --- bytes and json columns ---------------------------------------------------------------
+
+// A bytes value as ReadColumnValue keeps it: decoded ("YQAK/w==" in the CSV).
+const std::string kSomeBytes("a\0\n\xff", 4);
+
+TEST(TemplateTest, BytesAreTheDecodedBytesInABody) {
+  Row row;
+  row.Set(kRegion, ColumnType::kBytes, kSomeBytes);
+  EXPECT_EQ(Expand("<{region}>", Context::kBody, row), "<" + kSomeBytes + ">");
+  EXPECT_EQ(Expand("<{region:raw}>", Context::kBody, row), "<" + kSomeBytes + ">");
+}
+
+TEST(TemplateTest, BytesAsJsonAreTheirBase64AsAJsonString) {
+  Row row;
+  row.Set(kRegion, ColumnType::kBytes, kSomeBytes);
+  EXPECT_EQ(Expand("{region:json}", Context::kBody, row), "\"YQAK/w==\"");
+  EXPECT_EQ(Expand("{region:json}", Context::kHeader, row), "\"YQAK/w==\"");
+  EXPECT_EQ(Expand("{region:json}", Context::kText, row), "\"YQAK/w==\"");
+  EXPECT_EQ(Expand("http://h/?b={region:json}", Context::kUrl, row),
+            "http://h/?b=%22YQAK%2Fw%3D%3D%22");
+  row.Set(kRegion, ColumnType::kBytes, "");
+  EXPECT_EQ(Expand("[{region:json}]", Context::kBody, row), "[\"\"]");
+  row.Set(kRegion, ColumnType::kBytes, "ab");
+  EXPECT_EQ(Expand("{region:json}", Context::kBody, row), "\"YWI=\"");
+  // Three zero bytes are "AAAA": a long value, written after other text.
+  const std::string zeros(300000, '\0');
+  row.Set(kRegion, ColumnType::kBytes, zeros);
+  EXPECT_EQ(Expand("x{region:json}", Context::kBody, row), "x\"" + std::string(400000, 'A') + "\"");
+}
+
+TEST(TemplateTest, BytesInAUrlArePercentEncodedUnlessRaw) {
+  Row row;
+  row.Set(kRegion, ColumnType::kBytes, kSomeBytes);
+  EXPECT_EQ(Expand("http://h/{region}", Context::kUrl, row), "http://h/a%00%0A%FF");
+  EXPECT_EQ(Expand("http://h/{region:raw}", Context::kUrl, row),
+            "ERROR: value of region has a control character (0x00); it cannot go in a URL");
+  row.Set(kRegion, ColumnType::kBytes, "a/b");
+  EXPECT_EQ(Expand("http://h/{region:raw}", Context::kUrl, row), "http://h/a/b");
+}
+
+TEST(TemplateTest, BytesWithAControlCharacterCannotGoInAHeader) {
+  Row row;
+  row.Set(kRegion, ColumnType::kBytes, "a\r\nX-Injected: 1");
+  EXPECT_EQ(Expand("{region}", Context::kHeader, row),
+            "ERROR: value of region has a line break; it cannot go in a header");
+  EXPECT_EQ(Expand("{region:raw}", Context::kHeader, row),
+            "ERROR: value of region has a line break; it cannot go in a header");
+  row.Set(kRegion, ColumnType::kBytes, std::string("a\0", 2));
+  EXPECT_EQ(Expand("{region}", Context::kHeader, row),
+            "ERROR: value of region has a control character (0x00); it cannot go in a header");
+  row.Set(kRegion, ColumnType::kBytes, "a\tb\xff");
+  EXPECT_EQ(Expand("{region}", Context::kHeader, row), "a\tb\xff");
+}
+
+TEST(TemplateTest, BytesInAnEmitLineHaveTheirControlCharactersReplaced) {
+  Row row;
+  row.Set(kRegion, ColumnType::kBytes, kSomeBytes);
+  EXPECT_EQ(Expand("{region} {region:raw}", Context::kText, row), "a??\xff a??\xff");
+}
+
+// A json value as ReadColumnValue keeps it: as written, blanks between tokens and all.
+const std::string kSomeJson =
+    "{ \"a b\" :\n\t[1.0, 12345678901234567890123, \"q\\\" }\", \"\\\\\" ] ,\r\n\"c\": null }";
+
+TEST(TemplateTest, JsonAsJsonIsCompactAndKeepsItsNumbersAndStrings) {
+  Row row;
+  row.Set(kRegion, ColumnType::kJson, kSomeJson);
+  const std::string compact =
+      "{\"a b\":[1.0,12345678901234567890123,\"q\\\" }\",\"\\\\\"],\"c\":null}";
+  EXPECT_EQ(Expand("{region:json}", Context::kBody, row), compact);
+  EXPECT_EQ(Expand("{region:json}", Context::kHeader, row), compact);
+  EXPECT_EQ(Expand("{region:json}", Context::kText, row), compact);
+  EXPECT_EQ(Expand("http://h/?j={region:json}", Context::kUrl, row),
+            "http://h/?j=%7B%22a%20b%22%3A%5B1.0%2C12345678901234567890123%2C%22q%5C%22%20%7D%22%"
+            "2C%22%5C%5C%22%5D%2C%22c%22%3Anull%7D");
+  row.Set(kRegion, ColumnType::kJson, " 7 ");
+  EXPECT_EQ(Expand("[{region:json}]", Context::kBody, row), "[7]");
+}
+
+TEST(TemplateTest, JsonAsJsonWritesDelEscapedAndFailsOnAControlCharacter) {
+  Row row;
+  row.Set(kRegion, ColumnType::kJson, "[\"a\x7f\"]");
+  EXPECT_EQ(Expand("{region:json}", Context::kHeader, row), "[\"a\\u007f\"]");
+  // Not JSON (a string cannot hold one), so never read from a CSV; still no header gets it.
+  row.Set(kRegion, ColumnType::kJson, "[\"a\nb\"]");
+  EXPECT_EQ(Expand("{region:json}", Context::kHeader, row),
+            "ERROR: value of region (json) has a control character, so {region:json} cannot "
+            "write it");
+}
+
+TEST(TemplateTest, JsonPlainAndRawAreTheTextAsWritten) {
+  Row row;
+  row.Set(kRegion, ColumnType::kJson, kSomeJson);
+  EXPECT_EQ(Expand("{region}", Context::kBody, row), kSomeJson);
+  EXPECT_EQ(Expand("{region:raw}", Context::kBody, row), kSomeJson);
+  EXPECT_EQ(Expand("{region}", Context::kText, row),
+            "{ \"a b\" :??[1.0, 12345678901234567890123, \"q\\\" }\", \"\\\\\" ] ,??\"c\": null }");
+  EXPECT_EQ(Expand("{region}", Context::kHeader, row),
+            "ERROR: value of region has a line break; it cannot go in a header");
+  row.Set(kRegion, ColumnType::kJson, "[1, \"a\"]");
+  EXPECT_EQ(Expand("{region}", Context::kHeader, row), "[1, \"a\"]");
+  EXPECT_EQ(Expand("http://h/{region}", Context::kUrl, row), "http://h/%5B1%2C%20%22a%22%5D");
+}
+
 // --- performance --------------------------------------------------------------------------
 
 TEST(TemplateTest, ExpandAllocatesNothingButOut) {

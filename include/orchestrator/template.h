@@ -20,8 +20,9 @@ namespace orchestrator {
 /// Where the expansion goes; it decides how a value is written (see Template).
 enum class TemplateContext : std::uint8_t { kUrl, kHeader, kBody, kText };
 
-/// The value of one placeholder for one task, canonical as ReadColumnValue writes it.
-/// task_id is a kU64, task_type a kString.
+/// The value of one placeholder for one task, canonical as ReadColumnValue writes it (a kBytes
+/// value holds the decoded bytes, a kJson value the JSON text as written). task_id is a kU64,
+/// task_type a kString.
 struct TemplateValue {
   ColumnType type;
   std::string_view text;
@@ -53,7 +54,9 @@ struct TemplateValue {
 ///   - in kUrl and kHeader, a control character (below 0x20, or 0x7f) in the literal text,
 ///     except a tab in kHeader: at that character.
 ///
-/// Values, by context and format (plain `{NAME}`, `{NAME:raw}`, `{NAME:json}`):
+/// Values, by context and format (plain `{NAME}`, `{NAME:raw}`, `{NAME:json}`). The text of a
+/// value below is its TemplateValue::text: a kBytes value's decoded bytes, a kJson value's JSON
+/// text as written in the CSV.
 ///   - kUrl: plain is percent-encoded (every byte but RFC 3986's unreserved A-Z a-z 0-9 - . _ ~
 ///     becomes %XX, upper-case hex), so `a b&c` cannot change the URL's shape; raw is verbatim;
 ///     json is the JSON literal, percent-encoded. A path segment that a plain or json value
@@ -71,10 +74,16 @@ struct TemplateValue {
 ///     json the literal.
 /// The JSON literal: a kString or kDuration value is a JSON string, escaped by Boost.JSON, with
 /// DEL written as \u007f so that a literal never holds a control character; the value must be
-/// UTF-8 (RFC 3629), since JSON text is, or the expansion fails. kU32, kU64, kI64 and kF64 are
-/// the text as given, which must be a JSON number (it is, when canonical); kBool is `true` or
-/// `false`, and must be one of them. A value that breaks these rules fails the expansion with
-/// a message naming the placeholder; the caller fails that task.
+/// UTF-8 (RFC 3629), since JSON text is, or the expansion fails. kU32, kU64, kI32, kI64, kF32
+/// and kF64 are the text as given, which must be a JSON number (it is, when canonical); kBool
+/// is `true` or `false`, and must be one of them. kBytes is a JSON string of the bytes in
+/// base64 (RFC 4648, standard alphabet, padded: OpenSSL's EVP_EncodeBlock), so
+/// `{NAME:json}` gives back the CSV's text. kJson is the text without the blanks between its
+/// tokens (space, tab, CR, LF outside strings) and with DEL in a string written \u007f;
+/// nothing else changes (numbers keep their digits: re-serializing would turn 1.0 into 1E0);
+/// the text is not parsed again, but a control character that a JSON value cannot hold fails
+/// the expansion. A value that breaks these rules fails the expansion with a message naming the
+/// placeholder; the caller fails that task.
 class Template {
  public:
   /// A placeholder's NAME to its slot, the index `value` is later called with; nullopt for a

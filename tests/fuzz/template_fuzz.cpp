@@ -1,7 +1,9 @@
 // libFuzzer target: blueprint templates (Template::Parse, Template::ExpandTo).
 //
 // The bytes: the first one picks the context (its low 2 bits: URL, header, body, text), the
-// next kSlots give the types of the names' columns (each modulo 7, ColumnType's order); the
+// next kSlots give the types of the names' columns (in ColumnType's order: a byte below 0x80
+// picks one of the first seven modulo 7, as the seeds were written, one from 0x80 one of the
+// four later ones, i32 f32 bytes json, modulo 4); the
 // rest is split on 0xFF (never part of UTF-8): the template, then the value of each slot
 // (missing ones are empty; each cut at 256 bytes). The resolver knows task_id, task_type, region,
 // size and user-id. Checked on every input:
@@ -16,9 +18,11 @@
 //   - Directly on ExpandTo's output, per value alone: in a URL a plain value or a json literal
 //     is only unreserved bytes and %XX, encodes exactly the other bytes and decodes back; a header
 //     gets no control character but tab (no CR, LF, NUL from values); an emit line none at all; a
-//     :json expansion parses as JSON (Boost.JSON) to the value itself.
+//     :json expansion parses as JSON (Boost.JSON) to the value itself (a bytes value's JSON
+//     string reads back, as a bytes column, to the bytes; a json value's to the same JSON).
 //   - The text with every brace doubled parses to a template without placeholders that expands
 //     to the text itself (in a URL or header, when the text has no control character there).
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -216,9 +220,64 @@ std::string PercentEncode(std::string_view text) {
   return out;
 }
 
+// RFC 4648 base64, standard alphabet, padded.
+std::string Base64(std::string_view bytes) {
+  static constexpr char kDigits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::uint32_t group = 0;
+    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    for (std::size_t k = 0; k < 3; ++k) {
+      group = group << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+    }
+    for (std::size_t k = 0; k < 4; ++k) {
+      out += k <= n ? kDigits[(group >> (18 - 6 * k)) & 63] : '=';
+    }
+  }
+  return out;
+}
+
+// A JSON text (valid, as a json column holds it) without the blanks outside its strings, and
+// DEL in a string as \u007f. Cut at the strings: the text between them loses its blanks, a
+// string (to the first quote after it that no odd run of backslashes escapes) stays.
+std::optional<std::string> CompactJson(std::string_view text) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t open = std::min(text.find('"', at), text.size());
+    for (const char c : text.substr(at, open - at)) {
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') out += c;
+    }
+    if (open == text.size()) break;
+    std::size_t close = open + 1;
+    for (;; ++close) {
+      close = text.find('"', close);
+      if (close == std::string_view::npos) return std::nullopt;
+      std::size_t backslashes = 0;
+      while (text[close - 1 - backslashes] == '\\') ++backslashes;
+      if (backslashes % 2 == 0) break;
+    }
+    for (const char c : text.substr(open, close + 1 - open)) {
+      if (c == '\x7f') {
+        out += "\\u007f";
+      } else {
+        out += c;
+      }
+    }
+    at = close + 1;
+  }
+  if (HasControl(out, false)) return std::nullopt;
+  return out;
+}
+
 // The JSON literal of a value, or nullopt when there is none.
 std::optional<std::string> ModelJson(const TemplateValue& v) {
   switch (v.type) {
+    case ColumnType::kBytes:
+      return "\"" + Base64(v.text) + "\"";
+    case ColumnType::kJson:
+      return CompactJson(v.text);
     case ColumnType::kString:
     case ColumnType::kDuration: {
       std::string literal =
@@ -405,7 +464,18 @@ void CheckValueAlone(std::size_t slot, const std::vector<TemplateValue>& values)
     if (is_string && (!parsed.is_string() || parsed.as_string() != v.text)) {
       Fail("a JSON string that does not read back", *json);
     }
-    if (!is_string && *json != v.text) Fail("a bare JSON literal is not the text", *json);
+    if (v.type == ColumnType::kBytes) {
+      std::string bytes, error;
+      if (!parsed.is_string() ||
+          !orchestrator::ReadColumnValue(ColumnType::kBytes, parsed.as_string(), bytes, error) ||
+          bytes != v.text) {
+        Fail("a bytes value's JSON string does not read back", *json);
+      }
+    } else if (v.type == ColumnType::kJson) {
+      if (parsed != boost::json::parse(v.text)) Fail("a json value's literal differs", *json);
+    } else if (!is_string && *json != v.text) {
+      Fail("a bare JSON literal is not the text", *json);
+    }
     const auto json_url = one(":json", TemplateContext::kUrl);
     if (!json_url || !only_encoded(*json_url) || PercentDecode(*json_url) != *json) {
       Fail("a JSON literal in a URL is not the literal percent-encoded", json_url.value_or(""));
@@ -482,7 +552,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // per character.
     const std::string_view value =
         (slot + 1 < parts.size() ? parts[slot + 1] : std::string_view()).substr(0, kMaxValue);
-    ColumnType type = static_cast<ColumnType>(data[1 + slot] % 7);
+    const std::uint8_t pick = data[1 + slot];
+    ColumnType type = static_cast<ColumnType>(pick < 0x80 ? pick % 7 : 7 + pick % 4);
     std::string error;
     if (!ReadColumnValue(type, value, canonical[slot], error)) {
       type = ColumnType::kString;
