@@ -12,7 +12,10 @@
 #include <cstring>
 #include <map>
 #include <new>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "csv_source.h"
 #include "orchestrator/input_error.h"
@@ -48,13 +51,37 @@ class RowScanner {
  public:
   RowScanner(int fd, std::string name) : fd_(fd), name_(std::move(name)), buffer_(kBufferSize) {}
 
-  // Reads the header. False for a file without one (empty, or torn within the header).
+  // Reads the header: task_id,final_status,error_info, then capture columns (,NAME each).
+  // False for a file without one (empty, or torn within the header).
   bool ReadHeader() {
-    while (end_ - pos_ < kResultHeader.size() && !eof_) Fill();
-    const std::string_view start(buffer_.data() + pos_,
-                                 std::min(end_ - pos_, kResultHeader.size()));
-    if (start == kResultHeader) {
-      pos_ += kResultHeader.size();
+    // task_id,final_status,error_info and the byte after it: a line feed or a comma.
+    const std::string_view fixed = kResultHeader.substr(0, kResultHeader.size() - 1);
+    while (end_ - pos_ <= fixed.size() && !eof_) Fill();
+    const std::string_view start(buffer_.data() + pos_, std::min(end_ - pos_, fixed.size() + 1));
+    if (start.size() == fixed.size() + 1 && start.starts_with(fixed) &&
+        (start.back() == '\n' || start.back() == ',')) {
+      // The whole line: capture names are short, but a line is allowed kMaxLineLength.
+      std::size_t newline = fixed.size();
+      while (true) {
+        const std::string_view text(buffer_.data() + pos_, end_ - pos_);
+        newline = text.find('\n', newline);
+        if (newline != std::string_view::npos || eof_) break;
+        if (text.size() > kMaxLineLength) {
+          throw InputError(name_, 1, fmt::format("header longer than {} bytes", kMaxLineLength));
+        }
+        newline = text.size();
+        Fill();
+      }
+      if (newline == std::string_view::npos) {
+        // Torn within the capture names (or just after them): a shard killed while writing
+        // its header; anything else there is malformed.
+        CheckCaptureNames(std::string_view(buffer_.data() + pos_, end_ - pos_), true);
+        torn_line_ = 1;
+        return false;
+      }
+      header_.assign(buffer_.data() + pos_, newline + 1);
+      captures_ = CheckCaptureNames(std::string_view(header_).substr(0, newline), false);
+      pos_ += header_.size();
       line_ = 2;
       return true;
     }
@@ -77,6 +104,9 @@ class RowScanner {
     throw InputError(name_, 1, 1, NotAResultCsvMessage(first, cut));
   }
 
+  // The header line, line feed included (after ReadHeader() returned true).
+  const std::string& header() const { return header_; }
+
   // The next row; false at the end of the file (torn_line() says if a torn row was left).
   bool Next(Row& row) {
     while (true) {
@@ -98,6 +128,49 @@ class RowScanner {
   std::optional<std::size_t> torn_line() const { return torn_line_; }
 
  private:
+  // Checks the capture columns of `line`, a header line without its line feed that starts
+  // task_id,final_status,error_info: each `,NAME`, NAME an identifier that names no other
+  // column. Returns how many there are. `torn`: the line was cut short, so its last name
+  // may be a part of one (and may be empty).
+  std::size_t CheckCaptureNames(std::string_view line, bool torn) const {
+    const std::string_view fixed = kResultHeader.substr(0, kResultHeader.size() - 1);
+    std::vector<std::string_view> names{"task_id", "final_status", "error_info"};
+    std::size_t at = fixed.size();
+    while (at < line.size()) {
+      // line[at] is the comma before a name.
+      const std::size_t name_start = at + 1;
+      std::size_t name_end = name_start;
+      while (name_end < line.size() && line[name_end] != ',') ++name_end;
+      const std::string_view name = line.substr(name_start, name_end - name_start);
+      const bool last_of_torn = torn && name_end == line.size();
+      const auto fail = [&](std::size_t index, std::string message) {
+        throw InputError(name_, 1, index + 1, std::move(message));
+      };
+      if (name.empty() && !last_of_torn) {
+        fail(name_start, "empty column name in the header (a capture column has a name)");
+      }
+      for (std::size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+        if (!letter && !(i > 0 && c >= '0' && c <= '9')) {
+          fail(name_start + i,
+               fmt::format("capture column name {} is not a name (letters, digits and _, not "
+                           "starting with a digit)",
+                           QuoteForMessage(name)));
+        }
+      }
+      if (!last_of_torn) {
+        if (std::find(names.begin(), names.end(), name) != names.end()) {
+          fail(name_start,
+               fmt::format("column {} appears twice in the header", QuoteForMessage(name)));
+        }
+        names.push_back(name);
+      }
+      at = name_end;
+    }
+    return names.size() - 3;
+  }
+
   [[noreturn]] void Fail(std::size_t line, const char* line_start, const char* at,
                          std::string message) const {
     throw InputError(name_, line, static_cast<std::size_t>(at - line_start) + 1,
@@ -160,48 +233,15 @@ class RowScanner {
                        QuoteForMessage(status_text)));
     }
 
-    // error_info: plain, or quoted with "" for a quote; then the line feed.
+    // error_info, then the capture fields: each plain, or quoted with "" for a quote; then
+    // the line feed. Only error_info is hashed.
     std::uint32_t hash = 2166136261u;
-    const auto add = [&hash](char c) { hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u; };
     ++p;
-    if (p < end && *p == '"') {
-      ++p;
-      while (true) {
-        if (p == end) return false;
-        const char c = *p;
-        if (c == '"') {
-          if (p + 1 == end) return false;
-          if (p[1] == '"') {
-            add('"');
-            p += 2;
-            continue;
-          }
-          ++p;
-          if (*p != '\n') Fail(line, line_start, p, "text after a quoted field's closing quote");
-          break;
-        }
-        if (c == '\0') Fail(line, line_start, p, "NUL byte in the input (is this a text file?)");
-        if (c == '\n') {
-          ++line;
-          line_start = p + 1;
-        }
-        add(c);
-        ++p;
-      }
-    } else {
-      while (true) {
-        if (p == end) return false;
-        const char c = *p;
-        if (c == '\n') break;
-        if (c == ',') Fail(line, line_start, p, "more fields than the header has");
-        if (c == '"') Fail(line, line_start, p, "quote inside an unquoted field");
-        if (c == '\r') {
-          Fail(line, line_start, p,
-               "carriage return outside quotes (result CSVs have LF line ends)");
-        }
-        if (c == '\0') Fail(line, line_start, p, "NUL byte in the input (is this a text file?)");
-        add(c);
-        ++p;
+    if (!ParseField<true>(p, end, line, line_start, hash, captures_ == 0)) return false;
+    for (std::size_t field = 0; field < captures_; ++field) {
+      ++p;  // the comma
+      if (!ParseField<false>(p, end, line, line_start, hash, field + 1 == captures_)) {
+        return false;
       }
     }
     ++p;  // the line feed
@@ -218,6 +258,63 @@ class RowScanner {
     return true;
   }
 
+  // Parses the field at p, leaving p on the comma or line feed after it: true then, false
+  // when the buffer ends first. The last field of a row ends at its line feed, any other at
+  // its comma. kHash: adds the field's bytes (unquoted) to `hash`.
+  template <bool kHash>
+  bool ParseField(const char*& p, const char* end, std::size_t& line, const char*& line_start,
+                  std::uint32_t& hash, bool last) const {
+    const auto add = [&hash](char c) {
+      if constexpr (kHash) hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+    };
+    if (p < end && *p == '"') {
+      ++p;
+      while (true) {
+        if (p == end) return false;
+        const char c = *p;
+        if (c == '"') {
+          if (p + 1 == end) return false;
+          if (p[1] == '"') {
+            add('"');
+            p += 2;
+            continue;
+          }
+          ++p;
+          if (*p == (last ? '\n' : ',')) return true;
+          if (*p == ',') Fail(line, line_start, p, "more fields than the header has");
+          if (*p == '\n') Fail(line, line_start, p, "fewer fields than the header has");
+          Fail(line, line_start, p, "text after a quoted field's closing quote");
+        }
+        if (c == '\0') Fail(line, line_start, p, "NUL byte in the input (is this a text file?)");
+        if (c == '\n') {
+          ++line;
+          line_start = p + 1;
+        }
+        add(c);
+        ++p;
+      }
+    }
+    while (true) {
+      if (p == end) return false;
+      const char c = *p;
+      if (c == '\n') {
+        if (!last) Fail(line, line_start, p, "fewer fields than the header has");
+        return true;
+      }
+      if (c == ',') {
+        if (last) Fail(line, line_start, p, "more fields than the header has");
+        return true;
+      }
+      if (c == '"') Fail(line, line_start, p, "quote inside an unquoted field");
+      if (c == '\r') {
+        Fail(line, line_start, p, "carriage return outside quotes (result CSVs have LF line ends)");
+      }
+      if (c == '\0') Fail(line, line_start, p, "NUL byte in the input (is this a text file?)");
+      add(c);
+      ++p;
+    }
+  }
+
   int fd_;
   std::string name_;
   std::vector<char> buffer_;
@@ -227,6 +324,8 @@ class RowScanner {
   bool eof_ = false;
   std::size_t line_ = 1;  // physical line at pos_
   std::optional<std::size_t> torn_line_;
+  std::string header_;        // the header line, line feed included
+  std::size_t captures_ = 0;  // capture columns after error_info
 };
 
 // Opens `path` for one of the passes: a regular file only, since it is read twice.
@@ -345,6 +444,19 @@ void ResultMerge::ReadFile(std::size_t index) {
 
   RowScanner rows(input.fd(), file.path);
   if (rows.ReadHeader()) {
+    // One run's files have one header: capture columns differ between blueprints.
+    if (header_.empty()) {
+      header_ = rows.header();
+      header_file_ = index;
+    } else if (rows.header() != header_) {
+      const auto columns = [](const std::string& header) {
+        return std::string_view(header).substr(0, header.size() - 1);
+      };
+      throw InputError(
+          file.path, 1,
+          fmt::format("its columns are {}; {}'s are {}: merge files of one run",
+                      columns(rows.header()), files_[header_file_].path, columns(header_)));
+    }
     file.rows_begin = rows.offset();
     Row row;
     while (rows.Next(row)) {
@@ -472,7 +584,7 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
     return a.file != b.file ? a.file < b.file : a.id < b.id;
   });
 
-  out.Write(kResultHeader);
+  out.Write(header_.empty() ? kResultHeader : std::string_view(header_));
   std::vector<char> chunk;
   auto lost_begin = lost.begin();
   for (std::size_t k = 0; k < files_.size() && !out.failed(); ++k) {
@@ -515,11 +627,22 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
     }
     lost_begin = lost_end;
   }
+  const std::size_t captures =
+      header_.empty()
+          ? 0
+          : static_cast<std::size_t>(std::count(header_.begin(), header_.end(), ',')) - 2;
   std::string text;
   for (const TaskId id : missing_) {
     if (out.failed()) break;
     text.clear();
     AppendResultRow(text, id, Outcome::NotRun());
+    // An empty cell per capture column. AppendResultRow knows none of them yet: when it
+    // takes their count (as on main), pass captures and drop these lines.
+    if (captures > 0) {
+      text.pop_back();  // its line feed
+      text.append(captures, ',');
+      text += '\n';
+    }
     out.Write(text);
   }
   out.Flush();

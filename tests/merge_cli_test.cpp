@@ -143,6 +143,36 @@ TEST(MergeCliTest, QuotedErrorInfoIsCopiedByteForByte) {
   EXPECT_EQ(result.out, kHead + "4,Failed,\"x,\"\"\ny\"\n" + rows);
 }
 
+// A run whose blueprint captures values: its files have capture columns after error_info.
+TEST(MergeCliTest, FilesWithTheSameCaptureColumnsMergeWithThem) {
+  TempDir dir;
+  const std::string head = kHeader + ",price,etag\n";
+  const std::string a =
+      dir.Write("a.csv", head + "1,Completed,,\"1,99\",\"W/\"\"a\"\"\"\n2,Failed,HTTP 500,,\n");
+  // b.csv's 2 wins over a.csv's, so a.csv is read row by row and b.csv copied in bulk.
+  const std::string b = dir.Write("b.csv", head + "3,Completed,,7,x\n2,Completed,,\"\"\"\",y\n");
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(4));
+  const ProcessResult result = Merge({a, b});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(result.out, head + "1,Completed,,\"1,99\",\"W/\"\"a\"\"\"\n3,Completed,,7,x\n" +
+                            "2,Completed,,\"\"\"\",y\n");
+  // A task no file has: an empty cell per capture column.
+  const ProcessResult missing = Merge({"--tasks", tasks, a, b});
+  EXPECT_EQ(missing.exit_status, 1) << missing.err;
+  EXPECT_EQ(missing.out, result.out + "4," + kNotRun + ",,\n");
+}
+
+TEST(MergeCliTest, FilesWithOtherColumnsExit2NamingBothWithNothingOnStdout) {
+  TempDir dir;
+  const std::string a = dir.Write("a.csv", kHeader + ",etag\n1,Completed,,x\n");
+  const std::string b = dir.Write("b.csv", kHeader + ",price\n2,Completed,,1\n");
+  const ProcessResult result = Merge({a, b});
+  EXPECT_EQ(result.exit_status, 2);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "orchestrator: " + b + ":1: its columns are " + kHeader + ",price; " + a +
+                            "'s are " + kHeader + ",etag: merge files of one run\n");
+}
+
 TEST(MergeCliTest, APipeIsAnInputError) {
   TempDir dir;
   const std::string fifo = dir.path() + "/fifo";

@@ -313,5 +313,165 @@ TEST_F(ResultMergeTest, AFileChangedBetweenThePassesIsAnErrorBeforeAnythingIsWri
   EXPECT_EQ(stream.bytes_written(), 0u);
 }
 
+// Capture columns: a run whose blueprint captures values writes them after error_info.
+const std::string kCaptureHeader = "task_id,final_status,error_info,price,etag\n";
+
+TEST_F(ResultMergeTest, FilesWithTheSameCaptureColumnsMergeWithTheirHeaderAndCellsKept) {
+  const std::string a =
+      Write("a.csv", kCaptureHeader + "1,Completed,,9.99,abc\n2,Failed,HTTP 500,,\n");
+  const std::string empty = Write("empty.csv", "");
+  // a.csv's 1 loses to b.csv's (both Completed: the later file's), so a.csv is read row by
+  // row and b.csv copied in bulk.
+  const std::string b =
+      Write("b.csv", kCaptureHeader + "3,Completed,,1,x\n1,Completed,,8.50,def\n");
+  ResultMerge merge({a, empty, b});
+  std::string out;
+  const MergeSummary summary = Merge(merge, out);
+  EXPECT_EQ(out, kCaptureHeader + "2,Failed,HTTP 500,,\n3,Completed,,1,x\n1,Completed,,8.50,def\n");
+  EXPECT_EQ(summary.completed, 2u);
+  EXPECT_EQ(summary.failed, 1u);
+  EXPECT_EQ(summary.duplicates, 1u);
+  ASSERT_EQ(merge.warnings().size(), 1u);  // the empty file
+  EXPECT_NE(merge.warnings()[0].find("empty"), std::string::npos);
+}
+
+TEST_F(ResultMergeTest, QuotedCaptureValuesAreCopiedByteForByteInBothWaysOfCopying) {
+  const std::string rows =
+      "1,Failed,\"a, b\",\"9,99\",\"W/\"\"x,y\"\"\"\n"
+      "2,Completed,,\"\"\"\",\"\"\n"
+      "3,Failed,\"two\nlines\",\",\",\"\"\"a\"\" and \"\"b\"\"\"\n"
+      "4,Completed,,plain,\"\xe2\x82\xac 5\"\n";
+  const std::string a = Write("a.csv", kCaptureHeader + rows);  // no row lost: in bulk
+  ResultMerge one({a});
+  std::string out;
+  Merge(one, out);
+  EXPECT_EQ(out, kCaptureHeader + rows);
+
+  // b.csv's 5 loses to c.csv's, so b.csv is read row by row.
+  const std::string b = Write("b.csv", kCaptureHeader + rows + "5,Failed,x,\",\",\"\"\"\"\n");
+  const std::string c = Write("c.csv", kCaptureHeader + "5,Completed,,\"1,5\",\"\"\"e\"\"\"\n");
+  ResultMerge two({b, c});
+  Merge(two, out);
+  EXPECT_EQ(out, kCaptureHeader + rows + "5,Completed,,\"1,5\",\"\"\"e\"\"\"\n");
+}
+
+TEST_F(ResultMergeTest, OnlyErrorInfoIsTheFailedReason) {
+  // Same error_info, other captured values: no warning about differing reasons.
+  const std::string a = Write("a.csv", kCaptureHeader + "1,Failed,HTTP 500,1,\"a,b\"\n");
+  const std::string b = Write("b.csv", kCaptureHeader + "1,Failed,HTTP 500,2,c\n");
+  ResultMerge same({a, b});
+  std::string out;
+  Merge(same, out);
+  EXPECT_EQ(out, kCaptureHeader + "1,Failed,HTTP 500,2,c\n");
+  EXPECT_TRUE(same.warnings().empty()) << same.warnings()[0];
+
+  const std::string c = Write("c.csv", kCaptureHeader + "1,Failed,HTTP 503,1,\"a,b\"\n");
+  ResultMerge differ({a, c});
+  Merge(differ, out);
+  ASSERT_EQ(differ.warnings().size(), 1u);
+  EXPECT_NE(differ.warnings()[0].find("different reasons"), std::string::npos);
+}
+
+TEST_F(ResultMergeTest, FilesWithOtherColumnsAreAnInputErrorNamingBothFilesAndHeaders) {
+  const std::string a = Write("a.csv", "task_id,final_status,error_info,etag\n1,Completed,,x\n");
+  const std::string empty = Write("empty.csv", "");
+  const std::string b = Write("b.csv", "task_id,final_status,error_info,price\n2,Completed,,1\n");
+  const std::string plain = Write("plain.csv", kHeader + "3,Completed,\n");
+  const std::string twice = Write("twice.csv", "task_id,final_status,error_info,etag,etag2\n");
+  const auto error_of = [this](const std::vector<std::string>& paths) {
+    ResultMerge merge(paths);
+    try {
+      merge.Read();
+    } catch (const InputError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of({empty, a, b}),
+            b + ":1: its columns are task_id,final_status,error_info,price; " + a +
+                "'s are task_id,final_status,error_info,etag: merge files of one run");
+  EXPECT_EQ(error_of({plain, a}),
+            a + ":1: its columns are task_id,final_status,error_info,etag; " + plain +
+                "'s are task_id,final_status,error_info: merge files of one run");
+  EXPECT_EQ(error_of({a, plain}),
+            plain + ":1: its columns are task_id,final_status,error_info; " + a +
+                "'s are task_id,final_status,error_info,etag: merge files of one run");
+  EXPECT_EQ(error_of({a, twice}),
+            twice + ":1: its columns are task_id,final_status,error_info,etag,etag2; " + a +
+                "'s are task_id,final_status,error_info,etag: merge files of one run");
+}
+
+TEST_F(ResultMergeTest, MalformedCaptureHeadersAreInputErrorsAtLineOneAndTheirColumn) {
+  const std::string start = "task_id,final_status,error_info";
+  EXPECT_EQ(ReadError(start + ",1x\n"),
+            "1:33: capture column name \"1x\" is not a name (letters, digits and _, not "
+            "starting with a digit)");
+  EXPECT_EQ(ReadError(start + ",pr ice\n").substr(0, 31), "1:35: capture column name \"pr i");
+  EXPECT_EQ(ReadError(start + ",price\r\n").substr(0, 31), "1:38: capture column name \"pric");
+  EXPECT_EQ(ReadError(start + ",price,price\n"),
+            "1:39: column \"price\" appears twice in the header");
+  EXPECT_EQ(ReadError(start + ",task_id\n"),
+            "1:33: column \"task_id\" appears twice in the header");
+  EXPECT_EQ(ReadError(start + ",error_info\n"),
+            "1:33: column \"error_info\" appears twice in the header");
+  EXPECT_EQ(ReadError(start + ",,x\n"),
+            "1:33: empty column name in the header (a capture column has a name)");
+  EXPECT_EQ(ReadError(start + ",x,\n"),
+            "1:35: empty column name in the header (a capture column has a name)");
+  EXPECT_EQ(ReadError(start + "s\n1,Completed,\n"),
+            "1:1: not a result CSV: its header is task_id,final_status,error_infos; a result CSV "
+            "starts task_id,final_status,error_info");
+  EXPECT_EQ(ReadError(start + ",_x9,Y\n1,Completed,,,\n"), "no error");
+}
+
+TEST_F(ResultMergeTest, MalformedCaptureFieldsAreInputErrorsAtFileLineColumn) {
+  EXPECT_EQ(ReadError(kCaptureHeader + "1,Completed,\n"), "2:13: fewer fields than the header has");
+  EXPECT_EQ(ReadError(kCaptureHeader + "1,Completed,,5\n"),
+            "2:15: fewer fields than the header has");
+  EXPECT_EQ(ReadError(kCaptureHeader + "1,Completed,,\"5\"\n"),
+            "2:17: fewer fields than the header has");
+  EXPECT_EQ(ReadError(kCaptureHeader + "1,Completed,,5,e,x\n"),
+            "2:17: more fields than the header has");
+  EXPECT_EQ(ReadError(kCaptureHeader + "1,Completed,,1,\"e\",x\n"),
+            "2:19: more fields than the header has");
+  EXPECT_EQ(ReadError(kCaptureHeader + "1,Failed,x,\"a\"b,e\n"),
+            "2:15: text after a quoted field's closing quote");
+  EXPECT_EQ(ReadError(kCaptureHeader + "1,Failed,x,a\"b,e\n"),
+            "2:13: quote inside an unquoted field");
+  EXPECT_EQ(ReadError(kCaptureHeader + "1,Completed,,1,e\n2,Failed,x,\"multi\nline\",e\r\n"),
+            "4:8: carriage return outside quotes (result CSVs have LF line ends)");
+  EXPECT_EQ(ReadError(kCaptureHeader + std::string("1,Completed,,a\0,e\n", 18)),
+            "2:15: NUL byte in the input (is this a text file?)");
+  EXPECT_EQ(ReadError(kCaptureHeader + std::string("1,Completed,,1,\"a\0\"\n", 20)),
+            "2:18: NUL byte in the input (is this a text file?)");
+}
+
+TEST_F(ResultMergeTest, ExpectedTasksNoFileHasGetAnEmptyCellPerCaptureColumn) {
+  const std::string a = Write("a.csv", kCaptureHeader + "3,Completed,,1,x\n");
+  const std::vector<TaskId> tasks{1, 3};
+  ResultMerge merge({a});
+  std::string out;
+  Merge(merge, out, &tasks);
+  EXPECT_EQ(out, kCaptureHeader + "3,Completed,,1,x\n1,Failed,not run (no shard reported it),,\n");
+}
+
+TEST_F(ResultMergeTest, AFileTornWithinItsCaptureHeaderIsEmptyWithAWarning) {
+  const std::string a = Write("a.csv", kCaptureHeader + "1,Completed,,1,x\n");
+  const std::string b = Write("b.csv", "task_id,final_status,error_info,pri");
+  const std::string c = Write("c.csv", "task_id,final_status,error_info,price,");
+  ResultMerge merge({a, b, c});
+  std::string out;
+  const MergeSummary summary = Merge(merge, out);
+  EXPECT_EQ(out, kCaptureHeader + "1,Completed,,1,x\n");
+  EXPECT_EQ(summary.torn, 2u);
+  ASSERT_EQ(merge.warnings().size(), 2u);
+  EXPECT_EQ(merge.warnings()[0].substr(0, b.size() + 3), b + ":1:");
+  EXPECT_EQ(merge.warnings()[1].substr(0, c.size() + 3), c + ":1:");
+  // Torn, but not the start of a header this tool writes.
+  EXPECT_EQ(ReadError("task_id,final_status,error_info,pr-"),
+            "1:35: capture column name \"pr-\" is not a name (letters, digits and _, not "
+            "starting with a digit)");
+}
+
 }  // namespace
 }  // namespace orchestrator

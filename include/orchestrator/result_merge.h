@@ -27,8 +27,8 @@ struct MergeSummary {
   std::size_t torn = 0;        ///< torn last rows ignored
 };
 
-/// Merges result CSVs (task_id,final_status,error_info, header first, as this tool writes
-/// them) into one, in two passes over regular files:
+/// Merges result CSVs (task_id,final_status,error_info and any capture columns, header
+/// first, as this tool writes them) into one, in two passes over regular files:
 ///
 ///   1. Read() reads and checks every file, keeping 16 bytes per row (task_id, file,
 ///      status, a 32-bit hash of the Failed reason), then sorts them and picks each
@@ -37,18 +37,23 @@ struct MergeSummary {
 ///      entries.
 ///   2. Write() reads the files again and copies each winning row byte for byte (quotes
 ///      and all), in file order, the header once first, then the tasks ExpectTasks()
-///      found missing, as `ID,Failed,not run (no shard reported it)`, in task_id order.
+///      found missing, as `ID,Failed,not run (no shard reported it)` and an empty cell per
+///      capture column, in task_id order.
 ///      A file in which no row lost is copied in bulk, without parsing; only the lost
 ///      rows' entries are kept for this pass. A file that changed since pass 1 (size,
 ///      mtime, inode: a shard still writing) is an InputError.
 ///
-/// A file is read as written by this tool: the exact header line; rows of three fields,
-/// the first a task_id, the second Completed or Failed, the third empty, plain, or quoted
-/// as RFC 4180 asks (line breaks inside quotes are kept); LF line ends; no blank line, NUL
-/// byte or line longer than kMaxLineLength. An empty file has no rows. A last row without
-/// its line feed was torn by a killed shard: it is left out with a warning. Anything else,
-/// and a task_id on two rows of one file (never written by one shard), is an InputError
-/// naming FILE:LINE[:COLUMN], thrown by Read() before anything is written.
+/// A file is read as written by this tool: the header line task_id,final_status,error_info,
+/// then a `,NAME` per capture column (NAME letters, digits and _, not starting with a digit,
+/// naming no other column); rows of as many fields, the first a task_id, the second
+/// Completed or Failed, the others empty, plain, or quoted as RFC 4180 asks (line breaks
+/// inside quotes are kept); LF line ends; no blank line, NUL byte or line longer than
+/// kMaxLineLength. Every file with a header has the first one's (one run's files), or it is
+/// an InputError naming both files and their columns; the output has that header. An empty
+/// file has no rows. A last row without its line feed was torn by a killed shard: it is left
+/// out with a warning. Anything else, and a task_id on two rows of one file (never written by
+/// one shard), is an InputError naming FILE:LINE[:COLUMN], thrown by Read() before anything
+/// is written.
 ///
 /// Warnings (whole messages, no `orchestrator: warning: ` prefix) gather in warnings():
 /// torn rows; empty files; per pair of files, how many tasks Failed in both with different reasons
@@ -136,7 +141,9 @@ class ResultMerge {
                                   const std::string& message) const;
 
   std::vector<File> files_;
-  EntryArray entries_;  // sorted by (id, file) after Read()
+  std::string header_;           // of the first file with one, line feed included; "" if none
+  std::size_t header_file_ = 0;  // that file
+  EntryArray entries_;           // sorted by (id, file) after Read()
   std::vector<TaskId> missing_;
   std::vector<std::string> warnings_;
   MergeSummary summary_;
