@@ -635,14 +635,7 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
   for (const TaskId id : missing_) {
     if (out.failed()) break;
     text.clear();
-    AppendResultRow(text, id, Outcome::NotRun());
-    // An empty cell per capture column. AppendResultRow knows none of them yet: when it
-    // takes their count (as on main), pass captures and drop these lines.
-    if (captures > 0) {
-      text.pop_back();  // its line feed
-      text.append(captures, ',');
-      text += '\n';
-    }
+    AppendResultRow(text, id, Outcome::NotRun(), captures);  // its capture cells empty
     out.Write(text);
   }
   out.Flush();
