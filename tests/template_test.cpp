@@ -671,7 +671,8 @@ TEST(TemplateTest, BytesWithAControlCharacterCannotGoInAHeader) {
             "ERROR: value of region has a line break; it cannot go in a header");
   EXPECT_EQ(Expand("{region:raw}", Context::kHeader, row),
             "ERROR: value of region has a line break; it cannot go in a header");
-  row.Set(kRegion, ColumnType::kBytes, std::string("a\0", 2));
+  const std::string with_nul("a\0", 2);  // Row holds a view: the bytes must outlive it
+  row.Set(kRegion, ColumnType::kBytes, with_nul);
   EXPECT_EQ(Expand("{region}", Context::kHeader, row),
             "ERROR: value of region has a control character (0x00); it cannot go in a header");
   row.Set(kRegion, ColumnType::kBytes, "a\tb\xff");
