@@ -333,14 +333,14 @@ void DropTypesOfDuplicateRows(Rows& rows, TypeTable& types, TaskList& list,
 //                                    TypeTable::Keep, after the duplicates are dropped
 template <typename Rows>
 void ReadTaskRows(Rows& rows, const std::string& file, TaskList& list,
-                  std::optional<Dependencies>& dependencies, const TaskFilter& keep) {
+                  std::optional<Dependencies>& dependencies, const TaskFilter& keep,
+                  std::size_t first_compaction) {
   TypeTable types(list.type_names);
   std::vector<bool> types_of_other_shards;  // by type: met on a row the filter left out
   // Duplicates go every so often, not only at the end: ten million rows that name a
   // thousand tasks must not hold ten million tasks. The limit doubles with what is kept,
   // so the repeated sorting costs O(n log n) in all.
-  constexpr std::size_t kFirstCompaction = std::size_t{1} << 20;
-  std::size_t compact_at = kFirstCompaction;
+  std::size_t compact_at = first_compaction;
   while (rows.Next()) {
     const char* id_text = rows.Id();
     const std::optional<TaskId> id = ParseTaskId(id_text);
@@ -366,7 +366,7 @@ void ReadTaskRows(Rows& rows, const std::string& file, TaskList& list,
       Rows::DropDuplicates(list);
       if (dependencies) dependencies->DropDuplicates();
       DropTypesOfDuplicateRows(rows, types, list, types_of_other_shards);
-      compact_at = std::max(kFirstCompaction, 2 * list.tasks.size());
+      compact_at = std::max(first_compaction, 2 * list.tasks.size());
     }
   }
   Rows::DropDuplicates(list);
@@ -432,7 +432,8 @@ std::string NoTaskIdMessage(const CheckedByteSource& source) {
 }
 
 void ReadRows(CsvReader<4>& csv, const CheckedByteSource& source, const std::string& file,
-              TaskList& list, std::optional<Dependencies>& dependencies, const TaskFilter& keep) {
+              TaskList& list, std::optional<Dependencies>& dependencies, const TaskFilter& keep,
+              std::size_t first_compaction) {
   try {
     csv.read_header(io::ignore_extra_column | io::ignore_missing_column, "task_id", "task_type",
                     kDependsOn, kAfter);
@@ -446,7 +447,7 @@ void ReadRows(CsvReader<4>& csv, const CheckedByteSource& source, const std::str
   const bool has_after = csv.has_column(kAfter);
   if (has_depends_on || has_after) dependencies.emplace(file);
   PlainRows rows(csv);
-  ReadTaskRows(rows, file, list, dependencies, keep);
+  ReadTaskRows(rows, file, list, dependencies, keep, first_compaction);
 }
 
 // A name from a blueprint as a message shows it: as it is when plain, else quoted.
@@ -464,18 +465,19 @@ class KindReader {
  public:
   KindReader(CsvRows& csv, const CheckedByteSource& source, const std::string& file,
              const TaskKinds& kinds, TaskList& list, std::optional<Dependencies>& dependencies,
-             const TaskFilter& keep)
+             const TaskFilter& keep, std::size_t first_compaction)
       : csv_(csv),
         source_(source),
         file_(file),
         kinds_(kinds),
         list_(list),
         dependencies_(dependencies),
-        keep_(keep) {}
+        keep_(keep),
+        first_compaction_(first_compaction) {}
 
   void Read() {
     if (!ReadHeader()) return;  // an empty input: no tasks, which is not an error
-    ReadTaskRows(*this, file_, list_, dependencies_, keep_);
+    ReadTaskRows(*this, file_, list_, dependencies_, keep_, first_compaction_);
     list_.values.ShrinkToFit();
   }
 
@@ -618,6 +620,7 @@ class KindReader {
   std::size_t after_field_ = kAbsent;
   std::optional<Dependencies>& dependencies_;  // set when the header has either column
   const TaskFilter& keep_;
+  std::size_t first_compaction_;
   std::vector<Plan> plans_;
   std::vector<std::uint32_t> plan_of_type_;  // per entry of list.type_names
   std::uint32_t plan_ = 0;                   // the plan of the row being read
@@ -627,7 +630,7 @@ class KindReader {
   std::string error_;
 };
 
-TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep) {
+TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep, const ReadLimits& limits) {
   TaskList list;
   CheckedByteSource source(input);
   // The parser's 48 MiB of buffers go when this function returns, before the run starts.
@@ -635,7 +638,7 @@ TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep) {
   {
     CsvReader<4> csv(input.name(), source.Lend());
     try {
-      ReadRows(csv, source, input.name(), list, dependencies, keep);
+      ReadRows(csv, source, input.name(), list, dependencies, keep, limits.first_compaction);
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {
@@ -648,16 +651,18 @@ TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep) {
   return list;
 }
 
-TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds,
-                          std::size_t max_value_bytes, const TaskFilter& keep) {
+TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds, const TaskFilter& keep,
+                          const ReadLimits& limits) {
   TaskList list;
-  list.values = ColumnTable(max_value_bytes);
+  list.values = ColumnTable(limits.max_value_bytes);
   CheckedByteSource source(input);
   std::optional<Dependencies> dependencies;
   {
     CsvRows csv(input.name(), source.Lend());
     try {
-      KindReader(csv, source, input.name(), kinds, list, dependencies, keep).Read();
+      KindReader(csv, source, input.name(), kinds, list, dependencies, keep,
+                 limits.first_compaction)
+          .Read();
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {
@@ -672,12 +677,13 @@ TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds,
 }  // namespace
 
 TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds, const TaskFilter& keep) {
-  return kinds != nullptr ? ReadTasksOfKinds(input, *kinds, ColumnTable::kMaxBytes, keep)
-                          : ReadPlainTasks(input, keep);
+  return ReadTasks(input, kinds, keep, ReadLimits{});
 }
 
-TaskList ReadTasks(const InputFile& input, const TaskKinds& kinds, std::size_t max_value_bytes) {
-  return ReadTasksOfKinds(input, kinds, max_value_bytes, {});
+TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds, const TaskFilter& keep,
+                   const ReadLimits& limits) {
+  return kinds != nullptr ? ReadTasksOfKinds(input, *kinds, keep, limits)
+                          : ReadPlainTasks(input, keep, limits);
 }
 
 void TaskKindTable::Add(std::string task_type, Kind kind) {

@@ -113,9 +113,18 @@ class TaskKindTable final : public TaskKinds {
 /// every task is kept (KeepShard draws the share afterwards).
 TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds = nullptr,
                    const TaskFilter& keep = {});
-/// The same with kinds, and a lower limit than 4 GiB on the column values (bytes as
-/// ColumnTable counts them): lets tests reach it.
-TaskList ReadTasks(const InputFile& input, const TaskKinds& kinds, std::size_t max_value_bytes);
+
+/// The reader's limits, lower in tests so that small inputs reach them.
+struct ReadLimits {
+  /// The column values of all tasks, in bytes as ColumnTable counts them.
+  std::size_t max_value_bytes = ColumnTable::kMaxBytes;
+  /// The rows kept before duplicates are first dropped while reading; the next time is when
+  /// twice what was kept is reached.
+  std::size_t first_compaction = std::size_t{1} << 20;
+};
+/// The same, with other limits.
+TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds, const TaskFilter& keep,
+                   const ReadLimits& limits);
 
 }  // namespace orchestrator
 
