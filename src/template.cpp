@@ -53,6 +53,13 @@ constexpr std::array<bool, 256> kUnreserved = [] {
   }
   return table;
 }();
+// The bytes a value keeps as they are in a file path: all but '/', which would choose the
+// folder, '%', which encodes the others, and control characters (NUL ends a path).
+constexpr std::array<bool, 256> kPathKept = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = c >= 0x20 && c != 0x7f && c != '/' && c != '%';
+  return table;
+}();
 constexpr char kHex[] = "0123456789ABCDEF";
 
 void AppendPercentEncoded(std::string& out, std::string_view text) {
@@ -68,11 +75,12 @@ void AppendPercentEncoded(std::string& out, std::string_view text) {
   out.append(text.data() + run, text.size() - run);
 }
 
-// Percent-encodes out[from, end) in place: grows `out` and moves bytes back to front.
-void PercentEncodeTail(std::string& out, std::size_t from) {
+// Percent-encodes the bytes of out[from, end) that `kept` does not keep, in place: grows
+// `out` and moves bytes back to front.
+void EncodeTail(std::string& out, std::size_t from, const std::array<bool, 256>& kept) {
   std::size_t extra = 0;
   for (std::size_t i = from; i < out.size(); ++i) {
-    if (!kUnreserved[static_cast<unsigned char>(out[i])]) extra += 2;
+    if (!kept[static_cast<unsigned char>(out[i])]) extra += 2;
   }
   if (extra == 0) return;
   std::size_t read = out.size();
@@ -80,7 +88,7 @@ void PercentEncodeTail(std::string& out, std::size_t from) {
   std::size_t write = out.size();
   while (read > from) {
     const auto byte = static_cast<unsigned char>(out[--read]);
-    if (kUnreserved[byte]) {
+    if (kept[byte]) {
       out[--write] = static_cast<char>(byte);
     } else {
       out[--write] = kHex[byte & 0xf];
@@ -90,6 +98,9 @@ void PercentEncodeTail(std::string& out, std::size_t from) {
   }
   assert(write == read);
 }
+
+void PercentEncodeTail(std::string& out, std::size_t from) { EncodeTail(out, from, kUnreserved); }
+void PathEncodeTail(std::string& out, std::size_t from) { EncodeTail(out, from, kPathKept); }
 
 // RFC 8259's number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 bool IsJsonNumber(std::string_view text) {
@@ -220,6 +231,23 @@ std::string Shown(std::string_view text) {
   return shown;
 }
 
+// Where a template's text goes, as a message says it.
+std::string_view WhereName(TemplateContext context) {
+  switch (context) {
+    case TemplateContext::kUrl:
+      return "a URL";
+    case TemplateContext::kHeader:
+      return "a header";
+    case TemplateContext::kPath:
+      return "a file path";
+    case TemplateContext::kBody:
+      return "a body";
+    case TemplateContext::kText:
+      return "a line";
+  }
+  return "a template";
+}
+
 // "value of NAME has a line break; it cannot go in a header".
 std::string ControlMessage(std::string_view subject, std::string_view name, unsigned char byte,
                            std::string_view where) {
@@ -244,15 +272,23 @@ std::string ControlMessage(std::string_view subject, std::string_view name, unsi
 // beside it), and a server or curl would read that as a step up or nowhere (RFC 3986 5.2.4):
 // such a segment gets its dots percent-encoded (%2E), and the value stays inside the path
 // the template's author wrote. A raw value is the URL's own text, read like the template's.
+//
+// A file path (kPath) is a path all along: a value's '/' is percent-encoded, so the same rule
+// keeps a value inside the folder the template's text names.
 class ValueSegments {
  public:
-  explicit ValueSegments(std::size_t start) : scanned_(start) {}
+  enum class Of : std::uint8_t { kUrl, kFilePath };
+  ValueSegments(std::size_t start, Of of)
+      : phase_(of == Of::kUrl ? Phase::kScheme : Phase::kPath),
+        url_(of == Of::kUrl),
+        scanned_(start),
+        segment_start_(start) {}
 
   /// Reads out[scanned, end): literal text of the template, or a raw value.
   void ScanText(std::string& out) {
     for (std::size_t i = scanned_; i < out.size() && phase_ != Phase::kAfterPath; ++i) {
       const char c = out[i];
-      const bool path_ends = c == '?' || c == '#';
+      const bool path_ends = url_ && (c == '?' || c == '#');
       switch (phase_) {
         case Phase::kScheme:
           if (c == ':') phase_ = Phase::kAfterColon;
@@ -325,9 +361,10 @@ class ValueSegments {
     return 2 * dots;
   }
 
-  Phase phase_ = Phase::kScheme;
+  Phase phase_;
+  bool url_;
   std::size_t scanned_;
-  std::size_t segment_start_ = 0;
+  std::size_t segment_start_;
   bool segment_has_value_ = false;
 };
 
@@ -431,10 +468,10 @@ std::variant<Template, Template::Error> Template::ParseAsWritten(
     }
     if (close == std::string_view::npos) {
       const auto byte = static_cast<unsigned char>(c);
-      if (IsControl(byte) && (context == TemplateContext::kUrl ||
-                              (context == TemplateContext::kHeader && byte != '\t'))) {
-        return error(i, ControlMessage("the text", "", byte,
-                                       context == TemplateContext::kUrl ? "a URL" : "a header"));
+      if (IsControl(byte) &&
+          (context == TemplateContext::kUrl || context == TemplateContext::kPath ||
+           (context == TemplateContext::kHeader && byte != '\t'))) {
+        return error(i, ControlMessage("the text", "", byte, WhereName(context)));
       }
       result.literals_ += c;
       ++i;
@@ -465,6 +502,13 @@ std::variant<Template, Template::Error> Template::ParseAsWritten(
       if (format_name == "json") {
         format = Format::kJson;
       } else if (format_name == "raw") {
+        if (context == TemplateContext::kPath) {
+          return error(open + 1 + colon + 1,
+                       Shown(whole) +
+                           " in a file path: a value's own slashes would choose the "
+                           "folder (write {" +
+                           std::string(name) + "}, whose slashes are written %2F)");
+        }
         format = Format::kRaw;
       } else {
         return error(open + 1 + colon + 1, "unknown format \"" + Shown(format_name) + "\" in " +
@@ -495,8 +539,10 @@ bool Template::ExpandTo(std::string& out,
                         const std::function<TemplateValue(std::size_t slot)>& value,
                         std::string& error) const {
   const std::size_t start = out.size();
-  const bool url = context_ == TemplateContext::kUrl;
-  ValueSegments segments(start);
+  // A URL's or a file path's segments, which no value may make "." or "..".
+  const bool url = context_ == TemplateContext::kUrl || context_ == TemplateContext::kPath;
+  ValueSegments segments(start, context_ == TemplateContext::kUrl ? ValueSegments::Of::kUrl
+                                                                  : ValueSegments::Of::kFilePath);
   std::size_t literal = 0;
   for (const Placeholder& placeholder : placeholders_) {
     out.append(literals_, literal, placeholder.literal_end - literal);
@@ -574,6 +620,7 @@ bool Template::AppendValue(std::string& out, const Placeholder& placeholder,
         return false;
     }
     if (context_ == TemplateContext::kUrl) PercentEncodeTail(out, start);
+    if (context_ == TemplateContext::kPath) PathEncodeTail(out, start);
     return true;
   }
 
@@ -600,6 +647,12 @@ bool Template::AppendValue(std::string& out, const Placeholder& placeholder,
       }
       out += text;
       return true;
+    case TemplateContext::kPath: {  // raw is refused when parsed
+      const std::size_t start = out.size();
+      out += text;
+      PathEncodeTail(out, start);
+      return true;
+    }
     case TemplateContext::kBody:
       out += text;
       return true;

@@ -455,6 +455,45 @@ TEST(TemplateTest, UrlTextWithAControlCharacterIsAnError) {
   EXPECT_EQ(MustFail("https://h/\t", Context::kUrl).offset, 10u);
 }
 
+// --- file paths (a fetch's save) --------------------------------------------------------
+
+// Issue 26: a value is part of one file name. Its slashes, '%' and control characters are
+// percent-encoded, and a name it makes "." or ".." has its dots encoded: no value chooses the
+// folder.
+TEST(TemplateTest, PathValuesStayInsideOneFileName) {
+  Row row;
+  EXPECT_EQ(Expand("bodies/{task_type}/{task_id}.json", Context::kPath), "bodies/fetch/101.json");
+  EXPECT_EQ(Expand("bodies/{region}.json", Context::kPath, row.Set(kRegion, "../../etc/passwd")),
+            "bodies/..%2F..%2Fetc%2Fpasswd.json");
+  EXPECT_EQ(Expand("{region}", Context::kPath, row.Set(kRegion, "/etc/passwd")), "%2Fetc%2Fpasswd");
+  EXPECT_EQ(Expand("b/{region}", Context::kPath, row.Set(kRegion, std::string_view("a\nb\0c%", 6))),
+            "b/a%0Ab%00c%25");
+  EXPECT_EQ(Expand("b/{region}/x", Context::kPath, row.Set(kRegion, "..")), "b/%2E%2E/x");
+  EXPECT_EQ(Expand("b/{region}", Context::kPath, row.Set(kRegion, ".")), "b/%2E");
+  EXPECT_EQ(Expand("{region}/x", Context::kPath, row.Set(kRegion, "..")), "%2E%2E/x");
+  EXPECT_EQ(Expand("b/.{region}/x", Context::kPath, row.Set(kRegion, ".")), "b/%2E%2E/x");
+  EXPECT_EQ(
+      Expand("b/{region}{task_type}/x", Context::kPath, row.Set(kRegion, ".").Set(kTaskType, ".")),
+      "b/%2E%2E/x");
+  row = Row();
+  // Not a whole name: as it is. Spaces, quotes, '?' and '#' are a file name's own.
+  EXPECT_EQ(Expand("b/{region}.json", Context::kPath, row.Set(kRegion, "..")), "b/...json");
+  EXPECT_EQ(Expand("b/{region}", Context::kPath, row.Set(kRegion, "a b?#\"'")), "b/a b?#\"'");
+  // JSON, encoded the same way.
+  EXPECT_EQ(Expand("b/{region:json}", Context::kPath, row.Set(kRegion, "a/b")), "b/\"a%2Fb\"");
+}
+
+TEST(TemplateTest, PathRefusesRawValuesAndControlCharacters) {
+  const Template::Error raw = MustFail("bodies/{region:raw}", Context::kPath);
+  EXPECT_EQ(raw.offset, 15u);
+  EXPECT_EQ(raw.message,
+            "{region:raw} in a file path: a value's own slashes would choose the folder (write "
+            "{region}, whose slashes are written %2F)");
+  const Template::Error control = MustFail("bodies/\n{task_id}", Context::kPath);
+  EXPECT_EQ(control.offset, 7u);
+  EXPECT_EQ(control.message, "the text has a line break; it cannot go in a file path");
+}
+
 // --- headers ------------------------------------------------------------------------------
 
 TEST(TemplateTest, HeaderValuesAreVerbatim) {

@@ -18,7 +18,7 @@
 namespace orchestrator {
 
 /// Where the expansion goes; it decides how a value is written (see Template).
-enum class TemplateContext : std::uint8_t { kUrl, kHeader, kBody, kText };
+enum class TemplateContext : std::uint8_t { kUrl, kHeader, kBody, kText, kPath };
 
 /// The value of one placeholder for one task, canonical as ReadColumnValue writes it (a kBytes
 /// value holds the decoded bytes, a kJson value the JSON text as written). task_id is a kU64,
@@ -51,8 +51,9 @@ struct TemplateValue {
 ///   - a character a name cannot have (`{ "a": 1 }`, `{1x}`): at that character;
 ///   - a format other than json and raw (`{x:yaml}`, `{x:}`): at the format;
 ///   - a name `resolve` does not know: `unknown name "regoin" in {regoin}`, at the name;
-///   - in kUrl and kHeader, a control character (below 0x20, or 0x7f) in the literal text,
-///     except a tab in kHeader: at that character.
+///   - in kUrl, kPath and kHeader, a control character (below 0x20, or 0x7f) in the literal
+///     text, except a tab in kHeader: at that character;
+///   - in kPath, a raw placeholder: at its format.
 ///
 /// Values, by context and format (plain `{NAME}`, `{NAME:raw}`, `{NAME:json}`). The text of a
 /// value below is its TemplateValue::text: a kBytes value's decoded bytes, a kJson value's JSON
@@ -70,6 +71,11 @@ struct TemplateValue {
 ///   - kHeader: plain and raw verbatim, json the literal. A plain or raw value with a control
 ///     character other than tab (CR, LF, NUL...) fails: no header injection.
 ///   - kBody: plain and raw verbatim (any bytes), json the literal.
+///   - kPath (a file a fetch saves its body to): plain and json have '/', '%' and control
+///     characters percent-encoded (%2F...), so a value is never more than a part of one file
+///     name; a name that values make "." or ".." has its dots written %2E, as in a URL. raw is
+///     an error when parsed: a value's slashes would choose the folder. Control characters in
+///     the text are an error, as in a URL.
 ///   - kText (a line on stderr): plain and raw with each control character replaced by '?';
 ///     json the literal.
 /// The JSON literal: a kString or kDuration value is a JSON string, escaped by Boost.JSON, with
