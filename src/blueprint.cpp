@@ -109,7 +109,26 @@ FetchStep FetchOf(std::string_view url, const RequestFlags& flags) {
   if (!flags.body_file.empty()) fetch.body = ReadBodyTemplate(flags.body_file);
   // curl's rule: a body without -X is a POST.
   fetch.method = flags.method.value_or(fetch.body ? HttpMethod::kPost : HttpMethod::kGet);
+  fetch.save = flags.save;
   return fetch;
+}
+
+std::optional<std::string> SavePathProblem(std::string_view save, bool anywhere) {
+  if (save.empty()) return "the path is empty";
+  if (save.back() == '/') return "the path names a folder; end it with a file name";
+  if (anywhere) return std::nullopt;
+  if (save.front() == '/') {
+    return "an absolute path leaves the current folder (--save-anywhere allows it)";
+  }
+  for (std::size_t start = 0; start <= save.size();) {
+    std::size_t end = save.find('/', start);
+    if (end == std::string_view::npos) end = save.size();
+    if (save.substr(start, end - start) == "..") {
+      return "a path with \"..\" leaves the current folder (--save-anywhere allows it)";
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
 }
 
 Blueprint DefaultBlueprint(FetchStep fetch, Duration delay) {

@@ -72,8 +72,8 @@ std::vector<std::pair<const toml::key*, const toml::node*>> InFileOrder(const to
 // file it is about.
 class Reader {
  public:
-  Reader(std::string path, const FetchSettings& command_line)
-      : path_(std::move(path)), command_line_(command_line) {}
+  Reader(std::string path, const FetchSettings& command_line, bool save_anywhere)
+      : path_(std::move(path)), command_line_(command_line), save_anywhere_(save_anywhere) {}
 
   BlueprintFile Read(const toml::table& root) {
     BlueprintFile file;
@@ -488,6 +488,12 @@ class Reader {
             fetch.expect = Expect(value);
           } else if (key == "capture" && !webhook) {
             captures = Captures(value);
+          } else if (key == "save" && !webhook) {
+            const std::string& text = String(value, "save");
+            fetch.save = Parse(value, text, TemplateContext::kPath, resolve);
+            if (const std::optional<std::string> problem = SavePathProblem(text, save_anywhere_)) {
+              Fail(value.source(), fmt::format("save {}: {}", QuoteForMessage(text, 80), *problem));
+            }
           } else {
             return false;
           }
@@ -495,7 +501,7 @@ class Reader {
         },
         webhook ? std::initializer_list<std::string_view>{"url", "method", "headers"}
                 : std::initializer_list<std::string_view>{"url", "method", "headers", "body",
-                                                          "expect", "capture"});
+                                                          "expect", "capture", "save"});
     if (!has_url) Fail(table.source(), fmt::format("{} needs a url", what));
     if (fetch.method == HttpMethod::kHead && fetch.body) {
       Fail(table.source(), "a HEAD request cannot send a body");
@@ -599,6 +605,7 @@ class Reader {
 
   std::string path_;
   const FetchSettings& command_line_;
+  bool save_anywhere_;
   FetchSettings defaults_;
   std::vector<RunningLimit> limits_;          // max_running and max_running_per, in file order
   std::vector<std::string> capture_columns_;  // every type's captures, first declared first
@@ -623,6 +630,16 @@ TaskKindTable KindsOf(const BlueprintFile& file) {
   return kinds;
 }
 
+bool BlueprintFile::SavesBodies() const {
+  for (const Blueprint& kind : kinds) {
+    for (const Step& step : kind.steps) {
+      const auto* fetch = std::get_if<FetchStep>(&step.action);
+      if (fetch != nullptr && fetch->save) return true;
+    }
+  }
+  return false;
+}
+
 const Blueprint* BlueprintFile::Find(std::string_view task_type) const {
   const Blueprint* any = nullptr;
   for (const Blueprint& kind : kinds) {
@@ -633,7 +650,7 @@ const Blueprint* BlueprintFile::Find(std::string_view task_type) const {
 }
 
 BlueprintFile ParseBlueprintFile(std::string_view text, const std::string& path,
-                                 const FetchSettings& command_line) {
+                                 const FetchSettings& command_line, bool save_anywhere) {
   toml::table root;
   try {
     root = toml::parse(text, path);
@@ -641,15 +658,16 @@ BlueprintFile ParseBlueprintFile(std::string_view text, const std::string& path,
     throw InputError(path, error.source().begin.line, error.source().begin.column,
                      Printable(error.description()));
   }
-  return Reader(path, command_line).Read(root);
+  return Reader(path, command_line, save_anywhere).Read(root);
 }
 
-BlueprintFile ReadBlueprintFile(const std::string& path, const FetchSettings& command_line) {
+BlueprintFile ReadBlueprintFile(const std::string& path, const FetchSettings& command_line,
+                                bool save_anywhere) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, std::string("cannot open: ") + std::strerror(errno));
   std::stringstream text;
   text << in.rdbuf();
-  return ParseBlueprintFile(text.str(), path, command_line);
+  return ParseBlueprintFile(text.str(), path, command_line, save_anywhere);
 }
 
 }  // namespace orchestrator

@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "orchestrator/body_file.h"
 #include "orchestrator/byte_size.h"
 #include "orchestrator/curl_outcome.h"
 #include "orchestrator/http_status.h"
@@ -99,6 +100,8 @@ struct Transfer {
   std::optional<Duration> retry_after;
   // What the fetch keeps of its response, for captures (FetchRequest::keep).
   ResponseParts keep;
+  std::optional<BodyFile> saving;  // FetchRequest::save_to
+  std::string save_error;          // why the body could not be written there
   FetchResponse response;
   Digest digest;  // made on the first fetch that hashes, then reused
   bool active = false;
@@ -114,6 +117,7 @@ bool StartResponse(Transfer& transfer) {
   response.body.clear();
   response.body_over_limit = false;
   response.headers.assign(transfer.keep.headers.size(), std::nullopt);
+  if (transfer.saving && !transfer.saving->Restart(transfer.save_error)) return false;
   if (!transfer.keep.sha256) return true;
   if (!transfer.digest) transfer.digest.reset(EVP_MD_CTX_new());
   return transfer.digest && EVP_DigestInit_ex(transfer.digest.get(), EVP_sha256(), nullptr) == 1;
@@ -266,6 +270,7 @@ class CurlHttpClient::Impl {
     }
     transfer.body_too_large = false;
     transfer.keep = std::move(request.keep);
+    if (!request.save_to.empty()) transfer.saving.emplace(std::move(request.save_to));
     transfer.response = FetchResponse{};
     transfer.error[0] = '\0';
     transfer.done = std::move(done);
@@ -485,6 +490,10 @@ class CurlHttpClient::Impl {
       }
     }
     if (keep.sha256 && EVP_DigestUpdate(transfer->digest.get(), data, length) != 1) return 0;
+    if (transfer->saving &&
+        !transfer->saving->Write(std::string_view(data, length), transfer->save_error)) {
+      return 0;
+    }
     return length;
   }
 
@@ -622,6 +631,7 @@ class CurlHttpClient::Impl {
       connections_opened_ += static_cast<std::uint64_t>(Info<long>(easy, CURLINFO_NUM_CONNECTS));
       FetchResult result = Describe(*transfer, code);
       if (result.http_status != 0) TakeResponse(*transfer, result);
+      if (result.ok() && transfer->saving) Save(*transfer, result);
       curl_multi_remove_handle(multi_.get(), easy);  // `message` dies here
       finished.push_back({std::move(transfer->done), std::move(result)});
       Release(*transfer);
@@ -735,6 +745,8 @@ class CurlHttpClient::Impl {
     transfer.secrets.clear();
     transfer.keep = ResponseParts{};
     transfer.response = FetchResponse{};
+    transfer.saving.reset();  // a body not saved goes with its temporary file
+    transfer.save_error.clear();
     idle_.push_back(&transfer);
   }
 
@@ -751,6 +763,14 @@ class CurlHttpClient::Impl {
     result.response = std::move(response);
   }
 
+  // Makes the file of a successful fetch's body; a fetch whose file cannot be made fails.
+  static void Save(Transfer& transfer, FetchResult& result) {
+    std::string error;
+    if (transfer.saving->Commit(error)) return;
+    result.failure = FetchFailure::kOther;
+    result.message = SaveFailure(error);
+  }
+
   // What a finished transfer means (DescribeTransfer), from what it recorded and what its
   // handle says; the facts of a failure are read only for a failure.
   static FetchResult Describe(const Transfer& transfer, CURLcode code) {
@@ -762,6 +782,7 @@ class CurlHttpClient::Impl {
     facts.connect_timeout = transfer.connect_timeout;
     facts.max_body = transfer.max_body;
     facts.body_too_large = transfer.body_too_large;
+    facts.save_error = transfer.save_error;
     if (code == CURLE_OK) {
       return DescribeTransfer(code, static_cast<int>(Info<long>(easy, CURLINFO_RESPONSE_CODE)),
                               facts);

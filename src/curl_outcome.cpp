@@ -49,6 +49,10 @@ std::string Sanitize(std::string_view text, std::string_view password,
 
 }  // namespace
 
+std::string SaveFailure(std::string_view error) {
+  return "could not save the body: " + TerminalSafe(error, UnsafeShownAs::kReplacementCharacter);
+}
+
 FetchResult DescribeTransfer(CURLcode code, int http_status, const TransferFacts& facts) {
   FetchResult result;
   result.retry_after = facts.retry_after;
@@ -189,6 +193,10 @@ FetchResult DescribeTransfer(CURLcode code, int http_status, const TransferFacts
       if (facts.body_too_large) {
         set(FetchFailure::kTooLarge, fmt::format("response body larger than {} (--max-body)",
                                                  FormatByteSize(facts.max_body.value_or(0))));
+        break;
+      }
+      if (!facts.save_error.empty()) {
+        set(FetchFailure::kOther, SaveFailure(facts.save_error));
         break;
       }
       [[fallthrough]];

@@ -27,12 +27,13 @@ std::uint64_t RaiseOpenFileLimit() {
   return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : limit.rlim_cur;
 }
 
-std::size_t MaxFetchesFor(std::uint64_t open_files, std::size_t threads) {
+std::size_t MaxFetchesFor(std::uint64_t open_files, std::size_t threads, bool saving_bodies) {
   const std::uint64_t reserved =
       kReservedDescriptors +
       (threads > 1 ? kDescriptorsPerThread * threads - kDescriptorsSharedWithOneThread : 0);
   if (open_files <= reserved) return 0;
-  return static_cast<std::size_t>((open_files - reserved) / kDescriptorsPerFetch);
+  const std::uint64_t per_fetch = kDescriptorsPerFetch + (saving_bodies ? 1 : 0);
+  return static_cast<std::size_t>((open_files - reserved) / per_fetch);
 }
 
 }  // namespace orchestrator

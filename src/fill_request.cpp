@@ -31,6 +31,13 @@ bool FillRequest(const FetchStep& step, const TaskValues& values, FetchRequest& 
     request.body.emplace();
     if (!step.body->ExpandTo(*request.body, std::cref(values), error)) return false;
   }
+  if (step.save) {
+    if (!step.save->ExpandTo(request.save_to, std::cref(values), error)) return false;
+    if (request.save_to.empty()) {  // a lone value that is empty: not "no file"
+      error = "the file to save the body to is an empty path";
+      return false;
+    }
+  }
   // A URL without placeholders was checked when the blueprint was read.
   if (step.url.has_placeholders()) {
     const CheckResult checked = CheckFetchUrl(request.url);

@@ -84,9 +84,10 @@ int PrintToStdout(const std::string& text) {
 // Fetches in flight: what the user asked for, within what the open-file limit allows. A limit
 // that allows not one is the machine's doing, not a usage error: the caller exits
 // kExitEnvironment.
-Fallible<std::size_t> ChooseMaxFetches(const Options& options, std::size_t threads) {
+Fallible<std::size_t> ChooseMaxFetches(const Options& options, std::size_t threads,
+                                       bool saving_bodies) {
   const std::uint64_t open_files = RaiseOpenFileLimit();
-  const std::size_t affordable = MaxFetchesFor(open_files, threads);
+  const std::size_t affordable = MaxFetchesFor(open_files, threads, saving_bodies);
   if (affordable == 0) {
     return fmt::format("ulimit -n: an open-file limit of {} is too low to run; raise it",
                        open_files);
@@ -215,7 +216,8 @@ int Run(const Options& options, const SignalWatch& signals) {
   std::vector<RunningLimit> limits = options.limits;
   std::vector<std::string> capture_columns;  // the result's columns after error_info
   if (!options.blueprints_path.empty()) {
-    blueprint_file = ReadBlueprintFile(options.blueprints_path, options.fetch_flags);
+    blueprint_file =
+        ReadBlueprintFile(options.blueprints_path, options.fetch_flags, options.save_anywhere);
     const CheckResult limits_hold = CheckLimitColumns(options.limits, *blueprint_file);
     if (const auto* problem = std::get_if<std::string>(&limits_hold)) {
       PrintToStderr("orchestrator: {}\n", *problem);
@@ -270,7 +272,9 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::size_t unique_tasks = tasks.tasks.size();
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
   const std::size_t threads = PlanThreads(options.threads, DefaultThreadCount());
-  const Fallible<std::size_t> fetches_allowed = ChooseMaxFetches(options, threads);
+  const bool saving_bodies =
+      blueprint_file ? blueprint_file->SavesBodies() : options.request.save.has_value();
+  const Fallible<std::size_t> fetches_allowed = ChooseMaxFetches(options, threads, saving_bodies);
   if (const auto* problem = std::get_if<std::string>(&fetches_allowed)) {
     PrintToStderr("orchestrator: {}\n", *problem);
     return kExitEnvironment;

@@ -177,6 +177,7 @@ struct GivenFlags {
   std::string method, data, data_file;
   std::vector<std::string> headers;
   std::vector<std::string> captures;
+  std::string save;
   bool http11 = false, http2 = false;
   std::string shard;
   std::optional<std::uint32_t> shard_count;
@@ -315,6 +316,12 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
                  "at its end when it may be missing; repeat for more")
       ->type_name("NAME=SPEC")
       ->allow_extra_args(false);
+  app.add_option("--save", flags.save,
+                 "Write each successful fetch_data's body to this file (a template: "
+                 "bodies/{task_id}.json), made whole or not at all, folders created")
+      ->type_name("PATH");
+  app.add_flag("--save-anywhere", options.save_anywhere,
+               "Let saved bodies go outside the current folder (an absolute path, or ..)");
   // Engine-wide: with --blueprints too.
   app.add_option("--cacert", options.ca_file,
                  "PEM bundle of the CAs to trust in place of the system's, for every fetch")
@@ -516,6 +523,18 @@ CheckResult ApplyCaptures(const GivenFlags& flags, Options& options) {
   return kPassed;
 }
 
+// --save: a file path template, under the current folder unless --save-anywhere.
+CheckResult ApplySave(const GivenFlags& flags, Options& options) {
+  if (!flags.Given("--save")) return kPassed;
+  if (auto problem = SavePathProblem(flags.save, options.save_anywhere)) {
+    return fmt::format("--save {}: {}", QuoteForMessage(flags.save, 80), *problem);
+  }
+  auto save = ParseBuiltinTemplate(flags.save, TemplateContext::kPath);
+  if (auto* error = std::get_if<Template::Error>(&save)) return "--save: " + error->message;
+  options.request.save = std::get<Template>(std::move(save));
+  return kPassed;
+}
+
 // -d or --data-file: one body at most, and none with -X HEAD.
 CheckResult ApplyBody(const GivenFlags& flags, Options& options) {
   RequestFlags& request = options.request;
@@ -570,7 +589,7 @@ CheckResult CheckBlueprintFlags(const GivenFlags& flags, Options& options) {
       {"--url", flags.OnCommandLine("--url")},  {"--delay", flags.OnCommandLine("--delay")},
       {"-X/--method", flags.Given("--method")}, {"-H/--header", flags.Given("--header")},
       {"-d/--data", flags.Given("--data")},     {"--data-file", flags.Given("--data-file")},
-      {"--capture", flags.Given("--capture")},
+      {"--capture", flags.Given("--capture")},  {"--save", flags.Given("--save")},
   };
   for (const auto& [flag, used] : built_in_flags) {
     if (used) {
@@ -638,6 +657,7 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
       ApplyMethod,          // -X
       ApplyHeaders,         // -H
       ApplyCaptures,        // --capture
+      ApplySave,            // --save, --save-anywhere
       ApplyBody,            // -d, --data-file
       ApplyHttpVersion,     // --http1.1, --http2
       CheckCaFile,          // --cacert

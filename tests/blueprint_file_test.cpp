@@ -210,7 +210,7 @@ TEST(BlueprintFileTest, EveryMistakeIsReportedAtFileLineColumn) {
             "kinds.toml:2:21: fetch needs a url");
   EXPECT_EQ(ErrorOf("[types.a]\nsteps = [ { fetch = { url = \"http://h/\", bodyy = \"\" } } ]\n"),
             "kinds.toml:2:42: unknown key \"bodyy\" in fetch (known: url, method, headers, body, "
-            "expect, capture, timeout, connect_timeout, retries, retry_delay, max_body)");
+            "expect, capture, save, timeout, connect_timeout, retries, retry_delay, max_body)");
   // A webhook takes no body: it is ours.
   EXPECT_EQ(
       ErrorOf("[types.a]\n" + steps + "on_start = [ { url = \"http://h/\", body = \"x\" } ]\n"),

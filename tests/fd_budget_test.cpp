@@ -11,6 +11,7 @@ TEST(FdBudgetTest, KeepsDescriptorsForTheProcessThenFiveAFetch) {
   EXPECT_EQ(MaxFetchesFor(36), 0u);
   EXPECT_EQ(MaxFetchesFor(37), 1u);
   EXPECT_EQ(MaxFetchesFor(20'000), 3'993u);
+  EXPECT_EQ(MaxFetchesFor(20'000, 1, /*saving_bodies=*/true), 3'328u) << "a file more a fetch";
 }
 
 TEST(FdBudgetTest, EveryThreadOfASplitRunCostsItsOwnLoopAndMultiHandle) {

@@ -97,6 +97,8 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, ProcessOptions opti
   } else {
     posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   }
+  // Last: the paths above are ours.
+  if (options.cwd) posix_spawn_file_actions_addchdir_np(&actions, options.cwd->c_str());
   // The child starts with default signal handling, whatever the test runner ignores.
   posix_spawnattr_t attributes;
   InitDefaultSignals(attributes);

@@ -37,6 +37,8 @@ struct ProcessOptions {
   std::chrono::milliseconds timeout{60'000};  ///< killed with SIGKILL after this long
   /// Keep stdin open once stdin_text is written, as a slow producer does, until CloseStdin().
   bool keep_stdin_open = false;
+  /// The child's working folder (the files it writes by relative paths); none: ours.
+  std::optional<std::string> cwd;
 };
 
 // Builders for ProcessOptions (GCC 12 warns on designated initializers that skip members).

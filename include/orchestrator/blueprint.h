@@ -56,7 +56,16 @@ struct FetchStep {
   /// once the fetch succeeded. Set with SetCaptures, which sets `keep` too.
   std::vector<Capture> captures;
   ResponseParts keep;  ///< What the response must keep for `captures`.
+  /// The file a successful response's body is written to (`save = "bodies/{task_id}.json"`,
+  /// TemplateContext::kPath), whole or not at all (BodyFile).
+  std::optional<Template> save;
 };
+
+/// Why `save`, a kPath template's text, may not be used without --save-anywhere: it is
+/// absolute, or its text has a ".." part, so its files would not be under the current folder
+/// (a value cannot move them: see TemplateContext::kPath). Or why it cannot be used at all:
+/// it is empty or ends with a '/'. Nullopt when it is fine.
+std::optional<std::string> SavePathProblem(std::string_view save, bool anywhere);
 
 /// Gives `step` its captures, and what its responses must keep for them: a body up to its
 /// max_body, or kDefaultCaptureBodyLimit without one.
@@ -123,6 +132,7 @@ struct RequestFlags {
   std::optional<Template> body;      ///< -d (TemplateContext::kBody)
   std::string body_file;             ///< --data-file: the body is this file, a template too
   std::vector<Capture> captures;     ///< --capture, in order; Capture::column is its index
+  std::optional<Template> save;      ///< --save (TemplateContext::kPath)
 };
 
 /// A GET of `url` (see ParseUrlTemplate) with the default settings. Throws

@@ -40,6 +40,8 @@ struct BlueprintFile {
 
   /// The blueprint of `task_type`: its own, else "*", else null.
   const Blueprint* Find(std::string_view task_type) const;
+  /// Whether a fetch step of any type saves its body to a file.
+  bool SavesBodies() const;
 };
 
 /// What the task reader must check for each task_type of `file`: the columns of its blueprint.
@@ -53,10 +55,15 @@ TaskKindTable KindsOf(const BlueprintFile& file);
 ///
 /// Each fetch and webhook takes a setting from, in order: itself, `command_line` (the flags
 /// the user gave), the file's [defaults], the built-in default.
-BlueprintFile ReadBlueprintFile(const std::string& path, const FetchSettings& command_line = {});
+///
+/// A fetch's `save` must keep its files under the current folder unless `save_anywhere`
+/// (--save-anywhere): see SavePathProblem.
+BlueprintFile ReadBlueprintFile(const std::string& path, const FetchSettings& command_line = {},
+                                bool save_anywhere = false);
 /// The same for text already in memory; `path` names it in messages.
 BlueprintFile ParseBlueprintFile(std::string_view text, const std::string& path,
-                                 const FetchSettings& command_line = {});
+                                 const FetchSettings& command_line = {},
+                                 bool save_anywhere = false);
 
 }  // namespace orchestrator
 

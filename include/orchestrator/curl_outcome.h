@@ -31,6 +31,8 @@ struct TransferFacts {
   /// stopped the transfer).
   std::optional<std::uint64_t> max_body;
   bool body_too_large = false;
+  /// Why the body could not be written to its file (FetchRequest::save_to), if it could not.
+  std::string_view save_error;
   /// The facts read only when the transfer failed:
   int os_errno = 0;                      ///< CURLINFO_OS_ERRNO
   bool sent = false;                     ///< the request went out (CURLINFO_PRETRANSFER_TIME_T > 0)
@@ -49,6 +51,10 @@ struct TransferFacts {
 /// holds a control character, the URL's password or any of `secrets`, and curl's text in it
 /// is cut to 160 characters. The result has http_status 0 then, and always the Retry-After.
 FetchResult DescribeTransfer(CURLcode code, int http_status, const TransferFacts& facts);
+
+/// The message of a fetch whose body could not be saved: "could not save the body: " and
+/// BodyFile's error (`bodies/7.json: No space left on device`), made terminal-safe.
+std::string SaveFailure(std::string_view error);
 
 }  // namespace orchestrator
 

@@ -15,8 +15,10 @@ std::uint64_t RaiseOpenFileLimit();
 /// the threaded resolver's socketpair, and an idle connection in curl's cache; the process
 /// keeps some descriptors for itself (standard streams, epoll, timers, output file), and a
 /// run on several threads 5 more a thread (each worker's epoll, timer and wake-up fds, and its
-/// curl multi handle's wake-up socket pair).
-std::size_t MaxFetchesFor(std::uint64_t open_files, std::size_t threads = 1);
+/// curl multi handle's wake-up socket pair). A fetch that saves its body (`save`) holds its
+/// file open as well.
+std::size_t MaxFetchesFor(std::uint64_t open_files, std::size_t threads = 1,
+                          bool saving_bodies = false);
 
 }  // namespace orchestrator
 

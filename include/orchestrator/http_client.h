@@ -107,6 +107,10 @@ struct FetchRequest {
   std::optional<std::uint64_t> max_body{};
   /// What to keep of the response, for captures.
   ResponseParts keep{};
+  /// When not empty, the file a successful fetch's body is written to as it streams, made
+  /// only once the fetch succeeded (BodyFile: a temporary file, then a rename); a fetch whose
+  /// file cannot be written fails (kOther, "could not save the body: ...", not retried).
+  std::string save_to{};
 };
 
 /// What a fetch kept of its final response (FetchRequest::keep), and what it always knows.

@@ -42,8 +42,11 @@ struct Options {
   std::vector<RunningLimit> limits;  ///< --limit, each
   HaltPolicy halt;                   ///< --halt: when the run stops starting tasks
   std::string halt_text = "never";   ///< --halt as given, for messages
-  /// The built-in blueprint's request beyond --url: -X, -H, -d, --data-file.
+  /// The built-in blueprint's request beyond --url: -X, -H, -d, --data-file, --capture,
+  /// --save.
   RequestFlags request;
+  /// --save-anywhere: a fetch's saved files may be outside the current folder.
+  bool save_anywhere = false;
   /// Engine-wide, with a blueprint file too: --cacert, -k, --http1.1 / --http2.
   std::string ca_file;
   bool insecure = false;

@@ -1,0 +1,205 @@
+// End to end: saved bodies (--save, a fetch's `save = "..."`), each file whole or absent.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_support.h"
+#include "subprocess.h"
+#include "test_server.h"
+
+namespace orchestrator::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+// What /item/ID answers (tests/test_server.cpp, ItemResponse).
+std::string ItemBody(int id) {
+  const std::string n = std::to_string(id);
+  return "{\"id\":" + n + ",\"sku\":\"sku-" + n + "\",\"price\":" + n +
+         ".5,\"tags\":[\"a\",\"b\"],\"data\":{\"owner\":null,\"n\":" + std::to_string(id % 7) +
+         "}}\n";
+}
+
+// Every file under `folder`, by its path relative to it, sorted.
+std::vector<std::string> FilesUnder(const std::string& folder) {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+    if (entry.is_regular_file()) files.push_back(fs::relative(entry.path(), folder).string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+ProcessOptions In(const std::string& folder, std::string stdin_text) {
+  ProcessOptions options = Stdin(std::move(stdin_text));
+  options.cwd = folder;
+  return options;
+}
+
+class SavedBodiesAtEveryThreadCountTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(SavedBodiesAtEveryThreadCountTest, EachTasksBodyIsItsFileInFoldersMadeForIt) {
+  TestServer server;
+  TempDir dir;
+  constexpr int kTasks = 40;
+  const ProcessResult result = RunOrchestrator(
+      {"--url", server.Url("/item/{task_id}"), "--save", "out/bodies/{task_type}/{task_id}.json",
+       "--delay", "0", "-q", "--threads", std::to_string(GetParam())},
+      In(dir.path(), TasksCsv(kTasks)));
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(Rows(result.out).size(), static_cast<std::size_t>(kTasks));
+  std::vector<std::string> expected;
+  for (int id = 1; id <= kTasks; ++id) {
+    const std::string name = "out/bodies/process_data/" + std::to_string(id) + ".json";
+    expected.push_back(name);
+    EXPECT_EQ(Contents(dir.path() + "/" + name), ItemBody(id)) << name;
+  }
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(FilesUnder(dir.path()), expected) << "nothing else, no temporary file";
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, SavedBodiesAtEveryThreadCountTest, ::testing::Values(1, 2, 4));
+
+TEST(SavedBodiesCliTest, AValueIsOneFileNameAndNeverChoosesTheFolder) {
+  TestServer server;
+  TempDir dir;
+  const ProcessResult result = RunOrchestrator(
+      {"--url", server.Url("/item/{task_id}"), "--save", "b/{task_type}-{task_id}", "--delay", "0",
+       "-q"},
+      In(dir.path(), "task_id,task_type\n1,../../escaped\n2,..\n3,/etc/x\n4,a\tb\n"));
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(
+      FilesUnder(dir.path()),
+      (std::vector<std::string>{"b/%2Fetc%2Fx-3", "b/..%2F..%2Fescaped-1", "b/..-2", "b/a%09b-4"}));
+  const ProcessResult alone = RunOrchestrator(
+      {"--url", server.Url("/item/{task_id}"), "--save", "c/{task_type}", "--delay", "0", "-q"},
+      In(dir.path(), "task_id,task_type\n1,..\n2,.\n"));
+  ASSERT_EQ(alone.exit_status, 0) << alone.err;
+  EXPECT_EQ(FilesUnder(dir.path() + "/c"), (std::vector<std::string>{"%2E", "%2E%2E"}));
+}
+
+TEST(SavedBodiesCliTest, APathThatLeavesTheFolderNeedsSaveAnywhere) {
+  TestServer server;
+  TempDir dir;
+  for (const std::string save : {"/tmp/x/{task_id}", "../{task_id}", "a/../../{task_id}"}) {
+    const ProcessResult refused =
+        RunOrchestrator({"--url", server.Url("/item/{task_id}"), "--save", save, "--delay", "0"},
+                        In(dir.path(), TasksCsv(1)));
+    EXPECT_EQ(refused.exit_status, 2) << save;
+    EXPECT_EQ(refused.out, "");
+    EXPECT_NE(refused.err.find("orchestrator: --save \"" + save + "\": "), std::string::npos)
+        << refused.err;
+    EXPECT_NE(refused.err.find("leaves the current folder (--save-anywhere allows it)"),
+              std::string::npos)
+        << refused.err;
+    EXPECT_EQ(server.requests(), 0u);
+  }
+  const std::string outside = dir.path() + "/elsewhere/{task_id}.json";
+  fs::create_directory(dir.path() + "/run");
+  const ProcessResult anywhere = RunOrchestrator({"--url", server.Url("/item/{task_id}"), "--save",
+                                                  outside, "--save-anywhere", "--delay", "0", "-q"},
+                                                 In(dir.path() + "/run", TasksCsv(2)));
+  ASSERT_EQ(anywhere.exit_status, 0) << anywhere.err;
+  EXPECT_EQ(Contents(dir.path() + "/elsewhere/2.json"), ItemBody(2));
+
+  const ProcessResult raw =
+      RunOrchestrator({"--url", server.Url("/ok"), "--save", "b/{task_type:raw}", "--delay", "0"},
+                      In(dir.path(), TasksCsv(1)));
+  EXPECT_EQ(raw.exit_status, 2);
+  EXPECT_NE(raw.err.find("a value's own slashes would choose the folder"), std::string::npos)
+      << raw.err;
+}
+
+TEST(SavedBodiesCliTest, AFailedFetchSavesNothingAndAFileThatCannotBeMadeFailsItsTask) {
+  TestServer server;
+  TempDir dir;
+  const ProcessResult not_found = RunOrchestrator(
+      {"--url", server.Url("/status/404"), "--save", "b/{task_id}", "--delay", "0", "-q"},
+      In(dir.path(), TasksCsv(2)));
+  EXPECT_EQ(not_found.exit_status, 1) << not_found.err;
+  EXPECT_FALSE(fs::exists(dir.path() + "/b/1"));
+  // "file" is a file, so file/1 cannot be made: the fetch fails, and is not retried.
+  { std::ofstream(dir.path() + "/file") << "x"; }
+  const std::size_t before = server.requests();
+  const ProcessResult blocked =
+      RunOrchestrator({"--url", server.Url("/item/{task_id}"), "--save", "file/{task_id}",
+                       "--delay", "0", "-q", "--retries", "2", "--retry-delay", "10ms"},
+                      In(dir.path(), TasksCsv(1)));
+  EXPECT_EQ(blocked.exit_status, 1) << blocked.err;
+  EXPECT_EQ(Rows(blocked.out)["1"], "Failed,could not save the body: file/1: Not a directory");
+  EXPECT_EQ(server.requests() - before, 1u) << "not retried";
+}
+
+TEST(SavedBodiesCliTest, ABlueprintFilesSaveIsCheckedWhereItIsWritten) {
+  TestServer server;
+  TempDir dir;
+  const std::string good =
+      dir.Write("good.toml", "[types.item]\nsteps = [ { name = \"get\", fetch = { url = \"" +
+                                 server.Url("/item/{task_id}") +
+                                 "\", save = \"items/{task_id}.json\" } } ]\n");
+  const ProcessResult saved =
+      RunOrchestrator({"--blueprints", good, "-q"}, In(dir.path(), "task_id,task_type\n7,item\n"));
+  ASSERT_EQ(saved.exit_status, 0) << saved.err;
+  EXPECT_EQ(Contents(dir.path() + "/items/7.json"), ItemBody(7));
+
+  const std::string bad =
+      dir.Write("bad.toml", "[[types.item.steps]]\nname = \"get\"\nfetch.url = \"" +
+                                server.Url("/ok") + "\"\nfetch.save = \"/var/{task_id}\"\n");
+  const ProcessResult refused =
+      RunOrchestrator({"--blueprints", bad}, In(dir.path(), "task_id,task_type\n7,item\n"));
+  EXPECT_EQ(refused.exit_status, 2);
+  EXPECT_EQ(refused.err, "orchestrator: " + bad +
+                             ":4:14: save \"/var/{task_id}\": an absolute path leaves the current "
+                             "folder (--save-anywhere allows it)\n");
+}
+
+// Killed outright in the middle of bodies: a file under its final name is always whole.
+TEST(SavedBodiesCliTest, AfterKillNineEveryFileUnderItsNameIsWhole) {
+  TestServer server;
+  TempDir dir;
+  constexpr std::uintmax_t kSize = 8u << 20;
+  Subprocess run(
+      {kBinary, "--url", server.Url("/big/8"), "--save", "b/{task_id}.bin", "--delay", "0", "-q",
+       "--max-connections", "4", "--threads", "2", dir.Write("tasks.csv", TasksCsv(60))},
+      [&] {
+        ProcessOptions options;
+        options.cwd = dir.path();
+        return options;
+      }());
+  // Until a body is whole and another is on its way.
+  bool partial = false, whole = false;
+  for (int i = 0; i < 2000 && !(partial && whole); ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+    partial = whole = false;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir.path() + "/b", error)) {
+      const std::string name = entry.path().filename().string();
+      const std::uintmax_t size = entry.file_size(error);
+      if (error) continue;
+      // Whatever its name: a file that is not whole would be its name's only if it were wrong.
+      if (size > 0 && size < kSize) partial = true;
+      if (name.ends_with(".bin") && size == kSize) whole = true;
+    }
+  }
+  run.Signal(SIGKILL);
+  run.Wait();
+  ASSERT_TRUE(partial && whole) << "the kill did not come in the middle of a body";
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path() + "/b")) {
+    if (entry.path().extension() != ".bin") continue;
+    ++files;
+    EXPECT_EQ(entry.file_size(), kSize) << entry.path();
+  }
+  EXPECT_GT(files, 0u);
+}
+
+}  // namespace
+}  // namespace orchestrator::testing
