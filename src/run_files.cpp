@@ -66,6 +66,10 @@ std::vector<RunFile> RunFilesOf(const Options& options) {
   add("--events", options.events_path, true);
   add("--metrics", options.metrics_path, true);
   add("--report-file", options.report_path, true);
+  // A --save without placeholders is one file that every task writes.
+  if (options.request.save && !options.request.save->has_placeholders()) {
+    add("--save", options.request.save->source(), true);
+  }
   files.push_back({.role = "stdout", .path = {}, .fd = STDOUT_FILENO, .written = true});
   return files;
 }

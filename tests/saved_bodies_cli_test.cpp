@@ -161,6 +161,21 @@ TEST(SavedBodiesCliTest, ABlueprintFilesSaveIsCheckedWhereItIsWritten) {
                              "folder (--save-anywhere allows it)\n");
 }
 
+TEST(SavedBodiesCliTest, ASaveWithoutPlaceholdersIsOneFileThatNoOtherFileOfTheRunMayBe) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(2));
+  const ProcessResult over_the_tasks = RunOrchestrator(
+      {"--url", server.Url("/ok"), "--save", "tasks.csv", "--delay", "0", "tasks.csv"},
+      In(dir.path(), ""));
+  EXPECT_EQ(over_the_tasks.exit_status, 2);
+  EXPECT_EQ(over_the_tasks.err,
+            "orchestrator: the tasks CSV \"tasks.csv\" and --save \"tasks.csv\" are the same file: "
+            "--save would overwrite the tasks CSV; nothing was run\n");
+  EXPECT_EQ(Contents(tasks), TasksCsv(2));
+  EXPECT_EQ(server.requests(), 0u);
+}
+
 // Killed outright in the middle of bodies: a file under its final name is always whole.
 TEST(SavedBodiesCliTest, AfterKillNineEveryFileUnderItsNameIsWhole) {
   TestServer server;

@@ -20,7 +20,7 @@ struct RunFile {
 
 /// The files of a run of `options`, the ones it writes flagged: the tasks CSV (stdin, when
 /// it is read from there), --resume, --blueprints and --data-file read; --output, --events,
-/// --metrics, --report-file and stdout written.
+/// --metrics, --report-file, stdout and a --save without placeholders written.
 std::vector<RunFile> RunFilesOf(const Options& options);
 
 /// Refuses a run where a file it writes is another of `files`, read or written: the same
