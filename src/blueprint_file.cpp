@@ -97,6 +97,7 @@ class Reader {
     if (types == nullptr) Fail(root.source(), "no task types: the file needs a [types.NAME] table");
     const toml::table& kinds = Table(*types, "types");
     if (kinds.empty()) Fail(types->source(), "no task types: [types] is empty");
+    CaptureColumnsOf(kinds);
     for (const auto& [name_ptr, node_ptr] : InFileOrder(kinds)) {
       const toml::key& name = *name_ptr;
       const toml::node& node = *node_ptr;
@@ -238,6 +239,7 @@ class Reader {
     const Template::Resolve resolve =
         [this, &kind](std::string_view placeholder) -> std::optional<std::size_t> {
       if (const std::optional<std::size_t> slot = SlotOf(kind, placeholder)) return slot;
+      if (const std::optional<std::size_t> slot = DependencySlot(kind, placeholder)) return slot;
       const auto earlier = earlier_captures_.find(placeholder);
       if (earlier == earlier_captures_.end()) return std::nullopt;
       return kFirstCaptureSlot + earlier->second;
@@ -322,6 +324,49 @@ class Reader {
       kind.steps.push_back(std::move(step));
     }
     return kind;
+  }
+
+  // `dep.NAME` or `deps.NAME`, NAME a capture of any type of the file: the value of the
+  // task's dependencies. Noted in `kind`, whose tasks then get their parents' values.
+  std::optional<std::size_t> DependencySlot(Blueprint& kind, std::string_view placeholder) const {
+    const bool all = placeholder.starts_with("deps.");
+    if (!all && !placeholder.starts_with("dep.")) return std::nullopt;
+    const std::string_view name = placeholder.substr(all ? 5 : 4);
+    const auto column = std::find(capture_columns_.begin(), capture_columns_.end(), name);
+    if (column == capture_columns_.end()) return std::nullopt;
+    const auto index = static_cast<std::size_t>(column - capture_columns_.begin());
+    kind.uses_dependency_values = true;
+    if (all) return kFirstDependenciesSlot + index;
+    if (std::none_of(
+            kind.dependency_columns.begin(), kind.dependency_columns.end(),
+            [&](const Blueprint::DependencyColumn& used) { return used.column == index; })) {
+      kind.dependency_columns.push_back({index, std::string(name)});
+    }
+    return kFirstDependencySlot + index;
+  }
+
+  // Every type's capture names, in the order they are first declared: a template may name a
+  // dependency's value (`{dep.NAME}`) that a type further down captures. The names are
+  // checked where each type is read.
+  void CaptureColumnsOf(const toml::table& kinds) {
+    for (const auto& [name_ptr, kind_ptr] : InFileOrder(kinds)) {
+      const toml::table* kind = kind_ptr->as_table();
+      const toml::array* steps = kind != nullptr ? (*kind)["steps"].as_array() : nullptr;
+      if (steps == nullptr) continue;
+      for (const toml::node& step : *steps) {
+        const toml::table* captures = step.as_table() != nullptr
+                                          ? (*step.as_table())["fetch"]["capture"].as_table()
+                                          : nullptr;
+        if (captures == nullptr) continue;
+        for (const auto& [capture_ptr, spec_ptr] : InFileOrder(*captures)) {
+          const std::string name(capture_ptr->str());
+          if (std::find(capture_columns_.begin(), capture_columns_.end(), name) ==
+              capture_columns_.end()) {
+            capture_columns_.push_back(name);
+          }
+        }
+      }
+    }
   }
 
   // An unnamed step is called after what it does: fetch, delay, emit; fetch_2 for the second.

@@ -83,6 +83,7 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
     }
     has_webhooks_ = has_webhooks_ || HasWebhooks(*blueprint);
     has_captures = has_captures || HasCaptures(*blueprint);
+    passes_dependency_values_ = passes_dependency_values_ || blueprint->uses_dependency_values;
   }
   if (has_captures) {
     captures_ = CaptureStore(tasks.tasks.size());
@@ -201,7 +202,8 @@ void Runner::Pooled(TaskIndex index) {
   Note(index, TaskEventKind::kBlocked, [](TaskEvent& event) { event.blocker = Blocker::kPool; });
 }
 
-void Runner::ParentsEnded(std::span<const ParentEnd> news) {
+void Runner::ParentsEnded(std::span<const ParentEnd> news, std::span<ParentValues> values) {
+  for (ParentValues& one : values) TakeParentValues(std::move(one));
   for (const ParentEnd& one : news) {
     if (cancelled_ || halted_) return;  // every task without a row got one
     ReleaseChild(one);
@@ -291,6 +293,12 @@ void Runner::Advance(TaskIndex index) {
     state.admitted = true;
   }
   const Blueprint& blueprint = BlueprintOf(index);
+  if (!state.started && !blueprint.dependency_columns.empty()) {
+    if (std::optional<std::string> problem = DependencyValueProblem(index)) {
+      SendRow(index, Outcome::Failed(std::move(*problem)));  // before it sends anything
+      return;
+    }
+  }
   while (!cancelled_) {
     if (state.step == blueprint.steps.size()) {
       Finish(index, Outcome::Completed());
@@ -342,7 +350,7 @@ bool Runner::Emit(TaskIndex index, const EmitStep& emit) {
   if (emit.text) {
     line_.clear();
     std::string error;
-    const TaskValues values(tasks_, task, BlueprintOf(index), &captures_, index);
+    const TaskValues values = ValuesOf(index);
     if (!emit.text->ExpandTo(line_, std::cref(values), error)) {
       Fail(index, std::move(error));
       return false;
@@ -360,7 +368,7 @@ bool Runner::Emit(TaskIndex index, const EmitStep& emit) {
 Duration Runner::DelayOf(TaskIndex index, const DelayStep& delay) const {
   if (!delay.column) return delay.duration;
   // The reader checked the value, so it parses.
-  const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index), &captures_, index);
+  const TaskValues values = ValuesOf(index);
   return ParseDuration(values(*delay.column).text).value_or(Duration(0));
 }
 
@@ -424,7 +432,7 @@ void Runner::StartFetches() {
     Begin(index);
     FetchRequest request;
     std::string error;
-    const TaskValues values(tasks_, tasks_.tasks[index], BlueprintOf(index), &captures_, index);
+    const TaskValues values = ValuesOf(index);
     if (!FillRequest(CurrentFetch(index), values, request, error)) {
       Fail(index, std::move(error));
       continue;
@@ -664,18 +672,19 @@ void Runner::SendRow(TaskIndex index, const Outcome& outcome) {
   ++finished_;
   // --halt counts the row before it leaves: once it trips, no task starts on any thread.
   const bool trips = options_.halt != nullptr && !cancelled_ && options_.halt->Count(outcome);
+  std::optional<Outcome> with_values;
   if (CapturedValues captured = captures_.Take(index); !captured.empty()) {
-    Outcome with_values = outcome;
-    with_values.captured = std::move(captured);
-    sink_.Result(tasks_.tasks[index], with_values);
-  } else {
-    sink_.Result(tasks_.tasks[index], outcome);
+    with_values.emplace(outcome);
+    with_values->captured = std::move(captured);
   }
+  const Outcome& row = with_values ? *with_values : outcome;
+  sink_.Result(tasks_.tasks[index], row);
+  if (passes_dependency_values_) dependency_values_.Forget(index);
   if (trips) {
     Halt(options_.halt->stops_running(), options_.halt->failures());
   } else if ((!parents_left_.empty() || limits_) && !cancelled_ && !halted_) {
     // After a halt every task not started has its row already.
-    AfterRow(index, outcome.status());
+    AfterRow(index, outcome.status(), passes_dependency_values_ ? row.captured : CapturedValues());
   }
   if (finished() && on_finished_) {
     // Moved out first: the sink may have cancelled the run, which finishes it re-entrantly.
@@ -687,15 +696,15 @@ void Runner::SendRow(TaskIndex index, const Outcome& outcome) {
 // A task has its row: its places in the pools go to tasks waiting for them, and its children
 // wait for one parent less. Those may end at once (emit steps only, a failed dependency), and
 // what follows their rows is done by this same loop, further up the stack.
-void Runner::AfterRow(TaskIndex index, FinalStatus status) {
-  after_row_.emplace_back(index, status);
+void Runner::AfterRow(TaskIndex index, FinalStatus status, const CapturedValues& values) {
+  after_row_.push_back({index, status, values});
   if (in_after_row_) return;
   in_after_row_ = true;
   while (!after_row_.empty() && !cancelled_ && !halted_) {
-    const auto [done, done_status] = after_row_.back();
+    const RowWritten done = std::move(after_row_.back());
     after_row_.pop_back();
-    if (limits_) FreePlaces(done);
-    if (!parents_left_.empty()) ReleaseChildren(done, done_status);
+    if (limits_) FreePlaces(done.index);
+    if (!parents_left_.empty()) ReleaseChildren(done.index, done.status, done.values);
   }
   after_row_.clear();
   in_after_row_ = false;
@@ -729,21 +738,54 @@ void Runner::Admitted(TaskIndex task) {
 
 // `done` has its row: each child waits for one parent less, and a child that needed it to
 // complete fails without running. Children on other lists hear of it through their runners.
-void Runner::ReleaseChildren(TaskIndex done, FinalStatus done_status) {
+void Runner::ReleaseChildren(TaskIndex done, FinalStatus done_status,
+                             const CapturedValues& values) {
   const Deal& deal = tasks_.deal;
   const TaskId parent = tasks_.tasks[done].id;
   const bool completed = done_status == FinalStatus::kCompleted;
-  tasks_.graph.ForEachChild(deal.WholeIndex(done), [&](const Dependent& dependent) {
+  const TaskIndex order = deal.WholeIndex(done);
+  tasks_.graph.ForEachChild(order, [&](const Dependent& dependent) {
     const ParentEnd news{.parent = parent,
                          .child = deal.OwnIndex(dependent.child),
                          .kind = dependent.kind,
                          .completed = completed};
+    // Its values first: a child released by the news may run at once.
+    ParentValues captured{.child = news.child, .order = order, .parent = parent, .values = {}};
     if (const std::uint32_t list = deal.ListOf(dependent.child); list != deal.list) {
+      if (passes_dependency_values_) {
+        captured.values = values;
+        other_lists_->ParentCaptured(list, std::move(captured));
+      }
       other_lists_->ParentEnded(list, news);
     } else {
+      if (passes_dependency_values_) {
+        captured.values = values;
+        TakeParentValues(std::move(captured));
+      }
       ReleaseChild(news);
     }
   });
+}
+
+// What a parent captured, for a child whose templates name dependencies' values and that
+// still waits.
+void Runner::TakeParentValues(ParentValues values) {
+  if (!BlueprintOf(values.child).uses_dependency_values) return;
+  if (states_[values.child].phase != Phase::kBlocked) return;
+  dependency_values_.Add(values.child, values.order, values.parent, std::move(values.values));
+}
+
+std::optional<std::string> Runner::DependencyValueProblem(TaskIndex index) const {
+  std::string problem;
+  for (const Blueprint::DependencyColumn& used : BlueprintOf(index).dependency_columns) {
+    if (!dependency_values_.One(index, used.column, used.name, problem)) return problem;
+  }
+  return std::nullopt;
+}
+
+TaskValues Runner::ValuesOf(TaskIndex index) const {
+  return TaskValues(tasks_, tasks_.tasks[index], BlueprintOf(index), &captures_, index,
+                    passes_dependency_values_ ? &dependency_values_ : nullptr);
 }
 
 void Runner::ReleaseChild(const ParentEnd& news) {

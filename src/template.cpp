@@ -27,12 +27,20 @@ bool IsControl(unsigned char byte) { return byte < 0x20 || byte == 0x7f; }
 bool IsNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-'; }
 
+// The length of a name's "dep." or "deps." at the start of `text` (a dependency's value), or 0.
+std::size_t DependencyPrefixLength(std::string_view text) {
+  if (text.starts_with("dep.")) return 4;
+  if (text.starts_with("deps.")) return 5;
+  return 0;
+}
+
 // In a template without escapes: where the placeholder that text[open] opens ends (its "}"),
 // or npos when the "{" opens no placeholder's shape: a name, then ":" and letters or nothing,
 // then "}". `{"a":1}`, `{ x }` and `{a.b}` are literal text; `{x:yaml}` is a placeholder with
 // an unknown format (an error), so that a mistyped format is not sent as text.
 std::size_t PlaceholderEnd(std::string_view text, std::size_t open) {
   std::size_t k = open + 1;
+  if (k < text.size()) k += DependencyPrefixLength(text.substr(k));
   if (k >= text.size() || !IsNameStart(text[k])) return std::string_view::npos;
   while (k < text.size() && IsNameChar(text[k])) ++k;
   if (k < text.size() && text[k] == ':') {
@@ -488,8 +496,9 @@ std::variant<Template, Template::Error> Template::ParseAsWritten(
       return error(open + 1,
                    "empty name in " + Shown(whole) + " (write {{ and }} for literal braces)");
     }
-    for (std::size_t k = 0; k < name.size(); ++k) {
-      if (k == 0 ? !IsNameStart(name[k]) : !IsNameChar(name[k])) {
+    const std::size_t prefix = DependencyPrefixLength(name);
+    for (std::size_t k = prefix; k < name.size(); ++k) {
+      if (k == prefix ? !IsNameStart(name[k]) : !IsNameChar(name[k])) {
         return error(open + 1 + k,
                      Shown(whole) +
                          " is not a placeholder: a name has letters, digits, _ and - and starts "

@@ -106,12 +106,19 @@ void Worker::Halt(bool stop_running, std::uint64_t failures) {
   boost::asio::post(io_, [this, stop_running, failures] { runner_.Halt(stop_running, failures); });
 }
 
-void Worker::ParentsEnded(std::vector<ParentEnd> news) {
-  boost::asio::post(io_, [this, news = std::move(news)] { runner_.ParentsEnded(news); });
+void Worker::ParentsEnded(ParentNews news) {
+  boost::asio::post(io_, [this, news = std::move(news)]() mutable {
+    runner_.ParentsEnded(news.ends, news.values);
+  });
 }
 
 void Worker::ParentEnded(std::uint32_t list, const ParentEnd& news) {
-  parents_ended_[list].push_back(news);
+  parents_ended_[list].ends.push_back(news);
+  SendSoon();
+}
+
+void Worker::ParentCaptured(std::uint32_t list, ParentValues values) {
+  parents_ended_[list].values.push_back(std::move(values));
   SendSoon();
 }
 
@@ -162,7 +169,7 @@ void Worker::SendBatch(bool last) {
   send_posted_ = false;
   if (sent_last_) return;
   const bool news = std::any_of(parents_ended_.begin(), parents_ended_.end(),
-                                [](const std::vector<ParentEnd>& list) { return !list.empty(); });
+                                [](const ParentNews& list) { return !list.empty(); });
   if (batch_.empty() && task_events_.empty() && !news && !stats_due_ && !last) return;
   sent_last_ = last;
   WorkerBatch batch{.records = std::exchange(batch_, {}),
@@ -178,7 +185,7 @@ void Worker::SendBatch(bool last) {
   if (news) {
     batch.parents_ended.resize(parents_ended_.size());
     for (std::size_t list = 0; list < parents_ended_.size(); ++list) {
-      batch.parents_ended[list].swap(parents_ended_[list]);
+      std::swap(batch.parents_ended[list], parents_ended_[list]);
     }
   }
   boost::asio::post(collector_,

@@ -372,5 +372,28 @@ TEST(BlueprintFileTest, RunningLimitsPerType) {
             "for a type, or '*=N' for every type");
 }
 
+// {dep.NAME} and {deps.NAME} name a capture of any type, one declared further down too.
+TEST(BlueprintFileTest, ATemplateMayNameADependencysCaptureOfAnyType) {
+  const BlueprintFile file = ParseBlueprintFile(
+      "[types.order]\n"
+      "steps = [ { fetch = { url = \"http://h/{dep.price}/{dep.sku}/{dep.price}\", body = "
+      "\"{deps.sku:json}\" } } ]\n"
+      "[types.item]\n"
+      "steps = [ { fetch = { url = \"http://h/{task_id}\", capture = { sku = \"json:/sku\", price "
+      "= \"json:/price\" } } } ]\n",
+      "kinds.toml");
+  EXPECT_EQ(file.capture_columns, (std::vector<std::string>{"sku", "price"}));
+  const Blueprint& order = file.kinds[0];
+  EXPECT_TRUE(order.uses_dependency_values);
+  ASSERT_EQ(order.dependency_columns.size(), 2u) << "each once";
+  EXPECT_EQ(order.dependency_columns[0].column, 1u);
+  EXPECT_EQ(order.dependency_columns[0].name, "price");
+  EXPECT_EQ(order.dependency_columns[1].name, "sku");
+  EXPECT_FALSE(file.kinds[1].uses_dependency_values);
+  EXPECT_EQ(ErrorOf("[types.a]\nsteps = [ { fetch = \"http://h/{dep.nope}\" } ]\n"),
+            "kinds.toml:2:21: unknown name \"dep.nope\" in {dep.nope} (known: task_id, task_type) "
+            "in \"http://h/{dep.nope}\"");
+}
+
 }  // namespace
 }  // namespace orchestrator

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -312,6 +313,62 @@ for line in open(sys.argv[2]):
             std::string::npos)
       << hook->body;
 }
+
+// Values for the tasks that depend on a task: {dep.NAME} is the one dependency's value,
+// {deps.NAME:json} every dependency's, in the order of the input. At every thread count, so
+// that parents and children sit on different threads.
+class DependencyValuesCliTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(DependencyValuesCliTest, ATaskUsesWhatItsDependenciesCaptured) {
+  TestServer server;
+  TempDir dir;
+  const std::string kinds = dir.Write(
+      "kinds.toml",
+      "[types.item]\n"
+      "steps = [ { name = \"lookup\", fetch = { url = \"" +
+          server.Url("/item/{task_id}") +
+          "\", capture = { sku = \"json:/sku\", n = \"json:/data/n\" } } } ]\n\n"
+          "[types.order]\n"
+          "steps = [ { name = \"order\", fetch = { url = \"" +
+          server.Url("/item/{dep.n}?sku={dep.sku}") +
+          "\", capture = { got = \"json:/sku\" } } } ]\n\n"
+          "[types.total]\n"
+          "steps = [ { name = \"sum\", fetch = { url = \"" +
+          server.Url("/ok") + "\", method = \"POST\", body = '{\"skus\":{deps.sku:json}}' } } ]\n");
+  const std::string tasks = dir.Write("tasks.csv",
+                                      "task_id,task_type,depends_on\n"
+                                      "10,item,\n"
+                                      "11,item,\n"
+                                      "20,order,10\n"
+                                      "30,total,20;11;10\n"
+                                      "40,order,10;11\n"
+                                      "50,order,\n");
+  const ProcessResult result = RunOrchestrator(
+      {"--blueprints", kinds, "--threads", std::to_string(GetParam()), "-q", tasks});
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  const Table table = TableOf(result.out);
+  EXPECT_EQ(table.header, "task_id,final_status,error_info,sku,n,got");
+  EXPECT_EQ(table.rows.at("10"), "Completed,,sku-10,3,");
+  EXPECT_EQ(table.rows.at("11"), "Completed,,sku-11,4,");
+  // 10's n is 3: 20 fetched /item/3?sku=sku-10.
+  EXPECT_EQ(table.rows.at("20"), "Completed,,,,sku-3");
+  EXPECT_EQ(server.RequestsFor("/item/3?sku=sku-10"), 1u);
+  EXPECT_EQ(table.rows.at("30"), "Completed,,,,");
+  EXPECT_EQ(table.rows.at("40"),
+            "Failed,\"dep.n: 2 dependencies captured n (10, 11); {deps.n:json} lists every "
+            "one\",,,");
+  EXPECT_EQ(table.rows.at("50"), "Failed,dep.n: no dependency captured n,,,");
+  // In the order of the input, whatever order the column names them in; 20 captured no sku.
+  std::optional<TestServer::RecordedRequest> sum;
+  for (const TestServer::RecordedRequest& request : server.RecordedRequests()) {
+    if (request.method == "POST") sum = request;
+  }
+  ASSERT_TRUE(sum);
+  EXPECT_EQ(sum->body, R"({"skus":["sku-10","sku-11",null]})");
+  EXPECT_EQ(server.requests(), 4u) << "40 and 50 sent nothing";
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, DependencyValuesCliTest, ::testing::Values(1, 2, 4));
 
 }  // namespace
 }  // namespace orchestrator::testing

@@ -914,7 +914,11 @@ class DealtDependencyTest : public ::testing::Test {
     void ParentEnded(std::uint32_t list, const ParentEnd& news) override {
       waiting[list].push_back(news);
     }
+    void ParentCaptured(std::uint32_t list, ParentValues values) override {
+      captured[list].push_back(std::move(values));
+    }
     std::map<std::uint32_t, std::vector<ParentEnd>> waiting;
+    std::map<std::uint32_t, std::vector<ParentValues>> captured;
   };
   struct Part {
     TaskList tasks;
@@ -950,7 +954,10 @@ class DealtDependencyTest : public ::testing::Test {
   void Deliver() {
     while (!mailbox_.waiting.empty()) {
       auto waiting = std::exchange(mailbox_.waiting, {});
-      for (const auto& [list, news] : waiting) parts_[list]->runner->ParentsEnded(news);
+      auto captured = std::exchange(mailbox_.captured, {});
+      for (const auto& [list, news] : waiting) {
+        parts_[list]->runner->ParentsEnded(news, captured[list]);
+      }
     }
   }
   Part& part(std::size_t k) { return *parts_[k]; }

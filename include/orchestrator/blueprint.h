@@ -20,11 +20,15 @@ namespace orchestrator {
 
 /// Template slots: what a placeholder of a blueprint can name. Slot 0 is the task_id, 1 its
 /// task_type, 2 + k the blueprint's column k, kFirstCaptureSlot + c the value the task's
-/// earlier steps captured for the run's capture column c.
+/// earlier steps captured for the run's capture column c, kFirstDependencySlot + c the value
+/// the one dependency that captured c has (`{dep.NAME}`), kFirstDependenciesSlot + c a JSON
+/// array of every dependency's value of c (`{deps.NAME}`).
 inline constexpr std::size_t kTaskIdSlot = 0;
 inline constexpr std::size_t kTaskTypeSlot = 1;
 inline constexpr std::size_t kFirstColumnSlot = 2;
 inline constexpr std::size_t kFirstCaptureSlot = std::size_t{1} << 20;
+inline constexpr std::size_t kFirstDependencySlot = std::size_t{2} << 20;
+inline constexpr std::size_t kFirstDependenciesSlot = std::size_t{3} << 20;
 
 /// The most webhooks a blueprint may have for one event.
 inline constexpr std::size_t kMaxWebhooksPerEvent = 16;
@@ -110,6 +114,16 @@ struct Blueprint {
   std::vector<FetchStep> on_failure;
   /// Fetch attempts of this blueprint's tasks start at most this many a second, together.
   std::optional<double> rate;
+  /// The capture columns its templates name as `{dep.NAME}`, each once: a task of it fails
+  /// before it runs unless exactly one of its dependencies has a value for each.
+  struct DependencyColumn {
+    std::size_t column;  ///< of the run's capture columns
+    std::string name;
+  };
+  std::vector<DependencyColumn> dependency_columns;
+  /// Whether its templates name a value of its dependencies (`{dep.NAME}`, `{deps.NAME}`):
+  /// its tasks are then given their parents' captured values.
+  bool uses_dependency_values = false;
 };
 
 /// The slot of a placeholder name in `blueprint`: task_id, task_type or one of its columns.

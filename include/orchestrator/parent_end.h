@@ -4,7 +4,9 @@
 #define ORCHESTRATOR_PARENT_END_H_
 
 #include <cstdint>
+#include <vector>
 
+#include "orchestrator/captured_values.h"
 #include "orchestrator/task.h"
 #include "orchestrator/task_graph.h"
 
@@ -20,6 +22,22 @@ struct ParentEnd {
 };
 static_assert(sizeof(ParentEnd) == 16, "sent once per edge between lists");
 
+/// What a parent captured, for a child of another list, sent before its ParentEnd when the
+/// run's templates name dependencies' values (Blueprint::uses_dependency_values).
+struct ParentValues {
+  TaskIndex child = 0;  ///< In the numbering of the child's own list.
+  TaskIndex order = 0;  ///< The parent's place in the whole input (TaskList::deal).
+  TaskId parent = 0;
+  CapturedValues values;
+};
+
+/// What one list's runner must hear of its tasks' parents on other lists, in one hand-over.
+struct ParentNews {
+  std::vector<ParentValues> values;  ///< First: a child's values come before its release.
+  std::vector<ParentEnd> ends;
+  bool empty() const { return values.empty() && ends.empty(); }
+};
+
 /// Where a runner sends the ParentEnds meant for the tasks of other lists (TaskList::deal),
 /// whose runners hear them by Runner::ParentsEnded.
 class ParentEndSink {
@@ -27,6 +45,9 @@ class ParentEndSink {
   virtual ~ParentEndSink() = default;
   /// `news.child` of list `list` (not the sender's) waited for a parent that has its row.
   virtual void ParentEnded(std::uint32_t list, const ParentEnd& news) = 0;
+  /// What the parent captured, for `values.child` of list `list`: sent before its
+  /// ParentEnded, when the run's templates name dependencies' values.
+  virtual void ParentCaptured(std::uint32_t list, ParentValues values) = 0;
 };
 
 }  // namespace orchestrator

@@ -18,6 +18,7 @@
 #include "orchestrator/capture_store.h"
 #include "orchestrator/clock.h"
 #include "orchestrator/deadline_queue.h"
+#include "orchestrator/dependency_values.h"
 #include "orchestrator/fetch_queue.h"
 #include "orchestrator/fetch_window.h"
 #include "orchestrator/halt_switch.h"
@@ -114,8 +115,9 @@ class Runner final : private AdmissionSink {
   /// Parents on other lists have their rows (what their runners sent to their
   /// ParentEndSink): each child waits for one parent less, or fails as its dependency did.
   /// News of a task that has its row already (cancelled, halted, failed by another parent)
-  /// is ignored. Call after Start.
-  void ParentsEnded(std::span<const ParentEnd> news);
+  /// is ignored. Call after Start. `values`: what those parents captured, for children whose
+  /// templates name it (ParentEndSink::ParentCaptured), taken before the news.
+  void ParentsEnded(std::span<const ParentEnd> news, std::span<ParentValues> values = {});
 
   /// A task that waited for a place in a pool (RunnerOptions::limits) has it: it starts.
   /// Call on the runner's own loop; a runner on another thread's is told through the sink
@@ -205,9 +207,14 @@ class Runner final : private AdmissionSink {
       const WebhookDelivery& delivery) const;
   void SendRow(TaskIndex index, const Outcome& outcome);
   bool HaltNoticed();
-  void AfterRow(TaskIndex index, FinalStatus status);
-  void ReleaseChildren(TaskIndex parent, FinalStatus status);
+  void AfterRow(TaskIndex index, FinalStatus status, const CapturedValues& values);
+  void ReleaseChildren(TaskIndex parent, FinalStatus status, const CapturedValues& values);
   void ReleaseChild(const ParentEnd& news);
+  void TakeParentValues(ParentValues values);
+  // Why the task cannot run, if its templates name a {dep.NAME} that not exactly one of its
+  // dependencies captured.
+  std::optional<std::string> DependencyValueProblem(TaskIndex index) const;
+  TaskValues ValuesOf(TaskIndex index) const;
   void FreePlaces(TaskIndex index);
   const Blueprint& BlueprintOf(TaskIndex index) const;
   const Step& CurrentStep(TaskIndex index) const;
@@ -235,7 +242,12 @@ class Runner final : private AdmissionSink {
   // Tasks whose rows are written but whose children and pools have not yet heard. They are
   // told from one loop, not by recursion: a chain of a million tasks that fail at once must
   // not need a million frames.
-  std::vector<std::pair<TaskIndex, FinalStatus>> after_row_;
+  struct RowWritten {
+    TaskIndex index;
+    FinalStatus status;
+    CapturedValues values;  // for children, when templates name dependencies' values
+  };
+  std::vector<RowWritten> after_row_;
   bool in_after_row_ = false;
   WebhookQueue webhooks_;
   FetchWindow window_;                     // how many fetches may be in flight
@@ -256,6 +268,9 @@ class Runner final : private AdmissionSink {
   CaptureStore captures_;                   // what each task's fetches captured, until its row
   std::vector<std::string> capture_names_;  // by capture column, for webhooks
   CapturedValues captured_;                 // one fetch's captures, taken
+  // {dep.NAME}, {deps.NAME}: when a blueprint names them, each task's parents' values.
+  bool passes_dependency_values_ = false;
+  DependencyValues dependency_values_;
   RunStats stats_;
   TaskEventSink* events_ = nullptr;
 };

@@ -32,7 +32,8 @@ struct TemplateValue {
 ///
 /// Syntax. `{NAME}`, `{NAME:json}` and `{NAME:raw}` are placeholders. NAME is
 /// `[A-Za-z_][A-Za-z0-9_-]*`: a '-' is allowed inside, as TOML's bare keys and CSV headers have
-/// it (`user-id`); a '.' is not (TOML reads `a.b` as a nested key). No blanks inside the braces.
+/// it (`user-id`); a '.' is not (TOML reads `a.b` as a nested key), but for a NAME that starts
+/// with `dep.` or `deps.` (a dependency's value: `{dep.price}`). No blanks inside the braces.
 ///
 /// As curl users write them: in a template with no `{{` anywhere, nothing is escaped. A `{`
 /// that opens a placeholder's shape (a name, then `:` and letters or nothing, then `}`) is a

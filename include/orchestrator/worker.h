@@ -83,7 +83,7 @@ class Worker final : private RunSink,
   void Halt(bool stop_running, std::uint64_t failures);
   /// Hands the runner what other workers sent (WorkerBatch::parents_ended) for its tasks.
   /// Call from the collector's thread, after Start.
-  void ParentsEnded(std::vector<ParentEnd> news);
+  void ParentsEnded(ParentNews news);
 
   /// How many tasks it runs.
   std::size_t task_count() const { return tasks_.tasks.size(); }
@@ -99,6 +99,7 @@ class Worker final : private RunSink,
   void Result(const Task& task, const Outcome& outcome) override;
   void WebhookGaveUp(const Task& task, std::string_view webhook, std::string_view reason) override;
   void ParentEnded(std::uint32_t list, const ParentEnd& news) override;
+  void ParentCaptured(std::uint32_t list, ParentValues values) override;
   void OnTaskEvent(const TaskEvent& event) override;
   void Admitted(TaskIndex task) override;
   void Add(WorkerRecord record);
@@ -119,9 +120,9 @@ class Worker final : private RunSink,
   AsioClock clock_;
   Runner runner_;
   Deliver deliver_;
-  std::vector<WorkerRecord> batch_;                    // records made since the last batch went out
-  std::vector<std::vector<ParentEnd>> parents_ended_;  // by list, since the last batch
-  std::vector<TaskEvent> task_events_;                 // since the last batch
+  std::vector<WorkerRecord> batch_;        // records made since the last batch went out
+  std::vector<ParentNews> parents_ended_;  // by list, since the last batch
+  std::vector<TaskEvent> task_events_;     // since the last batch
   std::optional<std::chrono::milliseconds> stats_every_;
   boost::asio::steady_timer stats_timer_;
   LoopLoadProbe load_probe_;  // tells the runner how loaded its loop is

@@ -47,7 +47,7 @@ struct WorkerBatch {
   std::vector<WorkerRecord> records;
   /// By list (TaskList::deal): what the worker of each other list must hear of its tasks'
   /// parents (Worker::ParentsEnded). Empty, or one vector per list.
-  std::vector<std::vector<ParentEnd>> parents_ended;
+  std::vector<ParentNews> parents_ended;
   bool last = false;  ///< The worker's final batch: it sends nothing after it.
   /// --events: what happened to its tasks, in order (Options::events).
   std::vector<TaskEvent> task_events;

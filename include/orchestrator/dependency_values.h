@@ -1,0 +1,51 @@
+// What a task's dependencies captured, for its `{dep.NAME}` and `{deps.NAME}` placeholders.
+#ifndef ORCHESTRATOR_DEPENDENCY_VALUES_H_
+#define ORCHESTRATOR_DEPENDENCY_VALUES_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "orchestrator/captured_values.h"
+#include "orchestrator/task.h"
+
+namespace orchestrator {
+
+/// The captured values of each task's dependencies, given to it as each parent gets its row
+/// and kept until its own row (Forget). Only a run whose templates name dependencies' values
+/// fills it; a task none of whose parents captured anything costs an entry per parent.
+class DependencyValues {
+ public:
+  /// What `parent` (at `order` in the whole input) captured, for `child`.
+  void Add(TaskIndex child, TaskIndex order, TaskId parent, CapturedValues values);
+
+  /// The value of capture column `column` that exactly one of `child`'s dependencies has; or
+  /// nullopt, and `problem` says why: `no dependency captured price`, or `dependencies 3 and
+  /// 5 both captured price; {deps.price} lists them all`. `name` is the column's name.
+  std::optional<std::string_view> One(TaskIndex child, std::size_t column, std::string_view name,
+                                      std::string& problem) const;
+  /// Appends a JSON array of every dependency's value of `column` to `out`, a string each,
+  /// null for one without it, in the order of the input.
+  void AppendAll(std::string& out, TaskIndex child, std::size_t column) const;
+
+  /// The child has its row: its parents' values go.
+  void Forget(TaskIndex child) { by_child_.erase(child); }
+
+  /// The children it holds values for: for tests.
+  std::size_t children() const { return by_child_.size(); }
+
+ private:
+  struct Entry {
+    TaskIndex order;
+    TaskId parent;
+    CapturedValues values;
+  };
+  std::unordered_map<TaskIndex, std::vector<Entry>> by_child_;  // each sorted by order
+};
+
+}  // namespace orchestrator
+
+#endif  // ORCHESTRATOR_DEPENDENCY_VALUES_H_
