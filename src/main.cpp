@@ -317,7 +317,7 @@ int Run(const Options& options, const SignalWatch& signals) {
     result_streams.push_back(&*file_results);
   }
   Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events,
-                    std::move(capture_columns));
+                    std::move(capture_columns), options.result_format);
   std::optional<MetricsFile> metrics;
   if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events, options.shard);
   std::optional<StatusLine> status;

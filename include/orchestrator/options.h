@@ -12,6 +12,7 @@
 #include "orchestrator/duration.h"
 #include "orchestrator/halt_policy.h"
 #include "orchestrator/http_client.h"
+#include "orchestrator/result_format.h"
 #include "orchestrator/running_limits.h"
 #include "orchestrator/shard.h"
 
@@ -31,6 +32,7 @@ struct Options {
   std::size_t threads = 0;
   std::optional<std::uint64_t> max_body;  ///< a larger response body fails the fetch
   std::string output_path;                ///< also write the result CSV here ("" = no)
+  ResultFormat result_format = ResultFormat::kCsv;  ///< --format: of stdout and --output
   std::string metrics_path;               ///< --metrics: Prometheus textfile ("" = no)
   std::string events_path;                ///< --events: JSON Lines of task events ("" = no)
   std::string resume_path;                ///< skip tasks this earlier result CSV completed
