@@ -279,8 +279,8 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
                  "the end, for node_exporter's textfile collector (FILE ending in .prom)")
       ->type_name("FILE");
   app.add_option("--resume", options.resume_path,
-                 "Carry over the tasks an earlier result CSV records as Completed and run the "
-                 "rest (a missing FILE runs everything)")
+                 "Carry over the tasks an earlier result file (CSV or JSON Lines) records as "
+                 "Completed and run the rest (a missing FILE runs everything)")
       ->type_name("FILE");
   app.add_option("--blueprints", options.blueprints_path,
                  "Blueprint file (TOML): the steps, typed columns and webhooks of each "
