@@ -475,3 +475,86 @@ TEST_F(ResultMergeTest, AFileTornWithinItsCaptureHeaderIsEmptyWithAWarning) {
 
 }  // namespace
 }  // namespace orchestrator
+
+namespace orchestrator {
+namespace {
+
+std::string JsonRow(TaskId id, const std::string& status, const std::string& rest = "") {
+  return "{\"task_id\":" + std::to_string(id) + ",\"final_status\":\"" + status +
+         "\",\"error_info\":\"" + (status == "Failed" ? "HTTP 500" : "") + "\"" + rest + "}\n";
+}
+
+TEST_F(ResultMergeTest, JsonLinesMergeRowByRowWithoutAHeader) {
+  const std::string a = Write("a.jsonl", JsonRow(1, "Completed", R"(,"price":24.5)") +
+                                             JsonRow(2, "Failed") + JsonRow(4, "Completed"));
+  const std::string b = Write("b.jsonl", JsonRow(2, "Completed", R"(,"code":200,"note":"x")") +
+                                             JsonRow(3, "Failed") + JsonRow(4, "Failed"));
+  const std::string empty = Write("empty.jsonl", "");
+  ResultMerge merge({a, empty, b});
+  std::string out;
+  const std::vector<TaskId> tasks{1, 2, 3, 4, 5};
+  const MergeSummary summary = Merge(merge, out, &tasks);
+  EXPECT_EQ(merge.format(), ResultFormat::kJsonl);
+  // Each winning row byte for byte, in file order; then the missing task, with no captures.
+  EXPECT_EQ(out, JsonRow(1, "Completed", R"(,"price":24.5)") + JsonRow(4, "Completed") +
+                     JsonRow(2, "Completed", R"(,"code":200,"note":"x")") + JsonRow(3, "Failed") +
+                     R"({"task_id":5,"final_status":"Failed",)"
+                     "\"error_info\":\"not run (no shard reported it)\"}\n");
+  EXPECT_EQ(summary.completed, 3u);
+  EXPECT_EQ(summary.failed, 2u);
+  EXPECT_EQ(summary.duplicates, 2u);
+  EXPECT_EQ(summary.missing, 1u);
+}
+
+TEST_F(ResultMergeTest, AJsonLinesFilesTornLastRowIsLeftOutWithAWarning) {
+  const std::string a =
+      Write("a.jsonl", JsonRow(1, "Completed") + JsonRow(2, "Completed").substr(0, 30));
+  const std::string b = Write("b.jsonl", "{\"task_id\":3");
+  ResultMerge merge({a, b});
+  std::string out;
+  const MergeSummary summary = Merge(merge, out);
+  EXPECT_EQ(out, JsonRow(1, "Completed"));
+  EXPECT_EQ(summary.torn, 2u);
+  ASSERT_EQ(merge.warnings().size(), 2u);
+  EXPECT_EQ(merge.warnings()[0],
+            a + ":2: ignoring a torn last row (a shard was cut short while writing it)");
+  EXPECT_EQ(merge.warnings()[1].substr(0, b.size() + 3), b + ":1:");
+}
+
+TEST_F(ResultMergeTest, MalformedJsonLinesAreInputErrorsAtFileLineColumn) {
+  EXPECT_EQ(ReadError(JsonRow(1, "Completed") + "{\"task_id\":2,]\n"),
+            "2:14: not JSON (syntax error)");
+  EXPECT_EQ(ReadError(JsonRow(1, "Completed") + JsonRow(2, "Done")),
+            "2:1: final_status \"\\\"Done\\\"\" is neither \"Completed\" nor \"Failed\"");
+  EXPECT_EQ(ReadError(JsonRow(1, "Completed") + "\n"),
+            "2:1: blank line (a JSON Lines result has none)");
+  EXPECT_EQ(ReadError(JsonRow(7, "Completed") + JsonRow(7, "Failed")),
+            "2: task_id 7 is on an earlier row of this file too (a result CSV has each task "
+            "once)");
+}
+
+TEST_F(ResultMergeTest, ACsvAndJsonLinesAreAnInputErrorNamingBothFiles) {
+  const std::string csv = Write("a.csv", kHeader + "1,Completed,\n");
+  const std::string jsonl = Write("b.jsonl", JsonRow(2, "Completed"));
+  ResultMerge merge({csv, jsonl});
+  try {
+    merge.Read();
+    FAIL() << "read";
+  } catch (const InputError& error) {
+    EXPECT_EQ(std::string(error.what()), jsonl + ":1: it is JSON Lines (it starts with {), " + csv +
+                                             " is a result CSV: merge files of one format");
+  }
+  // --format names what the files must be: merge does not convert.
+  ResultMerge jsonl_only({jsonl});
+  jsonl_only.Read();
+  EXPECT_THROW(jsonl_only.RequireFormat(ResultFormat::kCsv), InputError);
+  jsonl_only.RequireFormat(ResultFormat::kJsonl);
+  // An empty file takes the format asked for.
+  ResultMerge empty({Write("e.jsonl", "")});
+  empty.Read();
+  empty.RequireFormat(ResultFormat::kJsonl);
+  EXPECT_EQ(empty.format(), ResultFormat::kJsonl);
+}
+
+}  // namespace
+}  // namespace orchestrator
