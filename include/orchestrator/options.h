@@ -32,11 +32,12 @@ struct Options {
   std::size_t threads = 0;
   std::optional<std::uint64_t> max_body;  ///< a larger response body fails the fetch
   std::string output_path;                ///< also write the result CSV here ("" = no)
-  ResultFormat result_format = ResultFormat::kCsv;  ///< --format: of stdout and --output
   std::string metrics_path;               ///< --metrics: Prometheus textfile ("" = no)
   std::string events_path;                ///< --events: JSON Lines of task events ("" = no)
   std::string resume_path;                ///< skip tasks this earlier result CSV completed
   std::string blueprints_path;            ///< the blueprint file ("" = the built-in blueprint)
+  /// --format: of the results on stdout and in --output.
+  ResultFormat result_format = ResultFormat::kCsv;
   /// The fetch settings given on the command line: they rank above a blueprint file's
   /// [defaults] and below a step's own.
   FetchSettings fetch_flags;
