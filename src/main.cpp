@@ -446,7 +446,7 @@ int RunMerge(const MergeOptions& options) {
     task_ids = SortedUniqueIds(tasks);
   }
   merge.Read();
-  if (options.format) merge.RequireFormat(*options.format);
+  if (options.format) merge.SetOutputFormat(*options.format);
   merge.CheckOutput(STDOUT_FILENO);
   if (!options.tasks_path.empty()) {
     merge.ExpectTasks(task_ids, options.tasks_path);

@@ -44,8 +44,8 @@ MergeCommandLine ParseMergeCommandLine(int argc, const char* const* argv) {
   app.add_option_function<std::string>(
          "--format",
          [&options](const std::string& name) { options.format = ParseResultFormat(name); },
-         "What the files are and the merge is: csv or jsonl (--format of their run); the files "
-         "must all be in it [default: the first file's format]")
+         "The merge's format: csv or jsonl; JSON Lines files may be written as csv (a column "
+         "per capture key), a CSV's not as jsonl [default: the files' format]")
       ->check(CLI::IsMember({"csv", "jsonl"}))
       ->type_name("FORMAT");
   app.add_flag("-q,--quiet", options.quiet, "No closing summary on stderr (warnings stay)");

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "csv_source.h"
+#include "orchestrator/compact_json.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/input_file.h"
 #include "orchestrator/result_csv.h"
@@ -111,6 +112,9 @@ class RowScanner {
 
   // The header line, line feed included (after ReadHeader() returned true).
   const std::string& header() const { return header_; }
+
+  // Adds each capture key of the JSON Lines rows read from now on to `names`, once.
+  void CollectCaptureNames(std::vector<std::string>& names) { capture_names_ = &names; }
 
   // The next row; false at the end of the file (torn_line() says if a torn row was left).
   bool Next(Row& row) {
@@ -273,6 +277,14 @@ class RowScanner {
       throw InputError(name_, line_, fmt::format("row longer than {} bytes", kMaxLineLength));
     }
     const JsonlResultRow parsed = ReadJsonlResultRow(rest.substr(0, newline), name_, line_);
+    if (capture_names_ != nullptr) {
+      parsed.ForEachCapture([this](std::string_view name, const boost::json::value&) {
+        if (std::find(capture_names_->begin(), capture_names_->end(), name) ==
+            capture_names_->end()) {
+          capture_names_->emplace_back(name);
+        }
+      });
+    }
     row.id = parsed.id;
     row.failed = parsed.status == FinalStatus::kFailed;
     std::uint32_t hash = 2166136261u;
@@ -353,9 +365,34 @@ class RowScanner {
   bool eof_ = false;
   std::size_t line_ = 1;  // physical line at pos_
   std::optional<std::size_t> torn_line_;
-  std::string header_;        // the header line, line feed included
-  std::size_t captures_ = 0;  // capture columns after error_info
+  std::string header_;                                 // the header line, line feed included
+  std::size_t captures_ = 0;                           // capture columns after error_info
+  std::vector<std::string>* capture_names_ = nullptr;  // CollectCaptureNames's
 };
+
+// Appends the JSON Lines row `line` (line feed included) as a CSV row with a cell per
+// `columns`: a string value as its text, another as compact JSON, a key it lacks empty.
+void AppendJsonlRowAsCsv(std::string& out, std::string_view line, const std::string& file,
+                         std::size_t line_number, std::span<const std::string> columns) {
+  const JsonlResultRow row = ReadJsonlResultRow(line.substr(0, line.size() - 1), file, line_number);
+  Outcome outcome;
+  outcome.cause =
+      row.status == FinalStatus::kFailed ? OutcomeCause::kFailed : OutcomeCause::kCompleted;
+  outcome.error_info = row.error_info();
+  std::string json;
+  row.ForEachCapture([&](std::string_view name, const boost::json::value& value) {
+    const auto column =
+        static_cast<std::size_t>(std::find(columns.begin(), columns.end(), name) - columns.begin());
+    if (const boost::json::string* text = value.if_string()) {
+      outcome.captured.Set(column, *text);
+      return;
+    }
+    json.clear();
+    AppendCompactJson(json, value);
+    outcome.captured.Set(column, json, CapturedAs::kJson);
+  });
+  AppendResultRow(out, row.id, outcome, columns.size());
+}
 
 // Opens `path` for one of the passes: a regular file only, since it is read twice.
 InputFile OpenRegular(const std::string& path, struct stat& info) {
@@ -501,6 +538,7 @@ void ResultMerge::ReadFile(std::size_t index) {
   }
 
   RowScanner rows(input.fd(), file.path, file.format);
+  rows.CollectCaptureNames(jsonl_columns_);  // (JSON Lines rows only)
   if (rows.ReadHeader()) {
     // One run's files have one header: capture columns differ between blueprints.
     if (header_.empty()) {
@@ -610,14 +648,14 @@ void ResultMerge::ExpectTasks(const std::vector<TaskId>& ids, const std::string&
   }
 }
 
-void ResultMerge::RequireFormat(ResultFormat format) {
-  if (format_ && *format_ != format) {
+void ResultMerge::SetOutputFormat(ResultFormat format) {
+  if (format_ == ResultFormat::kCsv && format == ResultFormat::kJsonl) {
     throw InputError(files_[format_file_].path, 0,
-                     fmt::format("it is {}, and --format {} asks for the other format: merge "
-                                 "writes its files' format (it does not convert)",
-                                 FormatWords(*format_), ResultFormatName(format)));
+                     fmt::format("it is {}, which cannot be written as JSON Lines (--format "
+                                 "jsonl): its cells do not say which values are JSON",
+                                 FormatWords(*format_)));
   }
-  format_ = format;
+  output_format_ = format;
 }
 
 void ResultMerge::CheckOutput(int fd) const {
@@ -652,10 +690,15 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
     return a.file != b.file ? a.file < b.file : a.id < b.id;
   });
 
-  if (format() == ResultFormat::kCsv) {
+  // JSON Lines written as a CSV: a column per capture key of the files.
+  const bool convert = format_ == ResultFormat::kJsonl && format() == ResultFormat::kCsv;
+  if (convert) {
+    out.Write(ResultHeader(jsonl_columns_));
+  } else if (format() == ResultFormat::kCsv) {
     out.Write(header_.empty() ? kResultHeader : std::string_view(header_));
   }
   std::vector<char> chunk;
+  std::string text;
   auto lost_begin = lost.begin();
   for (std::size_t k = 0; k < files_.size() && !out.failed(); ++k) {
     const File& file = files_[k];
@@ -668,7 +711,7 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
                        "changed since it was first read (is a shard still writing it?); the "
                        "output is incomplete");
     }
-    if (lost_begin == lost_end) {
+    if (lost_begin == lost_end && !convert) {
       // Nothing to leave out: the rows as they are, in bulk.
       chunk.resize(kCopySize);
       for (std::uint64_t at = file.rows_begin; at < file.rows_end && !out.failed();) {
@@ -692,16 +735,23 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
         const auto found = std::lower_bound(lost_begin, lost_end, row.id,
                                             [](const Entry& e, TaskId id) { return e.id < id; });
         const bool skip = found != lost_end && found->id == row.id;
-        if (!skip) out.Write(row.raw);
+        if (skip) continue;
+        if (convert) {
+          text.clear();
+          AppendJsonlRowAsCsv(text, row.raw, file.path, row.line, jsonl_columns_);
+          out.Write(text);
+        } else {
+          out.Write(row.raw);
+        }
       }
     }
     lost_begin = lost_end;
   }
   const std::size_t captures =
-      header_.empty()
+      convert ? jsonl_columns_.size()
+      : header_.empty()
           ? 0
           : static_cast<std::size_t>(std::count(header_.begin(), header_.end(), ',')) - 2;
-  std::string text;
   for (const TaskId id : missing_) {
     if (out.failed()) break;
     text.clear();

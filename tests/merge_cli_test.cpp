@@ -240,12 +240,22 @@ TEST(MergeCliTest, JsonLinesShardsMergeIntoJsonLinesAtEveryThreadCount) {
         Merge({"--format", "jsonl", "--tasks", dir.Write("more.csv", TasksCsv(21)), shards[0],
                shards[1]});
     EXPECT_EQ(missing.exit_status, 1) << missing.err;
+    // Written as a CSV: a column per capture, the values as a CSV run writes them.
+    const ProcessResult as_csv = Merge({"--format", "csv", "--tasks", tasks, shards[0], shards[1]});
+    EXPECT_EQ(as_csv.exit_status, 0) << as_csv.err;
+    ASSERT_EQ(Lines(as_csv.out).size(), 21u) << as_csv.out;
+    EXPECT_EQ(Lines(as_csv.out)[0], "task_id,final_status,error_info,price,code");
+    for (int id = 1; id <= 20; ++id) {
+      const std::string row =
+          "\n" + std::to_string(id) + ",Completed,," + std::to_string(id) + ".5,200\n";
+      EXPECT_NE(as_csv.out.find(row), std::string::npos) << row;
+    }
     EXPECT_EQ(missing.out, all_rows + R"({"task_id":21,"final_status":"Failed",)" +
                                "\"error_info\":\"not run (no shard reported it)\"}\n");
   }
 }
 
-TEST(MergeCliTest, ACsvAndJsonLinesOrAnotherFormatThanTheFilesExit2WithNothingOnStdout) {
+TEST(MergeCliTest, ACsvAndJsonLinesOrACsvAsJsonLinesExit2WithNothingOnStdout) {
   TempDir dir;
   const std::string csv = dir.Write("a.csv", kHead + "1,Completed,\n");
   const std::string jsonl =
@@ -256,10 +266,12 @@ TEST(MergeCliTest, ACsvAndJsonLinesOrAnotherFormatThanTheFilesExit2WithNothingOn
   EXPECT_EQ(mixed.out, "");
   EXPECT_EQ(mixed.err, "orchestrator: " + jsonl + ":1: it is JSON Lines (it starts with {), " +
                            csv + " is a result CSV: merge files of one format\n");
-  const ProcessResult other = Merge({"--format", "csv", jsonl});
+  const ProcessResult other = Merge({"--format", "jsonl", csv});
   EXPECT_EQ(other.exit_status, 2);
   EXPECT_EQ(other.out, "");
-  EXPECT_EQ(other.err.rfind("orchestrator: " + jsonl + ": it is JSON Lines", 0), 0u) << other.err;
+  EXPECT_EQ(other.err, "orchestrator: " + csv +
+                           ": it is a result CSV, which cannot be written as JSON Lines "
+                           "(--format jsonl): its cells do not say which values are JSON\n");
   const ProcessResult bad = Merge({"--format", "xml", jsonl});
   EXPECT_EQ(bad.exit_status, 2);
   EXPECT_NE(bad.err.find("--format"), std::string::npos) << bad.err;

@@ -544,16 +544,57 @@ TEST_F(ResultMergeTest, ACsvAndJsonLinesAreAnInputErrorNamingBothFiles) {
     EXPECT_EQ(std::string(error.what()), jsonl + ":1: it is JSON Lines (it starts with {), " + csv +
                                              " is a result CSV: merge files of one format");
   }
-  // --format names what the files must be: merge does not convert.
-  ResultMerge jsonl_only({jsonl});
-  jsonl_only.Read();
-  EXPECT_THROW(jsonl_only.RequireFormat(ResultFormat::kCsv), InputError);
-  jsonl_only.RequireFormat(ResultFormat::kJsonl);
+  // A CSV cannot become JSON Lines: its cells do not say which values are JSON.
+  ResultMerge csv_only({csv});
+  csv_only.Read();
+  try {
+    csv_only.SetOutputFormat(ResultFormat::kJsonl);
+    FAIL() << "converted";
+  } catch (const InputError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              csv +
+                  ": it is a result CSV, which cannot be written as JSON Lines (--format "
+                  "jsonl): its cells do not say which values are JSON");
+  }
   // An empty file takes the format asked for.
   ResultMerge empty({Write("e.jsonl", "")});
   empty.Read();
-  empty.RequireFormat(ResultFormat::kJsonl);
+  empty.SetOutputFormat(ResultFormat::kJsonl);
   EXPECT_EQ(empty.format(), ResultFormat::kJsonl);
+}
+
+TEST_F(ResultMergeTest, JsonLinesWrittenAsACsvGetAColumnPerCaptureKey) {
+  const std::string a =
+      Write("a.jsonl", JsonRow(1, "Completed", R"(,"price":24.5,"tags":["a, b"],"none":null)") +
+                           JsonRow(2, "Failed"));
+  const std::string b =
+      Write("b.jsonl", JsonRow(2, "Completed", R"(,"sku":"say \"hi\"","price":1E2)") +
+                           JsonRow(3, "Completed", R"(,"note":"x")"));
+  ResultMerge merge({a, b});
+  merge.Read();
+  merge.ExpectTasks({1, 2, 3, 4}, "tasks.csv");
+  merge.SetOutputFormat(ResultFormat::kCsv);
+  EXPECT_EQ(merge.format(), ResultFormat::kCsv);
+  const std::string path = dir_ + "/merged.csv";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  {
+    OutputStream stream(fd, "merged", OutputStream::FlushPolicy::kWhenAsked);
+    const MergeSummary summary = merge.Write(stream);
+    EXPECT_EQ(summary.completed, 3u);
+    EXPECT_EQ(summary.missing, 1u);
+  }
+  ::close(fd);
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  // Columns in the order rows first name them; a number as written, a string unquoted,
+  // quotes and commas quoted as RFC 4180 asks; a key a row lacks, an empty cell.
+  EXPECT_EQ(text.str(),
+            "task_id,final_status,error_info,price,tags,none,sku,note\n"
+            "1,Completed,,24.5,\"[\"\"a, b\"\"]\",null,,\n"
+            "2,Completed,,100,,,\"say \"\"hi\"\"\",\n"
+            "3,Completed,,,,,,x\n"
+            "4,Failed,not run (no shard reported it),,,,,\n");
 }
 
 }  // namespace
