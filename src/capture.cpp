@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "orchestrator/byte_size.h"
+#include "orchestrator/compact_json.h"
 #include "orchestrator/header_name.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/text.h"
@@ -52,44 +52,6 @@ void AppendCaptured(std::string& out, std::string_view text) {
   AppendTerminalSafe(out, text, UnsafeShownAs::kReplacementCharacter);
 }
 
-// `value` as compact JSON, numbers as people write them: Boost.JSON 1.81 writes a double as
-// 2.45E1, so doubles are written here as the shortest decimal that reads back the same (24.5),
-// and strings are still escaped by Boost.JSON.
-void AppendJson(std::string& out, const boost::json::value& value) {
-  switch (value.kind()) {
-    case boost::json::kind::double_:
-      fmt::format_to(std::back_inserter(out), "{}", value.get_double());
-      return;
-    case boost::json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const boost::json::value& item : value.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        AppendJson(out, item);
-      }
-      out += ']';
-      return;
-    }
-    case boost::json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const boost::json::key_value_pair& member : value.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        out += boost::json::serialize(boost::json::value(member.key()));
-        out += ':';
-        AppendJson(out, member.value());
-      }
-      out += '}';
-      return;
-    }
-    default:  // null, bool, integers, strings
-      out += boost::json::serialize(value);
-      return;
-  }
-}
-
 // Why `result` has no body to read, if it has none.
 std::optional<std::string> BodyProblem(const ResponseParts& parts, const FetchResult& result) {
   if (result.response.body_over_limit) {
@@ -106,22 +68,29 @@ struct Missing {
   bool absent;
 };
 
-std::variant<std::string, Missing> ValueOf(const Capture& capture, const ResponseParts& parts,
-                                           const FetchResult& result,
-                                           std::optional<boost::json::value>& json) {
+// A value taken: its text, and whether that text is JSON (a number, a json: non-string).
+struct Taken {
+  std::string text;
+  CapturedAs as = CapturedAs::kText;
+};
+
+std::variant<Taken, Missing> ValueOf(const Capture& capture, const ResponseParts& parts,
+                                     const FetchResult& result,
+                                     std::optional<boost::json::value>& json) {
   const CaptureSpec& spec = capture.spec;
   const FetchResponse& response = result.response;
   switch (spec.source()) {
     case CaptureSource::kStatus:
-      return fmt::format("{}", result.http_status);
+      return Taken{fmt::format("{}", result.http_status), CapturedAs::kJson};
     case CaptureSource::kUrl:
-      return response.url;
+      return Taken{response.url};
     case CaptureSource::kTime:
-      return fmt::format("{:.3f}", static_cast<double>(response.time.count()) / 1000.0);
+      return Taken{fmt::format("{:.3f}", static_cast<double>(response.time.count()) / 1000.0),
+                   CapturedAs::kJson};
     case CaptureSource::kSize:
-      return fmt::format("{}", response.size);
+      return Taken{fmt::format("{}", response.size), CapturedAs::kJson};
     case CaptureSource::kSha256:
-      return response.sha256;
+      return Taken{response.sha256};
     case CaptureSource::kHeader: {
       for (std::size_t i = 0; i < parts.headers.size() && i < response.headers.size(); ++i) {
         const std::string& name = parts.headers[i];
@@ -129,7 +98,7 @@ std::variant<std::string, Missing> ValueOf(const Capture& capture, const Respons
             strncasecmp(name.data(), spec.argument().data(), name.size()) != 0) {
           continue;
         }
-        if (response.headers[i]) return *response.headers[i];
+        if (response.headers[i]) return Taken{*response.headers[i]};
         break;
       }
       return Missing{fmt::format("no {} header in the response", spec.argument()), true};
@@ -142,7 +111,7 @@ std::variant<std::string, Missing> ValueOf(const Capture& capture, const Respons
   if (std::optional<std::string> problem = BodyProblem(parts, result))
     return Missing{*problem, false};
   const std::string& body = response.body;
-  if (spec.source() == CaptureSource::kBody) return body;
+  if (spec.source() == CaptureSource::kBody) return Taken{body};
   if (spec.source() == CaptureSource::kRegex) {
     const re2::RE2& regex = *spec.regex();
     re2::StringPiece groups[2];
@@ -153,7 +122,7 @@ std::variant<std::string, Missing> ValueOf(const Capture& capture, const Respons
     const re2::StringPiece& taken = groups[wanted - 1];
     if (taken.data() == nullptr)
       return Missing{"the pattern's group took no part in the match", true};
-    return std::string(taken.data(), taken.size());
+    return Taken{std::string(taken.data(), taken.size())};
   }
   // kJson: the body is parsed once for all of a fetch's json captures.
   if (!json) {
@@ -171,10 +140,10 @@ std::variant<std::string, Missing> ValueOf(const Capture& capture, const Respons
                                spec.argument().empty() ? std::string("\"\"") : spec.argument()),
                    true};
   }
-  if (const boost::json::string* text = found->if_string()) return std::string(*text);
-  std::string json_text;
-  AppendJson(json_text, *found);
-  return json_text;
+  if (const boost::json::string* text = found->if_string()) return Taken{std::string(*text)};
+  Taken taken{{}, CapturedAs::kJson};
+  AppendCompactJson(taken.text, *found);
+  return taken;
 }
 
 }  // namespace
@@ -287,9 +256,10 @@ std::optional<std::string> TakeCaptures(std::span<const Capture> captures,
       }
       continue;
     }
+    const Taken& taken = std::get<Taken>(value);
     text.clear();
-    AppendCaptured(text, std::get<std::string>(value));
-    values.Set(capture.column, text);
+    AppendCaptured(text, taken.text);
+    values.Set(capture.column, text, taken.as);
   }
   return first_missing;
 }

@@ -40,7 +40,8 @@ void CaptureStore::Add(TaskIndex task, const CapturedValues& values) {
     all = ValuesAt(at);
     live_ -= kLengthSize + LengthAt(arena_, at);
   }
-  values.ForEach([&](std::size_t column, std::string_view value) { all.Set(column, value); });
+  values.ForEach(
+      [&](std::size_t column, CapturedValue value) { all.Set(column, value.text, value.as); });
   // The task's old block, if any, is left behind as garbage until the next Compact.
   at = arena_.size();
   AppendBlock(arena_, all.packed());

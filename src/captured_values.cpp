@@ -7,6 +7,7 @@ namespace orchestrator {
 namespace {
 
 constexpr std::size_t kFieldSize = sizeof(std::uint32_t);
+constexpr std::uint32_t kJsonBit = std::uint32_t{1} << 31;
 
 void AppendU32(std::string& out, std::uint32_t value) {
   char bytes[kFieldSize];
@@ -23,16 +24,18 @@ std::uint32_t U32At(std::string_view packed, std::size_t at) {
 }  // namespace
 
 CapturedValues::Entry CapturedValues::EntryAt(std::string_view packed, std::size_t at) {
-  const std::size_t column = U32At(packed, at);
+  const std::uint32_t field = U32At(packed, at);
   const std::size_t length = U32At(packed, at + kFieldSize);
   const std::size_t start = at + 2 * kFieldSize;
-  return {column, packed.substr(start, length), start + length};
+  return {field & ~kJsonBit,
+          {packed.substr(start, length),
+           (field & kJsonBit) != 0 ? CapturedAs::kJson : CapturedAs::kText},
+          start + length};
 }
 
-void CapturedValues::Set(std::size_t column, std::string_view value) {
-  if (value.size() > UINT32_MAX || column > UINT32_MAX) {
-    throw std::length_error("a captured value of 4 GiB or more");
-  }
+void CapturedValues::Set(std::size_t column, std::string_view value, CapturedAs as) {
+  if (value.size() > UINT32_MAX) throw std::length_error("a captured value of 4 GiB or more");
+  if (column >= kMaxColumns) throw std::length_error("a capture column past 2^31");
   std::size_t at = 0;
   while (at < packed_.size()) {
     const Entry entry = EntryAt(packed_, at);
@@ -42,13 +45,19 @@ void CapturedValues::Set(std::size_t column, std::string_view value) {
     }
     at = entry.next;
   }
-  AppendU32(packed_, static_cast<std::uint32_t>(column));
+  AppendU32(packed_, static_cast<std::uint32_t>(column) | (as == CapturedAs::kJson ? kJsonBit : 0));
   AppendU32(packed_, static_cast<std::uint32_t>(value.size()));
   packed_.append(value);
 }
 
 std::optional<std::string_view> CapturedValues::FindIn(std::string_view packed,
                                                        std::size_t column) {
+  if (const std::optional<CapturedValue> value = FindValueIn(packed, column)) return value->text;
+  return std::nullopt;
+}
+
+std::optional<CapturedValue> CapturedValues::FindValueIn(std::string_view packed,
+                                                         std::size_t column) {
   std::size_t at = 0;
   while (at < packed.size()) {
     const Entry entry = EntryAt(packed, at);

@@ -4,8 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <boost/json/serialize.hpp>
-#include <boost/json/string_view.hpp>
+
+#include "orchestrator/result_jsonl.h"
 
 namespace orchestrator {
 
@@ -50,12 +50,14 @@ void DependencyValues::AppendAll(std::string& out, TaskIndex child, std::size_t 
     for (const Entry& entry : it->second) {
       if (!first) out += ',';
       first = false;
-      const std::optional<std::string_view> value = entry.values.Find(column);
-      // Captured values are valid UTF-8 (made so when captured or read back), so a JSON
-      // string holds them as they are.
-      out += value ? boost::json::serialize(
-                         boost::json::value(boost::json::string_view(value->data(), value->size())))
-                   : std::string("null");
+      const std::optional<CapturedValue> value = entry.values.FindValue(column);
+      if (!value) {
+        out += "null";
+      } else if (value->json() && IsOneLineJsonValue(value->text)) {
+        out += value->text;  // a number, an object...: as the JSON it is
+      } else {
+        AppendJsonString(out, value->text);
+      }
     }
   }
   out += ']';

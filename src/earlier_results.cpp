@@ -10,10 +10,15 @@
 #include <cstring>
 #include <string_view>
 
+#include <boost/json/value.hpp>
+#include <vector>
+
 #include "csv_source.h"
-#include "orchestrator/capture.h"
+#include "orchestrator/compact_json.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/outcome.h"
+#include "orchestrator/result_format.h"
+#include "orchestrator/result_jsonl.h"
 #include "orchestrator/text.h"
 
 namespace orchestrator {
@@ -49,8 +54,95 @@ std::optional<FinalStatus> ParseFinalStatus(std::string_view text) {
 
 constexpr std::string_view kColumns[] = {"task_id", "final_status", "error_info"};
 
+// A value as a capture would have written it: a file edited by hand gets no further.
+std::string SafeCaptured(std::string_view value) {
+  std::string safe;
+  AppendTerminalSafe(safe, value, UnsafeShownAs::kReplacementCharacter);
+  return safe;
+}
+
+// Keeps a completed row's captured values, or forgets an earlier row's when it has none.
+void KeepCaptured(TaskId id, CapturedValues values, EarlierResults& results) {
+  if (!values.empty()) {
+    results.captured[id] = std::move(values);
+  } else if (!results.captured.empty()) {
+    results.captured.erase(id);
+  }
+}
+
+// What `text`, a CSV cell of a column read as `reading`, is.
+CapturedAs CellCapturedAs(std::string_view text, CsvCellReading reading) {
+  if (reading != CsvCellReading::kJsonValue || !IsOneLineJsonValue(text)) return CapturedAs::kText;
+  return text.front() == '"' ? CapturedAs::kText : CapturedAs::kJson;
+}
+
+// Hands the parser a byte read ahead (to tell the format by) before the rest of the source.
+class ReadAheadSource : public io::ByteSourceBase {
+ public:
+  ReadAheadSource(char first, std::unique_ptr<io::ByteSourceBase> rest)
+      : first_(first), rest_(std::move(rest)) {}
+  int read(char* buffer, int size) override {
+    if (given_ || size <= 0) return rest_->read(buffer, size);
+    given_ = true;
+    buffer[0] = first_;
+    return 1 + rest_->read(buffer + 1, size - 1);
+  }
+
+ private:
+  char first_;
+  bool given_ = false;
+  std::unique_ptr<io::ByteSourceBase> rest_;
+};
+
+// Reads JSON Lines rows from `source`, whose first byte, `first`, was read already.
+void ReadJsonlRows(CheckedByteSource& source, char first, const std::string& file,
+                   std::span<const std::string> capture_columns, EarlierResults& results) {
+  std::string text(1, first);
+  std::size_t line = 1;
+  std::vector<char> chunk(std::size_t{64} << 10);
+  bool end = false;
+  while (!end) {
+    const int n = source.read(chunk.data(), static_cast<int>(chunk.size()));
+    end = n <= 0;
+    if (n > 0) text.append(chunk.data(), static_cast<std::size_t>(n));
+    std::size_t at = 0;
+    for (std::size_t newline = text.find('\n'); newline != std::string::npos;
+         newline = text.find('\n', at)) {
+      const std::string_view row_text(text.data() + at, newline - at);
+      at = newline + 1;
+      const JsonlResultRow row = ReadJsonlResultRow(row_text, file, line++);
+      ++results.rows;
+      if (row.status != FinalStatus::kCompleted) continue;
+      results.completed.push_back(row.id);
+      CapturedValues values;
+      row.ForEachCapture([&](std::string_view name, const boost::json::value& value) {
+        const auto found = std::find(capture_columns.begin(), capture_columns.end(), name);
+        if (found == capture_columns.end()) {
+          if (std::find(results.dropped_columns.begin(), results.dropped_columns.end(), name) ==
+              results.dropped_columns.end()) {
+            results.dropped_columns.emplace_back(name);
+          }
+          return;
+        }
+        const auto column = static_cast<std::size_t>(found - capture_columns.begin());
+        if (const boost::json::string* string = value.if_string()) {
+          values.Set(column, SafeCaptured(*string));
+        } else {
+          std::string json;
+          AppendCompactJson(json, value);
+          values.Set(column, SafeCaptured(json), CapturedAs::kJson);
+        }
+      });
+      KeepCaptured(row.id, std::move(values), results);
+    }
+    text.erase(0, at);
+  }
+  // The source ends the input with a line feed, and stops before a torn last line.
+}
+
 void ReadRows(CsvRows& csv, const CheckedByteSource& source, const std::string& file,
-              std::span<const std::string> capture_columns, EarlierResults& results) {
+              std::span<const std::string> capture_columns,
+              std::span<const CsvCellReading> readings, EarlierResults& results) {
   std::vector<std::string> names;
   if (!csv.ReadHeader(names)) return;  // nothing was written yet
   // Then capture columns, each a capture's name, once.
@@ -99,16 +191,11 @@ void ReadRows(CsvRows& csv, const CheckedByteSource& source, const std::string& 
     for (std::size_t k = 0; k < carried.size(); ++k) {
       const std::string_view value = csv.Field(std::size(kColumns) + k);
       if (!carried[k] || value.empty()) continue;
-      // As a capture would have written it: a file edited by hand gets no further.
-      std::string safe;
-      AppendTerminalSafe(safe, value, UnsafeShownAs::kReplacementCharacter);
-      values.Set(*carried[k], safe);
+      const CsvCellReading reading =
+          *carried[k] < readings.size() ? readings[*carried[k]] : CsvCellReading::kText;
+      values.Set(*carried[k], SafeCaptured(value), CellCapturedAs(value, reading));
     }
-    if (!values.empty()) {
-      results.captured[*id] = std::move(values);
-    } else if (!results.captured.empty()) {
-      results.captured.erase(*id);
-    }
+    KeepCaptured(*id, std::move(values), results);
   }
 }
 
@@ -123,19 +210,64 @@ CapturedValues EarlierResults::CapturedOf(TaskId id) const {
   return found == captured.end() ? CapturedValues{} : found->second;
 }
 
+std::vector<CsvCellReading> CsvCellReadings(std::span<const Capture* const> captures,
+                                            std::size_t columns) {
+  std::vector<std::optional<CsvCellReading>> found(columns);
+  for (const Capture* capture : captures) {
+    if (capture->column >= columns) continue;
+    CsvCellReading reading = CsvCellReading::kText;
+    switch (capture->spec.source()) {
+      case CaptureSource::kStatus:
+      case CaptureSource::kSize:
+      case CaptureSource::kTime:
+      case CaptureSource::kJson:
+        reading = CsvCellReading::kJsonValue;
+        break;
+      case CaptureSource::kUrl:
+      case CaptureSource::kHeader:
+      case CaptureSource::kRegex:
+      case CaptureSource::kBody:
+      case CaptureSource::kSha256:
+        break;
+    }
+    std::optional<CsvCellReading>& column = found[capture->column];
+    // Captures of one name that differ in kind (two task types): text, the cell's own.
+    column = !column || *column == reading ? reading : CsvCellReading::kText;
+  }
+  std::vector<CsvCellReading> readings;
+  for (const std::optional<CsvCellReading>& reading : found) {
+    readings.push_back(reading.value_or(CsvCellReading::kText));
+  }
+  return readings;
+}
+
 EarlierResults ReadEarlierResults(const InputFile& file,
-                                  std::span<const std::string> capture_columns) {
+                                  std::span<const std::string> capture_columns,
+                                  std::span<const CsvCellReading> readings) {
   EarlierResults results;
   const std::optional<std::uint64_t> complete = CompleteLinesLength(file);
   CheckedByteSource source(file, complete);
   {
-    CsvRows csv(file.name(), source.Lend());
-    try {
-      ReadRows(csv, source, file.name(), capture_columns, results);
-    } catch (const InputError& error) {
-      throw source.EarlierOf(error);
-    } catch (const io::error::base& error) {
-      throw source.EarlierOf(TranslateCsvError(error, file.name(), csv.line()));
+    // The first byte tells the format: "{" starts JSON Lines, a CSV starts with its header.
+    char first = 0;
+    const bool empty = source.read(&first, 1) != 1;
+    if (!empty && ResultFormatOfFirstByte(first) == ResultFormat::kJsonl) {
+      try {
+        ReadJsonlRows(source, first, file.name(), capture_columns, results);
+      } catch (const InputError& error) {
+        throw source.EarlierOf(error);
+      }
+    } else {
+      std::unique_ptr<io::ByteSourceBase> rest = source.Lend();
+      if (!empty) rest = std::make_unique<ReadAheadSource>(first, std::move(rest));
+      CsvRows csv(file.name(), std::move(rest));
+      try {
+        ReadRows(csv, source, file.name(), capture_columns, readings, results);
+      } catch (const InputError& error) {
+        throw source.EarlierOf(error);
+      } catch (const io::error::base& error) {
+        throw source.EarlierOf(TranslateCsvError(error, file.name(), csv.line()));
+      }
     }
     source.ThrowIfFailed();
   }

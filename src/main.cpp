@@ -103,7 +103,8 @@ Fallible<std::size_t> ChooseMaxFetches(const Options& options, std::size_t threa
 // --resume: what the earlier result file recorded. A file that does not exist yet is an
 // empty record, so one command line serves the first run and every rerun.
 EarlierResults ReadResumeFile(const Options& options, int interrupt_fd,
-                              std::span<const std::string> capture_columns) {
+                              std::span<const std::string> capture_columns,
+                              std::span<const CsvCellReading> readings) {
   if (options.resume_path.empty()) return {};
   struct stat info {};
   if (::stat(options.resume_path.c_str(), &info) != 0 && errno == ENOENT) {
@@ -114,7 +115,7 @@ EarlierResults ReadResumeFile(const Options& options, int interrupt_fd,
     return {};
   }
   const InputFile file = InputFile::Open(options.resume_path, interrupt_fd);
-  EarlierResults earlier = ReadEarlierResults(file, capture_columns);
+  EarlierResults earlier = ReadEarlierResults(file, capture_columns, readings);
   if (!earlier.dropped_columns.empty()) {
     PrintToStderr(
         "orchestrator: warning: {}: column{} {} {} not captured by this run: the values are "
@@ -215,6 +216,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   std::optional<BuiltinKinds> builtin;
   std::vector<RunningLimit> limits = options.limits;
   std::vector<std::string> capture_columns;  // the result's columns after error_info
+  std::vector<CsvCellReading> csv_readings;  // how --resume reads a result CSV's capture cells
   if (!options.blueprints_path.empty()) {
     blueprint_file =
         ReadBlueprintFile(options.blueprints_path, options.fetch_flags, options.save_anywhere);
@@ -226,6 +228,15 @@ int Run(const Options& options, const SignalWatch& signals) {
     kinds = KindsOf(*blueprint_file);
     limits = MergeLimits(std::move(limits), blueprint_file->limits);
     capture_columns = blueprint_file->capture_columns;
+    std::vector<const Capture*> captures;
+    for (const Blueprint& kind : blueprint_file->kinds) {
+      for (const Step& step : kind.steps) {
+        if (const auto* fetch = std::get_if<FetchStep>(&step.action)) {
+          for (const Capture& capture : fetch->captures) captures.push_back(&capture);
+        }
+      }
+    }
+    csv_readings = CsvCellReadings(captures, capture_columns.size());
   } else {
     FetchStep fetch = FetchOf(options.url, options.request);  // checked with the options
     fetch.timeout = options.timeout;
@@ -233,7 +244,12 @@ int Run(const Options& options, const SignalWatch& signals) {
     fetch.retry = {.max_retries = options.retries, .base_delay = options.retry_delay};
     fetch.max_body = options.max_body;
     SetCaptures(fetch, options.request.captures);
-    for (const Capture& capture : fetch.captures) capture_columns.push_back(capture.name);
+    std::vector<const Capture*> captures;
+    for (const Capture& capture : fetch.captures) {
+      capture_columns.push_back(capture.name);
+      captures.push_back(&capture);
+    }
+    csv_readings = CsvCellReadings(captures, capture_columns.size());
     // A --limit per column needs the column's values in the rows of the types it names: the
     // reader keeps them.
     builtin.emplace(DefaultBlueprint(std::move(fetch), options.delay), options.limits);
@@ -258,7 +274,7 @@ int Run(const Options& options, const SignalWatch& signals) {
     for (const std::string& warning : LimitWarnings(limits, tasks.type_names)) {
       PrintToStderr("orchestrator: warning: {}\n", warning);
     }
-    earlier = ReadResumeFile(options, signals.fd(), capture_columns);
+    earlier = ReadResumeFile(options, signals.fd(), capture_columns, csv_readings);
   } catch (const Interrupted&) {
     PrintToStderr("orchestrator: interrupted by {} while reading the input; nothing was run\n",
                   SignalName(signals.received()));
@@ -321,7 +337,7 @@ int Run(const Options& options, const SignalWatch& signals) {
     result_streams.push_back(&*file_results);
   }
   Reporter reporter(result_streams, options.quiet ? nullptr : &events, &events,
-                    std::move(capture_columns));
+                    std::move(capture_columns), options.result_format);
   std::optional<MetricsFile> metrics;
   if (!options.metrics_path.empty()) metrics.emplace(options.metrics_path, events, options.shard);
   std::optional<StatusLine> status;
@@ -434,6 +450,7 @@ int RunMerge(const MergeOptions& options) {
     task_ids = SortedUniqueIds(tasks);
   }
   merge.Read();
+  if (options.format) merge.SetOutputFormat(*options.format);
   merge.CheckOutput(STDOUT_FILENO);
   if (!options.tasks_path.empty()) {
     merge.ExpectTasks(task_ids, options.tasks_path);

@@ -11,8 +11,9 @@ namespace orchestrator {
 namespace {
 
 constexpr std::string_view kDescription =
-    "Merges the result CSVs of a run's shards (--shard K/N) into one, on stdout: the header "
-    "once, each task once. A task in two files keeps its Completed row over a Failed one, "
+    "Merges the result files of a run's shards (--shard K/N), CSV or JSON Lines, into one, on "
+    "stdout: the header once, each task once. A task in two files keeps its Completed row over a "
+    "Failed one, "
     "else the later file's (further right); different Failed reasons are warned about. Each "
     "FILE must be a regular file: it is read twice.";
 
@@ -40,6 +41,13 @@ MergeCommandLine ParseMergeCommandLine(int argc, const char* const* argv) {
                  "The run's tasks CSV: each unique task must be in a file (a missing one is "
                  "written Failed, exit 1), and no file may have another")
       ->type_name("TASKS_CSV");
+  app.add_option_function<std::string>(
+         "--format",
+         [&options](const std::string& name) { options.format = ParseResultFormat(name); },
+         "The merge's format: csv or jsonl; JSON Lines files may be written as csv (a column "
+         "per capture key), a CSV's not as jsonl [default: the files' format]")
+      ->check(CLI::IsMember({"csv", "jsonl"}))
+      ->type_name("FORMAT");
   app.add_flag("-q,--quiet", options.quiet, "No closing summary on stderr (warnings stay)");
   // argv[0] and "merge" are the command's name.
   const int merge_argc = argc - 1;

@@ -262,6 +262,15 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
                  "Also write the result CSV to FILE, row by row, replacing it once the run "
                  "starts (with --resume FILE: continue it in place)")
       ->type_name("FILE");
+  app.add_option_function<std::string>(
+         "--format",
+         [&options](const std::string& name) { options.result_format = *ParseResultFormat(name); },
+         "The results on stdout and in --output FILE: csv (a header line, then a row per task), "
+         "or jsonl (a JSON object per task and line, no header: task_id, final_status, "
+         "error_info, then each capture the task took, JSON values as such)")
+      ->check(CLI::IsMember({"csv", "jsonl"}))
+      ->type_name("FORMAT")
+      ->default_str("csv");
   app.add_option("--events", options.events_path,
                  "Write what happens to every task to FILE as JSON Lines (queued, started, "
                  "each step, retries, webhooks, finished); FILE may be a FIFO or /dev/stderr")
@@ -271,8 +280,8 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
                  "the end, for node_exporter's textfile collector (FILE ending in .prom)")
       ->type_name("FILE");
   app.add_option("--resume", options.resume_path,
-                 "Carry over the tasks an earlier result CSV records as Completed and run the "
-                 "rest (a missing FILE runs everything)")
+                 "Carry over the tasks an earlier result file (CSV or JSON Lines) records as "
+                 "Completed and run the rest (a missing FILE runs everything)")
       ->type_name("FILE");
   app.add_option("--blueprints", options.blueprints_path,
                  "Blueprint file (TOML): the steps, typed columns and webhooks of each "

@@ -2,21 +2,25 @@
 
 #include <fmt/format.h>
 
-#include "orchestrator/result_csv.h"
+#include "orchestrator/result_format.h"
 
 namespace orchestrator {
 Reporter::Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings,
-                   std::vector<std::string> capture_columns)
+                   std::vector<std::string> capture_columns, ResultFormat format)
     : results_(std::move(results)),
       capture_columns_(std::move(capture_columns)),
+      format_(format),
       events_(events),
       warnings_(warnings) {}
 
-void Reporter::WriteHeader() { WriteRow(ResultHeader(capture_columns_)); }
+void Reporter::WriteHeader() {
+  const std::string header = ResultHeaderIn(format_, capture_columns_);
+  if (!header.empty()) WriteRow(header);
+}
 
 void Reporter::CarryOver(TaskId id, const Outcome& outcome) {
   scratch_.clear();
-  AppendResultRow(scratch_, id, outcome, capture_columns_.size());
+  AppendResultRowIn(format_, scratch_, id, outcome, capture_columns_);
   WriteRow(scratch_);
   ++(outcome.status() == FinalStatus::kCompleted ? completed_ : failed_);
 }
@@ -45,7 +49,7 @@ void Reporter::OnRow(const Task& task, const Outcome& outcome) {
     if (outcome.cause == OutcomeCause::kCancelled) ++cancelled_;
   }
   scratch_.clear();
-  AppendResultRow(scratch_, task.id, outcome, capture_columns_.size());
+  AppendResultRowIn(format_, scratch_, task.id, outcome, capture_columns_);
   WriteRow(scratch_);
 }
 

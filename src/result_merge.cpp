@@ -18,9 +18,11 @@
 #include <vector>
 
 #include "csv_source.h"
+#include "orchestrator/compact_json.h"
 #include "orchestrator/input_error.h"
 #include "orchestrator/input_file.h"
 #include "orchestrator/result_csv.h"
+#include "orchestrator/result_jsonl.h"
 #include "orchestrator/task_reader.h"
 
 namespace orchestrator {
@@ -45,15 +47,19 @@ struct Row {
   std::string_view raw;           // the row's bytes, line feed included; valid until Next()
 };
 
-// Reads the rows of a result CSV from a descriptor, checking each as ResultMerge documents.
-// Rows may hold line breaks inside quotes, so it splits records itself rather than lines.
+// Reads the rows of a result file from a descriptor, checking each as ResultMerge documents.
+// CSV rows may hold line breaks inside quotes, so it splits records itself rather than lines;
+// a JSON Lines row is a line.
 class RowScanner {
  public:
-  RowScanner(int fd, std::string name) : fd_(fd), name_(std::move(name)), buffer_(kBufferSize) {}
+  RowScanner(int fd, std::string name, ResultFormat format)
+      : fd_(fd), name_(std::move(name)), format_(format), buffer_(kBufferSize) {}
 
   // Reads the header: task_id,final_status,error_info, then capture columns (,NAME each).
-  // False for a file without one (empty, or torn within the header).
+  // False for a file without one (empty, or torn within the header). JSON Lines have none:
+  // true, with an empty header().
   bool ReadHeader() {
+    if (format_ == ResultFormat::kJsonl) return true;
     // task_id,final_status,error_info and the byte after it: a line feed or a comma.
     const std::string_view fixed = kResultHeader.substr(0, kResultHeader.size() - 1);
     while (end_ - pos_ <= fixed.size() && !eof_) Fill();
@@ -106,6 +112,9 @@ class RowScanner {
 
   // The header line, line feed included (after ReadHeader() returned true).
   const std::string& header() const { return header_; }
+
+  // Adds each capture key of the JSON Lines rows read from now on to `names`, once.
+  void CollectCaptureNames(std::vector<std::string>& names) { capture_names_ = &names; }
 
   // The next row; false at the end of the file (torn_line() says if a torn row was left).
   bool Next(Row& row) {
@@ -201,6 +210,7 @@ class RowScanner {
   // Parses the row at pos_: true when whole (and advances), false when the buffer ends
   // first. Throws on a malformed row.
   bool Parse(Row& row) {
+    if (format_ == ResultFormat::kJsonl) return ParseJsonl(row);
     const char* const begin = buffer_.data() + pos_;
     const char* const end = buffer_.data() + end_;
     const char* line_start = begin;
@@ -255,6 +265,36 @@ class RowScanner {
     row.raw = std::string_view(begin, static_cast<std::size_t>(p - begin));
     pos_ += row.raw.size();
     line_ = line + 1;
+    return true;
+  }
+
+  // Parses the JSON Lines row at pos_, as Parse.
+  bool ParseJsonl(Row& row) {
+    const std::string_view rest(buffer_.data() + pos_, end_ - pos_);
+    const std::size_t newline = rest.find('\n');
+    if (newline == std::string_view::npos) return false;
+    if (newline > kMaxLineLength) {
+      throw InputError(name_, line_, fmt::format("row longer than {} bytes", kMaxLineLength));
+    }
+    const JsonlResultRow parsed = ReadJsonlResultRow(rest.substr(0, newline), name_, line_);
+    if (capture_names_ != nullptr) {
+      parsed.ForEachCapture([this](std::string_view name, const boost::json::value&) {
+        if (std::find(capture_names_->begin(), capture_names_->end(), name) ==
+            capture_names_->end()) {
+          capture_names_->emplace_back(name);
+        }
+      });
+    }
+    row.id = parsed.id;
+    row.failed = parsed.status == FinalStatus::kFailed;
+    std::uint32_t hash = 2166136261u;
+    for (const char c : parsed.error_info())
+      hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+    row.reason_hash = row.failed ? hash : 0;
+    row.line = line_;
+    row.raw = rest.substr(0, newline + 1);
+    pos_ += row.raw.size();
+    ++line_;
     return true;
   }
 
@@ -317,6 +357,7 @@ class RowScanner {
 
   int fd_;
   std::string name_;
+  ResultFormat format_;
   std::vector<char> buffer_;
   std::size_t pos_ = 0;     // next unread byte in buffer_
   std::size_t end_ = 0;     // end of the bytes read into buffer_
@@ -324,9 +365,34 @@ class RowScanner {
   bool eof_ = false;
   std::size_t line_ = 1;  // physical line at pos_
   std::optional<std::size_t> torn_line_;
-  std::string header_;        // the header line, line feed included
-  std::size_t captures_ = 0;  // capture columns after error_info
+  std::string header_;                                 // the header line, line feed included
+  std::size_t captures_ = 0;                           // capture columns after error_info
+  std::vector<std::string>* capture_names_ = nullptr;  // CollectCaptureNames's
 };
+
+// Appends the JSON Lines row `line` (line feed included) as a CSV row with a cell per
+// `columns`: a string value as its text, another as compact JSON, a key it lacks empty.
+void AppendJsonlRowAsCsv(std::string& out, std::string_view line, const std::string& file,
+                         std::size_t line_number, std::span<const std::string> columns) {
+  const JsonlResultRow row = ReadJsonlResultRow(line.substr(0, line.size() - 1), file, line_number);
+  Outcome outcome;
+  outcome.cause =
+      row.status == FinalStatus::kFailed ? OutcomeCause::kFailed : OutcomeCause::kCompleted;
+  outcome.error_info = row.error_info();
+  std::string json;
+  row.ForEachCapture([&](std::string_view name, const boost::json::value& value) {
+    const auto column =
+        static_cast<std::size_t>(std::find(columns.begin(), columns.end(), name) - columns.begin());
+    if (const boost::json::string* text = value.if_string()) {
+      outcome.captured.Set(column, *text);
+      return;
+    }
+    json.clear();
+    AppendCompactJson(json, value);
+    outcome.captured.Set(column, json, CapturedAs::kJson);
+  });
+  AppendResultRow(out, row.id, outcome, columns.size());
+}
 
 // Opens `path` for one of the passes: a regular file only, since it is read twice.
 InputFile OpenRegular(const std::string& path, struct stat& info) {
@@ -343,6 +409,18 @@ InputFile OpenRegular(const std::string& path, struct stat& info) {
                      "(save it to a file first)");
   }
   return file;
+}
+
+// The format of an open result file, by its first byte; none when it is empty.
+std::optional<ResultFormat> FormatOf(const InputFile& file) {
+  char first = 0;
+  ssize_t n = 0;
+  do {
+    n = ::pread(file.fd(), &first, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw InputError(file.name(), 0, std::string("read error: ") + std::strerror(errno));
+  if (n == 0) return std::nullopt;
+  return ResultFormatOfFirstByte(first);
 }
 
 std::string Plural(std::size_t count, std::string_view word) {
@@ -394,6 +472,10 @@ void SortEntries(ResultMerge::Entry* first, ResultMerge::Entry* last) {
   }
 }
 
+std::string FormatWords(ResultFormat format) {
+  return format == ResultFormat::kJsonl ? "JSON Lines (it starts with {)" : "a result CSV";
+}
+
 }  // namespace
 
 ResultMerge::EntryArray::~EntryArray() { clear(); }
@@ -441,14 +523,28 @@ void ResultMerge::ReadFile(std::size_t index) {
   file.inode = info.st_ino;
   file.size = info.st_size;
   file.mtime_ns = MtimeNs(info);
+  if (const std::optional<ResultFormat> format = FormatOf(input)) {
+    file.format = *format;
+    // One run's files are in one format: a CSV's cells do not say which are JSON values.
+    if (!format_) {
+      format_ = *format;
+      format_file_ = index;
+    } else if (*format != *format_) {
+      throw InputError(
+          file.path, 1,
+          fmt::format("it is {}, {} is {}: merge files of one format", FormatWords(*format),
+                      files_[format_file_].path, FormatWords(*format_)));
+    }
+  }
 
-  RowScanner rows(input.fd(), file.path);
+  RowScanner rows(input.fd(), file.path, file.format);
+  rows.CollectCaptureNames(jsonl_columns_);  // (JSON Lines rows only)
   if (rows.ReadHeader()) {
     // One run's files have one header: capture columns differ between blueprints.
     if (header_.empty()) {
       header_ = rows.header();
       header_file_ = index;
-    } else if (rows.header() != header_) {
+    } else if (file.format == ResultFormat::kCsv && rows.header() != header_) {
       const auto columns = [](const std::string& header) {
         return std::string_view(header).substr(0, header.size() - 1);
       };
@@ -552,6 +648,16 @@ void ResultMerge::ExpectTasks(const std::vector<TaskId>& ids, const std::string&
   }
 }
 
+void ResultMerge::SetOutputFormat(ResultFormat format) {
+  if (format_ == ResultFormat::kCsv && format == ResultFormat::kJsonl) {
+    throw InputError(files_[format_file_].path, 0,
+                     fmt::format("it is {}, which cannot be written as JSON Lines (--format "
+                                 "jsonl): its cells do not say which values are JSON",
+                                 FormatWords(*format_)));
+  }
+  output_format_ = format;
+}
+
 void ResultMerge::CheckOutput(int fd) const {
   struct stat info {};
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return;
@@ -584,8 +690,15 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
     return a.file != b.file ? a.file < b.file : a.id < b.id;
   });
 
-  out.Write(header_.empty() ? kResultHeader : std::string_view(header_));
+  // JSON Lines written as a CSV: a column per capture key of the files.
+  const bool convert = format_ == ResultFormat::kJsonl && format() == ResultFormat::kCsv;
+  if (convert) {
+    out.Write(ResultHeader(jsonl_columns_));
+  } else if (format() == ResultFormat::kCsv) {
+    out.Write(header_.empty() ? kResultHeader : std::string_view(header_));
+  }
   std::vector<char> chunk;
+  std::string text;
   auto lost_begin = lost.begin();
   for (std::size_t k = 0; k < files_.size() && !out.failed(); ++k) {
     const File& file = files_[k];
@@ -598,7 +711,7 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
                        "changed since it was first read (is a shard still writing it?); the "
                        "output is incomplete");
     }
-    if (lost_begin == lost_end) {
+    if (lost_begin == lost_end && !convert) {
       // Nothing to leave out: the rows as they are, in bulk.
       chunk.resize(kCopySize);
       for (std::uint64_t at = file.rows_begin; at < file.rows_end && !out.failed();) {
@@ -615,27 +728,38 @@ MergeSummary ResultMerge::Write(OutputStream& out) {
         at += static_cast<std::uint64_t>(n);
       }
     } else {
-      RowScanner rows(input.fd(), file.path);
+      RowScanner rows(input.fd(), file.path, file.format);
       rows.ReadHeader();
       Row row;
       while (rows.offset() < file.rows_end && rows.Next(row) && !out.failed()) {
         const auto found = std::lower_bound(lost_begin, lost_end, row.id,
                                             [](const Entry& e, TaskId id) { return e.id < id; });
         const bool skip = found != lost_end && found->id == row.id;
-        if (!skip) out.Write(row.raw);
+        if (skip) continue;
+        if (convert) {
+          text.clear();
+          AppendJsonlRowAsCsv(text, row.raw, file.path, row.line, jsonl_columns_);
+          out.Write(text);
+        } else {
+          out.Write(row.raw);
+        }
       }
     }
     lost_begin = lost_end;
   }
   const std::size_t captures =
-      header_.empty()
+      convert ? jsonl_columns_.size()
+      : header_.empty()
           ? 0
           : static_cast<std::size_t>(std::count(header_.begin(), header_.end(), ',')) - 2;
-  std::string text;
   for (const TaskId id : missing_) {
     if (out.failed()) break;
     text.clear();
-    AppendResultRow(text, id, Outcome::NotRun(), captures);  // its capture cells empty
+    if (format() == ResultFormat::kJsonl) {
+      AppendJsonlRow(text, id, Outcome::NotRun(), {});  // no captures
+    } else {
+      AppendResultRow(text, id, Outcome::NotRun(), captures);  // its capture cells empty
+    }
     out.Write(text);
   }
   out.Flush();
@@ -649,7 +773,7 @@ void ResultMerge::ThrowRowError(std::size_t index, TaskId id, bool second,
   try {
     struct stat info {};
     const InputFile input = OpenRegular(file.path, info);
-    RowScanner rows(input.fd(), file.path);
+    RowScanner rows(input.fd(), file.path, file.format);
     if (rows.ReadHeader()) {
       Row row;
       bool seen = false;

@@ -231,6 +231,40 @@ TEST(TakeCapturesTest, AHugeBodyAgainstACostlyLookingPatternStaysLinear) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
 }
 
+// Which values are JSON text: "j" for CapturedAs::kJson, "t" for text, "-" for none.
+std::string Kinds(const CapturedValues& values, std::size_t columns) {
+  std::string kinds;
+  for (std::size_t column = 0; column < columns; ++column) {
+    const std::optional<CapturedValue> value = values.FindValue(column);
+    kinds += !value ? '-' : value->json() ? 'j' : 't';
+  }
+  return kinds;
+}
+
+TEST(TakeCapturesTest, NumbersAndJsonOtherThanStringsAreJsonTheRestText) {
+  const auto captures = CapturesOf({{"status", "status"},
+                                    {"ms", "time"},
+                                    {"bytes", "size"},
+                                    {"where", "url"},
+                                    {"digest", "sha256"},
+                                    {"price", "json:/price"},
+                                    {"sku", "json:/sku"},
+                                    {"tags", "json:/tags"},
+                                    {"none", "json:/none"},
+                                    {"n", "regex:\"n\":(\\d+)"},
+                                    {"whole", "body"},
+                                    {"absent", "json:/absent?"}});
+  const ResponseParts parts = PartsFor(captures, 1000);
+  CapturedValues values;
+  EXPECT_EQ(
+      TakeCaptures(captures, parts,
+                   Response(R"({"price":24.5,"sku":"12","tags":["a"],"none":null,"n":3})"), values),
+      std::nullopt);
+  EXPECT_EQ(Kinds(values, 12), "jjjttjtjjttt");
+  EXPECT_EQ(*values.Find(5), "24.5");
+  EXPECT_EQ(*values.Find(6), "12");  // the string "12": text
+}
+
 TEST(CapturedValuesTest, KeepsEachColumnOnceTheLastValueWinning) {
   CapturedValues values;
   EXPECT_TRUE(values.empty());
@@ -246,6 +280,20 @@ TEST(CapturedValuesTest, KeepsEachColumnOnceTheLastValueWinning) {
   });
   EXPECT_EQ(seen, (std::vector<std::string>{"0=", "2=TWO"}));
   EXPECT_EQ(CapturedValues::FromPacked(values.packed()), values);
+  // What a value is rides in its column field's top bit: no byte more, and it is replaced with
+  // the value.
+  const std::size_t bytes = values.bytes();
+  values.Set(2, "200", CapturedAs::kJson);
+  EXPECT_EQ(values.bytes(), bytes);
+  EXPECT_EQ(values.FindValue(2), (CapturedValue{"200", CapturedAs::kJson}));
+  EXPECT_EQ(values.Find(2), "200");
+  values.Set(2, "two");
+  EXPECT_EQ(values.FindValue(2), (CapturedValue{"two", CapturedAs::kText}));
+  values.Set(CapturedValues::kMaxColumns - 1, "1", CapturedAs::kJson);
+  EXPECT_EQ(values.FindValue(CapturedValues::kMaxColumns - 1),
+            (CapturedValue{"1", CapturedAs::kJson}));
+  EXPECT_EQ(values.Find(CapturedValues::kMaxColumns - 1 - (std::size_t{1} << 30)), std::nullopt);
+  EXPECT_THROW(values.Set(CapturedValues::kMaxColumns, "x"), std::length_error);
 }
 
 TEST(CaptureStoreTest, KeepsEachTasksValuesUntilTakenAndReusesTheSpace) {
@@ -270,6 +318,20 @@ TEST(CaptureStoreTest, KeepsEachTasksValuesUntilTakenAndReusesTheSpace) {
   }
   EXPECT_LT(store.arena_bytes(), 3u << 20);
   EXPECT_EQ(store.Take(4999 % 1000).Find(0)->size(), 1000u);
+}
+
+TEST(CaptureStoreTest, CarriesWhetherAValueIsJson) {
+  CaptureStore store(2);
+  CapturedValues first;
+  first.Set(0, "200", CapturedAs::kJson);
+  store.Add(1, first);
+  CapturedValues later;
+  later.Set(1, "sku-1");
+  later.Set(2, "[1,2]", CapturedAs::kJson);
+  store.Add(1, later);
+  const CapturedValues taken = store.Take(1);
+  EXPECT_EQ(Kinds(taken, 3), "jtj");
+  EXPECT_EQ(Cells(taken, 3), "200|sku-1|[1,2]");
 }
 
 TEST(CaptureStoreTest, WithoutCapturesKeepsNothing) {

@@ -1,6 +1,9 @@
 // End to end: captures, the result's columns taken from responses (--capture, capture = {}).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <map>
 #include <optional>
 #include <regex>
@@ -369,6 +372,123 @@ TEST_P(DependencyValuesCliTest, ATaskUsesWhatItsDependenciesCaptured) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, DependencyValuesCliTest, ::testing::Values(1, 2, 4));
+
+// JSON Lines rows by task_id, each line checked to be one JSON object (Boost.JSON reads it).
+std::map<std::uint64_t, boost::json::object> JsonRows(const std::string& out) {
+  std::map<std::uint64_t, boost::json::object> rows;
+  for (const std::string& line : Lines(out)) {
+    boost::system::error_code error;
+    boost::json::value value = boost::json::parse(line, error);
+    EXPECT_FALSE(error) << line;
+    if (error || !value.is_object()) {
+      ADD_FAILURE() << "not an object: " << line;
+      continue;
+    }
+    const std::uint64_t id = value.at("task_id").to_number<std::uint64_t>();
+    EXPECT_TRUE(rows.emplace(id, value.get_object()).second) << "twice: " << id;
+  }
+  return rows;
+}
+
+TEST(CapturesCliTest, JsonLinesWriteAnObjectPerTaskWithJsonCapturesAsValuesAtEveryThreadCount) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv",
+                                      "task_id,task_type\n7,process_data\n12,process_data\n"
+                                      "18446744073709551615,process_data\n");
+  for (const char* threads : {"1", "2", "4"}) {
+    SCOPED_TRACE(threads);
+    const std::string output = dir.path() + "/results-" + threads + ".jsonl";
+    const ProcessResult result = RunOrchestrator(
+        {"--url", server.Url("/item/{task_id}"), "--delay", "0", "--threads", threads, "--format",
+         "jsonl", "--output", output, "--capture", "price=json:/price", "--capture", "code=status",
+         "--capture", "sku=json:/sku", "--capture", "none=header:X-None?", tasks});
+    EXPECT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_EQ(Contents(output), result.out);
+    const std::vector<std::string> lines = Lines(result.out);
+    ASSERT_EQ(lines.size(), 3u) << result.out;  // no header
+    const std::map<std::uint64_t, boost::json::object> rows = JsonRows(result.out);
+    ASSERT_EQ(rows.size(), 3u);
+    // As the server wrote the number: 7.5, not 7.5E0; an absent optional value is "".
+    EXPECT_NE(result.out.find(R"({"task_id":7,"final_status":"Completed","error_info":"",)"
+                              R"("price":7.5,"code":200,"sku":"sku-7","none":""})"
+                              "\n"),
+              std::string::npos)
+        << result.out;
+    const boost::json::object& big = rows.at(18446744073709551615u);
+    EXPECT_EQ(big.at("task_id").as_uint64(), 18446744073709551615u);
+    EXPECT_EQ(big.at("price").as_double(), 18446744073709551615.5);
+    EXPECT_EQ(rows.at(12).at("code").as_int64(), 200);
+    EXPECT_EQ(rows.at(12).at("sku").as_string(), "sku-12");
+  }
+  // --format is csv or jsonl.
+  const ProcessResult bad = RunOrchestrator({"--format", "json", tasks});
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_EQ(bad.err.rfind("orchestrator: ", 0), 0u) << bad.err;
+  EXPECT_NE(bad.err.find("--format"), std::string::npos) << bad.err;
+}
+
+TEST(CapturesCliTest, ResumeOfACutShortJsonLinesFileCarriesItsCapturesAtEveryThreadCount) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(4));
+  for (const char* threads : {"1", "2", "4"}) {
+    SCOPED_TRACE(threads);
+    const std::vector<std::string> run = {"--url",     server.Url("/item/{task_id}"),
+                                          "--delay",   "0",
+                                          "--threads", threads,
+                                          "--format",  "jsonl",
+                                          "--capture", "price=json:/price",
+                                          "--capture", "code=status",
+                                          "--capture", "tags=json:/tags",
+                                          "--capture", "sku=json:/sku"};
+    const std::string results = dir.path() + "/results-" + threads + ".jsonl";
+    std::vector<std::string> first = run;
+    first.insert(first.end(), {"--output", results, tasks});
+    ASSERT_EQ(RunOrchestrator(first).exit_status, 0);
+    // What a kill -9 leaves: two whole rows and half of the third.
+    const std::vector<std::string> lines = Lines(Contents(results));
+    ASSERT_EQ(lines.size(), 4u);
+    const std::string cut = lines[0] + "\n" + lines[1] + "\n" + lines[2].substr(0, 25);
+    ASSERT_EQ(::truncate(results.c_str(), static_cast<off_t>(cut.size())), 0);
+    const std::size_t requests_before = server.requests();
+    std::vector<std::string> again = run;
+    again.insert(again.end(), {"--resume", results, "--output", results, tasks});
+    const ProcessResult second = RunOrchestrator(again);
+    EXPECT_EQ(second.exit_status, 0) << second.err;
+    EXPECT_EQ(server.requests() - requests_before, 2u) << "only the torn row's and the lost one";
+    EXPECT_NE(second.err.find("orchestrator: warning: " + results + ":3: ignoring a torn last row"),
+              std::string::npos)
+        << second.err;
+    const std::string resumed = Contents(results);
+    EXPECT_EQ(JsonRows(resumed).size(), 4u) << resumed;
+    for (int id = 1; id <= 4; ++id) {
+      // Carried or run again, the same row: numbers, arrays and strings as such.
+      const std::string row = R"({"task_id":)" + std::to_string(id) +
+                              R"(,"final_status":"Completed","error_info":"","price":)" +
+                              std::to_string(id) + R"(.5,"code":200,"tags":["a","b"],"sku":"sku-)" +
+                              std::to_string(id) + "\"}\n";
+      EXPECT_NE(resumed.find(row), std::string::npos) << row << resumed;
+    }
+  }
+  // A result CSV resumed into JSON Lines: this run's captures say which cells are numbers.
+  const std::string csv = dir.path() + "/results.csv";
+  ASSERT_EQ(RunOrchestrator({"--url", server.Url("/item/{task_id}"), "--delay", "0", "--capture",
+                             "price=json:/price", "--capture", "sku=json:/sku", "--output", csv,
+                             dir.Write("two.csv", TasksCsv(2))})
+                .exit_status,
+            0);
+  const ProcessResult converted =
+      RunOrchestrator({"--url", server.Url("/status/500"), "--delay", "0", "--retries", "0",
+                       "--format", "jsonl", "--capture", "price=json:/price", "--capture",
+                       "sku=json:/sku", "--resume", csv, dir.Write("two-again.csv", TasksCsv(2))});
+  EXPECT_EQ(converted.exit_status, 0) << converted.err;
+  EXPECT_EQ(converted.out,
+            R"({"task_id":1,"final_status":"Completed","error_info":"","price":1.5,"sku":"sku-1"})"
+            "\n"
+            R"({"task_id":2,"final_status":"Completed","error_info":"","price":2.5,"sku":"sku-2"})"
+            "\n");
+}
 
 }  // namespace
 }  // namespace orchestrator::testing

@@ -52,6 +52,12 @@ TEST(DependencyValuesTest, AllIsAJsonArrayInTheOrderOfTheInputWithNullForNone) {
   std::string out;
   values.AppendAll(out, 4, kSku);
   EXPECT_EQ(out, R"(["first",null,"last \"quoted\""])");
+  CapturedValues json;
+  json.Set(kSku, "{\"a\":[1,2]}", CapturedAs::kJson);
+  values.Add(4, 6, 106, json);
+  out.clear();
+  values.AppendAll(out, 4, kSku);
+  EXPECT_EQ(out, R"(["first",null,{"a":[1,2]},"last \"quoted\""])") << "JSON as JSON";
   out.clear();
   values.AppendAll(out, 5, kSku);
   EXPECT_EQ(out, "[]") << "a task without dependencies";

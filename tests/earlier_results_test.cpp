@@ -123,6 +123,111 @@ TEST(EarlierResultsTest, KeepsTheCapturedValuesOfCompletedRowsByThisRunsColumns)
             std::string::npos);
 }
 
+// What the earlier run captured for `id`, column by column: text, or JSON marked (json)
+// ("-" where nothing was).
+std::string CapturedCells(const EarlierResults& earlier, TaskId id, std::size_t columns) {
+  std::string cells;
+  const CapturedValues values = earlier.CapturedOf(id);
+  for (std::size_t column = 0; column < columns; ++column) {
+    if (column > 0) cells += '|';
+    const std::optional<CapturedValue> value = values.FindValue(column);
+    cells += !value ? "-" : std::string(value->text) + (value->json() ? "(json)" : "");
+  }
+  return cells;
+}
+
+TEST(EarlierResultsTest, ReadsJsonLinesToldByTheirFirstByte) {
+  const std::string columns[] = {"etag", "price", "meta"};  // this run's, in its order
+  const EarlierResults earlier = ReadEarlierResults(
+      MemoryInputFile(
+          R"({"task_id":7,"final_status":"Completed","error_info":"","price":24.5,"old":1,)"
+          R"("etag":"\"e1\"","meta":{"a":[1,2.50,"x"]}})"
+          "\n"
+          R"({"task_id":3,"final_status":"Failed","error_info":"HTTP 500","price":3})"
+          "\n"
+          R"({"task_id":18446744073709551615,"final_status":"Completed","error_info":"",)"
+          R"("price":"12","etag":"\u001b[31m","new":2,"old":3})"
+          "\n"
+          R"({"task_id":1,"final_status":"Completed","error_info":""})"
+          "\n",
+          "results.jsonl"),
+      columns);
+  EXPECT_EQ(earlier.completed, (std::vector<TaskId>{1, 7, 18446744073709551615u}));
+  EXPECT_EQ(earlier.rows, 4u);
+  EXPECT_FALSE(earlier.torn_line.has_value());
+  EXPECT_EQ(earlier.dropped_columns, (std::vector<std::string>{"old", "new"}));
+  // Numbers and objects keep their JSON (compact, numbers as written); strings are text,
+  // made safe as a capture makes them.
+  EXPECT_EQ(CapturedCells(earlier, 7, 3), "\"e1\"|24.5(json)|{\"a\":[1,2.5,\"x\"]}(json)");
+  EXPECT_EQ(CapturedCells(earlier, 18446744073709551615u, 3), "\xEF\xBF\xBD[31m|12|-");
+  EXPECT_TRUE(earlier.CapturedOf(3).empty());  // failed: it runs again
+  EXPECT_TRUE(earlier.CapturedOf(1).empty());
+}
+
+TEST(EarlierResultsTest, JsonLinesLeaveOutATornLastRowAndSayWhichLine) {
+  const std::string one = R"({"task_id":1,"final_status":"Completed","error_info":""})";
+  const EarlierResults earlier =
+      ReadEarlierResults(MemoryInputFile(one + "\n" + one.substr(0, 20), "r.jsonl"));
+  EXPECT_EQ(earlier.completed, (std::vector<TaskId>{1}));
+  EXPECT_EQ(earlier.torn_line, 2u);
+  // Even a row that looks whole is torn without its line feed: the task runs again.
+  const EarlierResults whole = ReadEarlierResults(MemoryInputFile(
+      one + "\n" + R"({"task_id":2,"final_status":"Completed","error_info":""})", "r.jsonl"));
+  EXPECT_EQ(whole.completed, (std::vector<TaskId>{1}));
+  EXPECT_EQ(whole.torn_line, 2u);
+  // Torn within the first row: nothing was recorded.
+  const EarlierResults first = ReadEarlierResults(MemoryInputFile("{\"task_id\":1,", "r.jsonl"));
+  EXPECT_TRUE(first.completed.empty());
+  EXPECT_EQ(first.torn_line, 1u);
+}
+
+TEST(EarlierResultsTest, AMalformedJsonLineIsAnInputErrorAtItsLineAndColumn) {
+  const std::string one = R"({"task_id":1,"final_status":"Completed","error_info":""})";
+  const auto error_of = [](const std::string& text) {
+    try {
+      ReadEarlierResults(MemoryInputFile(text, "r.jsonl"));
+    } catch (const InputError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of(one + "\n" + R"({"task_id":2,"final_status":"Done","error_info":""})" + "\n"),
+            "r.jsonl:2:1: final_status \"\\\"Done\\\"\" is neither \"Completed\" nor \"Failed\"");
+  EXPECT_EQ(error_of(one + "\n\n" + one + "\n"),
+            "r.jsonl:2:1: blank line (a JSON Lines result has none)");
+  EXPECT_EQ(error_of(one + "\n{\"task_id\":2,]\n"), "r.jsonl:2:14: not JSON (syntax error)");
+  EXPECT_EQ(error_of(one + "\n" + one + "x\n"),
+            "r.jsonl:2:57: text after the JSON object (a result row is one object on one line)");
+  EXPECT_EQ(error_of(one + "\n" + std::string("{\"a\":\"\0\"}\n", 10)),
+            "r.jsonl:2: NUL byte in the input (is this a text file?)");
+}
+
+TEST(EarlierResultsTest, ACsvCellIsAJsonValueWhereThisRunsCaptureOfItsColumnSaysSo) {
+  const auto capture = [](const std::string& name, const std::string& spec, std::size_t column) {
+    return Capture{name, std::get<CaptureSpec>(CaptureSpec::Parse(spec)), column};
+  };
+  const Capture captures[] = {capture("code", "status", 0), capture("price", "json:/p", 1),
+                              capture("etag", "header:ETag", 2), capture("mixed", "size", 3),
+                              capture("mixed", "url", 3)};
+  const Capture* all[] = {&captures[0], &captures[1], &captures[2], &captures[3], &captures[4]};
+  const std::vector<CsvCellReading> readings = CsvCellReadings(all, 5);
+  EXPECT_EQ(readings, (std::vector<CsvCellReading>{
+                          CsvCellReading::kJsonValue, CsvCellReading::kJsonValue,
+                          CsvCellReading::kText, CsvCellReading::kText, CsvCellReading::kText}));
+  const std::string columns[] = {"code", "price", "etag", "mixed", "unused"};
+  const EarlierResults earlier =
+      ReadEarlierResults(MemoryFile("task_id,final_status,error_info,code,price,etag,mixed,unused\n"
+                                    "1,Completed,,200,12.5,7,8,9\n"
+                                    "2,Completed,,200,\"{\"\"a\"\":1}\",,,\n"
+                                    "3,Completed,,200,\"\"\"s\"\"\",,,\n"
+                                    "4,Completed,,oops,a b,,,\n"),
+                         columns, readings);
+  EXPECT_EQ(CapturedCells(earlier, 1, 5), "200(json)|12.5(json)|7|8|9");
+  EXPECT_EQ(CapturedCells(earlier, 2, 5), "200(json)|{\"a\":1}(json)|-|-|-");
+  EXPECT_EQ(CapturedCells(earlier, 3, 5), "200(json)|\"s\"|-|-|-");
+  EXPECT_EQ(CapturedCells(earlier, 4, 5), "oops|a b|-|-|-");
+}
+
 TEST(EarlierResultsTest, ReadsAPipeToItsEnd) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);

@@ -8,6 +8,7 @@
 
 #include "cli_support.h"
 #include "subprocess.h"
+#include "test_server.h"
 
 namespace orchestrator::testing {
 namespace {
@@ -200,6 +201,87 @@ TEST(MergeCliTest, UsageAndHelp) {
   const ProcessResult help = Merge({"--help"});
   EXPECT_EQ(help.exit_status, 0);
   EXPECT_NE(help.out.find("--tasks"), std::string::npos) << help.out;
+}
+
+TEST(MergeCliTest, JsonLinesShardsMergeIntoJsonLinesAtEveryThreadCount) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(20));
+  for (const char* threads : {"1", "2", "4"}) {
+    SCOPED_TRACE(threads);
+    std::vector<std::string> shards;
+    std::string all_rows;
+    for (const char* shard : {"0/2", "1/2"}) {
+      const std::string output =
+          dir.path() + "/shard-" + threads + "-" + std::string(1, shard[0]) + ".jsonl";
+      const ProcessResult run = RunOrchestrator(
+          {"--url", server.Url("/item/{task_id}"), "--delay", "0", "--threads", threads, "--shard",
+           shard, "--format", "jsonl", "--capture", "price=json:/price", "--capture", "code=status",
+           "--output", output, "-q", tasks});
+      ASSERT_EQ(run.exit_status, 0) << run.err;
+      shards.push_back(output);
+      all_rows += Contents(output);
+    }
+    const ProcessResult merged = Merge({"--tasks", tasks, shards[0], shards[1]});
+    EXPECT_EQ(merged.exit_status, 0) << merged.err;
+    EXPECT_EQ(merged.out, all_rows);  // each shard's rows byte for byte, no header
+    const std::vector<std::string> lines = Lines(merged.out);
+    EXPECT_EQ(lines.size(), 20u);
+    for (int id = 1; id <= 20; ++id) {
+      const std::string row = R"({"task_id":)" + std::to_string(id) +
+                              R"(,"final_status":"Completed","error_info":"","price":)" +
+                              std::to_string(id) + R"(.5,"code":200})" + "\n";
+      EXPECT_NE(merged.out.find(row), std::string::npos) << row;
+    }
+    EXPECT_NE(merged.err.find("merged 2 files: 20 Completed, 0 Failed"), std::string::npos)
+        << merged.err;
+    // A missing task is a JSON Lines row too; --format says what the files are.
+    const ProcessResult missing =
+        Merge({"--format", "jsonl", "--tasks", dir.Write("more.csv", TasksCsv(21)), shards[0],
+               shards[1]});
+    EXPECT_EQ(missing.exit_status, 1) << missing.err;
+    // Written as a CSV: a column per capture, the values as a CSV run writes them.
+    const ProcessResult as_csv = Merge({"--format", "csv", "--tasks", tasks, shards[0], shards[1]});
+    EXPECT_EQ(as_csv.exit_status, 0) << as_csv.err;
+    ASSERT_EQ(Lines(as_csv.out).size(), 21u) << as_csv.out;
+    EXPECT_EQ(Lines(as_csv.out)[0], "task_id,final_status,error_info,price,code");
+    for (int id = 1; id <= 20; ++id) {
+      const std::string row =
+          "\n" + std::to_string(id) + ",Completed,," + std::to_string(id) + ".5,200\n";
+      EXPECT_NE(as_csv.out.find(row), std::string::npos) << row;
+    }
+    EXPECT_EQ(missing.out, all_rows + R"({"task_id":21,"final_status":"Failed",)" +
+                               "\"error_info\":\"not run (no shard reported it)\"}\n");
+  }
+}
+
+TEST(MergeCliTest, ACsvAndJsonLinesOrACsvAsJsonLinesExit2WithNothingOnStdout) {
+  TempDir dir;
+  const std::string csv = dir.Write("a.csv", kHead + "1,Completed,\n");
+  const std::string jsonl =
+      dir.Write("b.jsonl", R"({"task_id":2,"final_status":"Completed","error_info":""})"
+                           "\n");
+  const ProcessResult mixed = Merge({csv, jsonl});
+  EXPECT_EQ(mixed.exit_status, 2);
+  EXPECT_EQ(mixed.out, "");
+  EXPECT_EQ(mixed.err, "orchestrator: " + jsonl + ":1: it is JSON Lines (it starts with {), " +
+                           csv + " is a result CSV: merge files of one format\n");
+  const ProcessResult other = Merge({"--format", "jsonl", csv});
+  EXPECT_EQ(other.exit_status, 2);
+  EXPECT_EQ(other.out, "");
+  EXPECT_EQ(other.err, "orchestrator: " + csv +
+                           ": it is a result CSV, which cannot be written as JSON Lines "
+                           "(--format jsonl): its cells do not say which values are JSON\n");
+  const ProcessResult bad = Merge({"--format", "xml", jsonl});
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_NE(bad.err.find("--format"), std::string::npos) << bad.err;
+  // A malformed row names its file, line and column.
+  const std::string broken =
+      dir.Write("c.jsonl", R"({"task_id":3,"final_status":"Completed","error_info":""})"
+                           "\n{\"task_id\":4,]\n");
+  const ProcessResult malformed = Merge({broken});
+  EXPECT_EQ(malformed.exit_status, 2);
+  EXPECT_EQ(malformed.err, "orchestrator: " + broken + ":2:14: not JSON (syntax error)\n");
 }
 
 // 16 bytes a task plus buffers: 2,000,000 rows over 4 files, against a merge of one row.

@@ -475,3 +475,127 @@ TEST_F(ResultMergeTest, AFileTornWithinItsCaptureHeaderIsEmptyWithAWarning) {
 
 }  // namespace
 }  // namespace orchestrator
+
+namespace orchestrator {
+namespace {
+
+std::string JsonRow(TaskId id, const std::string& status, const std::string& rest = "") {
+  return "{\"task_id\":" + std::to_string(id) + ",\"final_status\":\"" + status +
+         "\",\"error_info\":\"" + (status == "Failed" ? "HTTP 500" : "") + "\"" + rest + "}\n";
+}
+
+TEST_F(ResultMergeTest, JsonLinesMergeRowByRowWithoutAHeader) {
+  const std::string a = Write("a.jsonl", JsonRow(1, "Completed", R"(,"price":24.5)") +
+                                             JsonRow(2, "Failed") + JsonRow(4, "Completed"));
+  const std::string b = Write("b.jsonl", JsonRow(2, "Completed", R"(,"code":200,"note":"x")") +
+                                             JsonRow(3, "Failed") + JsonRow(4, "Failed"));
+  const std::string empty = Write("empty.jsonl", "");
+  ResultMerge merge({a, empty, b});
+  std::string out;
+  const std::vector<TaskId> tasks{1, 2, 3, 4, 5};
+  const MergeSummary summary = Merge(merge, out, &tasks);
+  EXPECT_EQ(merge.format(), ResultFormat::kJsonl);
+  // Each winning row byte for byte, in file order; then the missing task, with no captures.
+  EXPECT_EQ(out, JsonRow(1, "Completed", R"(,"price":24.5)") + JsonRow(4, "Completed") +
+                     JsonRow(2, "Completed", R"(,"code":200,"note":"x")") + JsonRow(3, "Failed") +
+                     R"({"task_id":5,"final_status":"Failed",)"
+                     "\"error_info\":\"not run (no shard reported it)\"}\n");
+  EXPECT_EQ(summary.completed, 3u);
+  EXPECT_EQ(summary.failed, 2u);
+  EXPECT_EQ(summary.duplicates, 2u);
+  EXPECT_EQ(summary.missing, 1u);
+}
+
+TEST_F(ResultMergeTest, AJsonLinesFilesTornLastRowIsLeftOutWithAWarning) {
+  const std::string a =
+      Write("a.jsonl", JsonRow(1, "Completed") + JsonRow(2, "Completed").substr(0, 30));
+  const std::string b = Write("b.jsonl", "{\"task_id\":3");
+  ResultMerge merge({a, b});
+  std::string out;
+  const MergeSummary summary = Merge(merge, out);
+  EXPECT_EQ(out, JsonRow(1, "Completed"));
+  EXPECT_EQ(summary.torn, 2u);
+  ASSERT_EQ(merge.warnings().size(), 2u);
+  EXPECT_EQ(merge.warnings()[0],
+            a + ":2: ignoring a torn last row (a shard was cut short while writing it)");
+  EXPECT_EQ(merge.warnings()[1].substr(0, b.size() + 3), b + ":1:");
+}
+
+TEST_F(ResultMergeTest, MalformedJsonLinesAreInputErrorsAtFileLineColumn) {
+  EXPECT_EQ(ReadError(JsonRow(1, "Completed") + "{\"task_id\":2,]\n"),
+            "2:14: not JSON (syntax error)");
+  EXPECT_EQ(ReadError(JsonRow(1, "Completed") + JsonRow(2, "Done")),
+            "2:1: final_status \"\\\"Done\\\"\" is neither \"Completed\" nor \"Failed\"");
+  EXPECT_EQ(ReadError(JsonRow(1, "Completed") + "\n"),
+            "2:1: blank line (a JSON Lines result has none)");
+  EXPECT_EQ(ReadError(JsonRow(7, "Completed") + JsonRow(7, "Failed")),
+            "2: task_id 7 is on an earlier row of this file too (a result CSV has each task "
+            "once)");
+}
+
+TEST_F(ResultMergeTest, ACsvAndJsonLinesAreAnInputErrorNamingBothFiles) {
+  const std::string csv = Write("a.csv", kHeader + "1,Completed,\n");
+  const std::string jsonl = Write("b.jsonl", JsonRow(2, "Completed"));
+  ResultMerge merge({csv, jsonl});
+  try {
+    merge.Read();
+    FAIL() << "read";
+  } catch (const InputError& error) {
+    EXPECT_EQ(std::string(error.what()), jsonl + ":1: it is JSON Lines (it starts with {), " + csv +
+                                             " is a result CSV: merge files of one format");
+  }
+  // A CSV cannot become JSON Lines: its cells do not say which values are JSON.
+  ResultMerge csv_only({csv});
+  csv_only.Read();
+  try {
+    csv_only.SetOutputFormat(ResultFormat::kJsonl);
+    FAIL() << "converted";
+  } catch (const InputError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              csv +
+                  ": it is a result CSV, which cannot be written as JSON Lines (--format "
+                  "jsonl): its cells do not say which values are JSON");
+  }
+  // An empty file takes the format asked for.
+  ResultMerge empty({Write("e.jsonl", "")});
+  empty.Read();
+  empty.SetOutputFormat(ResultFormat::kJsonl);
+  EXPECT_EQ(empty.format(), ResultFormat::kJsonl);
+}
+
+TEST_F(ResultMergeTest, JsonLinesWrittenAsACsvGetAColumnPerCaptureKey) {
+  const std::string a =
+      Write("a.jsonl", JsonRow(1, "Completed", R"(,"price":24.5,"tags":["a, b"],"none":null)") +
+                           JsonRow(2, "Failed"));
+  const std::string b =
+      Write("b.jsonl", JsonRow(2, "Completed", R"(,"sku":"say \"hi\"","price":1E2)") +
+                           JsonRow(3, "Completed", R"(,"note":"x")"));
+  ResultMerge merge({a, b});
+  merge.Read();
+  merge.ExpectTasks({1, 2, 3, 4}, "tasks.csv");
+  merge.SetOutputFormat(ResultFormat::kCsv);
+  EXPECT_EQ(merge.format(), ResultFormat::kCsv);
+  const std::string path = dir_ + "/merged.csv";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  {
+    OutputStream stream(fd, "merged", OutputStream::FlushPolicy::kWhenAsked);
+    const MergeSummary summary = merge.Write(stream);
+    EXPECT_EQ(summary.completed, 3u);
+    EXPECT_EQ(summary.missing, 1u);
+  }
+  ::close(fd);
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  // Columns in the order rows first name them; a number as written, a string unquoted,
+  // quotes and commas quoted as RFC 4180 asks; a key a row lacks, an empty cell.
+  EXPECT_EQ(text.str(),
+            "task_id,final_status,error_info,price,tags,none,sku,note\n"
+            "1,Completed,,24.5,\"[\"\"a, b\"\"]\",null,,\n"
+            "2,Completed,,100,,,\"say \"\"hi\"\"\",\n"
+            "3,Completed,,,,,,x\n"
+            "4,Failed,not run (no shard reported it),,,,,\n");
+}
+
+}  // namespace
+}  // namespace orchestrator

@@ -27,8 +27,9 @@ class DependencyValues {
   /// 5 both captured price; {deps.price} lists them all`. `name` is the column's name.
   std::optional<std::string_view> One(TaskIndex child, std::size_t column, std::string_view name,
                                       std::string& problem) const;
-  /// Appends a JSON array of every dependency's value of `column` to `out`, a string each,
-  /// null for one without it, in the order of the input.
+  /// Appends a JSON array of every dependency's value of `column` to `out`: a string, or the
+  /// JSON value a value is (CapturedAs::kJson), null for one without it, in the order of the
+  /// input.
   void AppendAll(std::string& out, TaskIndex child, std::size_t column) const;
 
   /// The child has its row: its parents' values go.

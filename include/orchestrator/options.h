@@ -12,6 +12,7 @@
 #include "orchestrator/duration.h"
 #include "orchestrator/halt_policy.h"
 #include "orchestrator/http_client.h"
+#include "orchestrator/result_format.h"
 #include "orchestrator/running_limits.h"
 #include "orchestrator/shard.h"
 
@@ -35,6 +36,8 @@ struct Options {
   std::string events_path;                ///< --events: JSON Lines of task events ("" = no)
   std::string resume_path;                ///< skip tasks this earlier result CSV completed
   std::string blueprints_path;            ///< the blueprint file ("" = the built-in blueprint)
+  /// --format: of the results on stdout and in --output.
+  ResultFormat result_format = ResultFormat::kCsv;
   /// The fetch settings given on the command line: they rank above a blueprint file's
   /// [defaults] and below a step's own.
   FetchSettings fetch_flags;

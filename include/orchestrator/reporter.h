@@ -9,6 +9,7 @@
 
 #include "orchestrator/outcome.h"
 #include "orchestrator/output_stream.h"
+#include "orchestrator/result_format.h"
 #include "orchestrator/run_observer.h"
 #include "orchestrator/task.h"
 
@@ -20,10 +21,12 @@ namespace orchestrator {
 class Reporter final : public RunObserver {
  public:
   /// `events` may be null (quiet); `warnings` too (tests). Streams must outlive the reporter.
-  /// Each row has a column per name of `capture_columns` after error_info.
+  /// Each row has a column per name of `capture_columns` after error_info, and is written in
+  /// `format`.
   Reporter(std::vector<OutputStream*> results, OutputStream* events, OutputStream* warnings,
-           std::vector<std::string> capture_columns = {});
+           std::vector<std::string> capture_columns = {}, ResultFormat format = ResultFormat::kCsv);
 
+  /// The CSV header line (nothing for JSON Lines).
   void WriteHeader();
   /// A row that needs no run (carried over from an earlier result file).
   void CarryOver(TaskId id, const Outcome& outcome);
@@ -56,6 +59,7 @@ class Reporter final : public RunObserver {
 
   std::vector<OutputStream*> results_;
   std::vector<std::string> capture_columns_;
+  ResultFormat format_;
   OutputStream* events_;
   OutputStream* warnings_;
   std::function<void()> on_error_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "orchestrator/output_stream.h"
+#include "orchestrator/result_format.h"
 #include "orchestrator/task.h"
 
 namespace orchestrator {
@@ -55,6 +56,14 @@ struct MergeSummary {
 /// one shard), is an InputError naming FILE:LINE[:COLUMN], thrown by Read() before anything
 /// is written.
 ///
+/// JSON Lines files (--format jsonl; a file that starts with "{") are merged alike, a row per
+/// line as ReadJsonlResultRow checks it, with no header; the output is JSON Lines then, and a
+/// missing task's row has no capture keys. The files of one merge are all CSVs or all JSON
+/// Lines: a CSV's cells do not say which are JSON values, so one of each is an InputError
+/// naming both files. JSON Lines may be written as a CSV (SetOutputFormat): its capture
+/// columns are every capture key of the files, in the order rows first name them; each row
+/// is converted (strings as text, other values as compact JSON), not copied.
+///
 /// Warnings (whole messages, no `orchestrator: warning: ` prefix) gather in warnings():
 /// torn rows; empty files; per pair of files, how many tasks Failed in both with different reasons
 /// (the later file's reason is kept), with one example.
@@ -73,6 +82,11 @@ class ResultMerge {
   /// (FILE:LINE); those no file has are written Failed by Write(). After Read().
   void ExpectTasks(const std::vector<TaskId>& ids, const std::string& tasks_name);
 
+  /// Writes `format` (merge --format) rather than the files' own: JSON Lines files may be
+  /// written as a CSV; CSV files cannot be written as JSON Lines (their cells do not say which
+  /// values are JSON), an InputError. After Read().
+  void SetOutputFormat(ResultFormat format);
+
   /// Throws InputError when `fd`, where Write() will write, is one of the files (as in
   /// `merge a.csv b.csv > b.csv`): it would change under pass 2. After Read().
   void CheckOutput(int fd) const;
@@ -83,6 +97,11 @@ class ResultMerge {
   MergeSummary Write(OutputStream& out);
 
   const std::vector<std::string>& warnings() const { return warnings_; }
+  /// The format Write() writes: SetOutputFormat's, else the files' (CSV when every file is
+  /// empty). After Read().
+  ResultFormat format() const {
+    return output_format_.value_or(format_.value_or(ResultFormat::kCsv));
+  }
 
   /// One entry per row read: 16 bytes, so that a merge of many millions of rows fits.
   struct Entry {
@@ -109,6 +128,7 @@ class ResultMerge {
     std::uint64_t rows_end = 0;    ///< offset after the last complete row
     std::size_t rows = 0;
     std::size_t lost = 0;  ///< rows that lost to another file's
+    ResultFormat format = ResultFormat::kCsv;
   };
 
   // The entries, in memory grown with mremap(2): no copy and no second buffer as the
@@ -143,7 +163,12 @@ class ResultMerge {
   std::vector<File> files_;
   std::string header_;           // of the first file with one, line feed included; "" if none
   std::size_t header_file_ = 0;  // that file
-  EntryArray entries_;           // sorted by (id, file) after Read()
+  std::optional<ResultFormat> format_;         // of the first file that is not empty
+  std::size_t format_file_ = 0;                // that file
+  std::optional<ResultFormat> output_format_;  // SetOutputFormat's
+  // JSON Lines files: every capture key of their rows, in the order first named.
+  std::vector<std::string> jsonl_columns_;
+  EntryArray entries_;  // sorted by (id, file) after Read()
   std::vector<TaskId> missing_;
   std::vector<std::string> warnings_;
   MergeSummary summary_;
