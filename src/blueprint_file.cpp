@@ -685,6 +685,11 @@ bool BlueprintFile::SavesBodies() const {
   return false;
 }
 
+bool BlueprintFile::UsesDependencyValues() const {
+  return std::any_of(kinds.begin(), kinds.end(),
+                     [](const Blueprint& kind) { return kind.uses_dependency_values; });
+}
+
 const Blueprint* BlueprintFile::Find(std::string_view task_type) const {
   const Blueprint* any = nullptr;
   for (const Blueprint& kind : kinds) {

@@ -9,11 +9,11 @@
 
 namespace orchestrator {
 
-void DependencyValues::Add(TaskIndex child, TaskIndex order, TaskId parent, CapturedValues values) {
+void DependencyValues::Add(TaskIndex child, TaskId parent, CapturedValues values) {
   std::vector<Entry>& entries = by_child_[child];
-  const auto at = std::upper_bound(entries.begin(), entries.end(), order,
-                                   [](TaskIndex o, const Entry& e) { return o < e.order; });
-  entries.insert(at, Entry{order, parent, std::move(values)});
+  const auto at = std::upper_bound(entries.begin(), entries.end(), parent,
+                                   [](TaskId id, const Entry& e) { return id < e.parent; });
+  entries.insert(at, Entry{parent, std::move(values)});
 }
 
 std::optional<std::string_view> DependencyValues::One(TaskIndex child, std::size_t column,

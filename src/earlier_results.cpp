@@ -286,6 +286,22 @@ EarlierResults ReadEarlierResults(const InputFile& file,
   return results;
 }
 
+CarriedParentValues CarriedParentValuesOf(const TaskList& tasks, const EarlierResults& earlier) {
+  CarriedParentValues carried;
+  if (tasks.graph.empty() || earlier.completed.empty()) return carried;
+  for (TaskIndex parent = 0; parent < tasks.tasks.size(); ++parent) {
+    const TaskId parent_id = tasks.tasks[parent].id;
+    if (!earlier.Completed(parent_id)) continue;
+    tasks.graph.ForEachChild(parent, [&](const Dependent& dependent) {
+      const TaskId child_id = tasks.tasks[dependent.child].id;
+      if (!earlier.Completed(child_id)) {
+        carried[child_id].emplace_back(parent_id, earlier.CapturedOf(parent_id));
+      }
+    });
+  }
+  return carried;
+}
+
 std::vector<TaskId> TakeCompleted(TaskList& list, const EarlierResults& earlier) {
   std::vector<TaskId> taken;
   if (earlier.completed.empty()) return taken;

@@ -286,6 +286,11 @@ int Run(const Options& options, const SignalWatch& signals) {
   // the same lines.
   if (options.shard) KeepShard(tasks, *options.shard);
   const std::size_t unique_tasks = tasks.tasks.size();
+  // What parents carried over captured, for their children's {dep.NAME}.
+  CarriedParentValues carried_values;
+  if (blueprint_file && blueprint_file->UsesDependencyValues()) {
+    carried_values = CarriedParentValuesOf(tasks, earlier);
+  }
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
   const std::size_t threads = PlanThreads(options.threads, DefaultThreadCount());
   const bool saving_bodies =
@@ -402,7 +407,8 @@ int Run(const Options& options, const SignalWatch& signals) {
                                    .rates = &rules.rates(),
                                    .limits = rules.limits(),
                                    .adapt_to_load = true,
-                                   .halt = rules.halt()},
+                                   .halt = rules.halt(),
+                                   .carried = &carried_values},
                         .http = CurlEngines({.max_connections = fetches,
                                              .max_body = options.max_body,
                                              .user_agent = fmt::format("orchestrator/{}", kVersion),

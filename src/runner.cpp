@@ -119,6 +119,15 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
   stats_.fetch_seconds.resize(tasks.type_names.size());
   stats_.retries_by_type.resize(tasks.type_names.size());
   stats_.phases[static_cast<std::size_t>(Phase::kReady)] = tasks.tasks.size();
+  if (passes_dependency_values_ && options_.carried != nullptr) {
+    for (TaskIndex index = 0; index < tasks.tasks.size(); ++index) {
+      const auto carried = options_.carried->find(tasks.tasks[index].id);
+      if (carried == options_.carried->end()) continue;
+      for (const auto& [parent, values] : carried->second) {
+        dependency_values_.Add(index, parent, values);
+      }
+    }
+  }
   if (!tasks_.graph.empty()) {
     if (tasks_.deal.lists > 1 && other_lists_ == nullptr) {
       throw std::invalid_argument("a list dealt from a graph needs the other lists");
@@ -743,14 +752,13 @@ void Runner::ReleaseChildren(TaskIndex done, FinalStatus done_status,
   const Deal& deal = tasks_.deal;
   const TaskId parent = tasks_.tasks[done].id;
   const bool completed = done_status == FinalStatus::kCompleted;
-  const TaskIndex order = deal.WholeIndex(done);
-  tasks_.graph.ForEachChild(order, [&](const Dependent& dependent) {
+  tasks_.graph.ForEachChild(deal.WholeIndex(done), [&](const Dependent& dependent) {
     const ParentEnd news{.parent = parent,
                          .child = deal.OwnIndex(dependent.child),
                          .kind = dependent.kind,
                          .completed = completed};
     // Its values first: a child released by the news may run at once.
-    ParentValues captured{.child = news.child, .order = order, .parent = parent, .values = {}};
+    ParentValues captured{.child = news.child, .parent = parent, .values = {}};
     if (const std::uint32_t list = deal.ListOf(dependent.child); list != deal.list) {
       if (passes_dependency_values_) {
         captured.values = values;
@@ -772,7 +780,7 @@ void Runner::ReleaseChildren(TaskIndex done, FinalStatus done_status,
 void Runner::TakeParentValues(ParentValues values) {
   if (!BlueprintOf(values.child).uses_dependency_values) return;
   if (states_[values.child].phase != Phase::kBlocked) return;
-  dependency_values_.Add(values.child, values.order, values.parent, std::move(values.values));
+  dependency_values_.Add(values.child, values.parent, std::move(values.values));
 }
 
 std::optional<std::string> Runner::DependencyValueProblem(TaskIndex index) const {

@@ -371,6 +371,40 @@ TEST_P(DependencyValuesCliTest, ATaskUsesWhatItsDependenciesCaptured) {
   EXPECT_EQ(server.requests(), 4u) << "40 and 50 sent nothing";
 }
 
+// The earlier result file is the result cache: a parent carried over by --resume gives its
+// children what it captured then.
+TEST_P(DependencyValuesCliTest, AParentCarriedOverByResumeGivesItsValuesFromTheEarlierFile) {
+  TestServer server;
+  TempDir dir;
+  const std::string kinds =
+      dir.Write("kinds.toml",
+                "[types.item]\n"
+                "steps = [ { name = \"lookup\", fetch = { url = \"" +
+                    server.Url("/item/{task_id}") +
+                    "\", capture = { sku = \"json:/sku\", n = \"json:/data/n\" } } } ]\n\n"
+                    "[types.order]\n"
+                    "steps = [ { name = \"order\", fetch = { url = \"" +
+                    server.Url("/item/{dep.n}?sku={dep.sku}") +
+                    "\", capture = { got = \"json:/sku\" } } } ]\n");
+  const std::string tasks = dir.Write(
+      "tasks.csv", "task_id,task_type,depends_on\n10,item,\n11,item,\n20,order,10\n21,order,11\n");
+  // 10 completed before, with values no server would give now; 11 failed, so it runs again.
+  const std::string earlier =
+      dir.Write("earlier.csv",
+                "task_id,final_status,error_info,sku,n,got\n10,Completed,,sku-old,5,\n"
+                "11,Failed,HTTP 503 Service Unavailable,,,\n");
+  const ProcessResult result =
+      RunOrchestrator({"--blueprints", kinds, "--threads", std::to_string(GetParam()), "-q",
+                       "--resume", earlier, tasks});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  const Table table = TableOf(result.out);
+  EXPECT_EQ(table.rows.at("10"), "Completed,,sku-old,5,") << "carried over";
+  EXPECT_EQ(table.rows.at("20"), "Completed,,,,sku-5");
+  EXPECT_EQ(server.RequestsFor("/item/5?sku=sku-old"), 1u);
+  EXPECT_EQ(server.RequestsFor("/item/10"), 0u);
+  EXPECT_EQ(table.rows.at("21"), "Completed,,,,sku-4") << "11 ran again: n = 11 % 7";
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, DependencyValuesCliTest, ::testing::Values(1, 2, 4));
 
 // JSON Lines rows by task_id, each line checked to be one JSON object (Boost.JSON reads it).

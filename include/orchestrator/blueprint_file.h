@@ -42,6 +42,8 @@ struct BlueprintFile {
   const Blueprint* Find(std::string_view task_type) const;
   /// Whether a fetch step of any type saves its body to a file.
   bool SavesBodies() const;
+  /// Whether a type's templates name its dependencies' values ({dep.NAME}, {deps.NAME}).
+  bool UsesDependencyValues() const;
 };
 
 /// What the task reader must check for each task_type of `file`: the columns of its blueprint.

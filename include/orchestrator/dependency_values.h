@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "orchestrator/captured_values.h"
@@ -14,13 +15,18 @@
 
 namespace orchestrator {
 
+/// What parents carried over by --resume captured in the earlier run, for their children
+/// that run now: by the child's task_id, each parent's task_id and values.
+using CarriedParentValues =
+    std::unordered_map<TaskId, std::vector<std::pair<TaskId, CapturedValues>>>;
+
 /// The captured values of each task's dependencies, given to it as each parent gets its row
 /// and kept until its own row (Forget). Only a run whose templates name dependencies' values
 /// fills it; a task none of whose parents captured anything costs an entry per parent.
 class DependencyValues {
  public:
-  /// What `parent` (at `order` in the whole input) captured, for `child`.
-  void Add(TaskIndex child, TaskIndex order, TaskId parent, CapturedValues values);
+  /// What `parent` captured, for `child`.
+  void Add(TaskIndex child, TaskId parent, CapturedValues values);
 
   /// The value of capture column `column` that exactly one of `child`'s dependencies has; or
   /// nullopt, and `problem` says why: `no dependency captured price`, or `dependencies 3 and
@@ -28,8 +34,8 @@ class DependencyValues {
   std::optional<std::string_view> One(TaskIndex child, std::size_t column, std::string_view name,
                                       std::string& problem) const;
   /// Appends a JSON array of every dependency's value of `column` to `out`: a string, or the
-  /// JSON value a value is (CapturedAs::kJson), null for one without it, in the order of the
-  /// input.
+  /// JSON value a value is (CapturedAs::kJson), null for one without it, in the order of
+  /// their task_ids.
   void AppendAll(std::string& out, TaskIndex child, std::size_t column) const;
 
   /// The child has its row: its parents' values go.
@@ -40,11 +46,10 @@ class DependencyValues {
 
  private:
   struct Entry {
-    TaskIndex order;
     TaskId parent;
     CapturedValues values;
   };
-  std::unordered_map<TaskIndex, std::vector<Entry>> by_child_;  // each sorted by order
+  std::unordered_map<TaskIndex, std::vector<Entry>> by_child_;  // each sorted by parent
 };
 
 }  // namespace orchestrator

@@ -11,6 +11,7 @@
 
 #include "orchestrator/capture.h"
 #include "orchestrator/captured_values.h"
+#include "orchestrator/dependency_values.h"
 #include "orchestrator/input_file.h"
 #include "orchestrator/task.h"
 
@@ -67,6 +68,11 @@ EarlierResults ReadEarlierResults(const InputFile& file,
 /// of `tasks`. Earlier rows for ids not in `tasks` are ignored. The graph follows: the tasks
 /// left are renumbered in it, and a dependency on a task taken is gone (it completed).
 std::vector<TaskId> TakeCompleted(TaskList& tasks, const EarlierResults& earlier);
+
+/// What each parent the earlier run completed captured, for each of its children in `tasks`
+/// that runs again: the earlier file is the result cache of {dep.NAME}. Call before
+/// TakeCompleted, which drops those parents and their edges.
+CarriedParentValues CarriedParentValuesOf(const TaskList& tasks, const EarlierResults& earlier);
 
 }  // namespace orchestrator
 

@@ -26,7 +26,6 @@ static_assert(sizeof(ParentEnd) == 16, "sent once per edge between lists");
 /// run's templates name dependencies' values (Blueprint::uses_dependency_values).
 struct ParentValues {
   TaskIndex child = 0;  ///< In the numbering of the child's own list.
-  TaskIndex order = 0;  ///< The parent's place in the whole input (TaskList::deal).
   TaskId parent = 0;
   CapturedValues values;
 };

@@ -70,6 +70,9 @@ struct RunnerOptions {
   bool adapt_to_load = false;
   /// --halt, shared by every runner of the run (null: no --halt). It must outlive the runner.
   HaltSwitch* halt = nullptr;
+  /// --resume: what parents carried over captured, for their children's {dep.NAME} (null:
+  /// none). Read by every runner; it must outlive them.
+  const CarriedParentValues* carried = nullptr;
 };
 
 /// Drives each task through the blueprint's steps on one event loop. Knows nothing of curl or
