@@ -322,22 +322,27 @@ for line in open(sys.argv[2]):
 // that parents and children sit on different threads.
 class DependencyValuesCliTest : public ::testing::TestWithParam<int> {};
 
+// item captures sku and n; order fetches /item/{dep.n}?sku={dep.sku} and captures got.
+std::string ItemsAndOrders(const TestServer& server) {
+  return "[types.item]\n"
+         "steps = [ { name = \"lookup\", fetch = { url = \"" +
+         server.Url("/item/{task_id}") +
+         "\", capture = { sku = \"json:/sku\", n = \"json:/data/n\" } } } ]\n\n"
+         "[types.order]\n"
+         "steps = [ { name = \"order\", fetch = { url = \"" +
+         server.Url("/item/{dep.n}?sku={dep.sku}") +
+         "\", capture = { got = \"json:/sku\" } } } ]\n\n";
+}
+
 TEST_P(DependencyValuesCliTest, ATaskUsesWhatItsDependenciesCaptured) {
   TestServer server;
   TempDir dir;
   const std::string kinds = dir.Write(
-      "kinds.toml",
-      "[types.item]\n"
-      "steps = [ { name = \"lookup\", fetch = { url = \"" +
-          server.Url("/item/{task_id}") +
-          "\", capture = { sku = \"json:/sku\", n = \"json:/data/n\" } } } ]\n\n"
-          "[types.order]\n"
-          "steps = [ { name = \"order\", fetch = { url = \"" +
-          server.Url("/item/{dep.n}?sku={dep.sku}") +
-          "\", capture = { got = \"json:/sku\" } } } ]\n\n"
-          "[types.total]\n"
-          "steps = [ { name = \"sum\", fetch = { url = \"" +
-          server.Url("/ok") + "\", method = \"POST\", body = '{\"skus\":{deps.sku:json}}' } } ]\n");
+      "kinds.toml", ItemsAndOrders(server) +
+                        "[types.total]\n"
+                        "steps = [ { name = \"sum\", fetch = { url = \"" +
+                        server.Url("/ok") +
+                        "\", method = \"POST\", body = '{\"skus\":{deps.sku:json}}' } } ]\n");
   const std::string tasks = dir.Write("tasks.csv",
                                       "task_id,task_type,depends_on\n"
                                       "10,item,\n"
@@ -376,16 +381,7 @@ TEST_P(DependencyValuesCliTest, ATaskUsesWhatItsDependenciesCaptured) {
 TEST_P(DependencyValuesCliTest, AParentCarriedOverByResumeGivesItsValuesFromTheEarlierFile) {
   TestServer server;
   TempDir dir;
-  const std::string kinds =
-      dir.Write("kinds.toml",
-                "[types.item]\n"
-                "steps = [ { name = \"lookup\", fetch = { url = \"" +
-                    server.Url("/item/{task_id}") +
-                    "\", capture = { sku = \"json:/sku\", n = \"json:/data/n\" } } } ]\n\n"
-                    "[types.order]\n"
-                    "steps = [ { name = \"order\", fetch = { url = \"" +
-                    server.Url("/item/{dep.n}?sku={dep.sku}") +
-                    "\", capture = { got = \"json:/sku\" } } } ]\n");
+  const std::string kinds = dir.Write("kinds.toml", ItemsAndOrders(server));
   const std::string tasks = dir.Write(
       "tasks.csv", "task_id,task_type,depends_on\n10,item,\n11,item,\n20,order,10\n21,order,11\n");
   // 10 completed before, with values no server would give now; 11 failed, so it runs again.
