@@ -266,6 +266,11 @@ int Run(const Options& options, const SignalWatch& signals) {
         return ShardOf(id, shard.count) == shard.index;
       };
     }
+    // A terminal read with no word would look like a hang: say so once, as cat-like tools do.
+    if (options.tasks_path == "-" && !options.quiet && ::isatty(STDIN_FILENO) == 1) {
+      PrintToStderr(
+          "orchestrator: reading tasks from standard input (Ctrl-D to end, --help for usage)\n");
+    }
     tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()),
                       kinds ? &*kinds : builtin->kinds(), in_shard);
     for (const std::string& warning : tasks.warnings) {

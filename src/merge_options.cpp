@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string_view>
 
-#include "orchestrator/version.h"
+#include "orchestrator/version_text.h"
 #include "parse_error_words.h"
 
 namespace orchestrator {
@@ -33,7 +33,7 @@ MergeCommandLine ParseMergeCommandLine(int argc, const char* const* argv) {
   MergeOptions& options = result.options;
   CLI::App app{std::string(kDescription), "orchestrator merge"};
   app.footer(std::string(kFooter));
-  app.set_version_flag("--version", fmt::format("orchestrator {}", kVersion));
+  app.set_version_flag("-V,--version", VersionText());
   app.add_option("FILE", options.files, "Result CSVs of the shards, in order")
       ->required()
       ->type_name("FILE");

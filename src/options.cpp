@@ -27,7 +27,7 @@
 #include "orchestrator/secrets.h"
 #include "orchestrator/text.h"
 #include "orchestrator/url.h"
-#include "orchestrator/version.h"
+#include "orchestrator/version_text.h"
 #include "parse_error_words.h"
 
 namespace orchestrator {
@@ -208,7 +208,7 @@ struct GivenFlags {
 // into `flags` for a check below.
 void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
   app.footer(std::string(kFooter));
-  app.set_version_flag("--version", fmt::format("orchestrator {}", kVersion));
+  app.set_version_flag("-V,--version", VersionText());
 
   app.add_option("TASKS_CSV", options.tasks_path,
                  "Tasks CSV file; - or absent reads standard input")

@@ -105,7 +105,7 @@ FirstAsked HelpOrVersionAsked(int argc, const char* const* argv) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;
     if (arg == "--help" || arg == "-h") return FirstAsked::kHelp;
-    if (arg == "--version") return FirstAsked::kVersion;
+    if (arg == "--version" || arg == "-V") return FirstAsked::kVersion;
   }
   return FirstAsked::kNothing;
 }

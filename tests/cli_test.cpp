@@ -221,14 +221,44 @@ TEST(CliTest, HelpAndVersionWorkInEveryPosition) {
     EXPECT_EQ(help.exit_status, 0) << args.back() << ": " << help.err;
     EXPECT_NE(help.out.find("Usage: orchestrator"), std::string::npos) << help.out;
   }
-  const std::vector<std::vector<std::string>> versions = {
-      {"--url", "x", "--version"}, {"merge", "--version"}, {"merge", "a.csv", "--version"}};
+  const std::vector<std::vector<std::string>> versions = {{"--url", "x", "--version"},
+                                                          {"merge", "--version"},
+                                                          {"merge", "a.csv", "--version"},
+                                                          {"-V"},
+                                                          {"merge", "-V"}};
+  const std::string expected = RunOrchestrator({"--version"}).out;
+  EXPECT_NE(expected.find("\nlibcurl "), std::string::npos) << expected;
   for (const std::vector<std::string>& args : versions) {
     const ProcessResult version = RunOrchestrator(args, Stdin(""));
     EXPECT_EQ(version.exit_status, 0) << args.front() << ": " << version.err;
-    EXPECT_TRUE(version.out.starts_with("orchestrator ")) << version.out;
+    EXPECT_EQ(version.out, expected) << "the same for the run and for merge";
     EXPECT_EQ(version.err, "");
   }
+}
+
+// With no tasks file and a terminal on stdin, a hint says what it waits for; with a pipe, or
+// -q, nothing does.
+TEST(CliTest, ReadingATerminalSaysSoOnceAndAPipeSaysNothing) {
+  TestServer server;
+  const std::string hint =
+      "orchestrator: reading tasks from standard input (Ctrl-D to end, --help for usage)";
+  // script gives the command a pseudo-terminal, and what we write is typed into it; Ctrl-D
+  // (\x04) ends the input.
+  const std::string command = "exec " + kBinary + " --url " + server.Url("/ok") + " --delay 0";
+  const ProcessResult typed = RunProcess({"/usr/bin/script", "-qfec", command, "/dev/null"},
+                                         Stdin("task_id,task_type\n1,a\n\x04"));
+  EXPECT_EQ(typed.exit_status, 0) << typed.out << typed.err;
+  const std::size_t at = typed.out.find(hint);
+  EXPECT_NE(at, std::string::npos) << typed.out;
+  EXPECT_EQ(typed.out.find(hint, at + 1), std::string::npos) << "once";
+  EXPECT_NE(typed.out.find("1,Completed,"), std::string::npos) << typed.out;
+  const ProcessResult quiet = RunProcess({"/usr/bin/script", "-qfec", command + " -q", "/dev/null"},
+                                         Stdin("task_id,task_type\n1,a\n\x04"));
+  EXPECT_EQ(quiet.out.find(hint), std::string::npos) << quiet.out;
+  const ProcessResult piped =
+      RunOrchestrator({"--url", server.Url("/ok"), "--delay", "0"}, Stdin(TasksCsv(1)));
+  EXPECT_EQ(piped.exit_status, 0) << piped.err;
+  EXPECT_EQ(piped.err.find("reading tasks"), std::string::npos) << piped.err;
 }
 
 TEST(CliTest, UrlComesFromTheEnvironment) {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -135,6 +137,20 @@ TEST_F(OptionsTest, HelpAndVersionArePrinted) {
   const CommandLine version = Parse({"--version"});
   EXPECT_EQ(version.action, CommandLine::Action::kPrint);
   EXPECT_EQ(version.text.rfind("orchestrator ", 0), 0u);
+  // As curl -V: ours and the commit, then libcurl with its TLS library, then the rest.
+  std::vector<std::string> lines;
+  std::istringstream stream(version.text);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u) << version.text;
+  EXPECT_TRUE(
+      std::regex_match(lines[0], std::regex(R"(orchestrator \d+\.\d+\.\d+ \(git (\w+|unknown)\))")))
+      << lines[0];
+  EXPECT_TRUE(std::regex_match(
+      lines[1], std::regex(R"(libcurl \d+\.\d+\.\d+ \(OpenSSL/[^,]+, nghttp2/.*\))")))
+      << lines[1];
+  EXPECT_TRUE(lines[2].starts_with("Boost 1.81.0, toml++ 3.")) << lines[2];
+  EXPECT_NE(lines[2].find("OpenSSL 3."), std::string::npos) << lines[2];
+  EXPECT_EQ(Parse({"-V"}).text, version.text) << "-V is --version";
 }
 
 // The text a template expands to for task 7 of type "t".
