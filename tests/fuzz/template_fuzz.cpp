@@ -126,6 +126,12 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
     return name_start(c) || (c >= '0' && c <= '9') || c == '-';
   };
   const auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  // A name may start with "dep." or "deps." (a dependency's value): their length, or 0.
+  const auto dependency_prefix = [](std::string_view rest) -> std::size_t {
+    if (rest.starts_with("dep.")) return 4;
+    if (rest.starts_with("deps.")) return 5;
+    return 0;
+  };
   // A placeholder NAME with its format (none: npos) at format_at: the offset of its error, if
   // it has one (an unknown format, then an unknown name), else it ends the current piece.
   const auto place = [&](std::string_view name, std::size_t name_at, std::string_view format_text,
@@ -150,6 +156,7 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
   for (std::size_t i = 0; i < text.size();) {
     if (!escaped && (text[i] == '{' || text[i] == '}')) {
       std::size_t k = i + 1;
+      if (text[i] == '{') k += dependency_prefix(text.substr(k));
       if (text[i] == '{' && k < text.size() && name_start(text[k])) {
         while (k < text.size() && name_char(text[k])) ++k;
         const std::string_view name = text.substr(i + 1, k - i - 1);
@@ -184,8 +191,9 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
       const std::size_t colon = content.find(':');
       const std::string_view name = content.substr(0, colon);
       if (name.empty()) return fail(i + 1);
-      for (std::size_t k = 0; k < name.size(); ++k) {
-        if (!(k == 0 ? name_start(name[k]) : name_char(name[k]))) return fail(i + 1 + k);
+      const std::size_t prefix = dependency_prefix(name);
+      for (std::size_t k = prefix; k < name.size(); ++k) {
+        if (!(k == prefix ? name_start(name[k]) : name_char(name[k]))) return fail(i + 1 + k);
       }
       const bool has_format = colon != std::string_view::npos;
       const std::string_view format = has_format ? content.substr(colon + 1) : std::string_view();
