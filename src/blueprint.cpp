@@ -17,7 +17,7 @@ namespace orchestrator {
 namespace {
 
 // --data-file: the whole file, as a body template. Read once, before anything runs.
-Template ReadBodyTemplate(const std::string& path) {
+Template ReadBodyTemplate(const std::string& path, std::span<const Capture> captures) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw InputError(path, 0, fmt::format("cannot open the --data-file: {}", std::strerror(errno)));
@@ -37,7 +37,7 @@ Template ReadBodyTemplate(const std::string& path) {
   ::close(fd);
   if (error != 0)
     throw InputError(path, 0, fmt::format("cannot read the --data-file: {}", std::strerror(error)));
-  auto parsed = ParseBuiltinTemplate(text, TemplateContext::kBody);
+  auto parsed = ParseBuiltinTemplate(text, TemplateContext::kBody, captures);
   if (auto* problem = std::get_if<Template::Error>(&parsed)) {
     // Where, as an editor counts: 1-based line and byte column.
     const std::string_view before = std::string_view(text).substr(0, problem->offset);
@@ -46,10 +46,41 @@ Template ReadBodyTemplate(const std::string& path) {
         1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
     const std::size_t column =
         problem->offset - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
-    throw InputError(path, line, column,
-                     problem->message + " (--data-file is a template: {task_id}, {task_type})");
+    throw InputError(
+        path, line, column,
+        problem->message + " (--data-file is a template: {task_id}, {task_type}, {dep.NAME})");
   }
   return std::get<Template>(std::move(parsed));
+}
+
+// Notes in `blueprint` the values of dependencies its fetches' templates name: the capture
+// columns of {dep.NAME}, each once, and whether it names any (Blueprint::dependency_columns,
+// uses_dependency_values). NAME is one of the fetch's own captures: the built-in blueprint
+// has one fetch, and a task's dependencies run it too.
+void NoteDependencyValues(Blueprint& blueprint) {
+  for (const Step& step : blueprint.steps) {
+    const auto* fetch = std::get_if<FetchStep>(&step.action);
+    if (fetch == nullptr) continue;
+    const auto note = [&](const Template& text) {
+      text.ForEachSlot([&](std::size_t slot) {
+        if (slot < kFirstDependencySlot) return;
+        blueprint.uses_dependency_values = true;
+        if (slot >= kFirstDependenciesSlot) return;
+        const std::size_t column = slot - kFirstDependencySlot;
+        for (const Blueprint::DependencyColumn& used : blueprint.dependency_columns) {
+          if (used.column == column) return;
+        }
+        for (const Capture& capture : fetch->captures) {
+          if (capture.column == column)
+            blueprint.dependency_columns.push_back({column, capture.name});
+        }
+      });
+    };
+    note(fetch->url);
+    for (const Header& header : fetch->headers) note(header.value);
+    if (fetch->body) note(*fetch->body);
+    if (fetch->save) note(*fetch->save);
+  }
 }
 
 }  // namespace
@@ -76,24 +107,36 @@ std::optional<std::size_t> SlotOf(const Blueprint& blueprint, std::string_view n
 }
 
 std::variant<Template, Template::Error> ParseBuiltinTemplate(std::string_view text,
-                                                             TemplateContext context) {
-  static const std::string kKnown[] = {"task_id", "task_type"};
+                                                             TemplateContext context,
+                                                             std::span<const Capture> captures) {
+  std::vector<std::string> known{"task_id", "task_type"};
+  for (const Capture& capture : captures) known.push_back("dep." + capture.name);
   return Template::Parse(
       text, context,
-      [](std::string_view name) -> std::optional<std::size_t> {
+      [captures](std::string_view name) -> std::optional<std::size_t> {
         if (name == "task_id") return kTaskIdSlot;
         if (name == "task_type") return kTaskTypeSlot;
+        // The values of the dependencies, which run this blueprint too.
+        const bool all = name.starts_with("deps.");
+        if (!all && !name.starts_with("dep.")) return std::nullopt;
+        const std::string_view capture_name = name.substr(all ? 5 : 4);
+        for (const Capture& capture : captures) {
+          if (capture.name == capture_name) {
+            return (all ? kFirstDependenciesSlot : kFirstDependencySlot) + capture.column;
+          }
+        }
         return std::nullopt;
       },
-      kKnown);
+      known);
 }
 
-std::variant<Template, Template::Error> ParseUrlTemplate(std::string_view url) {
-  return ParseBuiltinTemplate(url, TemplateContext::kUrl);
+std::variant<Template, Template::Error> ParseUrlTemplate(std::string_view url,
+                                                         std::span<const Capture> captures) {
+  return ParseBuiltinTemplate(url, TemplateContext::kUrl, captures);
 }
 
-FetchStep GetOf(std::string_view url) {
-  auto parsed = ParseUrlTemplate(url);
+FetchStep GetOf(std::string_view url, std::span<const Capture> captures) {
+  auto parsed = ParseUrlTemplate(url, captures);
   if (const auto* error = std::get_if<Template::Error>(&parsed)) {
     throw std::invalid_argument(error->message);
   }
@@ -103,10 +146,10 @@ FetchStep GetOf(std::string_view url) {
 }
 
 FetchStep FetchOf(std::string_view url, const RequestFlags& flags) {
-  FetchStep fetch = GetOf(url);
+  FetchStep fetch = GetOf(url, flags.captures);
   fetch.headers = flags.headers;
   fetch.body = flags.body;
-  if (!flags.body_file.empty()) fetch.body = ReadBodyTemplate(flags.body_file);
+  if (!flags.body_file.empty()) fetch.body = ReadBodyTemplate(flags.body_file, flags.captures);
   // curl's rule: a body without -X is a POST.
   fetch.method = flags.method.value_or(fetch.body ? HttpMethod::kPost : HttpMethod::kGet);
   fetch.save = flags.save;
@@ -137,6 +180,7 @@ Blueprint DefaultBlueprint(FetchStep fetch, Duration delay) {
   blueprint.steps.push_back({"fetch_data", std::move(fetch)});
   blueprint.steps.push_back({"long_delay", DelayStep{delay, std::nullopt}});
   blueprint.steps.push_back({"emit_event", EmitStep{}});
+  NoteDependencyValues(blueprint);
   return blueprint;
 }
 

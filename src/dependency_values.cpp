@@ -4,16 +4,21 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "orchestrator/result_jsonl.h"
 
 namespace orchestrator {
 
-void DependencyValues::Add(TaskIndex child, TaskId parent, CapturedValues values) {
+void DependencyValues::Add(TaskIndex child, std::uint32_t rank, TaskId parent,
+                           CapturedValues values) {
   std::vector<Entry>& entries = by_child_[child];
-  const auto at = std::upper_bound(entries.begin(), entries.end(), parent,
-                                   [](TaskId id, const Entry& e) { return id < e.parent; });
-  entries.insert(at, Entry{parent, std::move(values)});
+  const auto at =
+      std::upper_bound(entries.begin(), entries.end(), std::make_pair(rank, parent),
+                       [](const std::pair<std::uint32_t, TaskId>& key, const Entry& e) {
+                         return key.first != e.rank ? key.first < e.rank : key.second < e.parent;
+                       });
+  entries.insert(at, Entry{rank, parent, std::move(values)});
 }
 
 std::optional<std::string_view> DependencyValues::One(TaskIndex child, std::size_t column,
@@ -51,12 +56,10 @@ void DependencyValues::AppendAll(std::string& out, TaskIndex child, std::size_t 
       if (!first) out += ',';
       first = false;
       const std::optional<CapturedValue> value = entry.values.FindValue(column);
-      if (!value) {
-        out += "null";
-      } else if (value->json() && IsOneLineJsonValue(value->text)) {
-        out += value->text;  // a number, an object...: as the JSON it is
+      if (value) {
+        AppendCapturedJson(out, *value);
       } else {
-        AppendJsonString(out, value->text);
+        out += "null";
       }
     }
   }

@@ -295,7 +295,8 @@ CarriedParentValues CarriedParentValuesOf(const TaskList& tasks, const EarlierRe
     tasks.graph.ForEachChild(parent, [&](const Dependent& dependent) {
       const TaskId child_id = tasks.tasks[dependent.child].id;
       if (!earlier.Completed(child_id)) {
-        carried[child_id].emplace_back(parent_id, earlier.CapturedOf(parent_id));
+        carried[child_id].push_back(
+            CarriedParent{dependent.rank, parent_id, earlier.CapturedOf(parent_id)});
       }
     });
   }

@@ -14,6 +14,7 @@
 
 #include "orchestrator/input_error.h"
 #include "orchestrator/open_output.h"
+#include "orchestrator/result_jsonl.h"
 #include "orchestrator/run_stats.h"
 #include "orchestrator/text.h"
 #include "orchestrator/webhook.h"
@@ -218,13 +219,13 @@ std::string EventLog::CapturesJson(const Outcome& outcome) const {
   if (outcome.captured.empty()) return {};
   std::string json = R"(,"captures":{)";
   bool first = true;
-  outcome.captured.ForEach([&](std::size_t column, std::string_view value) {
+  outcome.captured.ForEach([&](std::size_t column, CapturedValue value) {
     if (column >= capture_json_.size()) return;
     if (!first) json += ',';
     first = false;
     json += capture_json_[column];
     json += ':';
-    json += boost::json::serialize(boost::json::value(ValidUtf8(value)));
+    AppendCapturedJson(json, value);
   });
   json += '}';
   return json;

@@ -254,6 +254,10 @@ int Run(const Options& options, const SignalWatch& signals) {
     // reader keeps them.
     builtin.emplace(DefaultBlueprint(std::move(fetch), options.delay), options.limits);
   }
+  // Whether tasks get their dependencies' captured values ({dep.NAME}, {deps.NAME:json}):
+  // then the reader keeps the order each row lists its parents in.
+  const bool uses_dependency_values = blueprint_file ? blueprint_file->UsesDependencyValues()
+                                                     : builtin->Of("").uses_dependency_values;
 
   // Read: a signal while reading (a slow producer, a terminal) ends the run here.
   TaskList tasks;
@@ -271,8 +275,10 @@ int Run(const Options& options, const SignalWatch& signals) {
       PrintToStderr(
           "orchestrator: reading tasks from standard input (Ctrl-D to end, --help for usage)\n");
     }
+    ReadOptions read;
+    read.dependency_order = uses_dependency_values;
     tasks = ReadTasks(InputFile::Open(options.tasks_path, signals.fd()),
-                      kinds ? &*kinds : builtin->kinds(), in_shard);
+                      kinds ? &*kinds : builtin->kinds(), in_shard, read);
     for (const std::string& warning : tasks.warnings) {
       PrintToStderr("orchestrator: warning: {}\n", warning);
     }
@@ -293,9 +299,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::size_t unique_tasks = tasks.tasks.size();
   // What parents carried over captured, for their children's {dep.NAME}.
   CarriedParentValues carried_values;
-  if (blueprint_file && blueprint_file->UsesDependencyValues()) {
-    carried_values = CarriedParentValuesOf(tasks, earlier);
-  }
+  if (uses_dependency_values) carried_values = CarriedParentValuesOf(tasks, earlier);
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
   const std::size_t threads = PlanThreads(options.threads, DefaultThreadCount());
   const bool saving_bodies =

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,7 +74,8 @@ CheckResult ApplyDuration(const DurationOption& option) {
 
 // -H 'Name: value', the value a header template: the header, or what is wrong. The value is
 // never quoted: it may be a secret.
-std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::size_t number) {
+std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::size_t number,
+                                                  std::span<const Capture> captures) {
   const std::size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
     return fmt::format("-H: header {} has no colon (write -H 'Name: value')", number);
@@ -83,7 +85,8 @@ std::variant<Header, std::string> ParseHeaderFlag(std::string_view text, std::si
       const auto* problem = std::get_if<std::string>(&checked)) {
     return fmt::format("-H: header {} has {}", number, *problem);
   }
-  auto value = ParseBuiltinTemplate(Trim(text.substr(colon + 1)), TemplateContext::kHeader);
+  auto value =
+      ParseBuiltinTemplate(Trim(text.substr(colon + 1)), TemplateContext::kHeader, captures);
   if (auto* error = std::get_if<Template::Error>(&value)) {
     return fmt::format("-H {}: {}", name, error->message);
   }
@@ -477,7 +480,7 @@ CheckResult ApplyMaxBody(const GivenFlags& flags, Options& options) {
 // --url: a template of an http or https URL; without a scheme, http:// as curl guesses.
 CheckResult CheckUrl(const GivenFlags&, Options& options) {
   options.url = WithGuessedScheme(options.url);
-  if (const auto parsed = ParseUrlTemplate(options.url);
+  if (const auto parsed = ParseUrlTemplate(options.url, options.request.captures);
       std::holds_alternative<Template::Error>(parsed)) {
     return "--url: " + std::get<Template::Error>(parsed).message;
   }
@@ -500,7 +503,7 @@ CheckResult ApplyMethod(const GivenFlags& flags, Options& options) {
 // -H, each, in order.
 CheckResult ApplyHeaders(const GivenFlags& flags, Options& options) {
   for (std::size_t i = 0; i < flags.headers.size(); ++i) {
-    auto header = ParseHeaderFlag(flags.headers[i], i + 1);
+    auto header = ParseHeaderFlag(flags.headers[i], i + 1, options.request.captures);
     if (auto* problem = std::get_if<std::string>(&header)) return std::move(*problem);
     options.request.headers.push_back(std::get<Header>(std::move(header)));
   }
@@ -538,7 +541,7 @@ CheckResult ApplySave(const GivenFlags& flags, Options& options) {
   if (auto problem = SavePathProblem(flags.save, options.save_anywhere)) {
     return fmt::format("--save {}: {}", QuoteForMessage(flags.save, 80), *problem);
   }
-  auto save = ParseBuiltinTemplate(flags.save, TemplateContext::kPath);
+  auto save = ParseBuiltinTemplate(flags.save, TemplateContext::kPath, options.request.captures);
   if (auto* error = std::get_if<Template::Error>(&save)) return "--save: " + error->message;
   options.request.save = std::get<Template>(std::move(save));
   return kPassed;
@@ -556,7 +559,7 @@ CheckResult ApplyBody(const GivenFlags& flags, Options& options) {
     return "--data-file: the file name is empty";
   }
   if (data_given) {
-    auto body = ParseBuiltinTemplate(flags.data, TemplateContext::kBody);
+    auto body = ParseBuiltinTemplate(flags.data, TemplateContext::kBody, options.request.captures);
     if (auto* error = std::get_if<Template::Error>(&body)) return "-d: " + error->message;
     request.body = std::get<Template>(std::move(body));
   }
@@ -662,10 +665,10 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
       ApplyReport,          // --report
       ApplyHalt,            // --halt
       ApplyMaxBody,         // --max-body
+      ApplyCaptures,        // --capture: before the templates that may name {dep.NAME}
       CheckUrl,             // --url
       ApplyMethod,          // -X
       ApplyHeaders,         // -H
-      ApplyCaptures,        // --capture
       ApplySave,            // --save, --save-anywhere
       ApplyBody,            // -d, --data-file
       ApplyHttpVersion,     // --http1.1, --http2

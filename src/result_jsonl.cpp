@@ -28,6 +28,14 @@ bool IsOneLineJsonValue(std::string_view text) {
   return !error;
 }
 
+void AppendCapturedJson(std::string& out, const CapturedValue& value) {
+  if (value.json() && IsOneLineJsonValue(value.text)) {
+    out += value.text;  // a number, an object...: as the JSON it is
+  } else {
+    AppendJsonString(out, value.text);
+  }
+}
+
 void AppendJsonlRow(std::string& out, TaskId id, const Outcome& outcome,
                     std::span<const std::string> capture_columns) {
   fmt::format_to(std::back_inserter(out), R"({{"task_id":{},"final_status":"{}","error_info":)", id,
@@ -39,11 +47,7 @@ void AppendJsonlRow(std::string& out, TaskId id, const Outcome& outcome,
     out += ',';
     AppendJsonString(out, capture_columns[column]);
     out += ':';
-    if (value->json() && IsOneLineJsonValue(value->text)) {
-      out += value->text;
-    } else {
-      AppendJsonString(out, value->text);
-    }
+    AppendCapturedJson(out, *value);
   }
   out += "}\n";
 }

@@ -123,8 +123,9 @@ Runner::Runner(const TaskList& tasks, std::vector<const Blueprint*> blueprints,
     for (TaskIndex index = 0; index < tasks.tasks.size(); ++index) {
       const auto carried = options_.carried->find(tasks.tasks[index].id);
       if (carried == options_.carried->end()) continue;
-      for (const auto& [parent, values] : carried->second) {
-        dependency_values_.Add(index, parent, values);
+      for (const CarriedParent& carried_parent : carried->second) {
+        dependency_values_.Add(index, carried_parent.rank, carried_parent.parent,
+                               carried_parent.values);
       }
     }
   }
@@ -758,7 +759,8 @@ void Runner::ReleaseChildren(TaskIndex done, FinalStatus done_status,
                          .kind = dependent.kind,
                          .completed = completed};
     // Its values first: a child released by the news may run at once.
-    ParentValues captured{.child = news.child, .parent = parent, .values = {}};
+    ParentValues captured{
+        .child = news.child, .rank = dependent.rank, .parent = parent, .values = {}};
     if (const std::uint32_t list = deal.ListOf(dependent.child); list != deal.list) {
       if (passes_dependency_values_) {
         captured.values = values;
@@ -780,7 +782,7 @@ void Runner::ReleaseChildren(TaskIndex done, FinalStatus done_status,
 void Runner::TakeParentValues(ParentValues values) {
   if (!BlueprintOf(values.child).uses_dependency_values) return;
   if (states_[values.child].phase != Phase::kBlocked) return;
-  dependency_values_.Add(values.child, values.parent, std::move(values.values));
+  dependency_values_.Add(values.child, values.rank, values.parent, std::move(values.values));
 }
 
 std::optional<std::string> Runner::DependencyValueProblem(TaskIndex index) const {

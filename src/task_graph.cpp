@@ -20,24 +20,46 @@ std::uint64_t KeyOf(const TaskGraph::Edge& edge) {
 
 }  // namespace
 
-TaskGraph TaskGraph::FromEdges(std::size_t task_count, std::vector<Edge> edges) {
+TaskGraph TaskGraph::FromEdges(std::size_t task_count, std::vector<Edge> edges, Order order) {
   TaskGraph graph;
   graph.task_count_ = task_count;
   if (edges.empty()) return graph;
   auto rows = std::make_shared<Rows>();
   if (edges.size() >= kNone) throw std::length_error("a task graph holds fewer than 2^32 edges");
-  std::vector<std::uint64_t> keys(edges.size());
-  for (std::size_t e = 0; e < edges.size(); ++e) {
-    if (edges[e].parent >= task_count || edges[e].child >= task_count) {
+  for (const Edge& edge : edges) {
+    if (edge.parent >= task_count || edge.child >= task_count) {
       throw std::out_of_range("a task graph edge names a task out of range");
     }
-    keys[e] = KeyOf(edges[e]);
   }
-  std::vector<Edge>().swap(edges);  // the keys hold it all now, in 8 bytes instead of 12
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end(),
-                         [](std::uint64_t a, std::uint64_t b) { return a >> 1 == b >> 1; }),
-             keys.end());
+  std::vector<std::uint64_t> keys(edges.size());
+  if (order == Order::kKept) {
+    // Sorted by key, then rank, so that of two edges between the same tasks the one kept
+    // (kSuccess, then the lower rank) comes first.
+    std::sort(edges.begin(), edges.end(), [](const Edge& a, const Edge& b) {
+      const std::uint64_t ka = KeyOf(a);
+      const std::uint64_t kb = KeyOf(b);
+      return ka != kb ? ka < kb : a.rank < b.rank;
+    });
+    edges.erase(std::unique(edges.begin(), edges.end(),
+                            [](const Edge& a, const Edge& b) {
+                              return a.parent == b.parent && a.child == b.child;
+                            }),
+                edges.end());
+    keys.resize(edges.size());
+    rows->ranks.resize(edges.size());
+    for (std::size_t e = 0; e < edges.size(); ++e) {
+      keys[e] = KeyOf(edges[e]);
+      rows->ranks[e] = edges[e].rank;
+    }
+    std::vector<Edge>().swap(edges);
+  } else {
+    for (std::size_t e = 0; e < edges.size(); ++e) keys[e] = KeyOf(edges[e]);
+    std::vector<Edge>().swap(edges);  // the keys hold it all now, in 8 bytes instead of 16
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end(),
+                           [](std::uint64_t a, std::uint64_t b) { return a >> 1 == b >> 1; }),
+               keys.end());
+  }
 
   rows->offsets.assign(task_count + 1, 0);
   rows->parent_counts.assign(task_count, 0);
@@ -130,6 +152,7 @@ TaskGraph TaskGraph::Keep(const std::vector<bool>& keep) const {
       if (KindOf(e) == Dependency::kFinish)
         rows->finish_bits[at / 64] |= std::uint64_t{1} << (at % 64);
       rows->children.push_back(new_child);
+      if (!rows_->ranks.empty()) rows->ranks.push_back(rows_->ranks[e]);
       ++rows->parent_counts[new_child];
     }
     rows->offsets[new_parent + 1] = static_cast<std::uint32_t>(rows->children.size());
@@ -137,6 +160,7 @@ TaskGraph TaskGraph::Keep(const std::vector<bool>& keep) const {
   if (rows->children.empty()) return TaskGraph::FromEdges(kept, {});
   rows->children.shrink_to_fit();
   rows->finish_bits.shrink_to_fit();
+  rows->ranks.shrink_to_fit();
   graph.rows_ = std::move(rows);
   return graph;
 }
@@ -180,7 +204,8 @@ std::size_t TaskGraph::MemoryBytes() const {
   return sizeof(Rows) + rows_->offsets.capacity() * sizeof(std::uint32_t) +
          rows_->children.capacity() * sizeof(TaskIndex) +
          rows_->finish_bits.capacity() * sizeof(std::uint64_t) +
-         rows_->parent_counts.capacity() * sizeof(std::uint32_t);
+         rows_->parent_counts.capacity() * sizeof(std::uint32_t) +
+         rows_->ranks.capacity() * sizeof(std::uint32_t);
 }
 
 }  // namespace orchestrator

@@ -87,12 +87,14 @@ class Dependencies {
   /// the header has no such column).
   void AddRow(TaskId id, std::size_t line, const char* depends_on, const char* after) {
     const std::size_t first = parents_.size();
-    if (depends_on != nullptr) AddParents(id, line, depends_on, Dependency::kSuccess);
-    if (after != nullptr) AddParents(id, line, after, Dependency::kFinish);
-    // Sorted by parent, depends_on first, then one of each parent: depends_on wins.
+    if (depends_on != nullptr) AddParents(id, line, depends_on, Dependency::kSuccess, first);
+    if (after != nullptr) AddParents(id, line, after, Dependency::kFinish, first);
+    // Sorted by parent, depends_on first, then one of each parent: depends_on wins, and of
+    // a parent listed twice the first place it has.
     const auto begin = parents_.begin() + static_cast<std::ptrdiff_t>(first);
     std::sort(begin, parents_.end(), [](const Parent& a, const Parent& b) {
-      return a.id != b.id ? a.id < b.id : a.kind < b.kind;
+      if (a.id != b.id) return a.id < b.id;
+      return a.kind != b.kind ? a.kind < b.kind : a.rank < b.rank;
     });
     parents_.erase(std::unique(begin, parents_.end(),
                                [](const Parent& a, const Parent& b) { return a.id == b.id; }),
@@ -152,9 +154,11 @@ class Dependencies {
   }
 
   /// Once the whole input is read without a problem: the graph of `tasks` (the unique tasks,
-  /// as the reader kept them), and the warnings. Throws InputError for a parent that is no
-  /// task of the input (the first in line order) or a cycle.
-  TaskGraph Finish(const std::vector<Task>& tasks, std::vector<std::string>& warnings) {
+  /// as the reader kept them), with the order each row lists its parents in when
+  /// `keep_order`, and the warnings. Throws InputError for a parent that is no task of the
+  /// input (the first in line order) or a cycle.
+  TaskGraph Finish(const std::vector<Task>& tasks, std::vector<std::string>& warnings,
+                   bool keep_order) {
     DropDuplicates();
     warnings = std::move(warnings_);
     if (warnings_left_off_ > 0) {
@@ -193,12 +197,14 @@ class Dependencies {
               file_, rows_[i].line,
               fmt::format("{} {} is not a task in this input", ColumnOf(parent.kind), parent.id));
         }
-        edges.push_back({it->index, static_cast<TaskIndex>(i), parent.kind});
+        edges.push_back({it->index, static_cast<TaskIndex>(i), parent.kind, parent.rank});
       }
     }
     std::vector<IdIndex>().swap(by_id);
     std::vector<Parent>().swap(parents_);
-    TaskGraph graph = TaskGraph::FromEdges(tasks.size(), std::move(edges));
+    TaskGraph graph =
+        TaskGraph::FromEdges(tasks.size(), std::move(edges),
+                             keep_order ? TaskGraph::Order::kKept : TaskGraph::Order::kDropped);
     if (const std::optional<std::vector<TaskIndex>> cycle = graph.FindCycle()) {
       throw InputError(file_, 0, DescribeCycle(*cycle, tasks));
     }
@@ -208,6 +214,7 @@ class Dependencies {
  private:
   struct Parent {
     TaskId id;
+    std::uint32_t rank;  // its place in the row's lists: depends_on's, then after's
     Dependency kind;
   };
   struct Row {
@@ -243,8 +250,10 @@ class Dependencies {
     });
   }
 
-  // Splits a field at spaces, tabs and semicolons; each piece must be a task_id.
-  void AddParents(TaskId child, std::size_t line, std::string_view text, Dependency kind) {
+  // Splits a field at spaces, tabs and semicolons; each piece must be a task_id. The row's
+  // parents start at parents_[first].
+  void AddParents(TaskId child, std::size_t line, std::string_view text, Dependency kind,
+                  std::size_t first) {
     const auto separator = [](char c) { return c == ' ' || c == '\t' || c == ';'; };
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -268,7 +277,7 @@ class Dependencies {
       if (parents_.size() == std::numeric_limits<std::uint32_t>::max()) {
         throw InputError(file_, line, "more dependencies than one run can hold (2^32 - 1)");
       }
-      parents_.push_back({*parent, kind});
+      parents_.push_back({*parent, static_cast<std::uint32_t>(parents_.size() - first), kind});
     }
   }
 
@@ -630,7 +639,8 @@ class KindReader {
   std::string error_;
 };
 
-TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep, const ReadLimits& limits) {
+TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep,
+                        const ReadOptions& options) {
   TaskList list;
   CheckedByteSource source(input);
   // The parser's 48 MiB of buffers go when this function returns, before the run starts.
@@ -638,7 +648,7 @@ TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep, const Re
   {
     CsvReader<4> csv(input.name(), source.Lend());
     try {
-      ReadRows(csv, source, input.name(), list, dependencies, keep, limits.first_compaction);
+      ReadRows(csv, source, input.name(), list, dependencies, keep, options.first_compaction);
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {
@@ -647,21 +657,23 @@ TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep, const Re
     source.ThrowIfFailed();
   }
   // Only once every row is read: a parent may come after its child.
-  if (dependencies) list.graph = dependencies->Finish(list.tasks, list.warnings);
+  if (dependencies) {
+    list.graph = dependencies->Finish(list.tasks, list.warnings, options.dependency_order);
+  }
   return list;
 }
 
 TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds, const TaskFilter& keep,
-                          const ReadLimits& limits) {
+                          const ReadOptions& options) {
   TaskList list;
-  list.values = ColumnTable(limits.max_value_bytes);
+  list.values = ColumnTable(options.max_value_bytes);
   CheckedByteSource source(input);
   std::optional<Dependencies> dependencies;
   {
     CsvRows csv(input.name(), source.Lend());
     try {
       KindReader(csv, source, input.name(), kinds, list, dependencies, keep,
-                 limits.first_compaction)
+                 options.first_compaction)
           .Read();
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
@@ -670,20 +682,22 @@ TaskList ReadTasksOfKinds(const InputFile& input, const TaskKinds& kinds, const 
     }
     source.ThrowIfFailed();
   }
-  if (dependencies) list.graph = dependencies->Finish(list.tasks, list.warnings);
+  if (dependencies) {
+    list.graph = dependencies->Finish(list.tasks, list.warnings, options.dependency_order);
+  }
   return list;
 }
 
 }  // namespace
 
 TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds, const TaskFilter& keep) {
-  return ReadTasks(input, kinds, keep, ReadLimits{});
+  return ReadTasks(input, kinds, keep, ReadOptions{});
 }
 
 TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds, const TaskFilter& keep,
-                   const ReadLimits& limits) {
-  return kinds != nullptr ? ReadTasksOfKinds(input, *kinds, keep, limits)
-                          : ReadPlainTasks(input, keep, limits);
+                   const ReadOptions& options) {
+  return kinds != nullptr ? ReadTasksOfKinds(input, *kinds, keep, options)
+                          : ReadPlainTasks(input, keep, options);
 }
 
 void TaskKindTable::Add(std::string task_type, Kind kind) {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "orchestrator/fill_request.h"
+#include "orchestrator/result_jsonl.h"
 #include "orchestrator/text.h"
 
 namespace orchestrator {
@@ -70,19 +71,29 @@ std::string WebhookBody(const WebhookRecord& record) {
   if (record.outcome != nullptr) {
     body["final_status"] = FinalStatusName(record.outcome->status());
     body["error_info"] = ValidUtf8(record.outcome->error_info);
-    if (!record.outcome->captured.empty()) {
-      boost::json::object captures;
-      record.outcome->captured.ForEach([&](std::size_t column, std::string_view value) {
-        if (column < record.capture_names.size()) {
-          captures[record.capture_names[column]] = ValidUtf8(value);
-        }
-      });
-      body["captures"] = std::move(captures);
-    }
   } else {
     body["final_status"] = nullptr;
     body["error_info"] = nullptr;
   }
+  // The captures as the result row has them: a JSON capture as the JSON it is, never read
+  // into a double (Boost.JSON would write 24.5 as 2.45E1). So the object is written in two
+  // halves, the captures between them.
+  std::string text = boost::json::serialize(body);
+  if (record.outcome != nullptr && !record.outcome->captured.empty()) {
+    text.pop_back();  // the '}'
+    text += R"(,"captures":{)";
+    bool first = true;
+    record.outcome->captured.ForEach([&](std::size_t column, CapturedValue value) {
+      if (column >= record.capture_names.size()) return;
+      if (!first) text += ',';
+      first = false;
+      AppendJsonString(text, record.capture_names[column]);
+      text += ':';
+      AppendCapturedJson(text, value);
+    });
+    text += "}}";
+  }
+  body.clear();
   body["attempts"] = record.attempts;
   body["started_at"] = Rfc3339(record.started_at);
   if (record.finished_at) {
@@ -94,7 +105,10 @@ std::string WebhookBody(const WebhookRecord& record) {
     body["finished_at"] = nullptr;
     body["duration_ms"] = nullptr;
   }
-  return boost::json::serialize(body);
+  const std::string rest = boost::json::serialize(body);  // {"attempts":...}
+  text.back() = ',';
+  text.append(rest, 1);
+  return text;
 }
 
 bool MakeWebhookRequest(const FetchStep& hook, const TaskValues& values, std::string body,

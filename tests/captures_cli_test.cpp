@@ -284,7 +284,8 @@ TEST(CapturesCliTest, TheFinishedEventAndTheEndWebhookCarryTheCaptures) {
   TempDir dir;
   const std::string kinds = dir.Write(
       "kinds.toml", "[types.item]\nsteps = [ { fetch = { url = \"" + server.Url("/item/{task_id}") +
-                        "\", capture = { sku = \"json:/sku\", bad = \"header:X-None?\" } } } ]\n"
+                        "\", capture = { sku = \"json:/sku\", bad = \"header:X-None?\", "
+                        "code = \"status\" } } } ]\n"
                         "on_success = [ { url = \"" +
                         server.Url("/ok?hook=done") + "\" } ]\n");
   const std::string events = dir.path() + "/events.jsonl";
@@ -295,7 +296,7 @@ TEST(CapturesCliTest, TheFinishedEventAndTheEndWebhookCarryTheCaptures) {
   const std::vector<std::string> lines = Lines(Contents(events));
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines.back().find(R"("event":"finished","final_status":"Completed","error_info":"",)"
-                              R"("captures":{"sku":"sku-5","bad":""}})"),
+                              R"("captures":{"sku":"sku-5","bad":"","code":200}})"),
             std::string::npos)
       << lines.back();
   // Valid against the schema the README points to.
@@ -312,14 +313,16 @@ for line in open(sys.argv[2]):
   const std::optional<TestServer::RecordedRequest> hook = server.LastRequest();
   ASSERT_TRUE(hook.has_value());
   EXPECT_EQ(hook->target, "/ok?hook=done");
-  EXPECT_NE(hook->body.find(R"("error_info":"","captures":{"sku":"sku-5","bad":""},"attempts")"),
+  // The status is a number, as in a JSON Lines row.
+  EXPECT_NE(hook->body.find(
+                R"("error_info":"","captures":{"sku":"sku-5","bad":"","code":200},"attempts")"),
             std::string::npos)
       << hook->body;
 }
 
 // Values for the tasks that depend on a task: {dep.NAME} is the one dependency's value,
-// {deps.NAME:json} every dependency's, in the order of the input. At every thread count, so
-// that parents and children sit on different threads.
+// {deps.NAME:json} every dependency's, in the order the task's row lists them. At every thread
+// count, so that parents and children sit on different threads.
 class DependencyValuesCliTest : public ::testing::TestWithParam<int> {};
 
 // item captures sku and n; order fetches /item/{dep.n}?sku={dep.sku} and captures got.
@@ -366,13 +369,13 @@ TEST_P(DependencyValuesCliTest, ATaskUsesWhatItsDependenciesCaptured) {
             "Failed,\"dep.n: 2 dependencies captured n (10, 11); {deps.n:json} lists every "
             "one\",,,");
   EXPECT_EQ(table.rows.at("50"), "Failed,dep.n: no dependency captured n,,,");
-  // In the order of the input, whatever order the column names them in; 20 captured no sku.
+  // In the order 30's depends_on lists them, whatever order they end in; 20 captured no sku.
   std::optional<TestServer::RecordedRequest> sum;
   for (const TestServer::RecordedRequest& request : server.RecordedRequests()) {
     if (request.method == "POST") sum = request;
   }
   ASSERT_TRUE(sum);
-  EXPECT_EQ(sum->body, R"({"skus":["sku-10","sku-11",null]})");
+  EXPECT_EQ(sum->body, R"({"skus":[null,"sku-11","sku-10"]})");
   EXPECT_EQ(server.requests(), 4u) << "40 and 50 sent nothing";
 }
 
@@ -399,6 +402,46 @@ TEST_P(DependencyValuesCliTest, AParentCarriedOverByResumeGivesItsValuesFromTheE
   EXPECT_EQ(server.RequestsFor("/item/5?sku=sku-old"), 1u);
   EXPECT_EQ(server.RequestsFor("/item/10"), 0u);
   EXPECT_EQ(table.rows.at("21"), "Completed,,,,sku-4") << "11 ran again: n = 11 % 7";
+}
+
+// The built-in blueprint's fetch names its dependencies' values by the names of --capture:
+// every task runs it, so {deps.NAME:json} suits it, and {dep.NAME} fails a task without
+// exactly one dependency that captured NAME, a root among them, before it sends anything.
+TEST_P(DependencyValuesCliTest, TheBuiltinFetchUsesWhatItsDependenciesCaptured) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks =
+      dir.Write("tasks.csv", "task_id,depends_on\n10,\n11,\n20,11;10\n30,10 20 11\n");
+  const ProcessResult lists = RunOrchestrator(
+      {"--url", server.Url("/item/{task_id}"), "-d", "{deps.sku:json}", "--capture",
+       "sku=json:/sku", "--delay", "0", "--threads", std::to_string(GetParam()), "-q", tasks});
+  EXPECT_EQ(lists.exit_status, 0) << lists.err;
+  const Table rows = TableOf(lists.out);
+  EXPECT_EQ(rows.header, "task_id,final_status,error_info,sku");
+  EXPECT_EQ(rows.rows.at("20"), "Completed,,sku-20");
+  EXPECT_EQ(rows.rows.size(), 4u);
+  std::map<std::string, std::string> bodies;
+  for (const TestServer::RecordedRequest& request : server.RecordedRequests()) {
+    bodies[request.target] = request.body;
+  }
+  EXPECT_EQ(bodies["/item/10"], "[]");
+  EXPECT_EQ(bodies["/item/20"], R"(["sku-11","sku-10"])");
+  EXPECT_EQ(bodies["/item/30"], R"(["sku-10","sku-20","sku-11"])");
+
+  // {dep.n}: a root has no dependency that captured n; 20's one parent came from --resume.
+  const std::string earlier = dir.Write(
+      "earlier.csv", "task_id,final_status,error_info,n\n11,Completed,,5\n10,Failed,x,\n");
+  const std::string chain = dir.Write("chain.csv", "task_id,after\n10,\n11,\n20,11\n");
+  const ProcessResult one = RunOrchestrator(
+      {"--url", server.Url("/item/{task_id}?after={dep.n}"), "--capture", "n=json:/data/n",
+       "--delay", "0", "--threads", std::to_string(GetParam()), "-q", "--resume", earlier, chain});
+  EXPECT_EQ(one.exit_status, 1) << one.err;
+  const Table table = TableOf(one.out);
+  EXPECT_EQ(table.rows.at("10"), "Failed,dep.n: no dependency captured n,");
+  EXPECT_EQ(table.rows.at("11"), "Completed,,5") << "carried over";
+  EXPECT_EQ(table.rows.at("20"), "Completed,,6");
+  EXPECT_EQ(server.RequestsFor("/item/20?after=5"), 1u);
+  EXPECT_EQ(server.RequestsFor("/item/10?after="), 0u) << "10 sent nothing";
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, DependencyValuesCliTest, ::testing::Values(1, 2, 4));

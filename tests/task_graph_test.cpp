@@ -169,6 +169,35 @@ TEST(TaskGraphTest, KeepRenumbersAndDropsTheEdgesOfDroppedTasks) {
   EXPECT_EQ(none.task_count(), 3u);
 }
 
+// Every edge as (parent, child, rank), through ForEachChild.
+std::vector<std::tuple<TaskIndex, TaskIndex, std::uint32_t>> RanksOf(const TaskGraph& graph) {
+  std::vector<std::tuple<TaskIndex, TaskIndex, std::uint32_t>> edges;
+  for (TaskIndex p = 0; p < graph.task_count(); ++p) {
+    graph.ForEachChild(p, [&](const Dependent& d) { edges.emplace_back(p, d.child, d.rank); });
+  }
+  return edges;
+}
+
+TEST(TaskGraphTest, KeepsEachEdgesRankWhenAskedAndThroughKeep) {
+  // Task 4 lists its parents 3, 1, 2 (and 1 again, later: its first place stands).
+  const std::vector<Edge> edges{{3, 4, kSuccess, 0},
+                                {1, 4, kSuccess, 1},
+                                {2, 4, kFinish, 2},
+                                {1, 4, kSuccess, 3},
+                                {0, 1, kSuccess, 0}};
+  using R = std::tuple<TaskIndex, TaskIndex, std::uint32_t>;
+  const TaskGraph graph = TaskGraph::FromEdges(5, edges, TaskGraph::Order::kKept);
+  EXPECT_EQ(RanksOf(graph), (std::vector<R>{{0, 1, 0}, {1, 4, 1}, {2, 4, 2}, {3, 4, 0}}));
+  EXPECT_EQ(graph.edge_count(), 4u);
+  EXPECT_EQ(graph.ParentCount(4), 3u);
+  EXPECT_EQ(RanksOf(graph.Keep({false, true, true, true, true})),
+            (std::vector<R>{{0, 3, 1}, {1, 3, 2}, {2, 3, 0}}));
+  // Without Order::kKept, every rank is 0 and the graph costs no more.
+  const TaskGraph plain = TaskGraph::FromEdges(5, edges);
+  EXPECT_EQ(RanksOf(plain), (std::vector<R>{{0, 1, 0}, {1, 4, 0}, {2, 4, 0}, {3, 4, 0}}));
+  EXPECT_LT(plain.MemoryBytes(), graph.MemoryBytes());
+}
+
 TEST(TaskGraphTest, ComponentsAreWeakAndDenseInOrderOfFirstTask) {
   // {0, 3, 5} through 3 -> 0 and 3 -> 5; {1, 4} through 4 -> 1; {2} alone; {6, 7}.
   const TaskGraph graph = TaskGraph::FromEdges(

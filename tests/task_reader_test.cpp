@@ -722,6 +722,34 @@ TEST(TaskReaderDependenciesTest, AParentMayComeOnALaterLine) {
   EXPECT_EQ(list.graph.ParentCount(0), 1u);
 }
 
+TEST(TaskReaderDependenciesTest, KeepsTheOrderARowListsItsParentsInWhenAsked) {
+  const std::string text =
+      "task_id,after,depends_on,task_type\n"
+      "1,,,a\n2,,,a\n3,,,a\n4,,,a\n"
+      "5,\"1;4\",3 2 ;3 1,a\n";  // depends_on first: 3, 2, 1; then after's 4 (1 is taken)
+  // (parent id, rank) of task 5's parents, in increasing parent order.
+  const auto ranks_of_five = [](const TaskList& list) {
+    std::vector<std::pair<TaskId, std::uint32_t>> ranks;
+    for (TaskIndex p = 0; p < list.tasks.size(); ++p) {
+      list.graph.ForEachChild(p, [&](const Dependent& d) {
+        if (list.tasks[d.child].id == 5) ranks.emplace_back(list.tasks[p].id, d.rank);
+      });
+    }
+    return ranks;
+  };
+  using Ranks = std::vector<std::pair<TaskId, std::uint32_t>>;
+  ReadOptions keep_order;
+  keep_order.dependency_order = true;
+  EXPECT_EQ(ranks_of_five(ReadTasks(MemoryFile(text), nullptr, {}, keep_order)),
+            (Ranks{{1, 3}, {2, 1}, {3, 0}, {4, 5}}));
+  const TaskKindTable kinds = Kinds(true);
+  EXPECT_EQ(ranks_of_five(ReadTasks(MemoryFile(text), &kinds, {}, keep_order)),
+            (Ranks{{1, 3}, {2, 1}, {3, 0}, {4, 5}}))
+      << "the reader of kinds alike";
+  EXPECT_EQ(ranks_of_five(Read(text)), (Ranks{{1, 0}, {2, 0}, {3, 0}, {4, 0}}))
+      << "not kept unless asked";
+}
+
 TEST(TaskReaderDependenciesTest, RefusesAnIdThatIsNoTaskId) {
   EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n1,\n2,1\n\n3,\"1;12x\"\n"),
             "tasks.csv:5: depends_on \"12x\" is not a task_id");

@@ -69,6 +69,31 @@ TEST(WebhookTest, BytesThatAreNotUtf8BecomeReplacementCharacters) {
             "b");
 }
 
+// As the JSON Lines row has them: a capture taken as JSON is that JSON, exactly as captured
+// (24.50 is not read into a double and written as 2.45E1); text stays a string, even when it
+// looks like a number; a "JSON" value that is not one is a string.
+TEST(WebhookTest, CapturesAreAnObjectWithJsonCapturesAsJsonValues) {
+  Outcome done = Outcome::Completed();
+  done.captured.Set(0, "24.50", CapturedAs::kJson);
+  done.captured.Set(2, "{\"a\":[1,true]}", CapturedAs::kJson);
+  done.captured.Set(1, "12");
+  done.captured.Set(3, "{not json", CapturedAs::kJson);
+  const std::vector<std::string> names{"price", "id", "meta", "odd"};
+  const std::string body = WebhookBody({.task_id = 1,
+                                        .task_type = "item",
+                                        .event = WebhookEvent::kSuccess,
+                                        .outcome = &done,
+                                        .attempts = 1,
+                                        .started_at = kNineOClock,
+                                        .finished_at = kNineOClock,
+                                        .capture_names = names});
+  EXPECT_EQ(body, R"({"task_id":1,"task_type":"item","event":"success","final_status":"Completed",)"
+                  R"("error_info":"","captures":{"price":24.50,"meta":{"a":[1,true]},"id":"12",)"
+                  R"("odd":"{not json"},"attempts":1,"started_at":"2026-12-02T09:00:00.000Z",)"
+                  R"("finished_at":"2026-12-02T09:00:00.000Z","duration_ms":0})");
+  EXPECT_NO_THROW(boost::json::parse(body));
+}
+
 TEST(WebhookTest, EventNames) {
   EXPECT_EQ(NameOf(WebhookEvent::kStart), "start");
   EXPECT_EQ(NameOf(WebhookEvent::kSuccess), "success");

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -130,13 +131,16 @@ struct Blueprint {
 std::optional<std::size_t> SlotOf(const Blueprint& blueprint, std::string_view name);
 
 /// Parses `text` as a template of `context` that may name {task_id} and {task_type}, as the
-/// built-in blueprint's flags are (--url, -H, -d, --data-file): the template, or why not.
-std::variant<Template, Template::Error> ParseBuiltinTemplate(std::string_view text,
-                                                             TemplateContext context);
+/// built-in blueprint's flags are (--url, -H, -d, --data-file, --save), and the values the
+/// task's dependencies captured as one of `captures` (--capture): {dep.NAME} and
+/// {deps.NAME}. The template, or why not.
+std::variant<Template, Template::Error> ParseBuiltinTemplate(
+    std::string_view text, TemplateContext context, std::span<const Capture> captures = {});
 
-/// Parses `url` as a URL template that may name {task_id} and {task_type} (the built-in
-/// blueprint's --url): the template, or why not.
-std::variant<Template, Template::Error> ParseUrlTemplate(std::string_view url);
+/// Parses `url` as a URL template, as ParseBuiltinTemplate (the built-in blueprint's --url):
+/// the template, or why not.
+std::variant<Template, Template::Error> ParseUrlTemplate(std::string_view url,
+                                                         std::span<const Capture> captures = {});
 
 /// The built-in blueprint's request beyond its URL, in curl's words (-X, -H, -d, --data-file),
 /// templates parsed by ParseBuiltinTemplate.
@@ -151,14 +155,16 @@ struct RequestFlags {
 
 /// A GET of `url` (see ParseUrlTemplate) with the default settings. Throws
 /// std::invalid_argument when `url` does not parse: check it first.
-FetchStep GetOf(std::string_view url);
+FetchStep GetOf(std::string_view url, std::span<const Capture> captures = {});
 
 /// The built-in blueprint's fetch: GetOf(url) with the method, headers and body of `flags`.
 /// Reads `flags.body_file` when there is one: an InputError naming it when it cannot be read or
 /// is not a template (FILE:LINE:COLUMN). Throws std::invalid_argument as GetOf does.
 FetchStep FetchOf(std::string_view url, const RequestFlags& flags);
 
-/// The seeds' blueprint: fetch_data (GET `fetch.url`), long_delay, emit_event.
+/// The seeds' blueprint: fetch_data (GET `fetch.url`), long_delay, emit_event; with the
+/// dependencies' values its templates name noted (Blueprint::dependency_columns), by the
+/// names of `fetch.captures`.
 Blueprint DefaultBlueprint(FetchStep fetch, Duration delay);
 
 }  // namespace orchestrator

@@ -3,6 +3,7 @@
 #define ORCHESTRATOR_DEPENDENCY_VALUES_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,18 +16,24 @@
 
 namespace orchestrator {
 
-/// What parents carried over by --resume captured in the earlier run, for their children
-/// that run now: by the child's task_id, each parent's task_id and values.
-using CarriedParentValues =
-    std::unordered_map<TaskId, std::vector<std::pair<TaskId, CapturedValues>>>;
+/// A parent carried over by --resume, and what it captured in the earlier run.
+struct CarriedParent {
+  std::uint32_t rank = 0;  ///< Its place among the child's parents (Dependent::rank).
+  TaskId parent = 0;
+  CapturedValues values;
+};
+/// What parents carried over captured, for their children that run now: by the child's
+/// task_id.
+using CarriedParentValues = std::unordered_map<TaskId, std::vector<CarriedParent>>;
 
 /// The captured values of each task's dependencies, given to it as each parent gets its row
 /// and kept until its own row (Forget). Only a run whose templates name dependencies' values
 /// fills it; a task none of whose parents captured anything costs an entry per parent.
 class DependencyValues {
  public:
-  /// What `parent` captured, for `child`.
-  void Add(TaskIndex child, TaskId parent, CapturedValues values);
+  /// What `parent` captured, for `child`, whose row lists it at place `rank`
+  /// (Dependent::rank).
+  void Add(TaskIndex child, std::uint32_t rank, TaskId parent, CapturedValues values);
 
   /// The value of capture column `column` that exactly one of `child`'s dependencies has; or
   /// nullopt, and `problem` says why: `no dependency captured price`, or `dependencies 3 and
@@ -34,8 +41,8 @@ class DependencyValues {
   std::optional<std::string_view> One(TaskIndex child, std::size_t column, std::string_view name,
                                       std::string& problem) const;
   /// Appends a JSON array of every dependency's value of `column` to `out`: a string, or the
-  /// JSON value a value is (CapturedAs::kJson), null for one without it, in the order of
-  /// their task_ids.
+  /// JSON value a value is (CapturedAs::kJson), null for one without it, in the order the
+  /// child's row lists them (rank; task_id for parents of the same rank).
   void AppendAll(std::string& out, TaskIndex child, std::size_t column) const;
 
   /// The child has its row: its parents' values go.
@@ -46,10 +53,11 @@ class DependencyValues {
 
  private:
   struct Entry {
+    std::uint32_t rank;
     TaskId parent;
     CapturedValues values;
   };
-  std::unordered_map<TaskIndex, std::vector<Entry>> by_child_;  // each sorted by parent
+  std::unordered_map<TaskIndex, std::vector<Entry>> by_child_;  // each by rank, then parent
 };
 
 }  // namespace orchestrator

@@ -25,7 +25,8 @@ static_assert(sizeof(ParentEnd) == 16, "sent once per edge between lists");
 /// What a parent captured, for a child of another list, sent before its ParentEnd when the
 /// run's templates name dependencies' values (Blueprint::uses_dependency_values).
 struct ParentValues {
-  TaskIndex child = 0;  ///< In the numbering of the child's own list.
+  TaskIndex child = 0;     ///< In the numbering of the child's own list.
+  std::uint32_t rank = 0;  ///< The parent's place among the child's (Dependent::rank).
   TaskId parent = 0;
   CapturedValues values;
 };

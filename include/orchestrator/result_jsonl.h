@@ -27,6 +27,11 @@ void AppendJsonlRow(std::string& out, TaskId id, const Outcome& outcome,
 /// Appends `text` as a JSON string, escaped by Boost.JSON, its invalid UTF-8 as U+FFFD.
 void AppendJsonString(std::string& out, std::string_view text);
 
+/// Appends a captured value as JSON, as a result row, an event or a webhook carries it: one
+/// captured as JSON as the JSON it is (when it is one valid value on one line), any other as
+/// a JSON string.
+void AppendCapturedJson(std::string& out, const CapturedValue& value);
+
 /// Whether `text` is exactly one JSON value without a line break, as a JSON Lines row may hold
 /// it.
 bool IsOneLineJsonValue(std::string_view text);

@@ -23,6 +23,9 @@ enum class Dependency : std::uint8_t {
 struct Dependent {
   TaskIndex child;
   Dependency kind;
+  /// The parent's place among the child's parents as its row lists them (depends_on's, then
+  /// after's), from 0; 0 for every edge of a graph built with Order::kDropped.
+  std::uint32_t rank = 0;
 };
 
 /// Which tasks wait for which, by TaskIndex. Compressed sparse rows: for each task its
@@ -37,15 +40,21 @@ class TaskGraph {
     TaskIndex parent;
     TaskIndex child;
     Dependency kind;
+    std::uint32_t rank = 0;  ///< Dependent::rank
   };
+  /// Whether a graph keeps each edge's rank: 4 bytes more per edge, for runs that need the
+  /// order in which a child lists its parents.
+  enum class Order : std::uint8_t { kDropped, kKept };
 
   TaskGraph() = default;  ///< No dependencies.
 
   /// The graph of `task_count` tasks with `edges` in any order (each end below task_count);
-  /// the same parent->child twice is one edge (kSuccess wins). A task may be its own parent
-  /// here (a cycle of one): the reader refuses that, FindCycle reports it. Throws
-  /// std::length_error for 2^32 edges or more, std::out_of_range for an end out of range.
-  static TaskGraph FromEdges(std::size_t task_count, std::vector<Edge> edges);
+  /// the same parent->child twice is one edge (kSuccess wins, then the lower rank). A task
+  /// may be its own parent here (a cycle of one): the reader refuses that, FindCycle reports
+  /// it. Throws std::length_error for 2^32 edges or more, std::out_of_range for an end out of
+  /// range.
+  static TaskGraph FromEdges(std::size_t task_count, std::vector<Edge> edges,
+                             Order order = Order::kDropped);
 
   bool empty() const { return rows_ == nullptr; }  ///< No edges at all.
   std::size_t edge_count() const { return empty() ? 0 : rows_->children.size(); }
@@ -58,7 +67,7 @@ class TaskGraph {
     if (empty()) return;
     const Rows& rows = *rows_;
     for (std::uint32_t e = rows.offsets[parent]; e < rows.offsets[parent + 1]; ++e) {
-      f(Dependent{rows.children[e], KindOf(e)});
+      f(Dependent{rows.children[e], KindOf(e), rows.ranks.empty() ? 0 : rows.ranks[e]});
     }
   }
   /// How many children `parent` has.
@@ -93,6 +102,7 @@ class TaskGraph {
     std::vector<TaskIndex> children;           // per parent, sorted by child
     std::vector<std::uint64_t> finish_bits;    // bit e set: edge e is kFinish
     std::vector<std::uint32_t> parent_counts;  // per task
+    std::vector<std::uint32_t> ranks;          // per edge, with Order::kKept; else empty
   };
 
   Dependency KindOf(std::uint32_t edge) const {

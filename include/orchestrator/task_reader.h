@@ -114,17 +114,20 @@ class TaskKindTable final : public TaskKinds {
 TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds = nullptr,
                    const TaskFilter& keep = {});
 
-/// The reader's limits, lower in tests so that small inputs reach them.
-struct ReadLimits {
+/// What the reader keeps, and its limits (lower in tests, so that small inputs reach them).
+struct ReadOptions {
   /// The column values of all tasks, in bytes as ColumnTable counts them.
   std::size_t max_value_bytes = ColumnTable::kMaxBytes;
   /// The rows kept before duplicates are first dropped while reading; the next time is when
   /// twice what was kept is reached.
   std::size_t first_compaction = std::size_t{1} << 20;
+  /// Keep the order in which each row's depends_on, then after, list its parents
+  /// (Dependent::rank), for `{deps.NAME:json}`; otherwise the graph keeps none.
+  bool dependency_order = false;
 };
-/// The same, with other limits.
+/// The same, with other options.
 TaskList ReadTasks(const InputFile& input, const TaskKinds* kinds, const TaskFilter& keep,
-                   const ReadLimits& limits);
+                   const ReadOptions& limits);
 
 }  // namespace orchestrator
 

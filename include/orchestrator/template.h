@@ -117,6 +117,11 @@ class Template {
                 std::string& error) const;
 
   bool has_placeholders() const { return !placeholders_.empty(); }
+  /// Calls f(slot) for each placeholder, in order.
+  template <typename F>
+  void ForEachSlot(F&& f) const {
+    for (const Placeholder& placeholder : placeholders_) f(placeholder.slot);
+  }
   /// The text it was parsed from (a URL's without its dot segments).
   const std::string& source() const { return source_; }
   TemplateContext context() const { return context_; }

@@ -42,13 +42,13 @@ struct WebhookRecord {
   std::span<const std::string> capture_names{};
 };
 
-/// The record as a JSON object, written with Boost.JSON:
+/// The record as a JSON object, its text written by Boost.JSON:
 /// {"task_id": 101, "task_type": "ingest", "event": "success", "final_status": "Completed",
 ///  "error_info": "", "attempts": 1, "started_at": "2026-12-02T09:00:00.000Z",
 ///  "finished_at": "2026-12-02T09:00:05.012Z", "duration_ms": 5012}
 /// For "start", final_status, error_info, finished_at and duration_ms are null. A task whose
-/// fetches captured values has "captures": {"price": "12.5", ...} after error_info, each value
-/// the text its result cell has.
+/// fetches captured values has "captures": {"price": 12.5, "sku": "A-1"} after error_info,
+/// each value as a JSON Lines result row has it (AppendCapturedJson).
 std::string WebhookBody(const WebhookRecord& record);
 
 /// RFC 3339 in UTC with milliseconds: "2026-12-02T09:00:05.012Z".
