@@ -15,6 +15,8 @@
 #   what that block printed: its lines, leaving out those that start with "orchestrator: "
 #   (stderr, with times in it), must be the block's stdout, both sorted (rows come in the order
 #   tasks finish).
+# - A block whose info string has `file=PATH` shows that file of the repository whole: it must
+#   be the same, line for line.
 # It also checks that README.md has at most 250 lines, that every file under data/ is named
 # (itself or its folder) by a runnable or server block, and that every --option of --help and
 # of `merge --help` appears in docs/manual.md.
@@ -146,12 +148,13 @@ done < "$work/options"
 port_open() {
   (exec 3<> "/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+before_servers=$failures
 for port in "${ports[@]}"; do
   if port_open "$port"; then
     fail "127.0.0.1:$port is already taken: the examples' servers need it free"
   fi
 done
-if ((failures)); then
+if ((failures > before_servers)); then
   echo "docs_examples_test: $failures failure(s)" >&2
   exit 1
 fi
@@ -162,6 +165,12 @@ servers=0
 for document in "${documents[@]}"; do
   while IFS=$'\t' read -r n line info; do
     [[ " $info " == *" server "* ]] || continue
+    # The same server shown in both documents is started once.
+    if [[ -f "$work/servers/started" ]] && grep -qxF "$(cksum < "$work/blocks/$document/$n")" \
+      "$work/servers/started"; then
+      continue
+    fi
+    cksum < "$work/blocks/$document/$n" >> "$work/servers/started"
     servers=$((servers + 1))
     log="$work/servers/server-$servers.log"
     # setsid: the block and whatever it starts in the background are one process group,
@@ -184,7 +193,7 @@ for port in "${ports[@]}"; do
     cat "$work/servers/"*.log >&2 || true
   fi
 done
-if ((failures)); then
+if ((failures > before_servers)); then
   echo "docs_examples_test: $failures failure(s)" >&2
   exit 1
 fi
@@ -214,6 +223,14 @@ for document in "${documents[@]}"; do
       continue
     fi
     previous_runnable=""
+    if [[ " $info " =~ \ file=([^ ]+)\  ]]; then
+      # A block that shows a file of the repository whole: it must be that file.
+      if ! diff -u "$source_dir/${BASH_REMATCH[1]}" "$blocks/$n" > "$work/diff"; then
+        fail "$document:$line: the block is not ${BASH_REMATCH[1]} (- the file, + the block):"
+        cat "$work/diff" >&2
+      fi
+      continue
+    fi
     [[ " $info " == *" runnable "* ]] || continue
     expected_status=0
     if [[ " $info " =~ \ exit=([0-9]+)\  ]]; then
@@ -221,6 +238,7 @@ for document in "${documents[@]}"; do
     fi
     examples=$((examples + 1))
     status=0
+    started=$SECONDS
     (cd "$run_dir" && PATH="$work/bin:$PATH" timeout 120 bash -euo pipefail "$blocks/$n") \
       > "$blocks/$n.stdout" 2> "$blocks/$n.stderr" || status=$?
     if ((status != expected_status)); then
@@ -233,7 +251,7 @@ for document in "${documents[@]}"; do
         sed 's/^/  ! /' "$blocks/$n.stderr"
       } >&2
     else
-      echo "ok: $document:$line (exit $status)" >&2
+      echo "ok: $document:$line (exit $status, $((SECONDS - started)) s)" >&2
     fi
     previous_runnable=$n
   done < "$blocks/index"
