@@ -19,7 +19,8 @@
 #   be the same, line for line.
 # It also checks that README.md has at most 250 lines, that every file under data/ is named
 # (itself or its folder) by a runnable or server block, and that every --option of --help and
-# of `merge --help` appears in docs/manual.md.
+# of `merge --help` appears in docs/manual.md, and that every header of include/orchestrator and
+# src is in docs/design.md's file map.
 set -euo pipefail
 
 if (($# != 2)); then
@@ -142,6 +143,15 @@ while IFS= read -r option; do
     fail "docs/manual.md does not describe $option (from --help)"
   fi
 done < "$work/options"
+
+# Every header is in docs/design.md's file map.
+while IFS= read -r header; do
+  name=${header##*/}
+  if ! grep -qF -- "\`$name\`" "$source_dir/docs/design.md" \
+    && ! grep -qF -- "/$name\`" "$source_dir/docs/design.md"; then
+    fail "docs/design.md's file map does not mention ${header#"$source_dir"/}"
+  fi
+done < <(find "$source_dir/include/orchestrator" "$source_dir/src" -name '*.h' -o -name '*.h.in' | sort)
 
 # --- The servers --------------------------------------------------------------------------------
 
