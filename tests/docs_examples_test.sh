@@ -114,6 +114,7 @@ for document in "${documents[@]}"; do
 done
 named() {  # is PATH, followed by no more of a name, in the runnable text?
   local escaped
+  # shellcheck disable=SC2016 # a sed expression, not a shell one
   escaped=$(printf '%s' "$1" | sed 's/[.[\*^$()+?{|]/\\&/g')
   grep -Eq -- "${escaped}([^A-Za-z0-9._-]|\$)" "$work/run-text"
 }
