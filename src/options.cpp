@@ -288,7 +288,7 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
       ->type_name("FILE");
   app.add_option("--blueprints", options.blueprints_path,
                  "Blueprint file (TOML): the steps, typed columns and webhooks of each "
-                 "task_type, in place of fetch_data, long_delay and emit_event; see the README")
+                 "task_type, in place of fetch_data, long_delay and emit_event; see docs/manual.md")
       ->type_name("FILE");
   app.add_option("--limit", flags.limits,
                  "At most N tasks of TYPE running at once (* for every type), or N per value of "

@@ -1,4 +1,4 @@
-// The process's exit statuses, as the README documents them.
+// The process's exit statuses, as docs/manual.md documents them ("Exit status").
 #ifndef ORCHESTRATOR_EXIT_STATUS_H_
 #define ORCHESTRATOR_EXIT_STATUS_H_
 
