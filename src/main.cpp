@@ -197,12 +197,6 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
 // global state; the outputs and the collector's io_context last of all.
 int Run(const Options& options, const SignalWatch& signals) {
   const auto started = std::chrono::steady_clock::now();
-  // Before anything is opened for writing: no file of the run's may overwrite another.
-  const CheckResult files_distinct = CheckDistinctFiles(RunFilesOf(options));
-  if (const auto* problem = std::get_if<std::string>(&files_distinct)) {
-    PrintToStderr("orchestrator: {}; nothing was run\n", *problem);
-    return kExitUsage;
-  }
 
   if (options.insecure) {
     PrintToStderr(
@@ -253,6 +247,14 @@ int Run(const Options& options, const SignalWatch& signals) {
     // A --limit per column needs the column's values in the rows of the types it names: the
     // reader keeps them.
     builtin.emplace(DefaultBlueprint(std::move(fetch), options.delay), options.limits);
+  }
+  // Before anything is opened for writing: no file of the run's may overwrite another, the
+  // blueprint file's saves included.
+  const CheckResult files_distinct =
+      CheckDistinctFiles(RunFilesOf(options, blueprint_file ? &*blueprint_file : nullptr));
+  if (const auto* problem = std::get_if<std::string>(&files_distinct)) {
+    PrintToStderr("orchestrator: {}; nothing was run\n", *problem);
+    return kExitUsage;
   }
   // Whether tasks get their dependencies' captured values ({dep.NAME}, {deps.NAME:json}):
   // then the reader keeps the order each row lists its parents in.

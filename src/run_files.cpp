@@ -44,12 +44,12 @@ std::string Named(const RunFile& file) {
 
 bool Allowed(const RunFile& a, const RunFile& b) {
   return (a.role == "--output" && b.role == "--resume") ||
-         (a.role == "--resume" && b.role == "--output");
+         (a.role == "--resume" && b.role == "--output") || (a.saved_body && b.saved_body);
 }
 
 }  // namespace
 
-std::vector<RunFile> RunFilesOf(const Options& options) {
+std::vector<RunFile> RunFilesOf(const Options& options, const BlueprintFile* blueprints) {
   std::vector<RunFile> files;
   const auto add = [&](const char* role, const std::string& path, bool written) {
     if (!path.empty()) files.push_back({.role = role, .path = path, .fd = -1, .written = written});
@@ -69,6 +69,20 @@ std::vector<RunFile> RunFilesOf(const Options& options) {
   // A --save without placeholders is one file that every task writes.
   if (options.request.save && !options.request.save->has_placeholders()) {
     add("--save", options.request.save->source(), true);
+    files.back().saved_body = true;
+  }
+  if (blueprints != nullptr) {
+    for (const Blueprint& kind : blueprints->kinds) {
+      for (const Step& step : kind.steps) {
+        const auto* fetch = std::get_if<FetchStep>(&step.action);
+        if (fetch == nullptr || !fetch->save || fetch->save->has_placeholders()) continue;
+        files.push_back({.role = fmt::format("the save of {}'s step {}", kind.name, step.name),
+                         .path = fetch->save->source(),
+                         .fd = -1,
+                         .written = true,
+                         .saved_body = true});
+      }
+    }
   }
   files.push_back({.role = "stdout", .path = {}, .fd = STDOUT_FILENO, .written = true});
   return files;

@@ -176,6 +176,32 @@ TEST(SavedBodiesCliTest, ASaveWithoutPlaceholdersIsOneFileThatNoOtherFileOfTheRu
   EXPECT_EQ(server.requests(), 0u);
 }
 
+// The same for a blueprint file's save; two saves may be one file (the last body wins).
+TEST(SavedBodiesCliTest, ABlueprintFilesSaveWithoutPlaceholdersMayBeNoOtherFileOfTheRun) {
+  TestServer server;
+  TempDir dir;
+  const std::string kinds = dir.Write(
+      "kinds.toml", "[types.a]\nsteps = [ { name = \"get\", fetch = { url = \"" +
+                        server.Url("/item/{task_id}") +
+                        "\", save = \"last.json\" } } ]\n"
+                        "[types.b]\nsteps = [ { name = \"keep\", fetch = { url = \"" +
+                        server.Url("/item/{task_id}") + "\", save = \"last.json\" } } ]\n");
+  const std::string earlier = dir.Write("results.csv", "task_id,final_status,error_info\n");
+  const ProcessResult refused = RunOrchestrator({"--blueprints", kinds, "--events", "last.json"},
+                                                In(dir.path(), "task_id,task_type\n7,a\n8,b\n"));
+  EXPECT_EQ(refused.exit_status, 2);
+  EXPECT_EQ(refused.err,
+            "orchestrator: --events \"last.json\" and the save of a's step get \"last.json\" are "
+            "the same file: the save of a's step get would overwrite what --events writes; "
+            "nothing was run\n");
+  EXPECT_EQ(server.requests(), 0u);
+  const ProcessResult saved =
+      RunOrchestrator({"--blueprints", kinds, "-q"}, In(dir.path(), "task_id,task_type\n7,a\n"));
+  EXPECT_EQ(saved.exit_status, 0) << saved.err;
+  EXPECT_EQ(Contents(dir.path() + "/last.json"), ItemBody(7));
+  EXPECT_EQ(Contents(earlier), "task_id,final_status,error_info\n");
+}
+
 // Killed outright in the middle of bodies: a file under its final name is always whole.
 TEST(SavedBodiesCliTest, AfterKillNineEveryFileUnderItsNameIsWhole) {
   TestServer server;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "orchestrator/blueprint_file.h"
 #include "orchestrator/fallible.h"
 #include "orchestrator/options.h"
 
@@ -16,12 +17,17 @@ struct RunFile {
   std::string path;  ///< as given; empty when it is `fd`
   int fd = -1;       ///< a descriptor the process has, when `path` is empty
   bool written = false;
+  /// A body's file that every task of a fetch writes anew (a save without placeholders):
+  /// two of them may be one file, the last body written wins.
+  bool saved_body = false;
 };
 
 /// The files of a run of `options`, the ones it writes flagged: the tasks CSV (stdin, when
 /// it is read from there), --resume, --blueprints and --data-file read; --output, --events,
-/// --metrics, --report-file, stdout and a --save without placeholders written.
-std::vector<RunFile> RunFilesOf(const Options& options);
+/// --metrics, --report-file, stdout and a --save without placeholders written; and with
+/// `blueprints`, the file read from options.blueprints_path, each save without placeholders
+/// of its fetches.
+std::vector<RunFile> RunFilesOf(const Options& options, const BlueprintFile* blueprints = nullptr);
 
 /// Refuses a run where a file it writes is another of `files`, read or written: the same
 /// regular file by device and inode, or, for one that does not exist yet, by its resolved
