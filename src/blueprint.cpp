@@ -46,9 +46,8 @@ Template ReadBodyTemplate(const std::string& path, std::span<const Capture> capt
         1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
     const std::size_t column =
         problem->offset - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
-    throw InputError(
-        path, line, column,
-        problem->message + " (--data-file is a template: {task_id}, {task_type}, {dep.NAME})");
+    throw InputError(path, line, column,
+                     problem->message + " (--data-file is a template: {task_id}, {task_type})");
   }
   return std::get<Template>(std::move(parsed));
 }

@@ -22,6 +22,7 @@
 #include "orchestrator/blueprint.h"
 #include "orchestrator/blueprint_file.h"
 #include "orchestrator/collector.h"
+#include "orchestrator/colour.h"
 #include "orchestrator/curl_http_client.h"
 #include "orchestrator/earlier_results.h"
 #include "orchestrator/event_log.h"
@@ -181,11 +182,20 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
       notes.push_back(fmt::format("{} carried over from {}", carried, options.resume_path));
     }
     const std::size_t given_up = reporter.webhooks_given_up();
+    // The verdict in colour on a terminal: the failed count red, or all completed green.
+    const bool colour = ColourFor(STDERR_FILENO);
+    const std::string verdict =
+        reporter.failed() > 0
+            ? fmt::format(
+                  "{} Completed, {}", reporter.completed(),
+                  Painted(fmt::format("{} Failed", reporter.failed()), Colour::kRed, colour))
+            : fmt::format("{}, 0 Failed", Painted(fmt::format("{} Completed", reporter.completed()),
+                                                  Colour::kGreen, colour));
     PrintToStderr(
         "orchestrator: {}{} unique task{}{}: {} in {:.1f}s{}\n",
         options.shard ? fmt::format("shard {}: ", ShardName(*options.shard)) : "", unique_tasks,
         unique_tasks == 1 ? "" : "s",
-        notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), counts, seconds,
+        notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")), verdict, seconds,
         given_up == 0 ? ""
                       : fmt::format("; {} webhook{} given up", given_up, given_up == 1 ? "" : "s"));
   }
@@ -361,8 +371,9 @@ int Run(const Options& options, const SignalWatch& signals) {
   // Not when the rows go to the terminal too, or an output named after it (--events
   // /dev/stderr): they would be written through it.
   if (!options.quiet && !options.no_progress && IsStatusTerminal(STDERR_FILENO) &&
-      ::isatty(STDOUT_FILENO) != 1 && !WritesTo(RunFilesOf(options), STDERR_FILENO)) {
-    status.emplace(events, StatusLine::Mode::kTerminal, STDERR_FILENO);
+      ::isatty(STDOUT_FILENO) != 1 &&
+      !WritesTo(RunFilesOf(options, blueprint_file ? &*blueprint_file : nullptr), STDERR_FILENO)) {
+    status.emplace(events, StatusLine::Mode::kTerminal, STDERR_FILENO, ColourFor(STDERR_FILENO));
     status_every = kStatusLineEvery;
   } else if (!options.quiet && options.progress) {
     status.emplace(events, StatusLine::Mode::kPlain, STDERR_FILENO);

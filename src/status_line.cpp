@@ -7,7 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <vector>
+
+#include "orchestrator/colour.h"
 
 namespace orchestrator {
 
@@ -37,35 +38,40 @@ std::string ClockFace(double seconds) {
 
 }  // namespace
 
-std::string StatusText(const RunProgress& progress, double rows_per_second, std::size_t width) {
+std::string StatusText(const RunProgress& progress, double rows_per_second, std::size_t width,
+                       bool colour) {
   const RunStats stats = progress.Combined();
   const std::uint64_t done = progress.rows();
   const std::uint64_t total = progress.tasks();
   const auto percent = total == 0 ? 100 : static_cast<unsigned>(done * 100 / total);
-  std::string text = fmt::format("[{}/{} {}%]", done, total, percent);
-  std::vector<std::string> parts;
+  // What matters first: how far, how many failed, how fast, how long still.
+  std::string text = fmt::format("[{}/{} {}%] ", done, total, percent);
+  std::string failed;
+  if (progress.failed_rows() > 0) failed = fmt::format("{} failed", progress.failed_rows());
+  const std::size_t failed_at = text.size();
+  if (!failed.empty()) text += failed + ", ";
+  text += fmt::format("{}/s, ",
+                      static_cast<std::uint64_t>(std::llround(std::max(0.0, rows_per_second))));
+  text += rows_per_second > 0 && done < total
+              ? "ETA " + ClockFace(static_cast<double>(total - done) / rows_per_second)
+              : std::string("ETA --");
+  // Then where the tasks are, each phase dropped whole, from the end, when the line is full.
+  const char* separator = " | ";
   auto count = [&](TaskPhase phase) { return stats.phases[static_cast<std::size_t>(phase)]; };
   for (const TaskPhase phase : {TaskPhase::kFetching, TaskPhase::kWaiting, TaskPhase::kQueued,
                                 TaskPhase::kPooled, TaskPhase::kBlocked, TaskPhase::kEnding}) {
     const bool always = phase == TaskPhase::kFetching || phase == TaskPhase::kWaiting;
-    if (always || count(phase) > 0) {
-      parts.push_back(fmt::format("{} {}", count(phase), TaskPhaseName(phase)));
-    }
-  }
-  if (progress.failed_rows() > 0) {
-    parts.push_back(fmt::format("{} failed", progress.failed_rows()));
-  }
-  parts.push_back(fmt::format(
-      "{}/s", static_cast<std::uint64_t>(std::llround(std::max(0.0, rows_per_second)))));
-  parts.push_back(rows_per_second > 0 && done < total
-                      ? "ETA " + ClockFace(static_cast<double>(total - done) / rows_per_second)
-                      : std::string("ETA --"));
-  text += ' ';
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) text += ", ";
-    text += parts[i];
+    if (!always && count(phase) == 0) continue;
+    const std::string part = fmt::format("{}{} {}", separator, count(phase), TaskPhaseName(phase));
+    if (width > 0 && text.size() + part.size() > width) break;
+    text += part;
+    separator = ", ";
   }
   if (width > 0 && text.size() > width) text.resize(width);
+  // Coloured last: the escapes take no columns.
+  if (colour && !failed.empty() && failed_at + failed.size() <= text.size()) {
+    text.replace(failed_at, failed.size(), Painted(failed, Colour::kRed, true));
+  }
   return text;
 }
 
@@ -75,8 +81,8 @@ bool IsStatusTerminal(int fd) {
   return term != nullptr && *term != '\0' && std::strcmp(term, "dumb") != 0;
 }
 
-StatusLine::StatusLine(OutputStream& stderr_stream, Mode mode, int terminal_fd)
-    : stream_(stderr_stream), mode_(mode), terminal_fd_(terminal_fd) {}
+StatusLine::StatusLine(OutputStream& stderr_stream, Mode mode, int terminal_fd, bool colour)
+    : stream_(stderr_stream), mode_(mode), terminal_fd_(terminal_fd), colour_(colour) {}
 
 std::size_t StatusLine::Width() const {
   winsize size{};
@@ -90,7 +96,7 @@ std::size_t StatusLine::Width() const {
 void StatusLine::Update(const RunProgress& progress) {
   rate_.Sample(std::chrono::steady_clock::now(), progress.rows());
   if (mode_ == Mode::kTerminal) {
-    stream_.SetBottomLine(StatusText(progress, rate_.PerSecond(), Width()));
+    stream_.SetBottomLine(StatusText(progress, rate_.PerSecond(), Width(), colour_));
   } else if (updates_++ > 0) {  // not at the start: a log needs no line of zeros
     stream_.Write("orchestrator: " + StatusText(progress, rate_.PerSecond(), 0) + "\n");
     stream_.Flush();

@@ -261,6 +261,43 @@ TEST(CliTest, ReadingATerminalSaysSoOnceAndAPipeSaysNothing) {
   EXPECT_EQ(piped.err.find("reading tasks"), std::string::npos) << piped.err;
 }
 
+// Colour on a terminal only: the summary's failed count red, all completed green; none with
+// NO_COLOR set, with TERM=dumb, or when stderr is a file.
+TEST(CliTest, TheVerdictIsColouredOnATerminalOnlyAndNeverWithNoColor) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", "task_id,task_type\n2,a\n5,a\n");
+  const std::string one_fails = kBinary + " --url '" + server.Url("/status/{task_id}00") +
+                                "' --delay 0 --retries 0 " + tasks + " > " + dir.path() +
+                                "/out.csv";
+  const auto on_a_terminal = [&](const std::string& env, const std::string& run) {
+    return RunProcess({"/usr/bin/script", "-qfec", "exec env " + env + " " + run, "/dev/null"}, {});
+  };
+  const std::string red = "\x1b[31m1 Failed\x1b[0m";
+  const ProcessResult coloured = on_a_terminal("-u NO_COLOR TERM=xterm", one_fails);
+  EXPECT_EQ(coloured.exit_status, 1) << coloured.out;
+  EXPECT_NE(coloured.out.find("unique tasks: 1 Completed, " + red + " in "), std::string::npos)
+      << coloured.out;
+  const ProcessResult green =
+      on_a_terminal("-u NO_COLOR TERM=xterm", kBinary + " --url '" + server.Url("/ok") +
+                                                  "' --delay 0 " + tasks + " > /dev/null");
+  EXPECT_NE(green.out.find("unique tasks: \x1b[32m2 Completed\x1b[0m, 0 Failed in "),
+            std::string::npos)
+      << green.out;
+  for (const std::string& env : {"NO_COLOR=1 TERM=xterm", "-u NO_COLOR TERM=dumb"}) {
+    const ProcessResult plain = on_a_terminal(env, one_fails);
+    EXPECT_NE(plain.out.find("unique tasks: 1 Completed, 1 Failed in "), std::string::npos)
+        << env << ": " << plain.out;
+    // The status line's erase (\x1b[K) is no colour; an SGR escape is.
+    EXPECT_EQ(plain.out.find("\x1b[3"), std::string::npos) << env << ": " << plain.out;
+  }
+  const ProcessResult to_a_file =
+      on_a_terminal("-u NO_COLOR TERM=xterm", one_fails + " 2> " + dir.path() + "/err.txt");
+  const std::string err = Contents(dir.path() + "/err.txt");
+  EXPECT_NE(err.find("1 Completed, 1 Failed"), std::string::npos) << err;
+  EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
+}
+
 TEST(CliTest, UrlComesFromTheEnvironment) {
   TestServer server;
   const ProcessResult result = RunOrchestrator(

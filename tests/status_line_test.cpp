@@ -29,21 +29,38 @@ RunProgress Halfway() {
   return progress;
 }
 
-TEST(StatusTextTest, SaysWhereTheRunIs) {
+TEST(StatusTextTest, SaysWhereTheRunIsWhatMattersFirst) {
   EXPECT_EQ(StatusText(Halfway(), 3400, 0),
-            "[45210/100000 45%] 64 fetching, 1203 waiting, 3 blocked, 12 failed, 3400/s, ETA 0:16")
+            "[45210/100000 45%] 12 failed, 3400/s, ETA 0:16 | 64 fetching, 1203 waiting, 3 blocked")
       << "counts in plain digits, as the summary line and the report print them";
 }
 
 TEST(StatusTextTest, ShowsFetchingAndWaitingAlwaysAndTheRestWhenThereAreAny) {
   const RunProgress start({"t"}, 1, 5, RunProgress::WallTime());
-  EXPECT_EQ(StatusText(start, 0, 0), "[0/5 0%] 0 fetching, 0 waiting, 0/s, ETA --");
+  EXPECT_EQ(StatusText(start, 0, 0), "[0/5 0%] 0/s, ETA -- | 0 fetching, 0 waiting");
 }
 
-TEST(StatusTextTest, IsCutToTheWidthNeverWrapped) {
+TEST(StatusTextTest, ANarrowLineDropsWherePhasesAreFirstWholeThenIsCut) {
+  const std::string head = "[45210/100000 45%] 12 failed, 3400/s, ETA 0:16";
   const std::string full = StatusText(Halfway(), 3400, 0);
-  EXPECT_EQ(StatusText(Halfway(), 3400, 30), full.substr(0, 30));
   EXPECT_EQ(StatusText(Halfway(), 3400, 500), full);
+  EXPECT_EQ(StatusText(Halfway(), 3400, full.size()), full);
+  EXPECT_EQ(StatusText(Halfway(), 3400, full.size() - 1), head + " | 64 fetching, 1203 waiting");
+  EXPECT_EQ(StatusText(Halfway(), 3400, head.size() + 14), head + " | 64 fetching");
+  EXPECT_EQ(StatusText(Halfway(), 3400, head.size() + 13), head);
+  EXPECT_EQ(StatusText(Halfway(), 3400, 30), head.substr(0, 30)) << "never wrapped";
+}
+
+TEST(StatusTextTest, TheFailedCountIsRedWhenColoured) {
+  EXPECT_EQ(StatusText(Halfway(), 3400, 0, true),
+            "[45210/100000 45%] \x1b[31m12 failed\x1b[0m, 3400/s, ETA 0:16 | 64 fetching, 1203 "
+            "waiting, 3 blocked");
+  // Fit first, by columns: a count that is cut gets no colour, and escapes take none.
+  EXPECT_EQ(StatusText(Halfway(), 3400, 24, true), "[45210/100000 45%] 12 fa");
+  EXPECT_EQ(StatusText(Halfway(), 3400, 60, true),
+            "[45210/100000 45%] \x1b[31m12 failed\x1b[0m, 3400/s, ETA 0:16 | 64 fetching");
+  const RunProgress start({"t"}, 1, 5, RunProgress::WallTime());
+  EXPECT_EQ(StatusText(start, 0, 0, true), StatusText(start, 0, 0)) << "nothing failed";
 }
 
 TEST(StatusTextTest, TheTimeLeftInHoursWhenItIsLong) {

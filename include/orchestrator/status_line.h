@@ -32,12 +32,15 @@ class RateMeter {
   std::deque<std::pair<TimePoint, std::uint64_t>> samples_;
 };
 
-/// `[45210/100000 45%] 64 fetching, 1203 waiting, 3 blocked, 12 failed, 3400/s, ETA 0:16`:
-/// rows written of the run's tasks (counts in plain digits, as the summary and report print them),
-/// the tasks in each phase that has any (fetching and waiting always), the failed rows if any, the
-/// rate of rows, and the time left at that rate ("ETA --" while it is 0). Cut to `width` columns
-/// (never wrapped), `width` 0: not.
-std::string StatusText(const RunProgress& progress, double rows_per_second, std::size_t width);
+/// `[45210/100000 45%] 12 failed, 3400/s, ETA 0:16 | 64 fetching, 1203 waiting, 3 blocked`:
+/// what matters first, rows written of the run's tasks (counts in plain digits, as the summary
+/// and report print them), the failed rows if any, the rate of rows and the time left at that
+/// rate ("ETA --" while it is 0); then the tasks in each phase that has any (fetching and
+/// waiting always). Fit to `width` columns (never wrapped; 0: any width) by dropping phases
+/// from the end, whole, and only then cutting the rest. With `colour`, the failed count is red
+/// (escapes that take no columns).
+std::string StatusText(const RunProgress& progress, double rows_per_second, std::size_t width,
+                       bool colour = false);
 
 /// Draws the status line on `stderr_stream`. On a terminal it is the stream's bottom line,
 /// redrawn on every Update (the collector calls it 10 times a second) and erased by Finish,
@@ -48,8 +51,9 @@ class StatusLine final : public RunWatcher {
  public:
   enum class Mode { kTerminal, kPlain };
 
-  /// `terminal_fd`: the descriptor whose window size gives the width (kTerminal).
-  StatusLine(OutputStream& stderr_stream, Mode mode, int terminal_fd);
+  /// `terminal_fd`: the descriptor whose window size gives the width (kTerminal). `colour`:
+  /// whether the line may be coloured (ColourFor; a kTerminal line only).
+  StatusLine(OutputStream& stderr_stream, Mode mode, int terminal_fd, bool colour = false);
 
   void Update(const RunProgress& progress) override;
   void Finish(const RunProgress& progress) override;
@@ -60,6 +64,7 @@ class StatusLine final : public RunWatcher {
   OutputStream& stream_;
   Mode mode_;
   int terminal_fd_;
+  bool colour_;
   RateMeter rate_;
   std::uint64_t updates_ = 0;
 };
