@@ -706,7 +706,9 @@ TEST_F(CurlHttpClientTest, TakesTheProxyFromTheEnvironmentAsCurlDoes) {
     const FetchResult result = FetchOne(url);
     for (const char* variable : all) ::unsetenv(variable);
     EXPECT_TRUE(result.ok()) << name << result.message;
-    if (c.through_proxy) EXPECT_EQ(server_.RequestsFor(url), 1u) << name;
+    if (c.through_proxy) {
+      EXPECT_EQ(server_.RequestsFor(url), 1u) << name;
+    }
     server_.ResetCounters();
   }
 }
