@@ -109,6 +109,10 @@ struct Transfer {
   // ends; declared before `easy` so that they outlive it.
   HeaderList header_list;
   std::string body;
+  // The URL as curl parsed it, set on `easy` as CURLOPT_CURLU while `parsed` (SetUrl).
+  std::unique_ptr<CURLU, UrlDeleter> url;
+  std::string url_text;
+  bool parsed = false;
   EasyHandle easy;
   HttpClient::Callback done;
   Duration timeout{0};
@@ -330,7 +334,7 @@ class CurlHttpClient::Impl {
       FailLater(transfer, "could not start the request: " + problem);
       return;
     }
-    CURLcode code = curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    CURLcode code = SetUrl(transfer, request.url);
     if (code == CURLE_OK) {
       code = curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
     }
@@ -372,6 +376,29 @@ class CurlHttpClient::Impl {
   std::uint64_t connections_opened() const { return connections_opened_; }
 
  private:
+  // The URL onto the transfer's handle, parsed once while a handle's fetches keep it: curl
+  // parses a CURLOPT_URL string anew for every transfer (curl_url_set: 6% of the
+  // instructions a request), a CURLOPT_CURLU handle only gets copied. It is parsed with the
+  // flags curl parses CURLOPT_URL with (lib/url.c, parseurlandfillconn; CURLOPT_PATH_AS_IS
+  // is set), so curl reads the same URL; one that does not parse goes as a string, for curl
+  // to report as it always did. Redirects are parsed by curl, as before.
+  static CURLcode SetUrl(Transfer& transfer, const std::string& text) {
+    CURL* easy = transfer.easy.get();
+    if (transfer.parsed && transfer.url_text == text) return CURLE_OK;  // still on `easy`
+    if (!transfer.url) transfer.url.reset(curl_url());
+    if (transfer.url && curl_url_set(transfer.url.get(), CURLUPART_URL, text.c_str(),
+                                     CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME |
+                                         CURLU_PATH_AS_IS) == CURLUE_OK) {
+      transfer.url_text = text;
+      transfer.parsed = true;
+      return curl_easy_setopt(easy, CURLOPT_CURLU, transfer.url.get());
+    }
+    transfer.parsed = false;
+    CURLcode code = curl_easy_setopt(easy, CURLOPT_CURLU, nullptr);
+    if (code == CURLE_OK) code = curl_easy_setopt(easy, CURLOPT_URL, text.c_str());
+    return code;
+  }
+
   // Method, headers and body onto the transfer's handle, every option set each time since
   // handles are reused. Returns what is wrong with the request, or "" when it is set: never
   // a header value, which may be a secret.

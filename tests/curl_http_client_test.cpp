@@ -713,6 +713,26 @@ TEST_F(CurlHttpClientTest, TakesTheProxyFromTheEnvironmentAsCurlDoes) {
   }
 }
 
+// One handle after another fetch: the same URL again, another, the first again, one that
+// does not parse, and the first again; each goes where it says (the engine keeps a parsed
+// URL on a handle while its fetches keep it).
+TEST_F(CurlHttpClientTest, EachFetchOfAHandleGoesToItsOwnUrl) {
+  boost::asio::io_context io;
+  CurlHttpClient client(io, Connections(1));
+  const auto fetch = [&](const std::string& url) {
+    return FetchWith(io, client, FetchRequest{url, Duration(5000), Duration(5000)});
+  };
+  for (const std::string target : {"/ok", "/ok", "/ok?a=1", "/ok"}) {
+    EXPECT_TRUE(fetch(server_.Url(target)).ok()) << target;
+    EXPECT_EQ(LastRequest().target, target);
+  }
+  const FetchResult bad = fetch("http://127.0.0.1:99999/ok");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_TRUE(fetch(server_.Url("/ok")).ok());
+  EXPECT_EQ(LastRequest().target, "/ok");
+  EXPECT_EQ(server_.requests(), 5u);
+}
+
 TEST_F(CurlHttpClientTest, FollowsRedirectsWithinLimits) {
   EXPECT_TRUE(FetchOne(server_.Url("/redirect/3")).ok());
   ExpectFailure(FetchOne(server_.Url("/redirect-loop")), FetchFailure::kRedirect,
