@@ -176,6 +176,46 @@ TEST_F(CurlHttpClientTest, SendsHeadersAsGivenInOrder) {
                                             "User-Agent"}));
 }
 
+// User-Agent and Accept are curl's own, written after Host in curl's order; a request naming
+// one replaces it, and the request's headers follow. The bytes are those curl writes when
+// CURLOPT_USERAGENT is its only source (the engine hands both to curl in its header list).
+TEST_F(CurlHttpClientTest, SendsCurlsOwnHeadersWhereCurlWritesThem) {
+  const auto names = [](const TestServer::RecordedRequest& sent) {
+    std::vector<std::string> out;
+    for (const auto& [name, value] : sent.headers) out.push_back(name);
+    return out;
+  };
+  CurlHttpClientOptions options;
+  options.user_agent = "tester/1.0";
+  ASSERT_TRUE(FetchOne(FetchRequest{server_.Url("/ok")}, options).ok());
+  TestServer::RecordedRequest sent = LastRequest();
+  EXPECT_EQ(names(sent), (std::vector<std::string>{"Host", "User-Agent", "Accept"}));
+  EXPECT_EQ(sent.HeaderValues("User-Agent"), std::vector<std::string>{"tester/1.0"});
+  EXPECT_EQ(sent.HeaderValues("Accept"), std::vector<std::string>{"*/*"});
+
+  FetchRequest named{server_.Url("/ok")};
+  named.headers = {{"X-A", "1"}, {"accept", "a/b"}};
+  ASSERT_TRUE(FetchOne(std::move(named), options).ok());
+  sent = LastRequest();
+  EXPECT_EQ(names(sent), (std::vector<std::string>{"Host", "User-Agent", "X-A", "accept"}));
+  EXPECT_EQ(sent.HeaderValues("Accept"), std::vector<std::string>{"a/b"});
+
+  FetchRequest post{server_.Url("/ok")};
+  post.method = HttpMethod::kPost;
+  post.body = "hi";
+  post.headers = {{"User-Agent", "mine"}};
+  ASSERT_TRUE(FetchOne(std::move(post), options).ok());
+  sent = LastRequest();
+  EXPECT_EQ(names(sent),
+            (std::vector<std::string>{"Host", "Accept", "User-Agent", "Content-Length"}));
+  EXPECT_EQ(sent.HeaderValues("User-Agent"), std::vector<std::string>{"mine"});
+
+  // No user agent: curl sends none.
+  options.user_agent.clear();
+  ASSERT_TRUE(FetchOne(FetchRequest{server_.Url("/ok")}, options).ok());
+  EXPECT_EQ(names(LastRequest()), (std::vector<std::string>{"Host", "Accept"}));
+}
+
 TEST_F(CurlHttpClientTest, SendsBodiesIntact) {
   // A NUL inside, and no Content-Type or Expect of curl's making.
   const std::string json("{\"a\":\"\0\"}\r\n", 11);
@@ -630,6 +670,67 @@ TEST_F(CurlHttpClientTest, NeverSetsAProxyOfItsOwn) {
   ::unsetenv("http_proxy");
   EXPECT_TRUE(result.ok()) << result.message;
   EXPECT_EQ(server_.RequestsFor("http://tasks.invalid/ok"), 1u);
+}
+
+// The engine reads the proxy variables once, as curl reads them for every transfer: for
+// http:// http_proxy (never HTTP_PROXY), then all_proxy, then ALL_PROXY; no_proxy or
+// NO_PROXY keeps the hosts it names off the proxy. An empty variable counts as unset.
+TEST_F(CurlHttpClientTest, TakesTheProxyFromTheEnvironmentAsCurlDoes) {
+  const std::string proxy = "http://127.0.0.1:" + std::to_string(server_.port());
+  const std::string dead = "http://127.0.0.1:1";  // nothing listens: refused
+  const char* const all[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+                             "all_proxy",  "ALL_PROXY",  "no_proxy",    "NO_PROXY"};
+  struct Case {
+    std::vector<std::pair<const char*, std::string>> environment;
+    bool through_proxy;  // else straight to the server
+  };
+  const std::vector<Case> cases = {
+      {{{"all_proxy", proxy}}, true},
+      {{{"ALL_PROXY", proxy}}, true},
+      {{{"http_proxy", proxy}, {"all_proxy", dead}}, true},
+      {{{"http_proxy", ""}, {"all_proxy", proxy}}, true},
+      {{{"HTTP_PROXY", dead}}, false},
+      {{{"https_proxy", dead}, {"HTTPS_PROXY", dead}}, false},
+      {{{"http_proxy", dead}, {"no_proxy", "127.0.0.1"}}, false},
+      {{{"all_proxy", dead}, {"NO_PROXY", "127.0.0.1"}}, false},
+      {{{"http_proxy", dead}, {"no_proxy", "*"}}, false},
+  };
+  for (const Case& c : cases) {
+    std::string name;
+    for (const auto& [variable, value] : c.environment) {
+      ::setenv(variable, value.c_str(), 1);
+      name += std::string(variable) + "=" + value + " ";
+    }
+    // Through the proxy the URL's host need not resolve: the proxy is asked for it.
+    const std::string url = c.through_proxy ? "http://tasks.invalid/ok" : server_.Url("/ok");
+    const FetchResult result = FetchOne(url);
+    for (const char* variable : all) ::unsetenv(variable);
+    EXPECT_TRUE(result.ok()) << name << result.message;
+    if (c.through_proxy) {
+      EXPECT_EQ(server_.RequestsFor(url), 1u) << name;
+    }
+    server_.ResetCounters();
+  }
+}
+
+// One handle after another fetch: the same URL again, another, the first again, one that
+// does not parse, and the first again; each goes where it says (the engine keeps a parsed
+// URL on a handle while its fetches keep it).
+TEST_F(CurlHttpClientTest, EachFetchOfAHandleGoesToItsOwnUrl) {
+  boost::asio::io_context io;
+  CurlHttpClient client(io, Connections(1));
+  const auto fetch = [&](const std::string& url) {
+    return FetchWith(io, client, FetchRequest{url, Duration(5000), Duration(5000)});
+  };
+  for (const std::string target : {"/ok", "/ok", "/ok?a=1", "/ok"}) {
+    EXPECT_TRUE(fetch(server_.Url(target)).ok()) << target;
+    EXPECT_EQ(LastRequest().target, target);
+  }
+  const FetchResult bad = fetch("http://127.0.0.1:99999/ok");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_TRUE(fetch(server_.Url("/ok")).ok());
+  EXPECT_EQ(LastRequest().target, "/ok");
+  EXPECT_EQ(server_.requests(), 5u);
 }
 
 TEST_F(CurlHttpClientTest, FollowsRedirectsWithinLimits) {
