@@ -10,6 +10,7 @@
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/curl_command.h"
+#include "orchestrator/options.h"
 #include "subprocess.h"
 
 namespace orchestrator {
@@ -278,6 +279,31 @@ TEST(DryRunTest, ItWritesInBoundedPiecesAndStopsWhenTheWriterFails) {
   });
   EXPECT_EQ(calls, 1u);
   EXPECT_LT(counts.tasks, 1'000u);
+}
+
+Options::DryRun DryRunOf(std::vector<const char*> args, std::string* tasks_path = nullptr,
+                         CommandLine::Action* action = nullptr) {
+  args.insert(args.begin(), "orchestrator");
+  const CommandLine line = ParseCommandLine(static_cast<int>(args.size()), args.data(),
+                                            [](const char*) -> const char* { return nullptr; });
+  if (tasks_path != nullptr) *tasks_path = line.options.tasks_path;
+  if (action != nullptr) *action = line.action;
+  return line.options.dry_run;
+}
+
+// A flag, not an option with an optional value: the word after it is still the tasks file.
+TEST(DryRunOptionTest, AFlagWithAnOptionalUnmasked) {
+  std::string tasks;
+  CommandLine::Action action{};
+  EXPECT_EQ(DryRunOf({"tasks.csv"}), Options::DryRun::kOff);
+  EXPECT_EQ(DryRunOf({"-n", "tasks.csv"}, &tasks), Options::DryRun::kMasked);
+  EXPECT_EQ(tasks, "tasks.csv");
+  EXPECT_EQ(DryRunOf({"--dry-run", "tasks.csv"}, &tasks), Options::DryRun::kMasked);
+  EXPECT_EQ(tasks, "tasks.csv");
+  EXPECT_EQ(DryRunOf({"--dry-run=unmasked", "tasks.csv"}, &tasks), Options::DryRun::kUnmasked);
+  EXPECT_EQ(tasks, "tasks.csv");
+  DryRunOf({"--dry-run=everything", "tasks.csv"}, &tasks, &action);
+  EXPECT_EQ(action, CommandLine::Action::kUsageError);
 }
 
 }  // namespace
