@@ -1,9 +1,14 @@
 #include "orchestrator/dry_run.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <queue>
@@ -14,6 +19,7 @@
 
 #include "orchestrator/duration.h"
 #include "orchestrator/fill_request.h"
+#include "orchestrator/input_error.h"
 #include "orchestrator/overloaded.h"
 #include "orchestrator/secrets.h"
 #include "orchestrator/task_values.h"
@@ -309,6 +315,23 @@ class Printer {
 std::string RunValuePlaceholder(std::string_view prefix, std::string_view name) {
   const std::string text = fmt::format("__{}{}__", prefix, name);
   return prefix == "deps." ? fmt::format("[\"{}\"]", text) : text;
+}
+
+void CheckCouldWrite(const std::string& path, std::string_view contents) {
+  if (path.empty()) return;
+  auto cannot = [&](int error) {
+    throw InputError(path, 0, fmt::format("cannot write {}: {}", contents, std::strerror(error)));
+  };
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode)) throw InputError(path, 0, "is a directory, not a file");
+    if (::access(path.c_str(), W_OK) != 0) cannot(errno);
+    return;
+  }
+  if (errno != ENOENT) cannot(errno);
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const char* folder = parent.empty() ? "." : parent.c_str();
+  if (::access(folder, W_OK | X_OK) != 0) cannot(errno);
 }
 
 DryRunCounts WriteDryRun(const DryRunPlan& plan,

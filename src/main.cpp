@@ -343,6 +343,10 @@ int Run(const Options& options, const SignalWatch& signals) {
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
   if (options.dry_run != Options::DryRun::kOff) {
     // Everything is read and checked; nothing is opened for writing, nothing sent.
+    CheckCouldWrite(options.output_path, "results");
+    CheckCouldWrite(options.events_path, "events");
+    CheckCouldWrite(options.metrics_path, "metrics");
+    CheckCouldWrite(options.report_path, "the report");
     std::vector<const Blueprint*> kind_of_type;
     for (const std::string& type : tasks.type_names) {
       kind_of_type.push_back(blueprint_file ? blueprint_file->Find(type) : &builtin->Of(type));

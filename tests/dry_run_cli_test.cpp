@@ -216,6 +216,27 @@ TEST(DryRunCliTest, SecretsAreMaskedUnlessUnmasked) {
       << bad.err;
 }
 
+// An output the run could not create is exit 2 too, the file named, nothing created.
+TEST(DryRunCliTest, AnOutputTheRunCouldNotCreateIsExit2) {
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(1));
+  for (const char* flag : {"--output", "--events", "--metrics", "--report-file"}) {
+    SCOPED_TRACE(flag);
+    const std::string missing = dir.path() + "/no/such/folder/file";
+    const ProcessResult result =
+        RunOrchestrator({"-n", "--url", "http://127.0.0.1:9/", flag, missing, tasks});
+    EXPECT_EQ(result.exit_status, 2) << result.err;
+    EXPECT_EQ(result.out, "");
+    EXPECT_NE(result.err.find("orchestrator: " + missing + ": cannot write "), std::string::npos)
+        << result.err;
+    EXPECT_NE(result.err.find(": No such file or directory\n"), std::string::npos) << result.err;
+    const ProcessResult folder =
+        RunOrchestrator({"-n", "--url", "http://127.0.0.1:9/", flag, dir.path(), tasks});
+    EXPECT_EQ(folder.exit_status, 2) << folder.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/no"));
+}
+
 TEST(DryRunCliTest, ABadInputIsExit2WithTheUsualMessageAndNothingPrinted) {
   TempDir dir;
   const std::string tasks = dir.Write("tasks.csv", "task_id,task_type,depends_on\n1,a,2\n2,a,1\n");

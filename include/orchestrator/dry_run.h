@@ -67,6 +67,12 @@ std::string RunValuePlaceholder(std::string_view prefix, std::string_view name);
 DryRunCounts WriteDryRun(const DryRunPlan& plan,
                          const std::function<bool(std::string_view)>& write);
 
+/// Whether a run could create or write `path` (an output file: --output, --events, --metrics,
+/// --report-file; "" is none), without creating or opening it: a file that exists must be
+/// writable and not a folder, else its folder must be. Throws InputError as a run would when
+/// it could not (`PATH: cannot write CONTENTS: No such file or directory`).
+void CheckCouldWrite(const std::string& path, std::string_view contents);
+
 }  // namespace orchestrator
 
 #endif  // ORCHESTRATOR_DRY_RUN_H_
