@@ -161,6 +161,39 @@ TEST(DryRunCliTest, TheBuiltInBlueprintsCurlLinesSendWhatARunSends) {
   EXPECT_EQ(by_curl, by_run);
 }
 
+// Over TLS: the line carries --cacert, or -k, and curl's connection is accepted as the run's.
+TEST(DryRunCliTest, OverTlsWithCacertOrInsecureTheLinesSendWhatARunSends) {
+  TestServer server(TestServer::Options{.tls = true});
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(2));
+  const std::vector<std::vector<std::string>> trusts = {
+      {"--cacert", ORCHESTRATOR_TEST_DATA_DIR "/test-cert.pem"}, {"-k"}};
+  for (const std::vector<std::string>& trust : trusts) {
+    SCOPED_TRACE(trust[0]);
+    std::vector<std::string> flags = {"--url",   server.Url("/task/{task_id}"),
+                                      "-d",      "id={task_id}",
+                                      "-H",      "X-Id: {task_id}",
+                                      "--delay", "0",
+                                      "-q",      tasks};
+    flags.insert(flags.end(), trust.begin(), trust.end());
+    std::vector<std::string> dry_flags = flags;
+    dry_flags.insert(dry_flags.begin(), "--dry-run=unmasked");
+    const ProcessResult dry = RunOrchestrator(dry_flags);
+    ASSERT_EQ(dry.exit_status, 0) << dry.err;
+    const std::vector<std::string> commands = CommandLines(dry.out);
+    ASSERT_EQ(commands.size(), 2u) << dry.out;
+    EXPECT_NE(commands[0].find(trust[0] == "-k" ? " --insecure " : " --cacert "), std::string::npos)
+        << commands[0];
+    const std::vector<std::string> by_curl = Sorted(SentByCurl(server, commands, dir.path()));
+    server.ResetCounters();
+    const ProcessResult run = RunOrchestrator(flags);
+    EXPECT_EQ(run.exit_status, 0) << run.err;
+    const std::vector<std::string> by_run = Sorted(server.RecordedRequests());
+    ASSERT_EQ(by_run.size(), 2u);
+    EXPECT_EQ(by_curl, by_run);
+  }
+}
+
 TEST(DryRunCliTest, NothingIsSentAndNoFileIsCreated) {
   TestServer server;
   TempDir dir;
