@@ -72,11 +72,15 @@ class RunValues {
 // what only the run has, each slot of those noted in `used`.
 class DryRunValues {
  public:
-  DryRunValues(const TaskValues& row, const RunValues& run, std::vector<std::size_t>& used)
-      : row_(row), run_(run), used_(used) {}
+  /// `dependencies_known`: `row` has the task's dependencies' values (its parents were all
+  /// carried over).
+  DryRunValues(const TaskValues& row, const RunValues& run, std::vector<std::size_t>& used,
+               bool dependencies_known)
+      : row_(row), run_(run), used_(used), dependencies_known_(dependencies_known) {}
 
   TemplateValue operator()(std::size_t slot) const {
     if (slot < kFirstCaptureSlot) return row_(slot);
+    if (slot >= kFirstDependencySlot && dependencies_known_) return row_(slot);
     if (std::find(used_.begin(), used_.end(), slot) == used_.end()) used_.push_back(slot);
     return run_.Of(slot);
   }
@@ -85,6 +89,7 @@ class DryRunValues {
   const TaskValues& row_;
   const RunValues& run_;
   std::vector<std::size_t>& used_;
+  bool dependencies_known_;
 };
 
 // `text` with each of `secrets` (longest first) shown as ***.
@@ -189,8 +194,30 @@ class Printer {
     ++counts_.tasks;
     const Task& task = tasks_.tasks[index];
     const Blueprint& blueprint = *plan_.blueprints[task.type];
-    const TaskValues row(tasks_, task, blueprint);
     const std::string who = fmt::format("# task {} ({})", task.id, Safe(tasks_.TypeName(task)));
+    // A task whose parents were all carried over has their values now, as the run gives them.
+    std::optional<DependencyValues> known;
+    if (blueprint.uses_dependency_values && tasks_.graph.ParentCount(index) == 0) {
+      known.emplace();
+      if (plan_.carried_values != nullptr) {
+        if (const auto found = plan_.carried_values->find(task.id);
+            found != plan_.carried_values->end()) {
+          for (const auto& [parent, values] : found->second) known->Add(index, parent, values);
+        }
+      }
+      std::string problem;
+      for (const Blueprint::DependencyColumn& used : blueprint.dependency_columns) {
+        if (!known->One(index, used.column, used.name, problem)) {
+          ++counts_.failing;
+          out_ +=
+              fmt::format("{}: the run would fail it before it starts: {}\n", who, Safe(problem));
+          Flush(false);
+          return;
+        }
+      }
+    }
+    const TaskValues row(tasks_, task, blueprint, nullptr, index, known ? &*known : nullptr);
+    dependencies_known_ = known.has_value();
     const std::size_t steps = blueprint.steps.size();
     for (std::size_t s = 0; s < steps; ++s) {
       const Step& step = blueprint.steps[s];
@@ -225,7 +252,7 @@ class Printer {
   // Returns whether the task would go on to its next step.
   bool PrintFetch(const std::string& where, const FetchStep& fetch, const TaskValues& row) {
     used_.clear();
-    const DryRunValues values(row, run_values_, used_);
+    const DryRunValues values(row, run_values_, used_, dependencies_known_);
     std::string error;
     const bool filled = FillRequest(fetch, std::cref(values), request_, error);
     CurlCommand command;
@@ -267,7 +294,7 @@ class Printer {
       return true;
     }
     used_.clear();
-    const DryRunValues values(row, run_values_, used_);
+    const DryRunValues values(row, run_values_, used_, dependencies_known_);
     line_.clear();
     std::string error;
     if (!emit.text->ExpandTo(line_, std::cref(values), error)) {
@@ -306,6 +333,7 @@ class Printer {
   bool ok_ = true;
   // Reused from request to request.
   std::vector<std::size_t> used_;
+  bool dependencies_known_ = false;  // of the task being printed
   FetchRequest request_;
   std::string line_;
 };

@@ -197,13 +197,14 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
 int DryRun(const Options& options, const TaskList& tasks,
            const std::vector<const Blueprint*>& blueprints,
            const std::vector<std::string>& capture_columns, const std::vector<TaskId>& carried,
-           std::size_t duplicates) {
+           const CarriedParentValues& carried_values, std::size_t duplicates) {
   OutputStream out(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
   const DryRunPlan plan{.tasks = &tasks,
                         .blueprints = blueprints,
                         .capture_columns = capture_columns,
                         .carried = carried,
                         .resume_path = options.resume_path,
+                        .carried_values = &carried_values,
                         .duplicates = duplicates,
                         .curl = {.user_agent = fmt::format("orchestrator/{}", kVersion),
                                  .ca_file = options.ca_file,
@@ -351,7 +352,8 @@ int Run(const Options& options, const SignalWatch& signals) {
     for (const std::string& type : tasks.type_names) {
       kind_of_type.push_back(blueprint_file ? blueprint_file->Find(type) : &builtin->Of(type));
     }
-    return DryRun(options, tasks, kind_of_type, capture_columns, carried, duplicates);
+    return DryRun(options, tasks, kind_of_type, capture_columns, carried, carried_values,
+                  duplicates);
   }
   const std::size_t threads = PlanThreads(options.threads, DefaultThreadCount());
   const bool saving_bodies =

@@ -284,7 +284,8 @@ TEST(DryRunCliTest, ABadInputIsExit2WithTheUsualMessageAndNothingPrinted) {
 }
 
 // Dependencies, --resume and --shard: the carried task listed as carried, a parent before its
-// child, a value only the run has as a placeholder; a shard prints its share alone.
+// child, a value only the run has as a placeholder, a carried parent's value as it is; a shard
+// prints its share alone.
 TEST(DryRunCliTest, CarriedTasksOrderAndValuesOnlyTheRunHas) {
   TestServer server;
   TempDir dir;
@@ -298,7 +299,8 @@ TEST(DryRunCliTest, CarriedTasksOrderAndValuesOnlyTheRunHas) {
                         "\"" +
                         server.Url("/task/{task_id}?sku={dep.sku}") + "\" } } ]\n");
   const std::string tasks =
-      dir.Write("tasks.csv", "task_id,task_type,depends_on\n3,order,1\n1,item,\n2,item,\n");
+      dir.Write("tasks.csv",
+                "task_id,task_type,depends_on\n3,order,1\n1,item,\n2,item,\n4,order,2\n5,order,\n");
   const std::string earlier =
       dir.Write("earlier.csv", "task_id,final_status,error_info,sku\n2,Completed,,sku-2\n");
   const ProcessResult result =
@@ -317,6 +319,15 @@ TEST(DryRunCliTest, CarriedTasksOrderAndValuesOnlyTheRunHas) {
   EXPECT_NE(out.find("# {dep.sku} is a value only the run has: shown as __dep.sku__\n"),
             std::string::npos)
       << out;
+  // 4's one parent was carried over: its value is known, as the run would have it. 5 has no
+  // parent: the run would fail it before it starts.
+  EXPECT_NE(out.find("--url '" + server.Url("/task/4?sku=sku-2") + "'"), std::string::npos) << out;
+  EXPECT_NE(out.find("# task 5 (order): the run would fail it before it starts: "),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("no dependency captured sku\n"), std::string::npos) << out;
+  EXPECT_NE(result.err.find(", 1 task would fail before sending a request"), std::string::npos)
+      << result.err;
   EXPECT_EQ(server.requests(), 0u);
 
   // Shard 0/2 and 1/2 together print each task once, as the shards would run them.

@@ -152,6 +152,7 @@ struct Fixture {
             .capture_columns = capture_columns,
             .carried = carried,
             .resume_path = "done.csv",
+            .carried_values = nullptr,
             .duplicates = 0,
             .curl = Settings(),
             .unmasked = false};

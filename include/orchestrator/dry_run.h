@@ -11,6 +11,7 @@
 
 #include "orchestrator/blueprint.h"
 #include "orchestrator/curl_command.h"
+#include "orchestrator/dependency_values.h"
 #include "orchestrator/task.h"
 
 namespace orchestrator {
@@ -26,6 +27,9 @@ struct DryRunPlan {
   /// The tasks --resume carries over, and the file they come from.
   std::span<const TaskId> carried;
   std::string resume_path;
+  /// What the carried parents captured, for their children's {dep.NAME} (CarriedParentValuesOf);
+  /// null when no template names a dependency's value.
+  const CarriedParentValues* carried_values = nullptr;
   std::size_t duplicates = 0;
   CurlCommandSettings curl;
   /// --dry-run=unmasked: header values and URL passwords as they would be sent.
@@ -60,8 +64,11 @@ std::string RunValuePlaceholder(std::string_view prefix, std::string_view name);
 /// they have none: among the tasks ready, the first in the input). A step whose request a run
 /// could not fill in or would refuse (a value that cannot go where it goes) is a comment saying
 /// so, and the task's later steps are not shown: the run would fail the task there. A request
-/// with a value only the run knows (an earlier step's capture, a dependency's) shows it as
-/// RunValuePlaceholder says, after a comment naming it. Unless `unmasked`, header values (each
+/// with a value only the run knows (an earlier step's capture, a dependency's that is still to
+/// run) shows it as RunValuePlaceholder says, after a comment naming it. A task whose every
+/// parent is carried over has its dependencies' values from `carried_values`, as the run
+/// does: they show as they are, or the task is said to fail before it starts, as the run
+/// would fail it (`no dependency captured price`). Unless `unmasked`, header values (each
 /// piece, as HeaderSecrets) and URL passwords show as ***, wherever they appear in the request.
 /// Comments are terminal-safe (control characters as '?').
 DryRunCounts WriteDryRun(const DryRunPlan& plan,
