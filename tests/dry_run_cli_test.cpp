@@ -343,6 +343,26 @@ TEST(DryRunCliTest, CarriedTasksOrderAndValuesOnlyTheRunHas) {
   EXPECT_GT(CommandLines(two.out).size(), 0u);
 }
 
+// Like a run's results: a reader that left is exit 141, a stdout that cannot be written 3.
+TEST(DryRunCliTest, AReaderThatLeftIs141AndAFullDisk3) {
+  TempDir dir;
+  const std::string tasks = dir.Write("tasks.csv", TasksCsv(1000));
+  ProcessOptions gone;
+  gone.stdout_reader_gone = true;
+  const ProcessResult left =
+      RunOrchestrator({"-n", "--url", "http://127.0.0.1:9/{task_id}", tasks}, gone);
+  EXPECT_EQ(left.exit_status, 141) << left.err;
+  ProcessOptions full;
+  full.stdout_path = "/dev/full";
+  const ProcessResult no_space =
+      RunOrchestrator({"-n", "--url", "http://127.0.0.1:9/{task_id}", tasks}, full);
+  EXPECT_EQ(no_space.exit_status, 3) << no_space.err;
+  EXPECT_NE(no_space.err.find("orchestrator: error: cannot write the dry run to stdout: No space "
+                              "left on device\n"),
+            std::string::npos)
+      << no_space.err;
+}
+
 // A million tasks stream out: memory follows the tasks (16 bytes each), not the text printed.
 TEST(DryRunCliTest, AMillionTasksStreamInBoundedMemory) {
   TempDir dir;
