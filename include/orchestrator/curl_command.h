@@ -10,11 +10,12 @@
 
 namespace orchestrator {
 
-/// `text` as one word of a POSIX shell (bash, dash, zsh): bare when it is made of
-/// [A-Za-z0-9_@%+=:,./-] only, else in single quotes ('it'\''s'). A word with any byte outside
+/// `text` as one word of a shell: bare when it is made of [A-Za-z0-9_@%+=:,./-] only, else in
+/// single quotes ('it'\''s'), as any POSIX shell reads them. A word with any byte outside
 /// printable ASCII (a control character, DEL, a line break, any byte of 0x80 and up) is written
-/// with bash's ANSI-C quoting instead, every such byte as \xHH (`$'a\x0ab'`), so that no
-/// control character reaches a terminal and `$`, backticks and quotes never leave the word.
+/// with ANSI-C quoting instead, every such byte as \xHH (`$'a\x0ab'`), which bash, zsh and ksh
+/// read (an older dash does not), so that no control character reaches a terminal and `$`,
+/// backticks and quotes never leave the word.
 /// A NUL, which no word can hold, is written as `\x00`, which bash reads as the word's end.
 std::string ShellWord(std::string_view text);
 
