@@ -370,11 +370,11 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
   app.add_flag("-n,--dry-run", flags.dry_run,
                "Read and check everything a run would, send nothing and create no file: print "
                "each task's requests, in an order its dependencies allow, as curl command "
-               "lines that send exactly them, each after a comment naming the task and step. "
-               "A value only the run has ({NAME} of an earlier step's capture, {dep.NAME}) "
-               "shows as __NAME__ or __dep.NAME__, after a comment saying so. Header values and "
-               "URL passwords show as *** unless --dry-run=unmasked. Exit 0 when the run "
-               "would start")
+               "lines for bash that send exactly them, each after a comment naming the task "
+               "and step. A value only the run has ({NAME} of an earlier step's capture, "
+               "{dep.NAME}) shows as __NAME__ or __dep.NAME__, after a comment saying so. "
+               "Header values and URL passwords show as *** unless --dry-run=unmasked. Exit 0 "
+               "when the run would start")
       ->type_name("[=unmasked]");
 }
 
