@@ -8,9 +8,10 @@
 #include "orchestrator/url.h"
 
 namespace orchestrator {
+namespace {
 
-bool FillRequest(const FetchStep& step, const TaskValues& values, FetchRequest& request,
-                 std::string& error) {
+template <typename Values>
+bool Fill(const FetchStep& step, const Values& values, FetchRequest& request, std::string& error) {
   request = FetchRequest{.url = {},
                          .timeout = step.timeout,
                          .connect_timeout = step.connect_timeout,
@@ -47,6 +48,18 @@ bool FillRequest(const FetchStep& step, const TaskValues& values, FetchRequest& 
     }
   }
   return true;
+}
+
+}  // namespace
+
+bool FillRequest(const FetchStep& step, const TaskValues& values, FetchRequest& request,
+                 std::string& error) {
+  return Fill(step, values, request, error);
+}
+
+bool FillRequest(const FetchStep& step, const std::function<TemplateValue(std::size_t)>& values,
+                 FetchRequest& request, std::string& error) {
+  return Fill(step, values, request, error);
 }
 
 }  // namespace orchestrator

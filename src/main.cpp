@@ -24,6 +24,7 @@
 #include "orchestrator/collector.h"
 #include "orchestrator/colour.h"
 #include "orchestrator/curl_http_client.h"
+#include "orchestrator/dry_run.h"
 #include "orchestrator/earlier_results.h"
 #include "orchestrator/event_log.h"
 #include "orchestrator/exit_status.h"
@@ -202,6 +203,50 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
   return reporter.failed() > 0 ? kExitSomeFailed : kExitCompleted;
 }
 
+// --dry-run: the requests of the tasks a run would start, as curl command lines on stdout.
+int DryRun(const Options& options, const TaskList& tasks,
+           const std::vector<const Blueprint*>& blueprints,
+           const std::vector<std::string>& capture_columns, const std::vector<TaskId>& carried,
+           const CarriedParentValues& carried_values, std::size_t duplicates) {
+  OutputStream out(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
+  const DryRunPlan plan{.tasks = &tasks,
+                        .blueprints = blueprints,
+                        .capture_columns = capture_columns,
+                        .carried = carried,
+                        .resume_path = options.resume_path,
+                        .carried_values = &carried_values,
+                        .duplicates = duplicates,
+                        .curl = {.user_agent = fmt::format("orchestrator/{}", kVersion),
+                                 .ca_file = options.ca_file,
+                                 .insecure = options.insecure,
+                                 .http_version = options.http_version},
+                        .unmasked = options.dry_run == Options::DryRun::kUnmasked};
+  const DryRunCounts counts = WriteDryRun(plan, [&out](std::string_view text) {
+    out.Write(text);
+    return out.Flush();
+  });
+  out.WaitUntilWritten(-1);
+  if (out.error() == EPIPE) return kExitReaderGone;
+  if (out.failed()) {
+    PrintToStderr("orchestrator: error: cannot write the dry run to stdout: {}\n",
+                  std::strerror(out.error()));
+    return kExitOutputError;
+  }
+  if (!options.quiet) {
+    PrintToStderr(
+        "orchestrator: dry run: {} task{} would run, {} request{} shown{}{}; nothing was sent\n",
+        counts.tasks, counts.tasks == 1 ? "" : "s", counts.requests,
+        counts.requests == 1 ? "" : "s",
+        counts.with_run_values == 0
+            ? ""
+            : fmt::format(" ({} with values only the run has)", counts.with_run_values),
+        counts.failing == 0 ? ""
+                            : fmt::format(", {} task{} would fail before sending a request",
+                                          counts.failing, counts.failing == 1 ? "" : "s"));
+  }
+  return kExitCompleted;
+}
+
 // Declaration order is destruction order in reverse, and it matters: the workers (inside the
 // collector) go first, joining their threads and freeing their curl handles; then curl's
 // global state; the outputs and the collector's io_context last of all.
@@ -313,6 +358,19 @@ int Run(const Options& options, const SignalWatch& signals) {
   CarriedParentValues carried_values;
   if (uses_dependency_values) carried_values = CarriedParentValuesOf(tasks, earlier);
   const std::vector<TaskId> carried = TakeCompleted(tasks, earlier);
+  if (options.dry_run != Options::DryRun::kOff) {
+    // Everything is read and checked; nothing is opened for writing, nothing sent.
+    CheckCouldWrite(options.output_path, "results");
+    CheckCouldWrite(options.events_path, "events");
+    CheckCouldWrite(options.metrics_path, "metrics");
+    CheckCouldWrite(options.report_path, "the report");
+    std::vector<const Blueprint*> kind_of_type;
+    for (const std::string& type : tasks.type_names) {
+      kind_of_type.push_back(blueprint_file ? blueprint_file->Find(type) : &builtin->Of(type));
+    }
+    return DryRun(options, tasks, kind_of_type, capture_columns, carried, carried_values,
+                  duplicates);
+  }
   const std::size_t threads = PlanThreads(options.threads, DefaultThreadCount());
   const bool saving_bodies =
       blueprint_file ? blueprint_file->SavesBodies() : options.request.save.has_value();

@@ -184,6 +184,8 @@ struct GivenFlags {
   bool http11 = false, http2 = false;
   std::string shard;
   std::optional<std::uint32_t> shard_count;
+  // --dry-run: "" (not given), "true" (CLI11's value of a flag alone) or "unmasked".
+  std::string dry_run;
 
   const CLI::App* app = nullptr;
   int argc = 0;
@@ -368,6 +370,15 @@ void DeclareFlags(CLI::App& app, Options& options, GivenFlags& flags) {
                "No status line on stderr, even when it is a terminal");
   app.add_flag("-q,--quiet", options.quiet,
                "No event lines, status line, progress lines or summary on stderr");
+  app.add_flag("-n,--dry-run", flags.dry_run,
+               "Read and check everything a run would, send nothing and create no file: print "
+               "each task's requests, in an order its dependencies allow, as curl command "
+               "lines for bash that send exactly them, each after a comment naming the task "
+               "and step. A value only the run has ({NAME} of an earlier step's capture, "
+               "{dep.NAME}) shows as __NAME__ or __dep.NAME__, after a comment saying so. "
+               "Header values and URL passwords show as *** unless --dry-run=unmasked. Exit 0 "
+               "when the run would start")
+      ->type_name("[=unmasked]");
 }
 
 // Each check turns some of the flags' text into `options`, or says what is wrong.
@@ -455,6 +466,20 @@ CheckResult ApplyReport(const GivenFlags& flags, Options& options) {
     options.report_json = true;
   } else if (flags.report != "text") {
     return fmt::format("--report \"{}\": expected text or json", flags.report);
+  }
+  return kPassed;
+}
+
+// --dry-run, --dry-run=unmasked.
+CheckResult ApplyDryRun(const GivenFlags& flags, Options& options) {
+  if (flags.dry_run.empty()) return kPassed;
+  if (flags.dry_run == "true") {
+    options.dry_run = Options::DryRun::kMasked;
+  } else if (flags.dry_run == "unmasked") {
+    options.dry_run = Options::DryRun::kUnmasked;
+  } else {
+    return fmt::format("--dry-run=\"{}\": expected --dry-run or --dry-run=unmasked",
+                       TerminalSafe(flags.dry_run, UnsafeShownAs::kQuestionMark));
   }
   return kPassed;
 }
@@ -663,6 +688,7 @@ CommandLine Parse(int argc, const char* const* argv, const EnvironmentLookup& lo
       ApplyLimits,          // --limit
       ApplyRate,            // --rate
       ApplyReport,          // --report
+      ApplyDryRun,          // --dry-run
       ApplyHalt,            // --halt
       ApplyMaxBody,         // --max-body
       ApplyCaptures,        // --capture: before the templates that may name {dep.NAME}

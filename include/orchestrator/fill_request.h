@@ -2,6 +2,8 @@
 #ifndef ORCHESTRATOR_FILL_REQUEST_H_
 #define ORCHESTRATOR_FILL_REQUEST_H_
 
+#include <cstddef>
+#include <functional>
 #include <string>
 
 #include "orchestrator/blueprint.h"
@@ -17,6 +19,11 @@ namespace orchestrator {
 /// std::function holds that without allocating, once per template and request.
 bool FillRequest(const FetchStep& step, const TaskValues& values, FetchRequest& request,
                  std::string& error);
+
+/// The same, with the values from anywhere: --dry-run's, which stand in for the values only a
+/// run has.
+bool FillRequest(const FetchStep& step, const std::function<TemplateValue(std::size_t)>& values,
+                 FetchRequest& request, std::string& error);
 
 }  // namespace orchestrator
 

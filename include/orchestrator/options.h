@@ -63,6 +63,10 @@ struct Options {
   /// Slurm job array or a Kubernetes Indexed Job); none: the whole run. The paths above have
   /// had "{shard}" replaced.
   std::optional<Shard> shard;
+  /// --dry-run (-n): read and check everything, then print each request as a curl command
+  /// line instead of sending it (dry_run.h); --dry-run=unmasked shows secrets too.
+  enum class DryRun : std::uint8_t { kOff, kMasked, kUnmasked };
+  DryRun dry_run = DryRun::kOff;
 };
 
 /// What the command line asks for.
