@@ -202,7 +202,9 @@ class Printer {
       if (plan_.carried_values != nullptr) {
         if (const auto found = plan_.carried_values->find(task.id);
             found != plan_.carried_values->end()) {
-          for (const auto& [parent, values] : found->second) known->Add(index, parent, values);
+          for (const CarriedParent& carried : found->second) {
+            known->Add(index, carried.rank, carried.parent, carried.values);
+          }
         }
       }
       std::string problem;
