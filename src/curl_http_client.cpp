@@ -8,11 +8,6 @@
 //     number may already be another thread's new socket; the duplicate is ours alone.
 //  3. Handlers hold the Watch (a shared_ptr) and check `removed`; never look up by fd, which
 //     the kernel reuses at once.
-//  3a. A kept-alive connection is REMOVEd when its transfer ends and announced again when the
-//     next one reuses it: its Watch is parked in between, duplicate and epoll registration
-//     kept, after fstat says curl's number still is that very socket (at REMOVE and again
-//     when it comes back). Duplicating, registering and closing anew for every request
-//     cost five system calls a request.
 //  4. Waits are one-shot: re-arm after each socket_action while curl still wants that way.
 //  5. Never call back into curl from a curl callback: socket_action runs from Asio handlers.
 //  6. The socket and timer callbacks run during curl_multi_cleanup, so the watch map and the
@@ -25,8 +20,6 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -90,18 +83,7 @@ struct Watch : std::enable_shared_from_this<Watch> {
   bool read_pending = false;
   bool write_pending = false;
   bool removed = false;
-  bool parked = false;  // REMOVEd by curl but still its open connection (rule 3a)
-  bool inet = false;    // a TCP/IP socket, which may be parked; never the resolver's pair
-  dev_t device = 0;     // the socket's identity, by fstat of the duplicate
-  ino_t inode = 0;
 };
-
-// Whether curl's descriptor number still names the socket `watch` duplicated.
-bool SameSocket(const Watch& watch) {
-  struct stat status {};
-  return ::fstat(watch.fd, &status) == 0 && status.st_ino == watch.inode &&
-         status.st_dev == watch.device;
-}
 
 // A reusable easy handle and the fetch it currently carries.
 struct Transfer {
@@ -468,19 +450,11 @@ class CurlHttpClient::Impl {
     auto* self = static_cast<Impl*>(self_pointer);
     auto* watch = static_cast<Watch*>(watch_pointer);
     if (what == CURL_POLL_REMOVE) {
-      if (watch == nullptr) return 0;
-      if (watch->inet && watch->descriptor.is_open() && SameSocket(*watch)) {
-        // Its waits may stay: with `wanted` 0 they end without acting.
-        watch->wanted = 0;
-        watch->parked = true;
-      } else {
-        self->Unwatch(*watch, /*erase=*/true);
-      }
+      if (watch != nullptr) self->Unwatch(*watch, /*erase=*/true);
       return 0;
     }
     if (watch == nullptr) {
-      watch = self->Unpark(fd);
-      if (watch == nullptr) watch = self->NewWatch(fd);
+      watch = self->NewWatch(fd);
       if (watch == nullptr) return -1;
     } else if (!watch->descriptor.is_open() && !Duplicate(*watch)) {
       return -1;  // curl closed it (OnCloseSocket) and now uses the number for a new socket
@@ -500,18 +474,13 @@ class CurlHttpClient::Impl {
 
   // Called instead of close() for a connection's socket once it is connected: our duplicate
   // goes with it, so that the connection closes now even if curl's REMOVE comes late or
-  // never. The Watch stays for that REMOVE, unless it is parked: its REMOVE came already.
-  // (A socket still connecting is closed by curl itself, never through here; its REMOVE
-  // follows.)
+  // never. The Watch stays for that REMOVE. (A socket still connecting is closed by curl
+  // itself, never through here; its REMOVE follows.)
   static int OnCloseSocket(void* self_pointer, curl_socket_t fd) {
     auto* self = static_cast<Impl*>(self_pointer);
     if (const auto found = self->watches_.find(fd); found != self->watches_.end()) {
-      if (found->second->parked) {
-        self->Unwatch(*found->second, /*erase=*/true);
-      } else {
-        boost::system::error_code ignored;
-        found->second->descriptor.close(ignored);
-      }
+      boost::system::error_code ignored;
+      found->second->descriptor.close(ignored);
     }
     return ::close(fd);
   }
@@ -586,28 +555,9 @@ class CurlHttpClient::Impl {
 
   // --- descriptors ---
 
-  // The parked Watch of `fd` when curl announces that same socket again, else none (and a
-  // parked Watch of another socket that had the number is let go).
-  Watch* Unpark(curl_socket_t fd) {
-    const auto found = watches_.find(fd);
-    if (found == watches_.end()) return nullptr;
-    Watch& watch = *found->second;
-    if (!watch.parked || !watch.descriptor.is_open() || !SameSocket(watch)) {
-      Unwatch(watch, /*erase=*/true);
-      return nullptr;
-    }
-    watch.parked = false;
-    curl_multi_assign(multi_.get(), fd, &watch);
-    return &watch;
-  }
-
   Watch* NewWatch(curl_socket_t fd) {
     auto watch = std::make_shared<Watch>(io_, fd);
     if (!Duplicate(*watch)) return nullptr;
-    int domain = 0;
-    socklen_t length = sizeof domain;
-    watch->inet = ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
-                  (domain == AF_INET || domain == AF_INET6);
     curl_multi_assign(multi_.get(), fd, watch.get());
     Watch* raw = watch.get();
     watches_[fd] = std::move(watch);
@@ -619,13 +569,6 @@ class CurlHttpClient::Impl {
   static bool Duplicate(Watch& watch) {
     const int own = ::fcntl(watch.fd, F_DUPFD_CLOEXEC, 0);
     if (own < 0) return false;
-    struct stat status {};
-    if (::fstat(own, &status) != 0) {
-      ::close(own);
-      return false;
-    }
-    watch.device = status.st_dev;
-    watch.inode = status.st_ino;
     boost::system::error_code error;
     watch.descriptor.assign(own, error);
     if (error) ::close(own);
