@@ -17,6 +17,14 @@
 
 namespace orchestrator::testing {
 
+// Whether these tests are built with a sanitizer: its shadow memory and pace are not the
+// program's, so memory measures skip.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 // The binary under test: the one built beside the tests, or ORCHESTRATOR_TEST_BINARY (to
 // show that a test fails on another build, an older main say).
 inline const std::string kBinary = std::getenv("ORCHESTRATOR_TEST_BINARY") != nullptr

@@ -905,12 +905,6 @@ TEST(CliTest, ManyTlsConnectionsOnOneCpuAllComplete) {
 
 // --- TLS at scale, and verification never skipped unless -k ---
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 // The distinct connections (nginx's serial numbers, the last field) of the access log lines
 // whose request-target starts with `prefix`.
 std::set<std::string> ConnectionsOf(const std::vector<std::string>& log,

@@ -262,12 +262,6 @@ TEST(InterruptTest, AFullStdoutStopsTheRunAtOnce) {
   for (const auto& [id, row] : rows) EXPECT_EQ(row, "Failed,cancelled") << id;
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 // Out of memory is the one internal failure a test can cause from outside: an address-space
 // limit that the CSV reader's buffers do not fit in.
 TEST(InterruptTest, AnExceptionEndsTheRunWithStatus70AndAMessage) {
