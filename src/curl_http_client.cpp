@@ -7,7 +7,16 @@
 //     transfer removed or timed out mid-connect) and says REMOVE only afterwards, when the
 //     number may already be another thread's new socket; the duplicate is ours alone.
 //  3. Handlers hold the Watch (a shared_ptr) and check `removed`; never look up by fd, which
-//     the kernel reuses at once.
+//     the kernel reuses at once. The one lookup by fd is of a parked Watch (rule 7).
+//  7. A kept-alive connection's Watch is parked at REMOVE, not closed, and taken up again when
+//     curl names the same number: curl REMOVEs an idle connection after each request and
+//     names it again for the next, and closing and remaking the duplicate cost five system
+//     calls a request. Only a Watch whose socket curl must close through OnCloseSocket is
+//     parked, so that a parked number is always still that socket: an Internet socket curl
+//     has asked to read. curl 7.88 asks a socket only to be writable while it connects, and
+//     closes it unannounced only then (lib/cf-socket.c: a socket not yet `active`); once it
+//     reads, every close goes through the close callback, which forgets the parked Watch.
+//     Nothing of curl's number is read to decide: the duplicate tells the socket's family.
 //  4. Waits are one-shot: re-arm after each socket_action while curl still wants that way.
 //  5. Never call back into curl from a curl callback: socket_action runs from Asio handlers.
 //  6. The socket and timer callbacks run during curl_multi_cleanup, so the watch map and the
@@ -20,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -83,6 +93,8 @@ struct Watch : std::enable_shared_from_this<Watch> {
   bool read_pending = false;
   bool write_pending = false;
   bool removed = false;
+  bool asked_to_read = false;  // curl has asked for CURL_POLL_IN: the socket is connected
+  bool parked = false;         // REMOVEd by curl, kept for the connection's next request
 };
 
 // A reusable easy handle and the fetch it currently carries.
@@ -450,15 +462,17 @@ class CurlHttpClient::Impl {
     auto* self = static_cast<Impl*>(self_pointer);
     auto* watch = static_cast<Watch*>(watch_pointer);
     if (what == CURL_POLL_REMOVE) {
-      if (watch != nullptr) self->Unwatch(*watch, /*erase=*/true);
+      if (watch != nullptr) self->Remove(*watch);
       return 0;
     }
     if (watch == nullptr) {
-      watch = self->NewWatch(fd);
+      watch = self->Unpark(fd);
+      if (watch == nullptr) watch = self->NewWatch(fd);
       if (watch == nullptr) return -1;
     } else if (!watch->descriptor.is_open() && !Duplicate(*watch)) {
       return -1;  // curl closed it (OnCloseSocket) and now uses the number for a new socket
     }
+    if ((what & CURL_POLL_IN) != 0) watch->asked_to_read = true;
     watch->wanted = what;
     self->Arm(watch->shared_from_this());
     return 0;
@@ -474,13 +488,18 @@ class CurlHttpClient::Impl {
 
   // Called instead of close() for a connection's socket once it is connected: our duplicate
   // goes with it, so that the connection closes now even if curl's REMOVE comes late or
-  // never. The Watch stays for that REMOVE. (A socket still connecting is closed by curl
-  // itself, never through here; its REMOVE follows.)
+  // never. A watched socket's Watch stays for that REMOVE; a parked one, already REMOVEd,
+  // goes now, before its number can name another socket. (A socket still connecting is
+  // closed by curl itself, never through here; its REMOVE follows.)
   static int OnCloseSocket(void* self_pointer, curl_socket_t fd) {
     auto* self = static_cast<Impl*>(self_pointer);
     if (const auto found = self->watches_.find(fd); found != self->watches_.end()) {
-      boost::system::error_code ignored;
-      found->second->descriptor.close(ignored);
+      if (found->second->parked) {
+        self->Unwatch(*found->second, /*erase=*/true);
+      } else {
+        boost::system::error_code ignored;
+        found->second->descriptor.close(ignored);
+      }
     }
     return ::close(fd);
   }
@@ -573,6 +592,42 @@ class CurlHttpClient::Impl {
     watch.descriptor.assign(own, error);
     if (error) ::close(own);
     return !error;
+  }
+
+  // curl's REMOVE: a connected socket's Watch is parked (rule 7), any other one closed.
+  // Waits still pending stay: they find nothing wanted, or serve the connection's next
+  // request if it comes first.
+  void Remove(Watch& watch) {
+    if (watch.asked_to_read && watch.descriptor.is_open() && IsInternetSocket(watch)) {
+      watch.wanted = 0;
+      watch.parked = true;
+      return;
+    }
+    Unwatch(watch, /*erase=*/true);
+  }
+
+  // The parked Watch of the socket curl names again, if it has one.
+  Watch* Unpark(curl_socket_t fd) {
+    const auto found = watches_.find(fd);
+    if (found == watches_.end()) return nullptr;
+    Watch& watch = *found->second;
+    if (!watch.parked) {
+      // Not ours to reuse: curl has let go of this number without a word (rule 2).
+      Unwatch(watch, /*erase=*/true);
+      return nullptr;
+    }
+    watch.parked = false;
+    curl_multi_assign(multi_.get(), fd, &watch);
+    return &watch;
+  }
+
+  // Asked of our duplicate, never of curl's number.
+  static bool IsInternetSocket(Watch& watch) {
+    int domain = 0;
+    socklen_t length = sizeof domain;
+    return ::getsockopt(watch.descriptor.native_handle(), SOL_SOCKET, SO_DOMAIN, &domain,
+                        &length) == 0 &&
+           (domain == AF_INET || domain == AF_INET6);
   }
 
   void Unwatch(Watch& watch, bool erase) {

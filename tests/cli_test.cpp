@@ -284,7 +284,7 @@ TEST(CliTest, TheVerdictIsColouredOnATerminalOnlyAndNeverWithNoColor) {
   EXPECT_NE(green.out.find("unique tasks: \x1b[32m2 Completed\x1b[0m, 0 Failed in "),
             std::string::npos)
       << green.out;
-  for (const std::string& env : {"NO_COLOR=1 TERM=xterm", "-u NO_COLOR TERM=dumb"}) {
+  for (const char* env : {"NO_COLOR=1 TERM=xterm", "-u NO_COLOR TERM=dumb"}) {
     const ProcessResult plain = on_a_terminal(env, one_fails);
     EXPECT_NE(plain.out.find("unique tasks: 1 Completed, 1 Failed in "), std::string::npos)
         << env << ": " << plain.out;

@@ -584,6 +584,7 @@ class Connection final : public ConnectionBase {
         return {Kind::kDelay, OkResponse(close), *ms};
     }
     if (path == "/close") return {Kind::kSendThenClose, OkResponse(true)};
+    if (path == "/ok-then-close") return {Kind::kSendThenClose, OkResponse(close)};
     if (path == "/reset") return Do(Kind::kReset);
     if (path == "/empty") return Do(Kind::kCloseQuietly);
     if (path == "/stall") return Do(Kind::kStall);

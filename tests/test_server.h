@@ -29,6 +29,8 @@ inline constexpr std::string_view kHostileBody = "line1\r\nA\x1b[31mred\xc2\x9b\
 ///   /ok, /get, /task/...        200 application/json `{"ok":true}\n`
 ///   /close                      the same with `Connection: close`, then a clean close: each
 ///                               request on a connection of its own
+///   /ok-then-close              the same as /ok, keep-alive and all, then a clean close: a
+///                               server that drops an idle connection
 ///   /item/ID                    200 application/json
 ///                               `{"id":ID,"sku":"sku-ID","price":ID.5,"tags":["a","b"],
 ///                               "data":{"owner":null,"n":ID%7}}\n`, with `ETag: "etag-ID"`,
