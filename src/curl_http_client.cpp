@@ -319,6 +319,15 @@ class CurlHttpClient::Impl {
     transfer.response = FetchResponse{};
     transfer.error[0] = '\0';
     transfer.done = std::move(done);
+    if (transfer.saving && options_.claimed_by_run) {
+      if (const std::optional<std::string> claimed =
+              options_.claimed_by_run(transfer.saving->path())) {
+        FailLater(transfer,
+                  SaveFailure(fmt::format("\"{}\" would replace {}; the request was not sent",
+                                          transfer.saving->path(), *claimed)));
+        return;
+      }
+    }
     if (!StartResponse(transfer)) {
       FailLater(transfer, "could not start the request: no SHA-256 from OpenSSL");
       return;

@@ -467,6 +467,11 @@ int Run(const Options& options, const SignalWatch& signals) {
     file_results->set_policy(OutputStream::FlushPolicy::kEveryWrite);
   }
 
+  // The outputs are in place under their names now: a body's file a task's values name must
+  // not be one of them, nor any file the run reads.
+  const auto run_files = std::make_shared<const RunFileGuard>(
+      RunFilesOf(options, blueprint_file ? &*blueprint_file : nullptr));
+
   CurlLibrary curl;
   const std::uint64_t seed = std::random_device{}();
   // Shared by every worker.
@@ -494,7 +499,11 @@ int Run(const Options& options, const SignalWatch& signals) {
                                              .user_agent = fmt::format("orchestrator/{}", kVersion),
                                              .ca_file = options.ca_file,
                                              .insecure = options.insecure,
-                                             .http_version = options.http_version}),
+                                             .http_version = options.http_version,
+                                             .claimed_by_run =
+                                                 [run_files](const std::string& path) {
+                                                   return run_files->Claimed(path);
+                                                 }}),
                         .own_thread = thread_count > 1,
                         .stats_every = stats_every,
                         .events = event_log.has_value()},

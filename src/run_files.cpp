@@ -108,6 +108,52 @@ CheckResult CheckDistinctFiles(const std::vector<RunFile>& files) {
   return kPassed;
 }
 
+namespace {
+
+std::string Resolved(const std::string& path) {
+  std::error_code error;
+  const std::filesystem::path resolved =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+  return error ? std::string() : resolved.string();
+}
+
+}  // namespace
+
+RunFileGuard::RunFileGuard(const std::vector<RunFile>& files) {
+  for (const RunFile& file : files) {
+    if (file.saved_body) continue;
+    Kept kept;
+    kept.name = Named(file);
+    struct stat status {};
+    const int result =
+        file.path.empty() ? ::fstat(file.fd, &status) : ::stat(file.path.c_str(), &status);
+    if (result == 0 && S_ISREG(status.st_mode)) {
+      kept.regular = true;
+      kept.device = status.st_dev;
+      kept.inode = status.st_ino;
+    }
+    if (!file.path.empty()) kept.resolved = Resolved(file.path);
+    if (kept.regular || !kept.resolved.empty()) kept_.push_back(std::move(kept));
+  }
+}
+
+std::optional<std::string> RunFileGuard::Claimed(const std::string& path) const {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode)) {
+    for (const Kept& kept : kept_) {
+      if (kept.regular && kept.device == status.st_dev && kept.inode == status.st_ino) {
+        return kept.name;
+      }
+    }
+  }
+  const std::string resolved = Resolved(path);
+  if (resolved.empty()) return std::nullopt;
+  for (const Kept& kept : kept_) {
+    if (kept.resolved == resolved) return kept.name;
+  }
+  return std::nullopt;
+}
+
 bool WritesTo(const std::vector<RunFile>& files, int fd) {
   struct stat target {};
   if (::fstat(fd, &target) != 0) return false;

@@ -116,5 +116,33 @@ TEST_F(RunFilesTest, AnOutputNamedAfterATerminalIsThatTerminal) {
   ::close(master);
 }
 
+// A body's file a task's values name (save = "{name}.csv") is checked as its request goes.
+TEST_F(RunFilesTest, TheGuardKnowsEveryFileOfTheRunByInodeOrByWhereItWillBe) {
+  const int out = ::open(Path("stdout.csv").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(out, 0);
+  std::filesystem::create_hard_link(Path("results.csv"), Path("linked.csv"));
+  std::filesystem::create_directories(dir_ / "sub");
+  RunFile fixed_save = Written("--save", Path("fixed.json"));
+  fixed_save.saved_body = true;
+  const RunFileGuard guard({Read("the tasks CSV", Path("tasks.csv")),
+                            Written("--output", Path("results.csv")),
+                            Written("--report-file", Path("report.json")),  // not there yet
+                            {.role = "stdout", .path = {}, .fd = out, .written = true},
+                            fixed_save});
+  EXPECT_EQ(guard.Claimed(Path("tasks.csv")), "the tasks CSV \"" + Path("tasks.csv") + "\"");
+  EXPECT_EQ(guard.Claimed(Path("sub/../results.csv")), "--output \"" + Path("results.csv") + "\"");
+  EXPECT_EQ(guard.Claimed(Path("linked.csv")), "--output \"" + Path("results.csv") + "\"")
+      << "another name of the same file";
+  EXPECT_EQ(guard.Claimed(Path("sub/../report.json")),
+            "--report-file \"" + Path("report.json") + "\"")
+      << "a file the run makes later";
+  EXPECT_EQ(guard.Claimed(Path("stdout.csv")), "stdout") << "stdout redirected to a file";
+  EXPECT_EQ(guard.Claimed(Path("fixed.json")), std::nullopt)
+      << "a body's file is no file of the run's: the last body wins";
+  EXPECT_EQ(guard.Claimed(Path("sub/results.csv")), std::nullopt);
+  EXPECT_EQ(guard.Claimed(Path("other.csv")), std::nullopt);
+  ::close(out);
+}
+
 }  // namespace
 }  // namespace orchestrator

@@ -68,6 +68,44 @@ TEST_P(SavedBodiesAtEveryThreadCountTest, EachTasksBodyIsItsFileInFoldersMadeFor
 
 INSTANTIATE_TEST_SUITE_P(Threads, SavedBodiesAtEveryThreadCountTest, ::testing::Values(1, 2, 4));
 
+// A value may name a body's file after a file of the run: that task fails, unsent, and the
+// file stays what it was.
+TEST(SavedBodiesCliTest, AValueNeverMakesABodyReplaceAFileOfTheRun) {
+  TestServer server;
+  TempDir dir;
+  const std::string tasks =
+      "task_id,task_type\n1,tasks.csv\n2,out.csv\n3,events.jsonl\n4,fine.json\n";
+  {
+    std::ofstream file(dir.path() + "/tasks.csv");
+    file << tasks;
+  }
+  const ProcessResult result =
+      RunOrchestrator({"--url", server.Url("/item/{task_id}"), "--save", "{task_type}", "--output",
+                       "out.csv", "--events", "events.jsonl", "--delay", "0", "-q", "tasks.csv"},
+                      In(dir.path(), ""));
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  const auto rows = Rows(Contents(dir.path() + "/out.csv"));
+  ASSERT_EQ(rows.size(), 4u) << Contents(dir.path() + "/out.csv");
+  EXPECT_EQ(rows.at("1"),
+            "Failed,\"could not save the body: \"\"tasks.csv\"\" would replace the tasks CSV "
+            "\"\"tasks.csv\"\"; the request was not sent\"");
+  EXPECT_EQ(rows.at("2"),
+            "Failed,\"could not save the body: \"\"out.csv\"\" would replace --output "
+            "\"\"out.csv\"\"; the request was not sent\"");
+  EXPECT_EQ(rows.at("3"),
+            "Failed,\"could not save the body: \"\"events.jsonl\"\" would replace --events "
+            "\"\"events.jsonl\"\"; the request was not sent\"");
+  EXPECT_EQ(rows.at("4"), "Completed,");
+  EXPECT_EQ(Contents(dir.path() + "/tasks.csv"), tasks);
+  EXPECT_EQ(Contents(dir.path() + "/fine.json"), ItemBody(4));
+  EXPECT_NE(Contents(dir.path() + "/events.jsonl").find("\"task_id\":4"), std::string::npos);
+  EXPECT_EQ(
+      server.RequestsFor("/item/1") + server.RequestsFor("/item/2") + server.RequestsFor("/item/3"),
+      0u);
+  EXPECT_EQ(FilesUnder(dir.path()),
+            (std::vector<std::string>{"events.jsonl", "fine.json", "out.csv", "tasks.csv"}));
+}
+
 TEST(SavedBodiesCliTest, AValueIsOneFileNameAndNeverChoosesTheFolder) {
   TestServer server;
   TempDir dir;

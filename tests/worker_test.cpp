@@ -153,7 +153,8 @@ class WorkerTest : public ::testing::Test {
                                                .user_agent = "orchestrator-test",
                                                .ca_file = {},
                                                .insecure = false,
-                                               .http_version = HttpVersion::kDefault}),
+                                               .http_version = HttpVersion::kDefault,
+                                               .claimed_by_run = {}}),
                           .own_thread = own_threads},
           io_, [this, count](WorkerBatch batch) {
             if (!batch.error.empty()) got_.errors.push_back(batch.error);

@@ -42,6 +42,10 @@ struct CurlHttpClientOptions {
   /// Check neither the server's certificate nor its host name (curl's -k).
   bool insecure = false;
   HttpVersion http_version = HttpVersion::kDefault;
+  /// The run's own file that a body saved at `path` would replace, as a message names it, or
+  /// nullopt (RunFileGuard::Claimed). A fetch whose FetchRequest::save_to it names fails
+  /// before it is sent. Empty: any path may be saved to.
+  std::function<std::optional<std::string>(const std::string& path)> claimed_by_run;
 };
 
 /// Performs HTTP requests (see FetchRequest) with one curl multi handle on `io`: Asio watches the

@@ -2,6 +2,8 @@
 #ifndef ORCHESTRATOR_RUN_FILES_H_
 #define ORCHESTRATOR_RUN_FILES_H_
 
+#include <sys/types.h>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,33 @@ std::vector<RunFile> RunFilesOf(const Options& options, const BlueprintFile* blu
 /// path. `--output F --resume F` is allowed (the run reads F, then writes it anew); files that
 /// are not regular (/dev/null, a FIFO, a terminal) may be shared. Says which two and why.
 CheckResult CheckDistinctFiles(const std::vector<RunFile>& files);
+
+/// Keeps a body's file off the run's own files. A save path without placeholders is checked
+/// with the others before the run (CheckDistinctFiles); one that a task's values make is
+/// checked with this as its request is about to go, so that no value can make a body
+/// replace the results, the tasks CSV or any other file of the run (`save =
+/// "{name}.csv"` with a row whose name is the --output's). Made once the run's outputs are
+/// in place under their names; then read-only, shared by every worker thread.
+class RunFileGuard {
+ public:
+  explicit RunFileGuard(const std::vector<RunFile>& files);
+
+  /// The run's file that `path` names, as a message names it (`--output "r.csv"`), or
+  /// nullopt: the same regular file by device and inode, or the same resolved path (for a
+  /// file made later, or made anew by rename, as --metrics is). Bodies' files themselves
+  /// (saves without placeholders) are not the run's to keep: the last body wins.
+  std::optional<std::string> Claimed(const std::string& path) const;
+
+ private:
+  struct Kept {
+    std::string name;      // as messages name it
+    bool regular = false;  // when the guard was made
+    dev_t device = 0;
+    ino_t inode = 0;
+    std::string resolved;  // empty for a descriptor (stdin, stdout)
+  };
+  std::vector<Kept> kept_;
+};
 
 /// Whether a file of `files` that the run writes by name (`--events /dev/stderr`, say) is
 /// what descriptor `fd` is open on: the same file, device or pipe.
