@@ -280,5 +280,68 @@ TEST(SavedBodiesCliTest, AfterKillNineEveryFileUnderItsNameIsWhole) {
   EXPECT_GT(files, 0u);
 }
 
+// Stopped by SIGTERM in the middle of bodies: the bodies in flight are dropped with their
+// temporary files, every file under its name is whole, and every task has its row. stdout is
+// a file (the case that once lost rows), at every thread count.
+class SavedBodiesAtASignalTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(SavedBodiesAtASignalTest, ATermLeavesNoTemporaryFileAndEveryRow) {
+  TestServer server;
+  TempDir dir;
+  constexpr std::uintmax_t kSize = 8u << 20;
+  constexpr int kTasks = 60;
+  const std::string results = dir.path() + "/results.csv";
+  Subprocess run({kBinary, "--url", server.Url("/big/8"), "--save", "b/{task_id}.bin", "--delay",
+                  "0", "-q", "--max-connections", "4", "--threads", std::to_string(GetParam()),
+                  dir.Write("tasks.csv", TasksCsv(kTasks))},
+                 [&] {
+                   ProcessOptions options;
+                   options.cwd = dir.path();
+                   options.stdout_path = results;
+                   return options;
+                 }());
+  // Until a body is whole and another is on its way.
+  bool partial = false, whole = false;
+  for (int i = 0; i < 2000 && !(partial && whole); ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+    partial = whole = false;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir.path() + "/b", error)) {
+      const std::uintmax_t size = entry.file_size(error);
+      if (error) continue;
+      if (size > 0 && size < kSize) partial = true;
+      if (entry.path().extension() == ".bin" && size == kSize) whole = true;
+    }
+  }
+  run.Signal(SIGTERM);
+  const ProcessResult result = run.Wait();
+  ASSERT_TRUE(partial && whole) << "the signal did not come in the middle of a body";
+  EXPECT_EQ(result.exit_status, 143) << result.err;
+  const auto rows = Rows(Contents(results));
+  EXPECT_EQ(rows.size(), static_cast<std::size_t>(kTasks));
+  std::size_t completed = 0;
+  for (const auto& [id, row] : rows) {
+    if (row == "Completed,") {
+      ++completed;
+      EXPECT_EQ(fs::file_size(dir.path() + "/b/" + id + ".bin"), kSize) << id;
+    } else {
+      EXPECT_EQ(row, "Failed,cancelled") << id;
+      EXPECT_FALSE(fs::exists(dir.path() + "/b/" + id + ".bin")) << id;
+    }
+  }
+  EXPECT_GT(completed, 0u);
+  EXPECT_LT(completed, static_cast<std::size_t>(kTasks));
+  std::vector<std::string> expected;
+  for (const auto& [id, row] : rows) {
+    if (row == "Completed,") expected.push_back("b/" + id + ".bin");
+  }
+  expected.push_back("results.csv");
+  expected.push_back("tasks.csv");
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(FilesUnder(dir.path()), expected) << "no .part file left";
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, SavedBodiesAtASignalTest, ::testing::Values(1, 2, 4));
+
 }  // namespace
 }  // namespace orchestrator::testing
