@@ -305,8 +305,9 @@ int Run(const Options& options, const SignalWatch& signals) {
   }
   // Before anything is opened for writing: no file of the run's may overwrite another, the
   // blueprint file's saves included.
-  const CheckResult files_distinct =
-      CheckDistinctFiles(RunFilesOf(options, blueprint_file ? &*blueprint_file : nullptr));
+  const std::vector<RunFile> run_files =
+      RunFilesOf(options, blueprint_file ? &*blueprint_file : nullptr);
+  const CheckResult files_distinct = CheckDistinctFiles(run_files);
   if (const auto* problem = std::get_if<std::string>(&files_distinct)) {
     PrintToStderr("orchestrator: {}; nothing was run\n", *problem);
     return kExitUsage;
@@ -429,8 +430,7 @@ int Run(const Options& options, const SignalWatch& signals) {
   // Not when the rows go to the terminal too, or an output named after it (--events
   // /dev/stderr): they would be written through it.
   if (!options.quiet && !options.no_progress && IsStatusTerminal(STDERR_FILENO) &&
-      ::isatty(STDOUT_FILENO) != 1 &&
-      !WritesTo(RunFilesOf(options, blueprint_file ? &*blueprint_file : nullptr), STDERR_FILENO)) {
+      ::isatty(STDOUT_FILENO) != 1 && !WritesTo(run_files, STDERR_FILENO)) {
     status.emplace(events, StatusLine::Mode::kTerminal, STDERR_FILENO, ColourFor(STDERR_FILENO));
     status_every = kStatusLineEvery;
   } else if (!options.quiet && options.progress) {
@@ -469,8 +469,7 @@ int Run(const Options& options, const SignalWatch& signals) {
 
   // The outputs are in place under their names now: a body's file a task's values name must
   // not be one of them, nor any file the run reads.
-  const auto run_files = std::make_shared<const RunFileGuard>(
-      RunFilesOf(options, blueprint_file ? &*blueprint_file : nullptr));
+  const auto run_file_guard = std::make_shared<const RunFileGuard>(run_files);
 
   CurlLibrary curl;
   const std::uint64_t seed = std::random_device{}();
@@ -501,8 +500,8 @@ int Run(const Options& options, const SignalWatch& signals) {
                                              .insecure = options.insecure,
                                              .http_version = options.http_version,
                                              .claimed_by_run =
-                                                 [run_files](const std::string& path) {
-                                                   return run_files->Claimed(path);
+                                                 [run_file_guard](const std::string& path) {
+                                                   return run_file_guard->Claimed(path);
                                                  }}),
                         .own_thread = thread_count > 1,
                         .stats_every = stats_every,
