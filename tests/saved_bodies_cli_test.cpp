@@ -38,6 +38,25 @@ std::vector<std::string> FilesUnder(const std::string& folder) {
   return files;
 }
 
+// Waits (up to 10 s) until `folder` holds a body of `size` bytes under its name (NAME.bin)
+// and a file begun but not whole, whatever its name: a file that is not whole would be its
+// name's only if it were wrong.
+bool WaitUntilABodyIsWholeAndAnotherOnItsWay(const std::string& folder, std::uintmax_t size) {
+  for (int i = 0; i < 2000; ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+    bool partial = false, whole = false;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(folder, error)) {
+      const std::uintmax_t bytes = entry.file_size(error);
+      if (error) continue;
+      if (bytes > 0 && bytes < size) partial = true;
+      if (entry.path().extension() == ".bin" && bytes == size) whole = true;
+    }
+    if (partial && whole) return true;
+  }
+  return false;
+}
+
 ProcessOptions In(const std::string& folder, std::string stdin_text) {
   ProcessOptions options = Stdin(std::move(stdin_text));
   options.cwd = folder;
@@ -253,24 +272,10 @@ TEST(SavedBodiesCliTest, AfterKillNineEveryFileUnderItsNameIsWhole) {
         options.cwd = dir.path();
         return options;
       }());
-  // Until a body is whole and another is on its way.
-  bool partial = false, whole = false;
-  for (int i = 0; i < 2000 && !(partial && whole); ++i) {
-    std::this_thread::sleep_for(milliseconds(5));
-    partial = whole = false;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(dir.path() + "/b", error)) {
-      const std::string name = entry.path().filename().string();
-      const std::uintmax_t size = entry.file_size(error);
-      if (error) continue;
-      // Whatever its name: a file that is not whole would be its name's only if it were wrong.
-      if (size > 0 && size < kSize) partial = true;
-      if (name.ends_with(".bin") && size == kSize) whole = true;
-    }
-  }
+  const bool midway = WaitUntilABodyIsWholeAndAnotherOnItsWay(dir.path() + "/b", kSize);
   run.Signal(SIGKILL);
   run.Wait();
-  ASSERT_TRUE(partial && whole) << "the kill did not come in the middle of a body";
+  ASSERT_TRUE(midway) << "the kill did not come in the middle of a body";
   std::size_t files = 0;
   for (const auto& entry : fs::directory_iterator(dir.path() + "/b")) {
     if (entry.path().extension() != ".bin") continue;
@@ -300,22 +305,10 @@ TEST_P(SavedBodiesAtASignalTest, ATermLeavesNoTemporaryFileAndEveryRow) {
                    options.stdout_path = results;
                    return options;
                  }());
-  // Until a body is whole and another is on its way.
-  bool partial = false, whole = false;
-  for (int i = 0; i < 2000 && !(partial && whole); ++i) {
-    std::this_thread::sleep_for(milliseconds(5));
-    partial = whole = false;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(dir.path() + "/b", error)) {
-      const std::uintmax_t size = entry.file_size(error);
-      if (error) continue;
-      if (size > 0 && size < kSize) partial = true;
-      if (entry.path().extension() == ".bin" && size == kSize) whole = true;
-    }
-  }
+  const bool midway = WaitUntilABodyIsWholeAndAnotherOnItsWay(dir.path() + "/b", kSize);
   run.Signal(SIGTERM);
   const ProcessResult result = run.Wait();
-  ASSERT_TRUE(partial && whole) << "the signal did not come in the middle of a body";
+  ASSERT_TRUE(midway) << "the signal did not come in the middle of a body";
   EXPECT_EQ(result.exit_status, 143) << result.err;
   const auto rows = Rows(Contents(results));
   EXPECT_EQ(rows.size(), static_cast<std::size_t>(kTasks));
