@@ -1,6 +1,7 @@
 // libFuzzer target: blueprint templates (Template::Parse, Template::ExpandTo).
 //
-// The bytes: the first one picks the context (its low 2 bits: URL, header, body, text), the
+// The bytes: the first one picks the context (a file path if it has bit 2 set, 0x04, else by
+// its low 2 bits: URL, header, body, text; the seeds' '0' to '3' keep their meaning), the
 // next kSlots give the types of the names' columns (in ColumnType's order: a byte below 0x80
 // picks one of the first seven modulo 7, as the seeds were written, one from 0x80 one of the
 // four later ones, i32 f32 bytes json, modulo 4); the
@@ -20,8 +21,19 @@
 //     gets no control character but tab (no CR, LF, NUL from values); an emit line none at all; a
 //     :json expansion parses as JSON (Boost.JSON) to the value itself (a bytes value's JSON
 //     string reads back, as a bytes column, to the bytes; a json value's to the same JSON).
+//   - A file path (kPath): Parse refuses {NAME:raw} at its format and control characters in
+//     the text; ExpandTo agrees with a model that percent-encodes a plain value or json
+//     literal's '/', '%' and control bytes and writes %2E for the dots of a name ("." or "..")
+//     that has a value in it. Apart from the model, per value and format: with literal text
+//     beside it (x{NAME}) the expansion has no '/' and no control byte, a '%' only starts the
+//     %XX of a byte that had to be encoded, it is the value's text (or json literal) with
+//     exactly those bytes encoded and decodes back; alone ({NAME}) it is never "." or "..".
+//     And on the whole expansion: split on '/', it has the template's names, one for one
+//     (values bring no '/'); a name without a value is the literal text, and a name with a
+//     value is never "." or "..".
 //   - The text with every brace doubled parses to a template without placeholders that expands
-//     to the text itself (in a URL or header, when the text has no control character there).
+//     to the text itself (in a URL, file path or header, when the text has no control character
+//     there).
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -106,6 +118,7 @@ struct Piece {
 };
 struct ModelTemplate {
   std::optional<std::size_t> error;  // offset
+  bool raw_in_path = false;          // the error is a {NAME:raw} in a file path
   std::vector<Piece> pieces;
 };
 
@@ -141,6 +154,11 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
       if (format_text == "json") {
         format = Format::kJson;
       } else if (format_text == "raw") {
+        // A value's own slashes would choose the folder.
+        if (context == TemplateContext::kPath) {
+          m.raw_in_path = true;
+          return format_at;
+        }
         format = Format::kRaw;
       } else {
         return format_at;
@@ -204,7 +222,8 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
       i = close + 1;
     } else {
       const bool refused =
-          (context == TemplateContext::kUrl && IsControl(text[i])) ||
+          ((context == TemplateContext::kUrl || context == TemplateContext::kPath) &&
+           IsControl(text[i])) ||
           (context == TemplateContext::kHeader && IsControl(text[i]) && text[i] != '\t');
       if (refused) return fail(i);
       m.pieces.back().literal += text[i];
@@ -218,6 +237,23 @@ std::string PercentEncode(std::string_view text) {
   std::string out;
   for (const char c : text) {
     if (IsUnreserved(c)) {
+      out += c;
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      out += hex;
+    }
+  }
+  return out;
+}
+
+// A byte a file path's value keeps: all but '/', '%' and control characters.
+bool PathKept(char c) { return !IsControl(c) && c != '/' && c != '%'; }
+
+std::string PathEncode(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (PathKept(c)) {
       out += c;
     } else {
       char hex[4];
@@ -314,6 +350,7 @@ std::optional<std::string> ModelValue(const TemplateValue& v, Format format,
   if (format == Format::kJson) {
     auto literal = ModelJson(v);
     if (literal && context == TemplateContext::kUrl) return PercentEncode(*literal);
+    if (literal && context == TemplateContext::kPath) return PathEncode(*literal);
     return literal;
   }
   switch (context) {
@@ -324,6 +361,9 @@ std::optional<std::string> ModelValue(const TemplateValue& v, Format format,
     case TemplateContext::kHeader:
       if (HasControl(v.text, true)) return std::nullopt;
       return std::string(v.text);
+    case TemplateContext::kPath:
+      if (format == Format::kRaw) return std::nullopt;  // refused by Parse
+      return PathEncode(v.text);
     case TemplateContext::kBody:
       return std::string(v.text);
     case TemplateContext::kText: {
@@ -371,6 +411,9 @@ void CheckSyntax(std::string_view text, TemplateContext context) {
       Fail("bad parse error message", error->message);
     }
     if (!model.error) Fail("Parse refused what the model accepts", error->message);
+    if (model.raw_in_path && error->message.find(" in a file path") == std::string::npos) {
+      Fail("a raw placeholder's error in a file path does not say so", error->message);
+    }
     if (*model.error != error->offset) {
       Fail("Parse error at another offset than the model's",
            std::to_string(error->offset) + " vs " + std::to_string(*model.error) + ": " +
@@ -385,22 +428,95 @@ void CheckSyntax(std::string_view text, TemplateContext context) {
   if (tmpl.has_placeholders() != (model.pieces.size() > 1)) Fail("has_placeholders is wrong");
 }
 
+// A file path's names (the text between its '/'), as the template writes them: each one's
+// literal text, and whether a placeholder is in it.
+struct PathName {
+  std::string literal;
+  bool has_value = false;
+};
+std::vector<PathName> PathNames(const ModelTemplate& model) {
+  std::vector<PathName> names(1);
+  for (const Piece& piece : model.pieces) {
+    for (const char c : piece.literal) {
+      if (c == '/') {
+        names.emplace_back();
+      } else {
+        names.back().literal += c;
+      }
+    }
+    if (piece.slot) names.back().has_value = true;
+  }
+  return names;
+}
+
+// The model's expansion: the literal text and each value as ModelValue writes it; in a file
+// path, a name with a value in it that is "." or ".." has its dots written %2E (values have no
+// '/', so the names are the template's).
+std::optional<std::string> ModelExpand(const ModelTemplate& model, TemplateContext context,
+                                       const std::vector<TemplateValue>& values) {
+  const bool path = context == TemplateContext::kPath;
+  std::string out, name;
+  bool has_value = false;
+  const auto end_name = [&] {
+    if (path && has_value && (name == "." || name == "..")) {
+      name = name.size() == 1 ? "%2E" : "%2E%2E";
+    }
+    out += name;
+    name.clear();
+    has_value = false;
+  };
+  for (const Piece& piece : model.pieces) {
+    for (const char c : piece.literal) {
+      if (path && c == '/') {
+        end_name();
+        out += '/';
+      } else {
+        name += c;
+      }
+    }
+    if (!piece.slot) continue;
+    const auto value = ModelValue(values[*piece.slot], piece.format, context);
+    if (!value) return std::nullopt;
+    name += *value;
+    has_value = true;
+  }
+  end_name();
+  return out;
+}
+
+// Directly on a file path's expansion, apart from the model: split on '/', it has the
+// template's names one for one (a value brings no '/'); a name without a value is its literal
+// text, and a name with one is never "." or "..".
+void CheckPathNames(const ModelTemplate& model, std::string_view got) {
+  const std::vector<PathName> names = PathNames(model);
+  std::vector<std::string_view> parts;
+  for (std::size_t from = 0;;) {
+    const std::size_t slash = got.find('/', from);
+    parts.push_back(got.substr(from, slash - from));
+    if (slash == std::string_view::npos) break;
+    from = slash + 1;
+  }
+  if (parts.size() != names.size()) {
+    Fail("a file path's values changed its folders",
+         std::string(got) + " has " + std::to_string(parts.size()) + " names, the template " +
+             std::to_string(names.size()));
+  }
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    if (!names[k].has_value && parts[k] != names[k].literal) {
+      Fail("a file path's literal name changed", std::string(got));
+    }
+    if (names[k].has_value && (parts[k] == "." || parts[k] == "..")) {
+      Fail("values made a file path's name \".\" or \"..\"", std::string(got));
+    }
+  }
+}
+
 void CheckExpansion(std::string_view text, TemplateContext context,
                     const std::vector<TemplateValue>& values) {
   const auto parsed = Parse(text, context);
   if (!std::holds_alternative<Template>(parsed)) return;
   const ModelTemplate model = ModelParse(text, context);
-  std::optional<std::string> want = std::string();
-  for (const Piece& piece : model.pieces) {
-    *want += piece.literal;
-    if (!piece.slot) continue;
-    const auto value = ModelValue(values[*piece.slot], piece.format, context);
-    if (!value) {
-      want.reset();
-      break;
-    }
-    *want += *value;
-  }
+  std::optional<std::string> want = ModelExpand(model, context, values);
   const auto got = Expand(std::get<Template>(parsed), values);
   const bool url = context == TemplateContext::kUrl;
   if (url && MayHaveDotSegment(text)) return;
@@ -417,6 +533,10 @@ void CheckExpansion(std::string_view text, TemplateContext context,
   if (got && context == TemplateContext::kUrl && HasControl(*got, false)) {
     Fail("a URL with a control character", *got);
   }
+  if (got && context == TemplateContext::kPath) {
+    if (HasControl(*got, false)) Fail("a file path with a control character", *got);
+    CheckPathNames(model, *got);
+  }
 }
 
 std::string PercentDecode(std::string_view text) {
@@ -430,6 +550,57 @@ std::string PercentDecode(std::string_view text) {
     }
   }
   return out;
+}
+
+// The expansion of {NAME<format>} in a file path, whose value rendered for that format (the
+// text for plain, the JSON literal for json) is `rendered`. With literal text beside it
+// (x{NAME}x), so that no dot rule applies: no '/', no control byte, and a '%' only starts the
+// %XX (upper-case hex) of a byte that had to be encoded ('/', '%', a control byte); it decodes
+// back to `rendered`, so every such byte is encoded and no other. Alone ({NAME}), it is that
+// text again but for a "." or "..", whose dots are written %2E.
+void CheckPathValue(const std::string& name, const std::string& format, std::string_view rendered,
+                    const std::vector<TemplateValue>& values) {
+  const std::string placeholder = "{" + name + format + "}";
+  const auto expand = [&](const std::string& text) {
+    const auto parsed = Parse(text, TemplateContext::kPath);
+    if (!std::holds_alternative<Template>(parsed)) Fail("a file path's placeholder does not parse");
+    const auto got = Expand(std::get<Template>(parsed), values);
+    if (!got) Fail("a file path's value failed", text);
+    return *got;
+  };
+  const std::string beside = expand("x" + placeholder + "x");
+  if (beside.size() < 2 || beside.front() != 'x' || beside.back() != 'x') {
+    Fail("a file path's literal text changed", beside);
+  }
+  const std::string_view got = std::string_view(beside).substr(1, beside.size() - 2);
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string decoded;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (got[i] == '/') Fail("a file path's value has a '/'", beside);
+    if (IsControl(got[i])) Fail("a file path's value has a control byte", beside);
+    if (got[i] != '%') {
+      decoded += got[i];
+      continue;
+    }
+    if (i + 2 >= got.size() || hex(got[i + 1]) < 0 || hex(got[i + 2]) < 0) {
+      Fail("a file path's value has a '%' that starts no %XX", beside);
+    }
+    const char byte = static_cast<char>(hex(got[i + 1]) * 16 + hex(got[i + 2]));
+    if (!IsControl(byte) && byte != '/' && byte != '%') {
+      Fail("a file path's value encodes a byte it may keep", beside);
+    }
+    decoded += byte;
+    i += 2;
+  }
+  if (decoded != rendered) Fail("a file path's value does not decode back", beside);
+
+  const std::string alone = expand(placeholder);
+  const std::string_view want = got == "." ? "%2E" : got == ".." ? "%2E%2E" : got;
+  if (alone != want) Fail("a file path's value alone is not its dots encoded", alone);
 }
 
 void CheckValueAlone(std::size_t slot, const std::vector<TemplateValue>& values) {
@@ -496,6 +667,18 @@ void CheckValueAlone(std::size_t slot, const std::vector<TemplateValue>& values)
     if (json_text != json) Fail("a JSON literal in an emit line differs", json_text.value_or(""));
   }
 
+  // In a file path: plain never fails, json where the literal exists, raw is refused when
+  // parsed, at its format.
+  CheckPathValue(name, "", v.text, values);
+  if (json) CheckPathValue(name, ":json", *json, values);
+  if (!json && one(":json", TemplateContext::kPath)) Fail("a json value failed but in a file path");
+  const auto raw_path = Parse("{" + name + ":raw}", TemplateContext::kPath);
+  const auto* raw_error = std::get_if<Template::Error>(&raw_path);
+  if (!raw_error || raw_error->offset != name.size() + 2 ||
+      raw_error->message.find(" in a file path") == std::string::npos) {
+    Fail("a raw placeholder in a file path is not refused at its format");
+  }
+
   for (const char* format : {"", ":raw"}) {
     const auto header = one(format, TemplateContext::kHeader);
     if (header.has_value() == HasControl(v.text, true)) Fail("header value check is wrong");
@@ -521,13 +704,15 @@ void CheckDoubledBraces(std::string_view text, TemplateContext context) {
     if (c == '{' || c == '}') doubled += c;
   }
   const auto parsed = Parse(doubled, context);
-  const bool may_refuse = (context == TemplateContext::kUrl && HasControl(text, false)) ||
-                          (context == TemplateContext::kHeader && HasControl(text, true));
+  const bool may_refuse =
+      ((context == TemplateContext::kUrl || context == TemplateContext::kPath) &&
+       HasControl(text, false)) ||
+      (context == TemplateContext::kHeader && HasControl(text, true));
   if (!std::holds_alternative<Template>(parsed)) {
     if (may_refuse) return;
     Fail("a text with doubled braces does not parse", std::get<Template::Error>(parsed).message);
   }
-  if (may_refuse) Fail("a text with a control character parsed as a URL or header");
+  if (may_refuse) Fail("a text with a control character parsed as a URL, file path or header");
   if (context == TemplateContext::kUrl && MayHaveDotSegment(text)) return;
   const Template& tmpl = std::get<Template>(parsed);
   if (tmpl.has_placeholders()) Fail("doubled braces made a placeholder");
@@ -544,7 +729,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   g_input = input;
   if (input.size() < 1 + kSlots) return 0;
-  const auto context = static_cast<TemplateContext>(data[0] & 3);
+  const auto context =
+      (data[0] & 4) != 0 ? TemplateContext::kPath : static_cast<TemplateContext>(data[0] & 3);
   std::vector<std::string_view> parts;
   std::string_view rest = input.substr(1 + kSlots);
   for (;;) {
