@@ -74,7 +74,9 @@ struct TemplateValue {
 ///   - kBody: plain and raw verbatim (any bytes), json the literal.
 ///   - kPath (a file a fetch saves its body to): plain and json have '/', '%' and control
 ///     characters percent-encoded (%2F...), so a value is never more than a part of one file
-///     name; a name that values make "." or ".." has its dots written %2E, as in a URL. raw is
+///     name; a name with a placeholder in it that comes out "." or ".." has its dots written
+///     %2E, as in a URL, the template's own dots in it too (`..{x}` with x empty is `%2E%2E`);
+///     a name without a placeholder is kept as written (`../`, see --save-anywhere). raw is
 ///     an error when parsed: a value's slashes would choose the folder. Control characters in
 ///     the text are an error, as in a URL.
 ///   - kText (a line on stderr): plain and raw with each control character replaced by '?';
