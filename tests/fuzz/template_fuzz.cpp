@@ -233,10 +233,11 @@ ModelTemplate ModelParse(std::string_view text, TemplateContext context) {
   return m;
 }
 
-std::string PercentEncode(std::string_view text) {
+// `text` with every byte that `kept` refuses written %XX (upper-case hex).
+std::string EncodeAllBut(std::string_view text, bool (*kept)(char)) {
   std::string out;
   for (const char c : text) {
-    if (IsUnreserved(c)) {
+    if (kept(c)) {
       out += c;
     } else {
       char hex[4];
@@ -246,23 +247,13 @@ std::string PercentEncode(std::string_view text) {
   }
   return out;
 }
+
+std::string PercentEncode(std::string_view text) { return EncodeAllBut(text, IsUnreserved); }
 
 // A byte a file path's value keeps: all but '/', '%' and control characters.
 bool PathKept(char c) { return !IsControl(c) && c != '/' && c != '%'; }
 
-std::string PathEncode(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (PathKept(c)) {
-      out += c;
-    } else {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
-      out += hex;
-    }
-  }
-  return out;
-}
+std::string PathEncode(std::string_view text) { return EncodeAllBut(text, PathKept); }
 
 // RFC 4648 base64, standard alphabet, padded.
 std::string Base64(std::string_view bytes) {
