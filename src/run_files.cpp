@@ -22,6 +22,14 @@ struct Identity {
   bool operator==(const Identity&) const = default;
 };
 
+// Where a path leads, its folders' links followed; empty when that cannot be known.
+std::string Resolved(const std::string& path) {
+  std::error_code error;
+  const std::filesystem::path resolved =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+  return error ? std::string() : resolved.string();
+}
+
 std::optional<Identity> IdentityOf(const RunFile& file) {
   struct stat status {};
   const int result =
@@ -31,11 +39,9 @@ std::optional<Identity> IdentityOf(const RunFile& file) {
     return Identity{.device = status.st_dev, .inode = status.st_ino, .created_at = {}};
   }
   if (file.path.empty()) return std::nullopt;  // a descriptor that is closed
-  std::error_code error;
-  const std::filesystem::path resolved =
-      std::filesystem::weakly_canonical(std::filesystem::absolute(file.path, error), error);
-  if (error) return std::nullopt;  // it cannot be created either: opening it will say so
-  return Identity{.device = 0, .inode = 0, .created_at = resolved.string()};
+  std::string resolved = Resolved(file.path);
+  if (resolved.empty()) return std::nullopt;  // it cannot be created either: opening it will say so
+  return Identity{.device = 0, .inode = 0, .created_at = std::move(resolved)};
 }
 
 std::string Named(const RunFile& file) {
@@ -107,17 +113,6 @@ CheckResult CheckDistinctFiles(const std::vector<RunFile>& files) {
   }
   return kPassed;
 }
-
-namespace {
-
-std::string Resolved(const std::string& path) {
-  std::error_code error;
-  const std::filesystem::path resolved =
-      std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
-  return error ? std::string() : resolved.string();
-}
-
-}  // namespace
 
 RunFileGuard::RunFileGuard(const std::vector<RunFile>& files) {
   for (const RunFile& file : files) {
