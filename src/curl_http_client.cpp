@@ -94,6 +94,7 @@ struct Watch : std::enable_shared_from_this<Watch> {
   bool write_pending = false;
   bool removed = false;
   bool asked_to_read = false;  // curl has asked for CURL_POLL_IN: the socket is connected
+  bool internet = false;       // AF_INET or AF_INET6, not the resolver's socketpair
   bool parked = false;         // REMOVEd by curl, kept for the connection's next request
 };
 
@@ -599,15 +600,19 @@ class CurlHttpClient::Impl {
     if (own < 0) return false;
     boost::system::error_code error;
     watch.descriptor.assign(own, error);
-    if (error) ::close(own);
-    return !error;
+    if (error) {
+      ::close(own);
+      return false;
+    }
+    watch.internet = IsInternetSocket(own);
+    return true;
   }
 
   // curl's REMOVE: a connected socket's Watch is parked (rule 7), any other one closed.
   // Waits still pending stay: they find nothing wanted, or serve the connection's next
   // request if it comes first.
   void Remove(Watch& watch) {
-    if (watch.asked_to_read && watch.descriptor.is_open() && IsInternetSocket(watch)) {
+    if (watch.asked_to_read && watch.internet && watch.descriptor.is_open()) {
       watch.wanted = 0;
       watch.parked = true;
       return;
@@ -630,12 +635,11 @@ class CurlHttpClient::Impl {
     return &watch;
   }
 
-  // Asked of our duplicate, never of curl's number.
-  static bool IsInternetSocket(Watch& watch) {
+  // Asked of our duplicate, never of curl's number: once a Watch, not at every REMOVE.
+  static bool IsInternetSocket(int own) {
     int domain = 0;
     socklen_t length = sizeof domain;
-    return ::getsockopt(watch.descriptor.native_handle(), SOL_SOCKET, SO_DOMAIN, &domain,
-                        &length) == 0 &&
+    return ::getsockopt(own, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
            (domain == AF_INET || domain == AF_INET6);
   }
 
