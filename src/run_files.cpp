@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <string_view>
 #include <system_error>
 
 namespace orchestrator {
@@ -21,6 +22,12 @@ struct Identity {
 
   bool operator==(const Identity&) const = default;
 };
+
+// The last part of a path ("" for one that ends in '/').
+std::string_view FileName(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
 
 // Where a path leads, its folders' links followed; empty when that cannot be known.
 std::string Resolved(const std::string& path) {
@@ -140,6 +147,14 @@ std::optional<std::string> RunFileGuard::Claimed(const std::string& path) const 
         return kept.name;
       }
     }
+  }
+  // A file not there yet, or made anew since (by rename, as --metrics is), can be the one
+  // `path` names only under its own file name: resolving the path (a lstat and readlink a
+  // folder) is left for that rare case, off the path of every saved body.
+  const std::string_view name = FileName(path);
+  if (std::none_of(kept_.begin(), kept_.end(),
+                   [&](const Kept& kept) { return FileName(kept.resolved) == name; })) {
+    return std::nullopt;
   }
   const std::string resolved = Resolved(path);
   if (resolved.empty()) return std::nullopt;

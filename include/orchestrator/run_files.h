@@ -48,8 +48,9 @@ class RunFileGuard {
   explicit RunFileGuard(const std::vector<RunFile>& files);
 
   /// The run's file that `path` names, as a message names it (`--output "r.csv"`), or
-  /// nullopt: the same regular file by device and inode, or the same resolved path (for a
-  /// file made later, or made anew by rename, as --metrics is). Bodies' files themselves
+  /// nullopt: the same regular file by device and inode (one stat), or, for a file made
+  /// later or made anew by rename (as --metrics is), the same resolved path, resolved only
+  /// when the file names match. Bodies' files themselves
   /// (saves without placeholders) are not the run's to keep: the last body wins.
   std::optional<std::string> Claimed(const std::string& path) const;
 
