@@ -244,10 +244,11 @@ void Runner::Cancel() {
         break;
       }
       default:
-        SendRow(index, Outcome::Cancelled());
+        SendRow(index, UnrunOutcome(index, Outcome::Cancelled()));
     }
   }
   ending_.clear();
+  failed_parent_.clear();
 }
 
 void Runner::Halt(bool stop_running, std::uint64_t failures) {
@@ -261,9 +262,10 @@ void Runner::Halt(bool stop_running, std::uint64_t failures) {
     for (TaskIndex index = 0; index < states_.size() && !cancelled_; ++index) {
       const TaskState& state = states_[index];
       if (state.phase != Phase::kDone && !state.started) {
-        SendRow(index, unstarted);
+        SendRow(index, UnrunOutcome(index, unstarted));
       }
     }
+    failed_parent_.clear();
   }
   if (stop_running) Cancel();
 }
@@ -801,17 +803,31 @@ TaskValues Runner::ValuesOf(TaskIndex index) const {
 void Runner::ReleaseChild(const ParentEnd& news) {
   const TaskIndex child = news.child;
   TaskState& state = states_[child];
-  if (state.phase != Phase::kBlocked || cancelled_) return;  // failed by another parent
+  if (state.phase != Phase::kBlocked || cancelled_) return;
   if (news.kind == Dependency::kSuccess && !news.completed) {
-    SendRow(child, Outcome::DependencyFailed(news.parent));
+    const auto [failed, first] = failed_parent_.try_emplace(child, news.parent);
+    if (!first) failed->second = std::min(failed->second, news.parent);
+  }
+  if (--parents_left_[child] > 0) return;
+  // Its row waits for every parent's, so that which parent it names does not depend on which
+  // failure a thread heard of first: the same input gives the same rows.
+  if (const auto failed = failed_parent_.find(child); failed != failed_parent_.end()) {
+    const TaskId parent = failed->second;
+    failed_parent_.erase(failed);
+    SendRow(child, Outcome::DependencyFailed(parent));
     return;
   }
-  if (--parents_left_[child] == 0) {
-    SetPhase(child, Phase::kReady);
-    Note(child, TaskEventKind::kReleased,
-         [](TaskEvent& event) { event.blocker = Blocker::kDependencies; });
-    Advance(child);
-  }
+  SetPhase(child, Phase::kReady);
+  Note(child, TaskEventKind::kReleased,
+       [](TaskEvent& event) { event.blocker = Blocker::kDependencies; });
+  Advance(child);
+}
+
+// The row of a task without one when the run stops: a task a failed parent kept from running
+// says so, whatever stopped the run; any other says `otherwise`.
+Outcome Runner::UnrunOutcome(TaskIndex index, const Outcome& otherwise) const {
+  const auto failed = failed_parent_.find(index);
+  return failed == failed_parent_.end() ? otherwise : Outcome::DependencyFailed(failed->second);
 }
 
 }  // namespace orchestrator

@@ -715,6 +715,44 @@ TEST_F(DependencyTest, AFailedParentFailsItsDescendantsWithoutRunningThem) {
   EXPECT_EQ(finished_calls_, 1);
 }
 
+TEST_F(DependencyTest, AChildOfFailedParentsWaitsForAllAndNamesTheLowest) {
+  // 101 and 102 -> 103 (depends_on), 104 -> 103 (after). 102 fails before 101: the row names
+  // 101 all the same, and comes once 104, which runs on, has its row.
+  StartGraph(4, {{0, 2, kSuccess}, {1, 2, kSuccess}, {3, 2, kFinish}});
+  ASSERT_EQ(PendingUrls().size(), 3u);
+  http_.Complete(1, Status(500, "HTTP 500 Internal Server Error"));
+  http_.Complete(0, Status(404, "HTTP 404 Not Found"));
+  EXPECT_EQ(sink_.rows, (std::vector<std::string>{"102,Failed,HTTP 500 Internal Server Error",
+                                                  "101,Failed,HTTP 404 Not Found"}))
+      << "103 waits for 104";
+  http_.Complete(0, kOk);
+  clock_.Advance(milliseconds(5000));
+  EXPECT_EQ(sink_.rows, (std::vector<std::string>{"102,Failed,HTTP 500 Internal Server Error",
+                                                  "101,Failed,HTTP 404 Not Found", "104,Completed,",
+                                                  "103,Failed,dependency 101 failed"}));
+  EXPECT_EQ(http_.started, 3u);
+  EXPECT_EQ(finished_calls_, 1);
+}
+
+TEST_F(DependencyTest, AChildAFailedParentKeptFromRunningSaysSoAtACancelOrAHalt) {
+  for (const bool halt : {false, true}) {
+    SCOPED_TRACE(halt ? "halt" : "cancel");
+    sink_.rows.clear();
+    // 101 -> 102 (depends_on), 103 -> 102 (after): 101 fails while 103 still runs.
+    StartGraph(3, {{0, 1, kSuccess}, {2, 1, kFinish}});
+    http_.Complete(0, Status(404, "HTTP 404 Not Found"));
+    if (halt) {
+      runner_->Halt(true, 1);
+    } else {
+      runner_->Cancel();
+    }
+    EXPECT_EQ(sink_.rows, (std::vector<std::string>{"101,Failed,HTTP 404 Not Found",
+                                                    "102,Failed,dependency 101 failed",
+                                                    "103,Failed,cancelled"}));
+    http_.pending.clear();
+  }
+}
+
 TEST_F(DependencyTest, ALongChainThatFailsAtOnceNeedsNoDeepStack) {
   constexpr std::size_t kTasks = 200'000;
   std::vector<TaskGraph::Edge> chain;

@@ -505,6 +505,30 @@ TEST(SchedulingTest, TheExampleDagRunsEachTaskAfterItsParents) {
   }
 }
 
+TEST(SchedulingTest, AChildOfTwoFailedParentsNamesTheLowestWhicheverFailsFirst) {
+  TestServer server;
+  TempDir dir;
+  // 2 fails at once; 1 fails some 300 ms later (it waits for 10). 3's row names 1 all the
+  // same, on every thread count: the same input gives the same rows.
+  const std::string tasks = dir.Write("tasks.csv",
+                                      "task_id,task_type,depends_on,after\n"
+                                      "1,status/500,,10\n"
+                                      "2,status/404,,\n"
+                                      "3,ok,1 2,\n"
+                                      "10,delay/300,,\n");
+  for (const char* threads : {"1", "2", "4"}) {
+    SCOPED_TRACE(std::string("--threads ") + threads);
+    const ProcessResult result =
+        RunOrchestrator({"--url", server.Url("/{task_type:raw}"), "--retries", "0", "--delay", "0",
+                         "--threads", threads, tasks});
+    EXPECT_EQ(result.exit_status, 1) << result.err;
+    const auto rows = Rows(result.out);
+    EXPECT_EQ(rows.at("1"), "Failed,HTTP 500 Internal Server Error");
+    EXPECT_EQ(rows.at("2"), "Failed,HTTP 404 Not Found");
+    EXPECT_EQ(rows.at("3"), "Failed,dependency 1 failed");
+  }
+}
+
 TEST(SchedulingTest, AFailedDependencyFailsItsDescendantsWithoutRunningThem) {
   TestServer server;
   TempDir dir;

@@ -213,6 +213,7 @@ class Runner final : private AdmissionSink {
   void AfterRow(TaskIndex index, FinalStatus status, const CapturedValues& values);
   void ReleaseChildren(TaskIndex parent, FinalStatus status, const CapturedValues& values);
   void ReleaseChild(const ParentEnd& news);
+  Outcome UnrunOutcome(TaskIndex index, const Outcome& otherwise) const;
   void TakeParentValues(ParentValues values);
   // Why the task cannot run, if its templates name a {dep.NAME} that not exactly one of its
   // dependencies captured.
@@ -238,6 +239,9 @@ class Runner final : private AdmissionSink {
   std::unordered_map<TaskIndex, Ending> ending_;
   // With dependencies: the parents each task still waits for.
   std::vector<std::uint32_t> parents_left_;
+  // Tasks that will not run, a depends_on parent having failed, and still wait for other
+  // parents: the failed parent with the lowest task_id, which their row will name.
+  std::unordered_map<TaskIndex, TaskId> failed_parent_;
   RunningLimits* limits_ = nullptr;   // with --limit
   AdmissionSink* admissions_ = this;  // hears that a task of ours entered its pools
   std::vector<TaskIndex> admitting_;  // AdmitAtOnce's tasks
