@@ -320,12 +320,10 @@ class CurlHttpClient::Impl {
     transfer.response = FetchResponse{};
     transfer.error[0] = '\0';
     transfer.done = std::move(done);
-    if (transfer.saving && options_.claimed_by_run) {
-      if (const std::optional<std::string> claimed =
-              options_.claimed_by_run(transfer.saving->path())) {
-        FailLater(transfer,
-                  SaveFailure(fmt::format("\"{}\" would replace {}; the request was not sent",
-                                          transfer.saving->path(), *claimed)));
+    if (transfer.saving && options_.save_refused) {
+      if (const std::optional<std::string> refused =
+              options_.save_refused(transfer.saving->path())) {
+        FailLater(transfer, SaveFailure(*refused));
         return;
       }
     }

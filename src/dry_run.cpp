@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "orchestrator/curl_outcome.h"
 #include "orchestrator/duration.h"
 #include "orchestrator/fill_request.h"
 #include "orchestrator/input_error.h"
@@ -262,6 +263,11 @@ class Printer {
       if (!plan_.unmasked) MaskRequest(request_);
       command = CurlCommandOf(request_, plan_.curl);
       if (!command.problem.empty()) error = "could not start the request: " + command.problem;
+      if (error.empty() && !request_.save_to.empty() && plan_.save_refused) {
+        if (const std::optional<std::string> refused = plan_.save_refused(request_.save_to)) {
+          error = SaveFailure(*refused);
+        }
+      }
     }
     if (!error.empty()) {
       if (!used_.empty()) {

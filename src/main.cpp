@@ -207,7 +207,8 @@ int Conclude(const Options& options, const RunEnd& end, const Reporter& reporter
 int DryRun(const Options& options, const TaskList& tasks,
            const std::vector<const Blueprint*>& blueprints,
            const std::vector<std::string>& capture_columns, const std::vector<TaskId>& carried,
-           const CarriedParentValues& carried_values, std::size_t duplicates) {
+           const CarriedParentValues& carried_values, std::size_t duplicates,
+           const RunFileGuard& run_file_guard) {
   OutputStream out(STDOUT_FILENO, "stdout", OutputStream::FlushPolicy::kWhenAsked);
   const DryRunPlan plan{.tasks = &tasks,
                         .blueprints = blueprints,
@@ -220,7 +221,10 @@ int DryRun(const Options& options, const TaskList& tasks,
                                  .ca_file = options.ca_file,
                                  .insecure = options.insecure,
                                  .http_version = options.http_version},
-                        .unmasked = options.dry_run == Options::DryRun::kUnmasked};
+                        .unmasked = options.dry_run == Options::DryRun::kUnmasked,
+                        .save_refused = [&run_file_guard](const std::string& path) {
+                          return run_file_guard.Refusal(path);
+                        }};
   const DryRunCounts counts = WriteDryRun(plan, [&out](std::string_view text) {
     out.Write(text);
     return out.Flush();
@@ -370,7 +374,7 @@ int Run(const Options& options, const SignalWatch& signals) {
       kind_of_type.push_back(blueprint_file ? blueprint_file->Find(type) : &builtin->Of(type));
     }
     return DryRun(options, tasks, kind_of_type, capture_columns, carried, carried_values,
-                  duplicates);
+                  duplicates, RunFileGuard(run_files));
   }
   const std::size_t threads = PlanThreads(options.threads, DefaultThreadCount());
   const bool saving_bodies =
@@ -470,6 +474,9 @@ int Run(const Options& options, const SignalWatch& signals) {
   // The outputs are in place under their names now: a body's file a task's values name must
   // not be one of them, nor any file the run reads.
   const auto run_file_guard = std::make_shared<const RunFileGuard>(run_files);
+  const auto save_refused = [run_file_guard](const std::string& path) {
+    return run_file_guard->Refusal(path);
+  };
 
   CurlLibrary curl;
   const std::uint64_t seed = std::random_device{}();
@@ -499,10 +506,7 @@ int Run(const Options& options, const SignalWatch& signals) {
                                              .ca_file = options.ca_file,
                                              .insecure = options.insecure,
                                              .http_version = options.http_version,
-                                             .claimed_by_run =
-                                                 [run_file_guard](const std::string& path) {
-                                                   return run_file_guard->Claimed(path);
-                                                 }}),
+                                             .save_refused = save_refused}),
                         .own_thread = thread_count > 1,
                         .stats_every = stats_every,
                         .events = event_log.has_value()},

@@ -164,6 +164,12 @@ std::optional<std::string> RunFileGuard::Claimed(const std::string& path) const 
   return std::nullopt;
 }
 
+std::optional<std::string> RunFileGuard::Refusal(const std::string& path) const {
+  const std::optional<std::string> claimed = Claimed(path);
+  if (!claimed) return std::nullopt;
+  return fmt::format("\"{}\" would replace {}; the request was not sent", path, *claimed);
+}
+
 bool WritesTo(const std::vector<RunFile>& files, int fd) {
   struct stat target {};
   if (::fstat(fd, &target) != 0) return false;

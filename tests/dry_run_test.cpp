@@ -155,7 +155,8 @@ struct Fixture {
             .carried_values = nullptr,
             .duplicates = 0,
             .curl = Settings(),
-            .unmasked = false};
+            .unmasked = false,
+            .save_refused = {}};
   }
 };
 

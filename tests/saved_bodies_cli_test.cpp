@@ -98,6 +98,23 @@ TEST(SavedBodiesCliTest, AValueNeverMakesABodyReplaceAFileOfTheRun) {
     std::ofstream file(dir.path() + "/tasks.csv");
     file << tasks;
   }
+  // The dry run says so first, though neither output is there yet.
+  const ProcessResult dry =
+      RunOrchestrator({"-n", "--url", server.Url("/item/{task_id}"), "--save", "{task_type}",
+                       "--output", "out.csv", "--events", "events.jsonl", "-q", "tasks.csv"},
+                      In(dir.path(), ""));
+  ASSERT_EQ(dry.exit_status, 0) << dry.err;
+  for (const std::string refused :
+       {"the tasks CSV \"tasks.csv\"", "--output \"out.csv\"", "--events \"events.jsonl\""}) {
+    const std::string path = refused.substr(refused.find('"'));
+    EXPECT_NE(dry.out.find("the run would fail the task here: could not save the body: " + path +
+                           " would replace " + refused + "; the request was not sent\n"),
+              std::string::npos)
+        << refused << "\n"
+        << dry.out;
+  }
+  EXPECT_NE(dry.out.find(": fetch, the body saved to fine.json\n"), std::string::npos) << dry.out;
+  EXPECT_EQ(FilesUnder(dir.path()), std::vector<std::string>{"tasks.csv"});
   const ProcessResult result =
       RunOrchestrator({"--url", server.Url("/item/{task_id}"), "--save", "{task_type}", "--output",
                        "out.csv", "--events", "events.jsonl", "--delay", "0", "-q", "tasks.csv"},

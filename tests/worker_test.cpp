@@ -154,7 +154,7 @@ class WorkerTest : public ::testing::Test {
                                                .ca_file = {},
                                                .insecure = false,
                                                .http_version = HttpVersion::kDefault,
-                                               .claimed_by_run = {}}),
+                                               .save_refused = {}}),
                           .own_thread = own_threads},
           io_, [this, count](WorkerBatch batch) {
             if (!batch.error.empty()) got_.errors.push_back(batch.error);

@@ -42,10 +42,10 @@ struct CurlHttpClientOptions {
   /// Check neither the server's certificate nor its host name (curl's -k).
   bool insecure = false;
   HttpVersion http_version = HttpVersion::kDefault;
-  /// The run's own file that a body saved at `path` would replace, as a message names it, or
-  /// nullopt (RunFileGuard::Claimed). A fetch whose FetchRequest::save_to it names fails
+  /// Why a body may not be saved at `path` (RunFileGuard::Refusal: it would replace one of
+  /// the run's own files), or nullopt. A fetch whose FetchRequest::save_to it refuses fails
   /// before it is sent. Empty: any path may be saved to.
-  std::function<std::optional<std::string>(const std::string& path)> claimed_by_run;
+  std::function<std::optional<std::string>(const std::string& path)> save_refused;
 };
 
 /// Performs HTTP requests (see FetchRequest) with one curl multi handle on `io`: Asio watches the

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ struct DryRunPlan {
   CurlCommandSettings curl;
   /// --dry-run=unmasked: header values and URL passwords as they would be sent.
   bool unmasked = false;
+  /// Why a body may not be saved at a path (RunFileGuard::Refusal), as the run would refuse
+  /// it; empty: any path may be.
+  std::function<std::optional<std::string>(const std::string& path)> save_refused;
 };
 
 /// How the printing went.

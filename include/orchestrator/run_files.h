@@ -54,6 +54,10 @@ class RunFileGuard {
   /// (saves without placeholders) are not the run's to keep: the last body wins.
   std::optional<std::string> Claimed(const std::string& path) const;
 
+  /// Why a body may not be saved at `path`, as the run and the dry run both say it
+  /// (`"r.csv" would replace --output "r.csv"; the request was not sent`), or nullopt.
+  std::optional<std::string> Refusal(const std::string& path) const;
+
  private:
   struct Kept {
     std::string name;      // as messages name it
