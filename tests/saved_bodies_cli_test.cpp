@@ -1,4 +1,5 @@
 // End to end: saved bodies (--save, a fetch's `save = "..."`), each file whole or absent.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "cli_support.h"
@@ -303,23 +305,27 @@ TEST(SavedBodiesCliTest, AfterKillNineEveryFileUnderItsNameIsWhole) {
 }
 
 // Stopped by SIGTERM in the middle of bodies: the bodies in flight are dropped with their
-// temporary files, every file under its name is whole, and every task has its row. stdout is
-// a file (the case that once lost rows), at every thread count.
-class SavedBodiesAtASignalTest : public ::testing::TestWithParam<int> {};
+// temporary files, every file under its name is whole, and every task has its row, on stdout
+// and on --output, at every thread count, with stdout a file (the case that once lost rows), a
+// pipe or /dev/null.
+enum class Stdout { kFile, kPipe, kNull };
+class SavedBodiesAtASignalTest : public ::testing::TestWithParam<std::tuple<int, Stdout>> {};
 
 TEST_P(SavedBodiesAtASignalTest, ATermLeavesNoTemporaryFileAndEveryRow) {
+  const auto [threads, stdout_kind] = GetParam();
   TestServer server;
   TempDir dir;
   constexpr std::uintmax_t kSize = 8u << 20;
   constexpr int kTasks = 60;
-  const std::string results = dir.path() + "/results.csv";
+  const std::string stdout_file = dir.path() + "/stdout.csv";
   Subprocess run({kBinary, "--url", server.Url("/big/8"), "--save", "b/{task_id}.bin", "--delay",
-                  "0", "-q", "--max-connections", "4", "--threads", std::to_string(GetParam()),
-                  dir.Write("tasks.csv", TasksCsv(kTasks))},
+                  "0", "-q", "--max-connections", "4", "--threads", std::to_string(threads),
+                  "--output", "out.csv", dir.Write("tasks.csv", TasksCsv(kTasks))},
                  [&] {
                    ProcessOptions options;
                    options.cwd = dir.path();
-                   options.stdout_path = results;
+                   if (stdout_kind == Stdout::kFile) options.stdout_path = stdout_file;
+                   if (stdout_kind == Stdout::kNull) options.stdout_path = "/dev/null";
                    return options;
                  }());
   const bool midway = WaitUntilABodyIsWholeAndAnotherOnItsWay(dir.path() + "/b", kSize);
@@ -327,8 +333,12 @@ TEST_P(SavedBodiesAtASignalTest, ATermLeavesNoTemporaryFileAndEveryRow) {
   const ProcessResult result = run.Wait();
   ASSERT_TRUE(midway) << "the signal did not come in the middle of a body";
   EXPECT_EQ(result.exit_status, 143) << result.err;
-  const auto rows = Rows(Contents(results));
+  const auto rows = Rows(Contents(dir.path() + "/out.csv"));
   EXPECT_EQ(rows.size(), static_cast<std::size_t>(kTasks));
+  if (stdout_kind != Stdout::kNull) {
+    EXPECT_EQ(Rows(stdout_kind == Stdout::kFile ? Contents(stdout_file) : result.out), rows)
+        << "stdout has the rows --output has";
+  }
   std::size_t completed = 0;
   for (const auto& [id, row] : rows) {
     if (row == "Completed,") {
@@ -345,13 +355,24 @@ TEST_P(SavedBodiesAtASignalTest, ATermLeavesNoTemporaryFileAndEveryRow) {
   for (const auto& [id, row] : rows) {
     if (row == "Completed,") expected.push_back("b/" + id + ".bin");
   }
-  expected.push_back("results.csv");
+  expected.push_back("out.csv");
+  if (stdout_kind == Stdout::kFile) expected.push_back("stdout.csv");
   expected.push_back("tasks.csv");
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(FilesUnder(dir.path()), expected) << "no .part file left";
 }
 
-INSTANTIATE_TEST_SUITE_P(Threads, SavedBodiesAtASignalTest, ::testing::Values(1, 2, 4));
+INSTANTIATE_TEST_SUITE_P(Threads, SavedBodiesAtASignalTest,
+                         ::testing::Combine(::testing::Values(1, 2, 4),
+                                            ::testing::Values(Stdout::kFile, Stdout::kPipe,
+                                                              Stdout::kNull)),
+                         [](const ::testing::TestParamInfo<std::tuple<int, Stdout>>& info) {
+                           const Stdout kind = std::get<1>(info.param);
+                           return fmt::format("{}Threads{}", std::get<0>(info.param),
+                                              kind == Stdout::kFile   ? "StdoutAFile"
+                                              : kind == Stdout::kPipe ? "StdoutAPipe"
+                                                                      : "StdoutDevNull");
+                         });
 
 }  // namespace
 }  // namespace orchestrator::testing
