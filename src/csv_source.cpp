@@ -189,6 +189,7 @@ bool CsvRows::ReadHeader(std::vector<std::string>& names) {
 bool CsvRows::ReadRow() {
   char* line = NextLine();
   if (line == nullptr) return false;
+  row_ = line;
   io::detail::parse_line<CsvTrim, CsvQuote>(line, fields_.data(), order_);
   return true;
 }

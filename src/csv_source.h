@@ -29,13 +29,20 @@ namespace orchestrator {
 using CsvTrim = io::trim_chars<' ', '\t'>;
 using CsvQuote = io::double_quote_escape<',', '"'>;
 using CsvComment = io::empty_line_comment;
-template <unsigned kColumns>
-using CsvReader = io::CSVReader<kColumns, CsvTrim, CsvQuote, io::throw_on_overflow, CsvComment>;
 
-/// The same parsing for a set of columns known only once the header is read (io::CSVReader
-/// fixes the number of columns at compile time). Built from the parser's own line reader and
-/// field splitter, so quotes, blanks, blank lines, the BOM and line numbers behave alike.
-/// Throws the parser's io::error exceptions (TranslateCsvError them).
+/// A field of a row as a reader checks it: its text (trimmed and unquoted; null for a column
+/// the header does not have) and the 1-based byte column where that text starts in its line,
+/// after the field's blanks and opening quote, for FILE:LINE:COLUMN.
+struct CsvCell {
+  const char* text = nullptr;
+  std::size_t column = 0;
+};
+
+/// The parser's rows for a set of columns known only once the header is read (io::CSVReader
+/// fixes the number of columns at compile time and hides where a field starts in its line). Built
+/// from the parser's own line reader and field splitter, so quotes, blanks, blank lines, the BOM
+/// and line numbers behave alike. Throws the parser's io::error exceptions (TranslateCsvError
+/// them).
 class CsvRows {
  public:
   CsvRows(const std::string& file, std::unique_ptr<io::ByteSourceBase> source);
@@ -46,6 +53,10 @@ class CsvRows {
   bool ReadRow();
   /// Field `field` of the row just read, trimmed and unquoted.
   const char* Field(std::size_t field) const { return fields_[field]; }
+  /// Field `field` of the row just read with its column.
+  CsvCell Cell(std::size_t field) const {
+    return {fields_[field], static_cast<std::size_t>(fields_[field] - row_) + 1};
+  }
   /// The physical line of the header or row just read.
   std::size_t line() const { return lines_.get_file_line(); }
 
@@ -55,6 +66,7 @@ class CsvRows {
   io::LineReader lines_;
   std::vector<int> order_;     // 0, 1, 2...: where parse_line puts each field
   std::vector<char*> fields_;  // per field of the header: its text in the row just read
+  const char* row_ = nullptr;  // the start of the row's line, which the fields point into
 };
 
 /// Feeds the parser from a file descriptor and checks what the parser would let through:

@@ -174,15 +174,15 @@ void ReadRows(CsvRows& csv, const CheckedByteSource& source, const std::string& 
     }
   }
   while (csv.ReadRow()) {
-    const char* id_text = csv.Field(0);
-    const char* status_text = csv.Field(1);
-    const std::optional<TaskId> id = ParseTaskId(id_text);
-    if (!id) throw InputError(file, csv.line(), DescribeBadTaskId(id_text));
-    const std::optional<FinalStatus> status = ParseFinalStatus(status_text);
+    const CsvCell id_cell = csv.Cell(0);
+    const CsvCell status_cell = csv.Cell(1);
+    const std::optional<TaskId> id = ParseTaskId(id_cell.text);
+    if (!id) throw InputError(file, csv.line(), id_cell.column, DescribeBadTaskId(id_cell.text));
+    const std::optional<FinalStatus> status = ParseFinalStatus(status_cell.text);
     if (!status) {
-      throw InputError(file, csv.line(),
+      throw InputError(file, csv.line(), status_cell.column,
                        fmt::format("final_status {} is neither Completed nor Failed",
-                                   QuoteForMessage(status_text)));
+                                   QuoteForMessage(status_cell.text)));
     }
     ++results.rows;
     if (*status != FinalStatus::kCompleted) continue;

@@ -85,10 +85,10 @@ class Dependencies {
 
   /// The row just read: task `id` on `line`, its depends_on and after fields (null when
   /// the header has no such column).
-  void AddRow(TaskId id, std::size_t line, const char* depends_on, const char* after) {
+  void AddRow(TaskId id, std::size_t line, CsvCell depends_on, CsvCell after) {
     const std::size_t first = parents_.size();
-    if (depends_on != nullptr) AddParents(id, line, depends_on, Dependency::kSuccess, first);
-    if (after != nullptr) AddParents(id, line, after, Dependency::kFinish, first);
+    if (depends_on.text != nullptr) AddParents(id, line, depends_on, Dependency::kSuccess, first);
+    if (after.text != nullptr) AddParents(id, line, after, Dependency::kFinish, first);
     // Sorted by parent, depends_on first, then one of each parent: depends_on wins, and of
     // a parent listed twice the first place it has.
     const auto begin = parents_.begin() + static_cast<std::ptrdiff_t>(first);
@@ -252,8 +252,9 @@ class Dependencies {
 
   // Splits a field at spaces, tabs and semicolons; each piece must be a task_id. The row's
   // parents start at parents_[first].
-  void AddParents(TaskId child, std::size_t line, std::string_view text, Dependency kind,
+  void AddParents(TaskId child, std::size_t line, CsvCell cell, Dependency kind,
                   std::size_t first) {
+    const std::string_view text = cell.text;
     const auto separator = [](char c) { return c == ' ' || c == '\t' || c == ';'; };
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -266,13 +267,16 @@ class Dependencies {
       const std::string_view piece = text.substr(pos, end - pos);
       pos = end;
       const std::optional<TaskId> parent = ParseTaskId(piece);
+      // Where the piece starts: the field's column and the piece's place in it (a list of
+      // ids has no doubled quote, so its text is its line's).
+      const std::size_t column = cell.column + (pos - piece.size());
       if (!parent) {
         throw InputError(
-            file_, line,
+            file_, line, column,
             fmt::format("{} {} is not a task_id", ColumnOf(kind), QuoteForMessage(piece)));
       }
       if (*parent == child) {
-        throw InputError(file_, line, fmt::format("task {} depends on itself", child));
+        throw InputError(file_, line, column, fmt::format("task {} depends on itself", child));
       }
       if (parents_.size() == std::numeric_limits<std::uint32_t>::max()) {
         throw InputError(file_, line, "more dependencies than one run can hold (2^32 - 1)");
@@ -330,9 +334,9 @@ void DropTypesOfDuplicateRows(Rows& rows, TypeTable& types, TaskList& list,
 // row goes through a pointer:
 //   bool Next()                    reads the next row; false at the end of the input
 //   std::size_t line() const       the physical line of the row just read
-//   const char* Id() const         its task_id
-//   const char* DependsOn() const  its depends_on, after: null when the header has no such
-//   const char* After() const        column
+//   CsvCell Id() const             its task_id
+//   CsvCell DependsOn() const      its depends_on, after: a null text when the header has no
+//   CsvCell After() const            such column
 //   std::string_view TypeName() const  its task_type, "" when the header has none
 //   void CheckKind(std::uint32_t type, std::string_view name)  checks the row's kind
 //   std::uint32_t Values(bool kept)  checks the row's typed columns; keeps them when `kept`,
@@ -351,9 +355,9 @@ void ReadTaskRows(Rows& rows, const std::string& file, TaskList& list,
   // so the repeated sorting costs O(n log n) in all.
   std::size_t compact_at = first_compaction;
   while (rows.Next()) {
-    const char* id_text = rows.Id();
-    const std::optional<TaskId> id = ParseTaskId(id_text);
-    if (!id) throw InputError(file, rows.line(), DescribeBadTaskId(id_text));
+    const CsvCell id_cell = rows.Id();
+    const std::optional<TaskId> id = ParseTaskId(id_cell.text);
+    if (!id) throw InputError(file, rows.line(), id_cell.column, DescribeBadTaskId(id_cell.text));
     if (list.tasks.size() == std::numeric_limits<TaskIndex>::max()) {
       throw InputError(file, rows.line(), "more rows than one run can hold (2^32 - 1)");
     }
@@ -382,33 +386,64 @@ void ReadTaskRows(Rows& rows, const std::string& file, TaskList& list,
   DropTypesOfDuplicateRows(rows, types, list, types_of_other_shards);
 }
 
-// The rows of the reader without kinds: four columns at the most, none of them typed.
+// Where the columns every tasks CSV may have are in its header: task_id, task_type and the
+// dependency columns. One of them twice is an input error; the others are the kinds' business.
+struct KnownColumns {
+  static constexpr std::size_t kAbsent = std::numeric_limits<std::size_t>::max();
+  std::size_t id = kAbsent;
+  std::size_t type = kAbsent;
+  std::size_t depends_on = kAbsent;
+  std::size_t after = kAbsent;
+
+  bool has_dependencies() const { return depends_on != kAbsent || after != kAbsent; }
+
+  static KnownColumns Of(const std::vector<std::string>& names, const std::string& file,
+                         std::size_t line) {
+    KnownColumns known;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      std::size_t* field = names[k] == "task_id"     ? &known.id
+                           : names[k] == "task_type" ? &known.type
+                           : names[k] == kDependsOn  ? &known.depends_on
+                           : names[k] == kAfter      ? &known.after
+                                                     : nullptr;
+      if (field == nullptr) continue;
+      if (*field != kAbsent) {
+        throw InputError(
+            file, line,
+            fmt::format("column {} appears twice in the header", QuoteForMessage(names[k])));
+      }
+      *field = k;
+    }
+    return known;
+  }
+};
+
+// A field of the row just read, or a null cell when the header does not have it.
+CsvCell CellOrNull(const CsvRows& csv, std::size_t field) {
+  return field != KnownColumns::kAbsent ? csv.Cell(field) : CsvCell{};
+}
+
+// The rows of the reader without kinds: none of their columns typed.
 class PlainRows {
  public:
-  explicit PlainRows(CsvReader<4>& csv) : csv_(csv) {}
+  PlainRows(CsvRows& csv, KnownColumns known) : csv_(csv), known_(known) {}
 
-  bool Next() {
-    type_ = nullptr;  // the parser leaves a missing column's variable untouched
-    depends_on_ = nullptr;
-    after_ = nullptr;
-    return csv_.read_row(id_, type_, depends_on_, after_);
+  bool Next() { return csv_.ReadRow(); }
+  std::size_t line() const { return csv_.line(); }
+  CsvCell Id() const { return csv_.Cell(known_.id); }
+  CsvCell DependsOn() const { return CellOrNull(csv_, known_.depends_on); }
+  CsvCell After() const { return CellOrNull(csv_, known_.after); }
+  std::string_view TypeName() const {
+    return known_.type != KnownColumns::kAbsent ? csv_.Field(known_.type) : "";
   }
-  std::size_t line() const { return csv_.get_file_line(); }
-  const char* Id() const { return id_; }
-  const char* DependsOn() const { return depends_on_; }
-  const char* After() const { return after_; }
-  std::string_view TypeName() const { return type_ != nullptr ? type_ : ""; }
   void CheckKind(std::uint32_t /*type*/, std::string_view /*name*/) {}
   std::uint32_t Values(bool /*kept*/) { return kNoValues; }
   static void DropDuplicates(TaskList& list) { DropDuplicateTasks(list.tasks); }
   void RenumberTypes(const std::vector<std::uint32_t>& /*renumbered*/) {}
 
  private:
-  CsvReader<4>& csv_;
-  char* id_ = nullptr;
-  char* type_ = nullptr;
-  char* depends_on_ = nullptr;
-  char* after_ = nullptr;
+  CsvRows& csv_;
+  KnownColumns known_;
 };
 
 // Whether a header field looks like data: a number, such as a task_id, perhaps quoted.
@@ -440,22 +475,17 @@ std::string NoTaskIdMessage(const CheckedByteSource& source) {
   return fmt::format("no task_id column in the header {} ({})", QuoteForMessage(header, 100), why);
 }
 
-void ReadRows(CsvReader<4>& csv, const CheckedByteSource& source, const std::string& file,
+void ReadRows(CsvRows& csv, const CheckedByteSource& source, const std::string& file,
               TaskList& list, std::optional<Dependencies>& dependencies, const TaskFilter& keep,
               std::size_t first_compaction) {
-  try {
-    csv.read_header(io::ignore_extra_column | io::ignore_missing_column, "task_id", "task_type",
-                    kDependsOn, kAfter);
-  } catch (const io::error::header_missing&) {
-    return;  // an empty input: no tasks, which is not an error
+  std::vector<std::string> names;
+  if (!csv.ReadHeader(names)) return;  // an empty input: no tasks, which is not an error
+  const KnownColumns known = KnownColumns::Of(names, file, csv.line());
+  if (known.id == KnownColumns::kAbsent) {
+    throw InputError(file, csv.line(), NoTaskIdMessage(source));
   }
-  if (!csv.has_column("task_id")) {
-    throw InputError(file, csv.get_file_line(), NoTaskIdMessage(source));
-  }
-  const bool has_depends_on = csv.has_column(kDependsOn);
-  const bool has_after = csv.has_column(kAfter);
-  if (has_depends_on || has_after) dependencies.emplace(file);
-  PlainRows rows(csv);
+  if (known.has_dependencies()) dependencies.emplace(file);
+  PlainRows rows(csv, known);
   ReadTaskRows(rows, file, list, dependencies, keep, first_compaction);
 }
 
@@ -493,11 +523,11 @@ class KindReader {
   // The rows, as ReadTaskRows reads them.
   bool Next() { return csv_.ReadRow(); }
   std::size_t line() const { return csv_.line(); }
-  const char* Id() const { return csv_.Field(id_field_); }
-  const char* DependsOn() const { return FieldOrNull(depends_on_field_); }
-  const char* After() const { return FieldOrNull(after_field_); }
+  CsvCell Id() const { return csv_.Cell(known_.id); }
+  CsvCell DependsOn() const { return CellOrNull(csv_, known_.depends_on); }
+  CsvCell After() const { return CellOrNull(csv_, known_.after); }
   std::string_view TypeName() const {
-    return type_field_ != kAbsent ? csv_.Field(type_field_) : "";
+    return known_.type != kAbsent ? csv_.Field(known_.type) : "";
   }
 
   // The plan of the row's kind, or an input error when it has none or the header lacks a
@@ -516,8 +546,9 @@ class KindReader {
     if (texts_.size() < columns.size()) texts_.resize(columns.size());
     views_.resize(columns.size());
     for (std::size_t k = 0; k < columns.size(); ++k) {
-      if (!ReadColumnValue(columns[k].type, csv_.Field(plan.fields[k]), texts_[k], error_)) {
-        throw InputError(file_, csv_.line(),
+      const CsvCell cell = csv_.Cell(plan.fields[k]);
+      if (!ReadColumnValue(columns[k].type, cell.text, texts_[k], error_)) {
+        throw InputError(file_, csv_.line(), cell.column,
                          fmt::format("column {}: {}", ShowName(columns[k].name), error_));
       }
       views_[k] = texts_[k];
@@ -545,7 +576,7 @@ class KindReader {
   }
 
  private:
-  static constexpr std::size_t kAbsent = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t kAbsent = KnownColumns::kAbsent;
   static constexpr std::size_t kTwice = kAbsent - 1;
 
   // What the rows of one kind read: the header field of each of its columns.
@@ -557,27 +588,15 @@ class KindReader {
   bool ReadHeader() {
     std::vector<std::string> names;
     if (!csv_.ReadHeader(names)) return false;
+    // A name the header has twice is refused where it matters: task_id, task_type and the
+    // dependency columns at once (as without kinds), another column when a row's kind needs it.
+    known_ = KnownColumns::Of(names, file_, csv_.line());
     for (std::size_t k = 0; k < names.size(); ++k) {
       auto [it, inserted] = header_.try_emplace(std::move(names[k]), k);
-      if (!inserted) {
-        // A name the header has twice is refused where it matters: task_id, task_type and
-        // the dependency columns at once (as without kinds), another column when a row's kind
-        // needs it.
-        if (it->first == "task_id" || it->first == "task_type" || it->first == kDependsOn ||
-            it->first == kAfter) {
-          throw InputError(
-              file_, csv_.line(),
-              fmt::format("column {} appears twice in the header", QuoteForMessage(it->first)));
-        }
-        it->second = kTwice;
-      }
+      if (!inserted) it->second = kTwice;
     }
-    id_field_ = FieldOf("task_id");
-    type_field_ = FieldOf("task_type");
-    depends_on_field_ = FieldOf(kDependsOn);
-    after_field_ = FieldOf(kAfter);
-    if (depends_on_field_ != kAbsent || after_field_ != kAbsent) dependencies_.emplace(file_);
-    if (id_field_ == kAbsent) throw InputError(file_, csv_.line(), NoTaskIdMessage(source_));
+    if (known_.has_dependencies()) dependencies_.emplace(file_);
+    if (known_.id == kAbsent) throw InputError(file_, csv_.line(), NoTaskIdMessage(source_));
     return true;
   }
 
@@ -586,15 +605,13 @@ class KindReader {
     return it == header_.end() ? kAbsent : it->second;
   }
 
-  const char* FieldOrNull(std::size_t field) const {
-    return field != kAbsent ? csv_.Field(field) : nullptr;
-  }
-
   // The plan of a task_type met for the first time, or an input error on its row.
   std::uint32_t PlanFor(std::string_view type_name) {
     const TaskKinds::Kind* kind = kinds_.Find(type_name);
     if (kind == nullptr) {
-      throw InputError(file_, csv_.line(),
+      // The row's task_type cell (a header without task_type names the type "").
+      const std::size_t column = known_.type != kAbsent ? csv_.Cell(known_.type).column : 0;
+      throw InputError(file_, csv_.line(), column,
                        fmt::format("task_type {} {}", QuoteForMessage(type_name),
                                    kinds_.UnknownTypeMessage(type_name)));
     }
@@ -623,10 +640,7 @@ class KindReader {
   const TaskKinds& kinds_;
   TaskList& list_;
   std::unordered_map<std::string, std::size_t> header_;  // name -> field, or kTwice
-  std::size_t id_field_ = kAbsent;
-  std::size_t type_field_ = kAbsent;
-  std::size_t depends_on_field_ = kAbsent;
-  std::size_t after_field_ = kAbsent;
+  KnownColumns known_;
   std::optional<Dependencies>& dependencies_;  // set when the header has either column
   const TaskFilter& keep_;
   std::size_t first_compaction_;
@@ -646,13 +660,13 @@ TaskList ReadPlainTasks(const InputFile& input, const TaskFilter& keep,
   // The parser's 48 MiB of buffers go when this function returns, before the run starts.
   std::optional<Dependencies> dependencies;
   {
-    CsvReader<4> csv(input.name(), source.Lend());
+    CsvRows csv(input.name(), source.Lend());
     try {
       ReadRows(csv, source, input.name(), list, dependencies, keep, options.first_compaction);
     } catch (const InputError& error) {
       throw source.EarlierOf(error);
     } catch (const io::error::base& error) {
-      throw source.EarlierOf(TranslateCsvError(error, input.name(), csv.get_file_line()));
+      throw source.EarlierOf(TranslateCsvError(error, input.name(), csv.line()));
     }
     source.ThrowIfFailed();
   }

@@ -65,7 +65,7 @@ TEST(BlueprintCliTest, InputAndFileErrorsRunNothing) {
   };
   const Case cases[] = {
       {"task_id,task_type,code\n1,fetcher,200\n2,fetcher,12x\n",
-       "tasks.csv:3: column code: \"12x\" is not a u32"},
+       "tasks.csv:3:11: column code: \"12x\" is not a u32"},
       {"task_id,task_type\n1,fetcher\n",
        "tasks.csv:2: task_type \"fetcher\" needs column \"code\" (" + kinds +
            "), which the header does not have"},
@@ -87,7 +87,7 @@ TEST(BlueprintCliTest, InputAndFileErrorsRunNothing) {
       {"--blueprints", no_star, dir.Write("tasks.csv", "task_id,task_type\n1,a\n2,c\n")});
   EXPECT_EQ(unknown.exit_status, 2);
   EXPECT_EQ(unknown.out, "");
-  EXPECT_NE(unknown.err.find("tasks.csv:3: task_type \"c\" has no blueprint in " + no_star +
+  EXPECT_NE(unknown.err.find("tasks.csv:3:3: task_type \"c\" has no blueprint in " + no_star +
                              " (known: a, b)"),
             std::string::npos)
       << unknown.err;
@@ -263,9 +263,9 @@ TEST(BlueprintCliTest, I32F32BytesAndJsonColumnsReachTheServer) {
   };
   const Case cases[] = {
       {"task_id,task_type,n,r,b,j\n1,store,1,1,,1\n2,store,1,1,ab$c,1\n",
-       "tasks.csv:3: column b: \"ab$c\" is not bytes (base64: \"$\" at byte 3)"},
+       "tasks.csv:3:13: column b: \"ab$c\" is not bytes (base64: \"$\" at byte 3)"},
       {"task_id,task_type,n,r,b,j\n1,store,1,1,,1\n\n3,store,1,1,,{a:1}\n",
-       "tasks.csv:4: column j: \"{a:1}\" is not json (syntax error at byte 2)"},
+       "tasks.csv:4:14: column j: \"{a:1}\" is not json (syntax error at byte 2)"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.csv);

@@ -101,7 +101,7 @@ TEST(CliTest, InputErrorsRunNothingAndNameFileAndLine) {
   EXPECT_EQ(result.exit_status, 2);
   EXPECT_EQ(result.out, "");
   EXPECT_EQ(result.err, "orchestrator: " + path +
-                            ":3: task_id \"2x\" is not a whole number from 0 to "
+                            ":3:1: task_id \"2x\" is not a whole number from 0 to "
                             "18446744073709551615\n");
   EXPECT_EQ(server.requests(), 0u);
 
@@ -109,7 +109,7 @@ TEST(CliTest, InputErrorsRunNothingAndNameFileAndLine) {
       RunOrchestrator({"--url", server.Url("/ok")}, Stdin("task_id\n1\n\n-5\n"));
   EXPECT_EQ(from_stdin.exit_status, 2);
   EXPECT_EQ(from_stdin.err,
-            "orchestrator: <stdin>:4: task_id \"-5\" is not a whole number from 0 to "
+            "orchestrator: <stdin>:4:1: task_id \"-5\" is not a whole number from 0 to "
             "18446744073709551615\n");
 }
 

@@ -71,9 +71,9 @@ TEST(EarlierResultsTest, AcceptsCrlfLineEnds) {
 
 TEST(EarlierResultsTest, AnyOtherMalformedLineIsAnInputErrorWithItsLine) {
   EXPECT_EQ(ErrorOf(std::string(kHeader) + "1,Completed,\n2,Done,\n3,Completed,\n"),
-            "results.csv:3: final_status \"Done\" is neither Completed nor Failed");
+            "results.csv:3:3: final_status \"Done\" is neither Completed nor Failed");
   EXPECT_EQ(ErrorOf(std::string(kHeader) + "x1,Completed,\n"),
-            "results.csv:2: task_id \"x1\" is not a whole number from 0 to "
+            "results.csv:2:1: task_id \"x1\" is not a whole number from 0 to "
             "18446744073709551615");
   EXPECT_NE(ErrorOf(std::string(kHeader) + "1,Completed\n2,Completed,\n").find("results.csv:2:"),
             std::string::npos);

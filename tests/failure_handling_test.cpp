@@ -89,7 +89,7 @@ TEST(FailureTest, AMalformedResumeFileRunsNothingAndIsLeftAlone) {
   EXPECT_EQ(result.exit_status, 2);
   EXPECT_EQ(result.out, "");
   EXPECT_EQ(result.err, "orchestrator: " + results +
-                            ":3: final_status \"Maybe\" is neither Completed nor Failed\n");
+                            ":3:3: final_status \"Maybe\" is neither Completed nor Failed\n");
   EXPECT_EQ(server.requests(), 0u);
   EXPECT_EQ(Contents(results),
             "task_id,final_status,error_info\n1,Completed,\n2,Maybe,\n3,Completed,\n");

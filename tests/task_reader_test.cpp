@@ -100,23 +100,23 @@ TEST(TaskReaderTest, EmptyInputAndHeaderOnlyGiveNoTasks) {
 }
 
 TEST(TaskReaderTest, RejectsBadIdsWithTheirLine) {
-  EXPECT_EQ(ErrorOf("task_id,task_type\n1,a\n,a\n"), "tasks.csv:3: task_id is empty");
-  EXPECT_EQ(ErrorOf("task_id,task_type\n\"\",a\n"), "tasks.csv:2: task_id is empty");
-  EXPECT_EQ(ErrorOf("task_id,task_type\n  ,a\n"), "tasks.csv:2: task_id is empty");
+  EXPECT_EQ(ErrorOf("task_id,task_type\n1,a\n,a\n"), "tasks.csv:3:1: task_id is empty");
+  EXPECT_EQ(ErrorOf("task_id,task_type\n\"\",a\n"), "tasks.csv:2:2: task_id is empty");
+  EXPECT_EQ(ErrorOf("task_id,task_type\n  ,a\n"), "tasks.csv:2:3: task_id is empty");
   for (const char* bad : {"-1", "+5", "abc", "1 2", "1.5", "1e3", "0x10", "5x", "-0"}) {
     EXPECT_EQ(ErrorOf(std::string("task_id,task_type\n") + bad + ",a\n"),
-              std::string("tasks.csv:2: task_id \"") + bad +
+              std::string("tasks.csv:2:1: task_id \"") + bad +
                   "\" is not a whole number from 0 to 18446744073709551615")
         << bad;
   }
   EXPECT_EQ(ErrorOf("task_id\n1\n18446744073709551616\n"),
-            "tasks.csv:3: task_id \"18446744073709551616\" is larger than "
+            "tasks.csv:3:1: task_id \"18446744073709551616\" is larger than "
             "18446744073709551615");
 }
 
 TEST(TaskReaderTest, CountsPhysicalLinesPastBlankLinesAndBom) {
   EXPECT_EQ(ErrorOf("\xEF\xBB\xBFtask_id,task_type\r\n\r\n1,a\r\n\r\nx,b\r\n"),
-            "tasks.csv:5: task_id \"x\" is not a whole number from 0 to 18446744073709551615");
+            "tasks.csv:5:1: task_id \"x\" is not a whole number from 0 to 18446744073709551615");
 }
 
 TEST(TaskReaderTest, RejectsRowsWithTooFewOrTooManyFields) {
@@ -212,7 +212,7 @@ TEST(TaskReaderTest, ReportsTheEarliestProblemInFileOrder) {
 
 TEST(TaskReaderTest, QuotesHostileInputInMessagesBriefly) {
   const std::string message = ErrorOf("task_id\n\x1b[31m" + std::string(100, 'z') + "\n");
-  EXPECT_EQ(message, "tasks.csv:2: task_id \"\\x1b[31m" + std::string(35, 'z') +
+  EXPECT_EQ(message, "tasks.csv:2:1: task_id \"\\x1b[31m" + std::string(35, 'z') +
                          "...\" is not a whole number from 0 to 18446744073709551615");
 }
 
@@ -360,7 +360,7 @@ TEST(TaskReaderColumnsTest, RefusesATaskTypeWithNoBlueprintAtItsFirstRow) {
   EXPECT_EQ(ErrorWith("task_id,task_type,region,size\n1,ingest,eu,1\n\n3,ingset,eu,1\n"
                       "4,ingset,eu,1\n",
                       Kinds()),
-            "tasks.csv:4: task_type \"ingset\" has no blueprint in kinds.toml (known: ingest, "
+            "tasks.csv:4:3: task_type \"ingset\" has no blueprint in kinds.toml (known: ingest, "
             "notify)");
   // No task_type column: every task's type is the empty one.
   EXPECT_EQ(ErrorWith("task_id\n1\n", Kinds()),
@@ -377,7 +377,7 @@ TEST(TaskReaderColumnsTest, TheCatchAllKindTakesEveryOtherType) {
   EXPECT_EQ(ValuesOf(list, list.tasks[1]), Values{"6"});
   EXPECT_EQ(ValuesOf(list, list.tasks[2]), Values{"none"});
   EXPECT_EQ(ErrorWith("task_id,task_type,n\n1,x,-5\n2,y,6x\n", kinds),
-            "tasks.csv:3: column n: \"6x\" is not an i64");
+            "tasks.csv:3:5: column n: \"6x\" is not an i64");
 }
 
 TEST(TaskReaderColumnsTest, RefusesAColumnTheHeaderLacksAtTheFirstRowThatNeedsIt) {
@@ -409,22 +409,22 @@ TEST(TaskReaderColumnsTest, RefusesABadValueNamingTheColumnOnItsPhysicalLine) {
   EXPECT_EQ(ErrorWith(header + "1,ingest,eu,1,,\n2,ingest,eu,2,,\n\n3,ingest,eu,3,,\n"
                                "4,notify,,,ops,5s\n\r\n7,ingest,eu,12x,,\n8,ingest,eu,zz,,\n",
                       Kinds()),
-            "tasks.csv:8: column size: \"12x\" is not a u32");
+            "tasks.csv:8:13: column size: \"12x\" is not a u32");
   EXPECT_EQ(ErrorWith(header + "1,notify,,,ops,5 s\n", Kinds()),
-            "tasks.csv:2: column wait: \"5 s\" is not a duration (like 250ms, 1.5s, 10, 2m or "
+            "tasks.csv:2:16: column wait: \"5 s\" is not a duration (like 250ms, 1.5s, 10, 2m or "
             "1h)");
   EXPECT_EQ(ErrorWith(header + "1,ingest,eu,,,\n", Kinds()),
-            "tasks.csv:2: column size: \"\" is not a u32");
+            "tasks.csv:2:13: column size: \"\" is not a u32");
   // The value as the parser hands it over: unquoted, blanks around it dropped.
   EXPECT_EQ(ErrorWith(header + "1,ingest,eu, \" 5\" ,,\n", Kinds()),
-            "tasks.csv:2: column size: \" 5\" is not a u32");
+            "tasks.csv:2:15: column size: \" 5\" is not a u32");
   // The task_id first, then the columns in the kind's order.
   EXPECT_EQ(ErrorWith(header + "x,ingest,eu,y,,\n", Kinds()),
-            "tasks.csv:2: task_id \"x\" is not a whole number from 0 to 18446744073709551615");
+            "tasks.csv:2:1: task_id \"x\" is not a whole number from 0 to 18446744073709551615");
   TaskKindTable two("kinds.toml");
   two.Add("t", {{{"b", ColumnType::kBool}, {"a", ColumnType::kF64}}});
   EXPECT_EQ(ErrorWith("task_id,task_type,a,b\n1,t,x,y\n", two),
-            "tasks.csv:2: column b: \"y\" is not a bool (true or false)");
+            "tasks.csv:2:7: column b: \"y\" is not a bool (true or false)");
 }
 
 TEST(TaskReaderColumnsTest, ReadsI32F32BytesAndJsonColumns) {
@@ -454,22 +454,22 @@ TEST(TaskReaderColumnsTest, RefusesABadI32F32BytesOrJsonValueAtItsLine) {
   const std::string header = "task_id,task_type,i,f,b,j\n";
   const std::string good = "1,t,1,1,YQ==,\"\"\"x\"\"\"\n";
   EXPECT_EQ(ErrorWith(header + good + "2,t,2147483648,1,,1\n", kinds),
-            "tasks.csv:3: column i: \"2147483648\" is not an i32 (larger than 2147483647)");
+            "tasks.csv:3:5: column i: \"2147483648\" is not an i32 (larger than 2147483647)");
   EXPECT_EQ(ErrorWith(header + good + "2,t,1,1e39,,1\n", kinds),
-            "tasks.csv:3: column f: \"1e39\" is not an f32 (out of range)");
+            "tasks.csv:3:7: column f: \"1e39\" is not an f32 (out of range)");
   EXPECT_EQ(ErrorWith(header + good + "\n2,t,1,1,ab$c,1\n", kinds),
-            "tasks.csv:4: column b: \"ab$c\" is not bytes (base64: \"$\" at byte 3)");
+            "tasks.csv:4:9: column b: \"ab$c\" is not bytes (base64: \"$\" at byte 3)");
   EXPECT_EQ(ErrorWith(header + "1,t,1,1,,\"[1, 2]\"\n2,t,1,1,,{a:1}\n", kinds),
-            "tasks.csv:3: column j: \"{a:1}\" is not json (syntax error at byte 2)");
+            "tasks.csv:3:10: column j: \"{a:1}\" is not json (syntax error at byte 2)");
   EXPECT_EQ(ErrorWith(header + good + "2,t,1,1,,\n", kinds),
-            "tasks.csv:3: column j: \"\" is not json (incomplete JSON)");
+            "tasks.csv:3:10: column j: \"\" is not json (incomplete JSON)");
 }
 
 TEST(TaskReaderColumnsTest, QuotesOddColumnNamesInMessages) {
   TaskKindTable kinds("kinds.toml");
   kinds.Add("t", {{{"my size", ColumnType::kU32}}});
   EXPECT_EQ(ErrorWith("task_id,task_type,my size\n1,t,x\n", kinds),
-            "tasks.csv:2: column \"my size\": \"x\" is not a u32");
+            "tasks.csv:2:5: column \"my size\": \"x\" is not a u32");
 }
 
 TEST(TaskReaderColumnsTest, AKindMayReadTheTaskIdAndTaskTypeColumns) {
@@ -478,7 +478,7 @@ TEST(TaskReaderColumnsTest, AKindMayReadTheTaskIdAndTaskTypeColumns) {
   const TaskList list = ReadWith("task_type,task_id\nabc,007\n", kinds);
   EXPECT_EQ(ValuesOf(list, list.tasks[0]), (Values{"abc", "7"}));
   EXPECT_EQ(ErrorWith("task_type,task_id\nabc,4294967296\n", kinds),
-            "tasks.csv:2: column task_id: \"4294967296\" is not a u32 (larger than 4294967295)");
+            "tasks.csv:2:5: column task_id: \"4294967296\" is not a u32 (larger than 4294967295)");
 }
 
 TEST(TaskReaderColumnsTest, KeepsTheFirstOccurrencesValuesAndDropsTheOthers) {
@@ -752,13 +752,13 @@ TEST(TaskReaderDependenciesTest, KeepsTheOrderARowListsItsParentsInWhenAsked) {
 
 TEST(TaskReaderDependenciesTest, RefusesAnIdThatIsNoTaskId) {
   EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n1,\n2,1\n\n3,\"1;12x\"\n"),
-            "tasks.csv:5: depends_on \"12x\" is not a task_id");
+            "tasks.csv:5:6: depends_on \"12x\" is not a task_id");
   EXPECT_EQ(ErrorOfBoth("task_id,after,depends_on\n1,,\n2,-1,\n"),
-            "tasks.csv:3: after \"-1\" is not a task_id");
+            "tasks.csv:3:3: after \"-1\" is not a task_id");
   EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n1,\"2,3\"\n2,\n3,\n"),
-            "tasks.csv:2: depends_on \"2,3\" is not a task_id");
+            "tasks.csv:2:4: depends_on \"2,3\" is not a task_id");
   EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n1,18446744073709551616\n"),
-            "tasks.csv:2: depends_on \"18446744073709551616\" is not a task_id");
+            "tasks.csv:2:3: depends_on \"18446744073709551616\" is not a task_id");
 }
 
 TEST(TaskReaderDependenciesTest, RefusesAParentThatIsNoTaskOfTheInput) {
@@ -771,7 +771,7 @@ TEST(TaskReaderDependenciesTest, RefusesAParentThatIsNoTaskOfTheInput) {
             "tasks.csv:2: depends_on 7 is not a task in this input");
   // Only once the whole input is read: a problem of form on a later line comes first.
   EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n101,999\n1x,\n"),
-            "tasks.csv:3: task_id \"1x\" is not a whole number from 0 to 18446744073709551615");
+            "tasks.csv:3:1: task_id \"1x\" is not a whole number from 0 to 18446744073709551615");
   // The same for what the byte checks find (the rows after it are never read), before a
   // missing parent or a cycle.
   EXPECT_EQ(ErrorOfBoth(std::string("task_id,depends_on\n101,103\n102,\n103") + '\0' + ",\n"),
@@ -783,8 +783,8 @@ TEST(TaskReaderDependenciesTest, RefusesAParentThatIsNoTaskOfTheInput) {
 
 TEST(TaskReaderDependenciesTest, RefusesATaskThatDependsOnItself) {
   EXPECT_EQ(ErrorOfBoth("task_id,depends_on\n100,\n102,100\n\n101,100;101\n"),
-            "tasks.csv:5: task 101 depends on itself");
-  EXPECT_EQ(ErrorOfBoth("task_id,after\n0101,101\n"), "tasks.csv:2: task 101 depends on itself");
+            "tasks.csv:5:9: task 101 depends on itself");
+  EXPECT_EQ(ErrorOfBoth("task_id,after\n0101,101\n"), "tasks.csv:2:6: task 101 depends on itself");
 }
 
 TEST(TaskReaderDependenciesTest, RefusesACycleOfTwoNamingEachMemberAndItsLine) {
@@ -961,10 +961,10 @@ TEST(TaskReaderFilterTest, ARowAnotherShardRunsIsStillChecked) {
     return "";
   };
   EXPECT_EQ(error("task_id,task_type\n1,a\nx,b\n", nullptr),
-            "tasks.csv:3: task_id \"x\" is not a whole number from 0 to 18446744073709551615");
+            "tasks.csv:3:1: task_id \"x\" is not a whole number from 0 to 18446744073709551615");
   const TaskKindTable kinds = Kinds();
   EXPECT_EQ(error("task_id,task_type,region,size\n1,ingest,eu,12x\n", &kinds),
-            "tasks.csv:2: column size: \"12x\" is not a u32");
+            "tasks.csv:2:13: column size: \"12x\" is not a u32");
 }
 
 TEST(TaskReaderFilterTest, WithDependenciesEveryTaskIsKeptForTheGroupsToBeKnown) {
