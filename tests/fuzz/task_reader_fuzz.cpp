@@ -523,7 +523,21 @@ std::string Disagreement(const Outcome& outcome, const ModelResult& model) {
   return {};
 }
 
-void CheckError(const orchestrator::InputError& error, std::size_t physical_lines) {
+// Physical line `line` (from 1) of `input`, without its line end.
+std::string_view LineOf(std::string_view input, std::size_t line) {
+  std::size_t begin = 0;
+  for (std::size_t k = 1; k < line; ++k) {
+    const std::size_t end = input.find('\n', begin);
+    if (end == std::string_view::npos) return {};
+    begin = end + 1;
+  }
+  std::string_view text = input.substr(begin, input.find('\n', begin) - begin);
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  return text;
+}
+
+void CheckError(const orchestrator::InputError& error, std::string_view input,
+                std::size_t physical_lines) {
   const std::string what = error.what();
   const std::string prefix = std::string(kFileName) + ":";
   if (what.compare(0, prefix.size(), prefix) != 0)
@@ -546,15 +560,45 @@ void CheckError(const orchestrator::InputError& error, std::size_t physical_line
     ++pos;
   }
   if (pos == digits_start || what[digits_start] == '0') Fail("message has no line number", what);
-  if (what.compare(pos, 2, ": ") != 0 || pos + 2 >= what.size()) {
-    Fail("message is not FILE:LINE: text", what);
+  // FILE:LINE:COLUMN for a bad value, FILE:LINE for a problem of the whole line.
+  std::size_t column = 0;
+  if (pos < what.size() && what[pos] == ':' && pos + 1 < what.size() && what[pos + 1] >= '1' &&
+      what[pos + 1] <= '9') {
+    const std::size_t column_start = ++pos;
+    while (pos < what.size() && what[pos] >= '0' && what[pos] <= '9' && pos - column_start < 20) {
+      column = column * 10 + static_cast<std::size_t>(what[pos] - '0');
+      ++pos;
+    }
   }
-  if (error.file() != kFileName || error.line() != line || error.message().empty()) {
+  if (what.compare(pos, 2, ": ") != 0 || pos + 2 >= what.size()) {
+    Fail("message is not FILE:LINE: text or FILE:LINE:COLUMN: text", what);
+  }
+  if (error.file() != kFileName || error.line() != line || error.column() != column ||
+      error.message().empty()) {
     Fail("InputError fields disagree with its message", what);
   }
   if (line > physical_lines) {
     Fail("error names a line past the end of the input",
          what + " (input has " + std::to_string(physical_lines) + " lines)");
+  }
+  if (column != 0) {
+    const std::string_view text = LineOf(input, line);
+    if (column > text.size() + 1) {
+      Fail("error names a column past the end of its line",
+           what + " (the line has " + std::to_string(text.size()) + " bytes)");
+    }
+    // A value the message quotes as it is (no escape, not cut) starts at the column.
+    const std::string& message = error.message();
+    const std::size_t open = message.find('"');
+    const std::size_t close = open == std::string::npos ? open : message.find('"', open + 1);
+    if (close != std::string::npos) {
+      const std::string_view quoted = std::string_view(message).substr(open + 1, close - open - 1);
+      const bool as_is = quoted.find('\\') == std::string_view::npos &&
+                         !(quoted.size() >= 3 && quoted.substr(quoted.size() - 3) == "...");
+      if (as_is && text.substr(column - 1, quoted.size()) != quoted) {
+        Fail("the column is not where the quoted value starts", what + " in " + Show(text));
+      }
+    }
   }
   for (const char c : what) {
     const auto b = static_cast<unsigned char>(c);
@@ -603,7 +647,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     outcome.list = orchestrator::ReadTasks(MemoryFile(data, size));
   } catch (const orchestrator::InputError& error) {
-    CheckError(error, physical_lines);
+    CheckError(error, input, physical_lines);
     outcome.error_line = error.line();
     outcome.error = error.what();
     outcome.message = error.message();
