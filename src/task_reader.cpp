@@ -423,11 +423,10 @@ CsvCell CellOrNull(const CsvRows& csv, std::size_t field) {
   return field != KnownColumns::kAbsent ? csv.Cell(field) : CsvCell{};
 }
 
-// The rows of the reader without kinds: none of their columns typed.
-class PlainRows {
+// What both readers give ReadTaskRows alike: the rows of a CsvRows, and in each the cells of
+// the known columns.
+class KnownCells {
  public:
-  PlainRows(CsvRows& csv, KnownColumns known) : csv_(csv), known_(known) {}
-
   bool Next() { return csv_.ReadRow(); }
   std::size_t line() const { return csv_.line(); }
   CsvCell Id() const { return csv_.Cell(known_.id); }
@@ -436,14 +435,23 @@ class PlainRows {
   std::string_view TypeName() const {
     return known_.type != KnownColumns::kAbsent ? csv_.Field(known_.type) : "";
   }
+
+ protected:
+  explicit KnownCells(CsvRows& csv, KnownColumns known = {}) : csv_(csv), known_(known) {}
+
+  CsvRows& csv_;
+  KnownColumns known_;  // once the header is read
+};
+
+// The rows of the reader without kinds: none of their columns typed.
+class PlainRows : public KnownCells {
+ public:
+  PlainRows(CsvRows& csv, KnownColumns known) : KnownCells(csv, known) {}
+
   void CheckKind(std::uint32_t /*type*/, std::string_view /*name*/) {}
   std::uint32_t Values(bool /*kept*/) { return kNoValues; }
   static void DropDuplicates(TaskList& list) { DropDuplicateTasks(list.tasks); }
   void RenumberTypes(const std::vector<std::uint32_t>& /*renumbered*/) {}
-
- private:
-  CsvRows& csv_;
-  KnownColumns known_;
 };
 
 // Whether a header field looks like data: a number, such as a task_id, perhaps quoted.
@@ -500,12 +508,12 @@ std::string ShowName(std::string_view name) {
 
 // Reads the rows of a tasks CSV against the kinds of their task_types. The header is read
 // first; a kind is matched with it the first time a row of one of its types comes.
-class KindReader {
+class KindReader : public KnownCells {
  public:
   KindReader(CsvRows& csv, const CheckedByteSource& source, const std::string& file,
              const TaskKinds& kinds, TaskList& list, std::optional<Dependencies>& dependencies,
              const TaskFilter& keep, std::size_t first_compaction)
-      : csv_(csv),
+      : KnownCells(csv),
         source_(source),
         file_(file),
         kinds_(kinds),
@@ -518,16 +526,6 @@ class KindReader {
     if (!ReadHeader()) return;  // an empty input: no tasks, which is not an error
     ReadTaskRows(*this, file_, list_, dependencies_, keep_, first_compaction_);
     list_.values.ShrinkToFit();
-  }
-
-  // The rows, as ReadTaskRows reads them.
-  bool Next() { return csv_.ReadRow(); }
-  std::size_t line() const { return csv_.line(); }
-  CsvCell Id() const { return csv_.Cell(known_.id); }
-  CsvCell DependsOn() const { return CellOrNull(csv_, known_.depends_on); }
-  CsvCell After() const { return CellOrNull(csv_, known_.after); }
-  std::string_view TypeName() const {
-    return known_.type != kAbsent ? csv_.Field(known_.type) : "";
   }
 
   // The plan of the row's kind, or an input error when it has none or the header lacks a
@@ -634,14 +632,12 @@ class KindReader {
     return it->second;
   }
 
-  CsvRows& csv_;
   const CheckedByteSource& source_;
   const std::string& file_;
   const TaskKinds& kinds_;
   TaskList& list_;
   std::unordered_map<std::string, std::size_t> header_;  // name -> field, or kTwice
-  KnownColumns known_;
-  std::optional<Dependencies>& dependencies_;  // set when the header has either column
+  std::optional<Dependencies>& dependencies_;            // set when the header has either column
   const TaskFilter& keep_;
   std::size_t first_compaction_;
   std::vector<Plan> plans_;
