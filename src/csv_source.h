@@ -21,6 +21,7 @@
 
 #include "orchestrator/input_error.h"
 #include "orchestrator/input_file.h"
+#include "orchestrator/text.h"
 
 namespace orchestrator {
 
@@ -37,6 +38,15 @@ struct CsvCell {
   const char* text = nullptr;
   std::size_t column = 0;
 };
+
+/// The column of `cell`'s text past the blanks Trim strips (a quoted field keeps those inside
+/// its quotes), where a message that shows the value trimmed (DescribeBadTaskId) points.
+inline std::size_t TrimmedColumn(CsvCell cell) {
+  const std::string_view text(cell.text);
+  const std::string_view trimmed = Trim(text);
+  return cell.column +
+         (trimmed.empty() ? 0 : static_cast<std::size_t>(trimmed.data() - text.data()));
+}
 
 /// The parser's rows for a set of columns known only once the header is read (io::CSVReader
 /// fixes the number of columns at compile time and hides where a field starts in its line). Built

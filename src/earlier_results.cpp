@@ -177,7 +177,9 @@ void ReadRows(CsvRows& csv, const CheckedByteSource& source, const std::string& 
     const CsvCell id_cell = csv.Cell(0);
     const CsvCell status_cell = csv.Cell(1);
     const std::optional<TaskId> id = ParseTaskId(id_cell.text);
-    if (!id) throw InputError(file, csv.line(), id_cell.column, DescribeBadTaskId(id_cell.text));
+    if (!id) {
+      throw InputError(file, csv.line(), TrimmedColumn(id_cell), DescribeBadTaskId(id_cell.text));
+    }
     const std::optional<FinalStatus> status = ParseFinalStatus(status_cell.text);
     if (!status) {
       throw InputError(file, csv.line(), status_cell.column,

@@ -357,7 +357,9 @@ void ReadTaskRows(Rows& rows, const std::string& file, TaskList& list,
   while (rows.Next()) {
     const CsvCell id_cell = rows.Id();
     const std::optional<TaskId> id = ParseTaskId(id_cell.text);
-    if (!id) throw InputError(file, rows.line(), id_cell.column, DescribeBadTaskId(id_cell.text));
+    if (!id) {
+      throw InputError(file, rows.line(), TrimmedColumn(id_cell), DescribeBadTaskId(id_cell.text));
+    }
     if (list.tasks.size() == std::numeric_limits<TaskIndex>::max()) {
       throw InputError(file, rows.line(), "more rows than one run can hold (2^32 - 1)");
     }

@@ -112,6 +112,10 @@ TEST(TaskReaderTest, RejectsBadIdsWithTheirLine) {
   EXPECT_EQ(ErrorOf("task_id\n1\n18446744073709551616\n"),
             "tasks.csv:3:1: task_id \"18446744073709551616\" is larger than "
             "18446744073709551615");
+  // The column is where the value the message shows starts: past the quote and the blanks
+  // inside it, which the task_id's reading trims (found by the fuzzer).
+  EXPECT_EQ(ErrorOf("task_id,task_type\n 7,a\n\" (44 \",x\n"),
+            "tasks.csv:3:3: task_id \"(44\" is not a whole number from 0 to 18446744073709551615");
 }
 
 TEST(TaskReaderTest, CountsPhysicalLinesPastBlankLinesAndBom) {
